@@ -1,0 +1,9 @@
+"""srcad: automatic differentiation of Python and NumPy by source transformation."""
+from .errors import SrcadError, UnsupportedSyntaxError, NonDifferentiableError
+from .rules import adjoint, tangent, nondifferentiable, d
+from . import rules as _rules  # noqa: F401  (registers the rule library)
+
+__all__ = [
+    "SrcadError", "UnsupportedSyntaxError", "NonDifferentiableError",
+    "adjoint", "tangent", "nondifferentiable", "d",
+]
