@@ -1,0 +1,552 @@
+"""srcad.nn: the functions, their fused rules, and their use through srcad.
+
+The first part runs each rule template on its own (a small evaluator below
+stands in for the engine's inlining) and checks it against central finite
+differences in float64, checks the adjoint against the tangent, and checks
+float32 and numerical stability. The second part goes through the public
+transforms (grad, value_and_grad, jvp, hessian, hvp).
+"""
+import ast
+import inspect
+import textwrap
+
+import numpy as np
+import pytest
+
+import srcad
+from srcad import nn
+from srcad.rules import registry
+
+RNG = np.random.default_rng(0)
+
+
+# ---------------------------------------------------------------------------
+# A minimal template evaluator
+# ---------------------------------------------------------------------------
+
+class _NameDerivatives(ast.NodeTransformer):
+    """``d[x]`` -> ``__d["x"]``."""
+
+    def visit_Subscript(self, node):
+        self.generic_visit(node)
+        if isinstance(node.value, ast.Name) and node.value.id == "d":
+            return ast.Subscript(ast.Name("__d", ast.Load()), ast.Constant(node.slice.id), node.ctx)
+        return node
+
+
+def _derivatives_read(node):
+    return {n.slice.value for n in ast.walk(node)
+            if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id == "__d"}
+
+
+def _drop_inactive_terms(expr, active):
+    """Remove the additive terms of a tangent expression that read the
+    derivative of a parameter that is not differentiated (as the engine does)."""
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Sub)):
+        left = _drop_inactive_terms(expr.left, active)
+        right = _drop_inactive_terms(expr.right, active)
+        if right is None:
+            return left
+        if left is None:
+            return right if isinstance(expr.op, ast.Add) else ast.UnaryOp(ast.USub(), right)
+        return ast.BinOp(left, expr.op, right)
+    return expr if _derivatives_read(expr) <= active else None
+
+
+def run_template(template, args, derivatives, wanted):
+    """Run ``template``'s body with its parameters bound to ``args`` (defaults
+    filled in) and ``d[...]`` backed by the dict ``derivatives``, as the engine
+    would inline it: only statements that write ``d[name]`` for a name in
+    ``wanted`` are kept, and tangent terms that read the derivative of a
+    parameter that is not differentiated are dropped. Returns the derivatives."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(template))).body[0]
+    bound = inspect.signature(template).bind_partial(**args)
+    bound.apply_defaults()
+    active = set(derivatives)
+    body = []
+    for stmt in tree.body:
+        stmt = _NameDerivatives().visit(stmt)
+        if stmt.targets[0].slice.value not in wanted:
+            continue
+        stmt.value = _drop_inactive_terms(stmt.value, active)
+        assert stmt.value is not None and _derivatives_read(stmt.value) <= active
+        body.append(stmt)
+    module = ast.fix_missing_locations(ast.Module(body=body, type_ignores=[]))
+    namespace = dict(template.__globals__)
+    namespace.update(bound.arguments)
+    namespace["__d"] = dict(derivatives)
+    exec(compile(module, f"<template of {template.__name__}>", "exec"), namespace)
+    return namespace["__d"]
+
+
+def adjoint_rule(f, args, d_out, wrt):
+    """Gradients of ``sum(d_out * f(**args))`` with respect to the names ``wrt``."""
+    y = f(**args)
+    out = run_template(registry.adjoint_of(f), dict(args, y=y), {"y": d_out}, set(wrt))
+    missing = set(wrt) - set(out)
+    assert not missing, f"adjoint of {f.__name__} wrote no d[{missing}]"
+    return {name: out[name] for name in wrt}
+
+
+def tangent_rule(f, args, tangents):
+    """The directional derivative of ``f`` at ``args`` along ``tangents``."""
+    y = f(**args)
+    return run_template(registry.tangent_of(f), dict(args, y=y), tangents, {"y"})["y"]
+
+
+# ---------------------------------------------------------------------------
+# Finite differences
+# ---------------------------------------------------------------------------
+
+H = 1e-6
+
+
+def _shifted(args, name, delta):
+    return dict(args, **{name: args[name] + delta})
+
+
+def fd_directional(f, args, tangents):
+    plus = dict(args, **{k: args[k] + H * t for k, t in tangents.items()})
+    minus = dict(args, **{k: args[k] - H * t for k, t in tangents.items()})
+    return (np.asarray(f(**plus)) - np.asarray(f(**minus))) / (2 * H)
+
+
+def fd_gradient(f, args, d_out, name):
+    """The gradient of ``sum(d_out * f(**args))`` with respect to ``args[name]``."""
+    x = np.asarray(args[name], dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = 1.0
+        grad[i] = np.sum(d_out * fd_directional(f, args, {name: e}))
+    return grad
+
+
+def like_output(f, args, rng=RNG):
+    return rng.standard_normal(np.shape(f(**args)))
+
+
+def check_rules(f, args, wrt, rtol=1e-6, atol=1e-8):
+    """Adjoint and tangent rules of ``f`` at ``args`` (float64) against finite
+    differences, and against each other."""
+    d_out = like_output(f, args)
+    grads = adjoint_rule(f, args, d_out, wrt)
+    for name in wrt:
+        assert np.shape(grads[name]) == np.shape(args[name]), name
+        np.testing.assert_allclose(grads[name], fd_gradient(f, args, d_out, name),
+                                   rtol=rtol, atol=atol, err_msg=f"adjoint d[{name}]")
+    tangents = {name: RNG.standard_normal(np.shape(args[name])) for name in wrt}
+    jt = tangent_rule(f, args, tangents)
+    assert np.shape(jt) == np.shape(f(**args))
+    np.testing.assert_allclose(jt, fd_directional(f, args, tangents),
+                               rtol=rtol, atol=atol, err_msg="tangent")
+    # <d_out, J t> == <J^T d_out, t>: the two rules are transposes of each other
+    lhs = np.sum(d_out * jt)
+    rhs = sum(np.sum(grads[name] * tangents[name]) for name in wrt)
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-10, atol=1e-12)
+
+
+def away_from(x, kinks, margin=0.05):
+    """Move entries of ``x`` that lie within ``margin`` of a kink off it."""
+    for k in kinks:
+        near = np.abs(x - k) < margin
+        x = np.where(near, k + np.copysign(2 * margin, x - k + 1e-300), x)
+    return x
+
+
+SHAPES = [(), (5,), (3, 4), (2, 3, 4)]
+
+
+# ---------------------------------------------------------------------------
+# Elementwise functions
+# ---------------------------------------------------------------------------
+
+ELEMENTWISE = [
+    (nn.relu, [0.0], lambda x: np.maximum(x, 0.0)),
+    (nn.leaky_relu, [0.0], lambda x: np.where(x > 0, x, 0.01 * x)),
+    (nn.hard_tanh, [-1.0, 1.0], lambda x: np.clip(x, -1.0, 1.0)),
+    (nn.sigmoid, [], lambda x: 1.0 / (1.0 + np.exp(-x))),
+    (nn.softplus, [], lambda x: np.log1p(np.exp(x))),
+]
+
+
+@pytest.mark.parametrize("f, kinks, reference", ELEMENTWISE, ids=lambda v: getattr(v, "__name__", ""))
+@pytest.mark.parametrize("shape", SHAPES)
+def test_elementwise_rules_match_finite_differences(f, kinks, reference, shape):
+    x = away_from(RNG.standard_normal(shape) * 2.0, kinks)
+    np.testing.assert_allclose(f(x), reference(x), rtol=1e-12)
+    check_rules(f, {"x": x}, ["x"])
+
+
+@pytest.mark.parametrize("alpha_shape", [(), (4,), (3, 1)])
+def test_leaky_relu_alpha_is_differentiable(alpha_shape):
+    x = away_from(RNG.standard_normal((3, 4)), [0.0])
+    alpha = 0.1 + 0.2 * RNG.random(alpha_shape)
+    check_rules(nn.leaky_relu, {"x": x, "alpha": alpha}, ["x", "alpha"])
+
+
+def test_leaky_relu_python_float_alpha():
+    x = away_from(RNG.standard_normal((3, 4)), [0.0])
+    check_rules(nn.leaky_relu, {"x": x, "alpha": 0.2}, ["x"])
+    d_out = RNG.standard_normal((3, 4))
+    d_alpha = adjoint_rule(nn.leaky_relu, {"x": x, "alpha": 0.2}, d_out, ["alpha"])["alpha"]
+    assert np.shape(d_alpha) == ()
+    np.testing.assert_allclose(d_alpha, np.sum(d_out * np.minimum(x, 0)))
+
+
+def test_relu_adjoint_is_the_mask():
+    x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+    d_y = np.arange(1.0, 6.0)
+    np.testing.assert_array_equal(adjoint_rule(nn.relu, {"x": x}, d_y, ["x"])["x"],
+                                  [0.0, 0.0, 0.0, 4.0, 5.0])
+
+
+@pytest.mark.parametrize("k, shape", [(2, (6,)), (3, (6,)), (2, (3, 8)), (3, (2, 2, 6)), (1, (3, 4))])
+def test_maxout_rules_match_finite_differences(k, shape):
+    z = RNG.standard_normal(shape)
+    y = nn.maxout(z, k)
+    assert y.shape == shape[:-1] + (shape[-1] // k,)
+    np.testing.assert_array_equal(y, np.max(z.reshape(shape[:-1] + (-1, k)), axis=-1))
+    check_rules(nn.maxout, {"z": z, "k": k}, ["z"])
+
+
+def test_maxout_sends_each_group_gradient_to_one_winner():
+    z = np.array([[1.0, 3.0, 3.0, 0.0, -1.0, -2.0]])
+    d_y = np.array([[10.0, 20.0]])
+    d_z = adjoint_rule(nn.maxout, {"z": z, "k": 3}, d_y, ["z"])["z"]
+    np.testing.assert_array_equal(d_z, [[0.0, 10.0, 0.0, 20.0, 0.0, 0.0]])
+
+
+def test_maxout_rejects_a_ragged_last_axis():
+    with pytest.raises(ValueError, match="multiple of k=4"):
+        nn.maxout(np.zeros((2, 6)), 4)
+
+
+# ---------------------------------------------------------------------------
+# Softmax, log-softmax, logsumexp
+# ---------------------------------------------------------------------------
+
+AXES_2D = [-1, 0, 1]
+AXES_3D = [-1, 0, 1, 2]
+
+
+@pytest.mark.parametrize("f", [nn.softmax, nn.log_softmax], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("shape, axis", [((5,), -1), ((5,), 0)]
+                         + [((3, 4), a) for a in AXES_2D] + [((2, 3, 4), a) for a in AXES_3D])
+def test_softmax_family_rules_match_finite_differences(f, shape, axis):
+    x = RNG.standard_normal(shape) * 3.0
+    e = np.exp(x)
+    p = e / e.sum(axis=axis, keepdims=True)
+    np.testing.assert_allclose(f(x, axis=axis), p if f is nn.softmax else np.log(p), rtol=1e-12)
+    check_rules(f, {"x": x, "axis": axis}, ["x"])
+
+
+def test_softmax_default_axis_is_last():
+    x = RNG.standard_normal((3, 4))
+    np.testing.assert_allclose(nn.softmax(x).sum(axis=-1), np.ones(3))
+    check_rules(nn.softmax, {"x": x}, ["x"])
+    check_rules(nn.log_softmax, {"x": x}, ["x"])
+
+
+@pytest.mark.parametrize("shape, axis", [((5,), None), ((5,), 0), ((3, 4), None), ((3, 4), 0),
+                                         ((3, 4), -1), ((2, 3, 4), 1), ((2, 3, 4), (0, 2)),
+                                         ((2, 3, 4), None)])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_logsumexp_rules_match_finite_differences(shape, axis, keepdims):
+    x = RNG.standard_normal(shape) * 3.0
+    expected = np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))
+    got = nn.logsumexp(x, axis=axis, keepdims=keepdims)
+    assert np.shape(got) == np.shape(expected)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    check_rules(nn.logsumexp, {"x": x, "axis": axis, "keepdims": keepdims}, ["x"])
+
+
+def test_logsumexp_of_minus_infinity():
+    with np.errstate(divide="ignore"):
+        assert nn.logsumexp(np.array([-np.inf, -np.inf])) == -np.inf
+    assert nn.logsumexp(np.array([-np.inf, 0.0])) == 0.0
+
+
+# ---------------------------------------------------------------------------
+# Softmax cross-entropy
+# ---------------------------------------------------------------------------
+
+def _reference_cross_entropy(logits, onehot):
+    logp = logits - np.log(np.sum(np.exp(logits), axis=-1, keepdims=True))
+    return -np.sum(onehot * logp) / (logits.size // logits.shape[-1])
+
+
+@pytest.mark.parametrize("shape", [(1, 3), (5, 4), (8, 10), (2, 3, 4)])
+def test_cross_entropy_with_integer_labels(shape):
+    logits = RNG.standard_normal(shape) * 2.0
+    labels = RNG.integers(0, shape[-1], size=shape[:-1])
+    onehot = np.eye(shape[-1])[labels]
+    np.testing.assert_allclose(nn.softmax_cross_entropy(logits, labels),
+                               _reference_cross_entropy(logits, onehot), rtol=1e-12)
+    check_rules(nn.softmax_cross_entropy, {"logits": logits, "labels": labels}, ["logits"])
+
+
+@pytest.mark.parametrize("shape", [(1, 3), (5, 4), (2, 3, 4)])
+def test_cross_entropy_with_one_hot_and_soft_labels(shape):
+    logits = RNG.standard_normal(shape) * 2.0
+    onehot = np.eye(shape[-1])[RNG.integers(0, shape[-1], size=shape[:-1])]
+    soft = nn.softmax(RNG.standard_normal(shape))
+    for targets in (onehot, soft):
+        np.testing.assert_allclose(nn.softmax_cross_entropy(logits, targets),
+                                   _reference_cross_entropy(logits, targets), rtol=1e-12)
+        check_rules(nn.softmax_cross_entropy, {"logits": logits, "labels": targets},
+                    ["logits", "labels"])
+
+
+def test_cross_entropy_gradient_is_softmax_minus_onehot_over_batch():
+    logits = RNG.standard_normal((6, 5))
+    labels = np.array([0, 1, 2, 3, 4, 0])
+    g = nn.softmax_cross_entropy_adjoint(logits, labels)
+    np.testing.assert_allclose(g, (nn.softmax(logits) - np.eye(5)[labels]) / 6, rtol=1e-14)
+    np.testing.assert_allclose(nn.softmax_cross_entropy_adjoint(logits, np.eye(5)[labels]), g)
+    d = adjoint_rule(nn.softmax_cross_entropy, {"logits": logits, "labels": labels}, 2.0, ["logits"])
+    np.testing.assert_allclose(d["logits"], 2.0 * g)
+
+
+# ---------------------------------------------------------------------------
+# float32 and numerical stability
+# ---------------------------------------------------------------------------
+
+FLOAT32_CASES = [
+    (nn.relu, {}, (3, 4)),
+    (nn.leaky_relu, {}, (3, 4)),
+    (nn.leaky_relu, {"alpha": 0.2}, (3, 4)),
+    (nn.hard_tanh, {}, (3, 4)),
+    (nn.sigmoid, {}, (3, 4)),
+    (nn.softplus, {}, (3, 4)),
+    (nn.logsumexp, {}, (3, 4)),
+    (nn.logsumexp, {"axis": 1}, (3, 4)),
+    (nn.logsumexp, {"axis": 0, "keepdims": True}, (3, 4)),
+    (nn.softmax, {}, (3, 4)),
+    (nn.softmax, {"axis": 0}, (3, 4)),
+    (nn.log_softmax, {}, (3, 4)),
+    (nn.maxout, {"k": 2}, (3, 4)),
+]
+
+
+def _first_param(f):
+    return next(iter(inspect.signature(f).parameters))
+
+
+@pytest.mark.parametrize("f, kwargs, shape", FLOAT32_CASES,
+                         ids=lambda v: getattr(v, "__name__", None) if callable(v) else None)
+def test_float32_stays_float32(f, kwargs, shape):
+    name = _first_param(f)
+    x = RNG.standard_normal(shape).astype(np.float32)
+    args = dict(kwargs, **{name: x})
+    y = f(**args)
+    assert y.dtype == np.float32
+    d_y = np.ones_like(y)
+    assert adjoint_rule(f, args, d_y, [name])[name].dtype == np.float32
+    assert tangent_rule(f, args, {name: np.ones_like(x)}).dtype == np.float32
+
+
+@pytest.mark.parametrize("onehot", [False, True])
+def test_cross_entropy_float32_stays_float32(onehot):
+    logits = RNG.standard_normal((4, 3)).astype(np.float32)
+    labels = np.array([0, 2, 1, 2])
+    if onehot:
+        labels = np.eye(3)[labels]          # float64 targets do not promote the loss
+    args = {"logits": logits, "labels": labels}
+    y = nn.softmax_cross_entropy(**args)
+    assert y.dtype == np.float32
+    one = np.float32(1.0)
+    assert adjoint_rule(nn.softmax_cross_entropy, args, one, ["logits"])["logits"].dtype == np.float32
+    assert tangent_rule(nn.softmax_cross_entropy, args, {"logits": np.ones_like(logits)}).dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_large_logits_give_finite_values_and_gradients(dtype):
+    logits = (np.array([[1000.0, 0.0, -1000.0], [-1000.0, 1000.0, 999.0]]) * 1).astype(dtype)
+    labels = np.array([2, 1])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        loss = nn.softmax_cross_entropy(logits, labels)
+        assert np.isfinite(loss)
+        np.testing.assert_allclose(loss, (2000.0 + np.log1p(np.exp(-1.0))) / 2, rtol=1e-6)
+        g = adjoint_rule(nn.softmax_cross_entropy, {"logits": logits, "labels": labels},
+                         dtype(1.0), ["logits"])["logits"]
+        assert np.all(np.isfinite(g))
+        np.testing.assert_allclose(g[0], [0.5, 0.0, -0.5], atol=1e-6)
+        for f in (nn.softmax, nn.log_softmax, nn.logsumexp):
+            y = f(logits)
+            assert np.all(np.isfinite(y))
+            g = adjoint_rule(f, {"x": logits}, np.ones_like(y), ["x"])["x"]
+            assert np.all(np.isfinite(g))
+    np.testing.assert_allclose(nn.logsumexp(logits, axis=-1), [1000.0, 1000.0 + np.log1p(np.exp(-1.0))])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_and_softplus_are_stable_far_out(dtype):
+    x = np.array([-1000.0, -40.0, 0.0, 40.0, 1000.0], dtype=dtype)
+    with np.errstate(over="raise", invalid="raise"):
+        s = nn.sigmoid(x)
+        sp = nn.softplus(x)
+        ds = adjoint_rule(nn.sigmoid, {"x": x}, np.ones_like(x), ["x"])["x"]
+        dsp = adjoint_rule(nn.softplus, {"x": x}, np.ones_like(x), ["x"])["x"]
+    np.testing.assert_allclose(s, [0.0, np.exp(-40.0), 0.5, 1.0, 1.0], rtol=1e-6)
+    np.testing.assert_allclose(sp, [0.0, np.exp(-40.0), np.log(2.0), 40.0, 1000.0], rtol=1e-6)
+    # sigmoid'(40) is about 4e-18: exact, not 0 from 1 - sigmoid(40)
+    np.testing.assert_allclose(ds, [0.0, np.exp(-40.0), 0.25, np.exp(-40.0), 0.0], rtol=1e-5)
+    np.testing.assert_allclose(dsp, s)
+
+
+# ---------------------------------------------------------------------------
+# Rules stay differentiable: what a template calls has rules itself
+# ---------------------------------------------------------------------------
+
+def _nn_calls(function):
+    """Names of srcad.nn functions called in ``function``'s body (``nn.f`` or ``f``)."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            f = node.func
+            if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "nn":
+                names.add(f.attr)
+            elif isinstance(f, ast.Name) and f.id in vars(nn) and f.id != "np":
+                names.add(f.id)
+    return names - {"_"}
+
+
+def _has_rules(f):
+    return (registry.adjoint_of(f) is not None and registry.tangent_of(f) is not None) or \
+        registry.is_nondifferentiable(f)
+
+
+def test_every_public_function_has_both_rules():
+    for name in ["relu", "leaky_relu", "hard_tanh", "sigmoid", "softplus", "logsumexp",
+                 "softmax", "log_softmax", "softmax_cross_entropy", "maxout"]:
+        f = getattr(nn, name)
+        assert registry.adjoint_of(f) is not None, name
+        assert registry.tangent_of(f) is not None, name
+
+
+def test_what_templates_call_can_be_differentiated_again():
+    templates = [registry.adjoint_of(getattr(nn, n)) for n in nn.__all__] + \
+                [registry.tangent_of(getattr(nn, n)) for n in nn.__all__]
+    for template in filter(None, templates):
+        for name in _nn_calls(template):
+            helper = getattr(nn, name)
+            if _has_rules(helper):
+                continue
+            # a helper without rules of its own is transformed by srcad: it may
+            # only call functions that have rules
+            inner = _nn_calls(helper)
+            assert all(_has_rules(getattr(nn, n)) for n in inner), (name, inner)
+
+
+# ---------------------------------------------------------------------------
+# Through the public transforms
+# ---------------------------------------------------------------------------
+
+def fd_grad_of(f, x, h=1e-6):
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+def mlp_loss(W1, b1, W2, b2, X, y, lam):
+    H = nn.relu(X @ W1 + b1)
+    U = H @ W2 + b2
+    return nn.softmax_cross_entropy(U, y) + lam * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
+
+
+def ce_loss(logits, labels):
+    return nn.softmax_cross_entropy(logits, labels)
+
+
+def mixed_loss(x):
+    a = nn.sigmoid(x) + nn.softplus(x) + nn.leaky_relu(x) + nn.hard_tanh(x)
+    b = nn.log_softmax(a, axis=0) + nn.softmax(x, axis=1)
+    return nn.logsumexp(b) + np.sum(nn.maxout(b, 2) ** 2)
+
+
+class TestThroughSrcad:
+    def test_grad_of_cross_entropy_matches_finite_differences(self):
+        logits = RNG.standard_normal((5, 4))
+        for labels in (np.array([0, 3, 1, 2, 3]), np.eye(4)[[0, 3, 1, 2, 3]]):
+            df = srcad.grad(ce_loss)
+            g = df(logits, labels)
+            np.testing.assert_allclose(g, fd_grad_of(lambda z: ce_loss(z, labels), logits),
+                                       rtol=1e-6, atol=1e-9)
+            np.testing.assert_allclose(g, nn.softmax_cross_entropy_adjoint(logits, labels), rtol=1e-12)
+        assert "softmax_cross_entropy_adjoint" in df.source
+
+    def test_value_and_grad_of_the_mlp(self):
+        X = RNG.standard_normal((7, 5))
+        y = RNG.integers(0, 3, size=7)
+        params = [RNG.standard_normal((5, 6)), RNG.standard_normal(6) * 0.1,
+                  RNG.standard_normal((6, 3)), RNG.standard_normal(3) * 0.1]
+        value, grads = srcad.value_and_grad(mlp_loss, wrt=(0, 1, 2, 3))(*params, X, y, 1e-3)
+        np.testing.assert_allclose(value, mlp_loss(*params, X, y, 1e-3), rtol=1e-12)
+        assert len(grads) == 4
+        for i, (p, g) in enumerate(zip(params, grads)):
+            def f(v, i=i):
+                args = list(params)
+                args[i] = v
+                return mlp_loss(*args, X, y, 1e-3)
+            assert g.shape == p.shape
+            np.testing.assert_allclose(g, fd_grad_of(f, p), rtol=1e-5, atol=1e-8)
+
+    def test_float32_gradients_of_the_mlp(self):
+        X = RNG.standard_normal((7, 5)).astype(np.float32)
+        y = RNG.integers(0, 3, size=7)
+        params = [RNG.standard_normal((5, 6)).astype(np.float32), np.zeros(6, np.float32),
+                  RNG.standard_normal((6, 3)).astype(np.float32), np.zeros(3, np.float32)]
+        grads = srcad.grad(mlp_loss, wrt=(0, 1, 2, 3))(*params, X, y, 1e-3)
+        assert all(g.dtype == np.float32 for g in grads)
+
+    def test_grad_is_finite_for_huge_logits(self):
+        logits = np.array([[1000.0, 0.0, -1000.0], [-1000.0, 1000.0, 999.0]])
+        g = srcad.grad(ce_loss)(logits, np.array([2, 1]))
+        assert np.all(np.isfinite(g))
+        np.testing.assert_allclose(g[0], [0.5, 0.0, -0.5], atol=1e-12)
+
+    def test_grad_and_jvp_of_every_helper(self):
+        x = away_from(RNG.standard_normal((3, 4)), [0.0, -1.0, 1.0])
+        g = srcad.grad(mixed_loss)(x)
+        np.testing.assert_allclose(g, fd_grad_of(mixed_loss, x), rtol=1e-5, atol=1e-8)
+        t = RNG.standard_normal((3, 4))
+        out, out_t = srcad.jvp(mixed_loss)(x, t)
+        np.testing.assert_allclose(out, mixed_loss(x), rtol=1e-12)
+        np.testing.assert_allclose(out_t, np.sum(g * t), rtol=1e-8)
+
+    def test_hessian_of_cross_entropy(self):
+        logits = RNG.standard_normal((2, 3))
+        labels = np.array([1, 2])
+        H = srcad.hessian(ce_loss)(logits, labels)
+        assert H.shape == (2, 3, 2, 3)
+        p = nn.softmax(logits)
+        for i in range(2):
+            np.testing.assert_allclose(H[i, :, i, :], (np.diag(p[i]) - np.outer(p[i], p[i])) / 2,
+                                       rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(H[0, :, 1, :], 0.0, atol=1e-12)
+        v = RNG.standard_normal((2, 3))
+        hv = srcad.hvp(ce_loss)(logits, labels, v)
+        np.testing.assert_allclose(hv, np.einsum("ijkl,kl->ij", H, v), rtol=1e-10, atol=1e-12)
+
+    @pytest.mark.parametrize("f, second", [
+        (nn.sigmoid, lambda s: s * (1 - s) * (1 - 2 * s)),
+        (nn.softplus, lambda s: s * (1 - s)),
+    ], ids=["sigmoid", "softplus"])
+    def test_second_derivatives_of_scalars(self, f, second):
+        for x in (-3.0, 0.2, 2.5):
+            s = 1.0 / (1.0 + np.exp(-x))
+            np.testing.assert_allclose(srcad.grad(srcad.grad(f))(x), second(s), rtol=1e-10)
+
+    def test_second_order_through_softmax_and_logsumexp(self):
+        def f(x):
+            return nn.logsumexp(x) + np.sum(nn.softmax(x) ** 2) + np.sum(nn.log_softmax(x) ** 2)
+        x = RNG.standard_normal(4)
+        H = srcad.hessian(f)(x)
+        g = srcad.grad(f)
+        fd = np.stack([(g(x + 1e-6 * e) - g(x - 1e-6 * e)) / 2e-6 for e in np.eye(4)])
+        np.testing.assert_allclose(H, fd, rtol=1e-5, atol=1e-7)
