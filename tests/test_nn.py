@@ -12,6 +12,9 @@ import textwrap
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import srcad
 from srcad import nn
@@ -306,6 +309,34 @@ def test_cross_entropy_gradient_is_softmax_minus_onehot_over_batch():
     np.testing.assert_allclose(nn.softmax_cross_entropy_adjoint(logits, np.eye(5)[labels]), g)
     d = adjoint_rule(nn.softmax_cross_entropy, {"logits": logits, "labels": labels}, 2.0, ["logits"])
     np.testing.assert_allclose(d["logits"], 2.0 * g)
+
+
+@st.composite
+def logits_and_labels(draw):
+    batch, classes = draw(st.integers(1, 6)), draw(st.integers(1, 6))
+    logits = draw(hnp.arrays(np.float64, (batch, classes),
+                             elements=st.floats(-1e6, 1e6, allow_subnormal=False)))
+    labels = draw(hnp.arrays(np.int64, (batch,), elements=st.integers(0, classes - 1)))
+    return logits, labels
+
+
+@settings(max_examples=60, deadline=None)
+@given(logits_and_labels(), st.floats(-1e3, 1e3))
+def test_cross_entropy_properties(case, shift):
+    """Finite for any finite logits; its gradient rows sum to zero, lie in
+    [-1/batch, 1/batch], and do not change when a row is shifted."""
+    logits, labels = case
+    batch = logits.shape[0]
+    loss = nn.softmax_cross_entropy(logits, labels)
+    g = nn.softmax_cross_entropy_adjoint(logits, labels)
+    assert np.isfinite(loss) and loss >= 0
+    assert np.all(np.abs(g) <= 1.0 / batch + 1e-15)
+    np.testing.assert_allclose(g.sum(axis=-1), 0.0, atol=1e-12)
+    if np.all(np.abs(logits) < 1e3):
+        shifted = logits + shift
+        np.testing.assert_allclose(nn.softmax_cross_entropy(shifted, labels), loss,
+                                   rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(nn.softmax_cross_entropy_adjoint(shifted, labels), g, atol=1e-9)
 
 
 # ---------------------------------------------------------------------------
