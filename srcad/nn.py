@@ -2,8 +2,9 @@
 
 Each function is plain, numerically stable NumPy code, and each has a fused
 derivative rule registered below it: the exact derivative of the whole
-function, not the chain of its parts (section 6.2.2.3 of Deep Learning
-explains why the softmax and its loss are best differentiated together).
+function, not the chain of its parts (sections 6.2.2.3 and 6.5.9 of Deep
+Learning explain why the softmax and its loss are best differentiated
+together: the gradient is simply ``softmax(z) - onehot``).
 
 The rules are templates that srcad inlines into generated code. Where a
 rule needs more than an expression, it calls a plain helper from this
