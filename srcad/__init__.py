@@ -7,3 +7,8 @@ __all__ = [
     "SrcadError", "UnsupportedSyntaxError", "NonDifferentiableError",
     "adjoint", "tangent", "nondifferentiable", "d",
 ]
+from .api import grad, value_and_grad, stop_gradient
+from .rules.registry import nondifferentiable as _nondifferentiable
+
+_nondifferentiable(stop_gradient)
+__all__ += ["grad", "value_and_grad", "stop_gradient"]

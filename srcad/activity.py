@@ -1,0 +1,54 @@
+"""Pass 4: activity analysis. Which variables carry a derivative.
+
+A variable is *varied* when it may depend on a differentiated argument through
+differentiable operations, and *useful* when the output may depend on it. Only
+variables that are both are *active*: they get an adjoint; everything else is
+a constant to the derivative.
+"""
+import gast
+
+from .resolve import classify
+from .syntax import names_loaded
+
+
+def active_variables(fn, node, wrt_names, outputs, local_names):
+    """The set of active variable names of the A-normal-form function ``node``."""
+    assignments = [s for s in gast.walk(node) if isinstance(s, gast.Assign)]
+    carriers = [(s, _targets(s), _derivative_sources(fn, s.value, local_names)) for s in assignments]
+    varied = set(wrt_names)
+    _propagate(carriers, varied, forward=True)
+    useful = set(outputs)
+    _propagate(carriers, useful, forward=False)
+    return varied & useful
+
+
+def _propagate(carriers, marked, forward):
+    changed = True
+    while changed:
+        changed = False
+        for _, targets, sources in carriers:
+            before, after = (sources, targets) if forward else (targets, sources)
+            if before & marked and not after <= marked:
+                marked.update(after)
+                changed = True
+
+
+def _targets(stmt):
+    return {n.id for t in stmt.targets for n in gast.walk(t) if isinstance(n, gast.Name)}
+
+
+def _derivative_sources(fn, value, local_names):
+    """Names whose derivative flows into ``value``."""
+    operation = classify(fn, value, local_names)
+    if operation is not None and operation.nondifferentiable:
+        return set()
+    if isinstance(value, gast.Call):
+        names = set()
+        for arg in list(value.args) + [k.value for k in value.keywords]:
+            names |= names_loaded(arg)
+        if isinstance(value.func, gast.Attribute):
+            names |= names_loaded(value.func.value)
+        return names
+    if isinstance(value, gast.Subscript):
+        return names_loaded(value.value)
+    return names_loaded(value)

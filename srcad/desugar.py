@@ -1,0 +1,296 @@
+"""Pass 2: rewrite the function into the few forms the later passes know.
+
+After this pass the body has:
+* no ``return``, ``break`` or ``continue`` except one ``return`` at the very end,
+  and loops that may stop early end with ``if <flag>: break``;
+* ``for`` loops only over ``range(...)``: ``for x in xs`` reads ``x = xs[i]``;
+* no augmented assignment: ``x += y`` is ``x = x + y``.
+"""
+import gast
+
+from .syntax import assign, call, clone, constant, located, name
+
+_UNSUPPORTED = {
+    gast.Try: "try/except",
+    gast.With: "with",
+    gast.AsyncWith: "async with",
+    gast.AsyncFor: "async for",
+    gast.AsyncFunctionDef: "async def",
+    gast.Await: "await",
+    gast.Yield: "yield",
+    gast.YieldFrom: "yield from",
+    gast.Global: "global",
+    gast.Nonlocal: "nonlocal",
+    gast.ClassDef: "class definitions",
+    gast.Lambda: "lambda",
+    gast.Delete: "del",
+    gast.ListComp: "list comprehensions",
+    gast.SetComp: "set comprehensions",
+    gast.DictComp: "dict comprehensions",
+    gast.GeneratorExp: "generator expressions",
+    gast.NamedExpr: "assignment expressions (:=)",
+    gast.FunctionDef: "nested function definitions",
+    gast.Starred: "starred expressions (*args)",
+}
+if hasattr(gast, "Match"):
+    _UNSUPPORTED[gast.Match] = "match statements"
+if hasattr(gast, "TryStar"):
+    _UNSUPPORTED[gast.TryStar] = "try/except*"
+
+
+def check_syntax(fn):
+    """Raise :class:`UnsupportedSyntaxError` at the first construct srcad cannot differentiate."""
+    for stmt in fn.node.body:
+        for node in gast.walk(stmt):
+            construct = _UNSUPPORTED.get(type(node))
+            if construct is not None:
+                raise fn.syntax_error(node, f"srcad cannot differentiate {construct}")
+            if isinstance(node, (gast.For, gast.While)) and node.orelse:
+                raise fn.syntax_error(node, "srcad cannot differentiate a loop with an else clause")
+            if isinstance(node, (gast.Assign, gast.AugAssign)):
+                targets = node.targets if isinstance(node, gast.Assign) else [node.target]
+                for target in targets:
+                    _check_target(fn, target)
+    args = fn.node.args
+    if args.vararg is not None or args.kwarg is not None:
+        raise fn.syntax_error(fn.node, "srcad cannot differentiate a function with *args or **kwargs parameters")
+
+
+def _check_target(fn, target):
+    if isinstance(target, gast.Name):
+        return
+    if isinstance(target, (gast.Tuple, gast.List)):
+        for element in target.elts:
+            _check_target(fn, element)
+        return
+    if isinstance(target, gast.Attribute):
+        raise fn.syntax_error(target, "srcad cannot differentiate assignment to an attribute")
+    if isinstance(target, gast.Subscript):
+        raise fn.syntax_error(target, "srcad cannot differentiate assignment to a subscript (x[i] = ...) yet")
+
+
+def desugar(fn, names):
+    """Rewrite ``fn.node`` in place into the normalised forms; returns the node."""
+    check_syntax(fn)
+    node = fn.node
+    node.body = _Normalise(names).visit_block(node.body)
+    node.body = _JumpLowering(names).function_body(node.body)
+    return node
+
+
+class _Normalise:
+    """Augmented assignment and ``for`` over sequences, recursively."""
+
+    def __init__(self, names):
+        self.names = names
+
+    def visit_block(self, stmts):
+        out = []
+        for stmt in stmts:
+            out.extend(self.visit(stmt))
+        return out
+
+    def visit(self, stmt):
+        if isinstance(stmt, gast.AugAssign):
+            value = gast.BinOp(left=name(stmt.target.id), op=stmt.op, right=stmt.value)
+            return [gast.copy_location(assign(stmt.target.id, value), stmt)]
+        if isinstance(stmt, gast.If):
+            stmt.body = self.visit_block(stmt.body)
+            stmt.orelse = self.visit_block(stmt.orelse)
+        elif isinstance(stmt, gast.While):
+            stmt.body = self.visit_block(stmt.body)
+        elif isinstance(stmt, gast.For):
+            return self.visit_for(stmt)
+        return [stmt]
+
+    def visit_for(self, stmt):
+        stmt.body = self.visit_block(stmt.body)
+        iterable = stmt.iter
+        if _is_call_to(iterable, "range"):
+            if not isinstance(stmt.target, gast.Name):
+                raise_target = stmt.target
+                raise SyntaxError(f"cannot unpack a range element at line {raise_target.lineno}")
+            return [stmt]
+        before = []
+        if _is_call_to(iterable, "enumerate") and len(iterable.args) == 1 and _is_pair(stmt.target):
+            counter, element = stmt.target.elts
+            sequences, targets = [iterable.args[0]], [element]
+            index = counter.id if isinstance(counter, gast.Name) else None
+        elif _is_call_to(iterable, "zip") and isinstance(stmt.target, gast.Tuple) \
+                and len(stmt.target.elts) == len(iterable.args):
+            sequences, targets, index = list(iterable.args), list(stmt.target.elts), None
+        else:
+            sequences, targets, index = [iterable], [stmt.target], None
+        sequence_names = []
+        for sequence in sequences:
+            if isinstance(sequence, gast.Name):
+                sequence_names.append(sequence.id)
+            else:
+                hoisted = self.names.fresh("sequence")
+                before.append(gast.copy_location(assign(hoisted, sequence), stmt))
+                sequence_names.append(hoisted)
+        if index is None:
+            index = self.names.fresh("i")
+        lengths = [call("len", name(s)) for s in sequence_names]
+        stop = lengths[0] if len(lengths) == 1 else call("min", *lengths)
+        reads = [
+            gast.copy_location(
+                gast.Assign(targets=[_as_store(target)], value=gast.Subscript(
+                    value=name(seq), slice=name(index), ctx=gast.Load()), type_comment=None),
+                stmt)
+            for seq, target in zip(sequence_names, targets)
+        ]
+        loop = gast.For(target=name(index, store=True), iter=call("range", stop),
+                        body=reads + stmt.body, orelse=[], type_comment=None)
+        return before + [gast.copy_location(loop, stmt)]
+
+
+def _as_store(target):
+    for n in gast.walk(target):
+        if isinstance(n, (gast.Name, gast.Tuple, gast.List)):
+            n.ctx = gast.Store()
+    return target
+
+
+def _is_pair(target):
+    return isinstance(target, gast.Tuple) and len(target.elts) == 2
+
+
+def _is_call_to(node, builtin_name):
+    return (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
+            and node.func.id == builtin_name and not node.keywords)
+
+
+class _Loop:
+    """What a loop body being lowered needs: the flag that stops it early."""
+
+    def __init__(self, names):
+        self.names = names
+        self.stop_flag = None
+
+    def flag(self):
+        if self.stop_flag is None:
+            self.stop_flag = self.names.fresh("stop")
+        return self.stop_flag
+
+
+class _JumpLowering:
+    """Replace return/break/continue by structured code.
+
+    A jump ends its block; what follows the block's branch that jumps moves into
+    the branches that do not (tail duplication), so most code needs no flag.
+    Leaving a loop early sets the loop's stop flag, tested once at its end.
+    """
+
+    def __init__(self, names):
+        self.names = names
+        self.result = None
+        self.returned = None
+
+    def function_body(self, body):
+        returns = [n for s in body for n in gast.walk(s) if isinstance(n, gast.Return)]
+        if len(returns) == 1 and body and body[-1] is returns[0] and not _has_loop_jumps(body):
+            return body
+        if not returns:
+            return self.block(body, None)
+        self.result = self.names.fresh("result")
+        if _returns_in_loops(body):
+            self.returned = self.names.fresh("returned")
+        if not _always_returns(body):
+            body = body + [gast.Return(value=None)]
+        lowered = self.block(body, None)
+        last = gast.Return(value=name(self.result))
+        gast.copy_location(last, returns[-1])
+        prologue = [assign(self.returned, constant(False))] if self.returned else []
+        return prologue + lowered + [last]
+
+    def block(self, stmts, loop):
+        out = []
+        for position, stmt in enumerate(stmts):
+            rest = stmts[position + 1:]
+            if isinstance(stmt, gast.Return):
+                out.extend(self.lower_return(stmt, loop))
+                return out
+            if isinstance(stmt, gast.Break):
+                out.append(gast.copy_location(assign(loop.flag(), constant(True)), stmt))
+                return out
+            if isinstance(stmt, gast.Continue):
+                return out
+            if isinstance(stmt, gast.If) and _escapes(stmt, loop is not None):
+                stmt.body = self.block(stmt.body + [clone(s) for s in rest], loop)
+                stmt.orelse = self.block(stmt.orelse + rest, loop)
+                out.append(stmt)
+                return out
+            if isinstance(stmt, (gast.For, gast.While)):
+                out.extend(self.lower_loop(stmt))
+                if _contains(stmt, gast.Return, stop_at_loops=False):
+                    leave = gast.Return(value=None)
+                    leave.srcad_value_stored = True
+                    guard = gast.copy_location(gast.If(test=name(self.returned), body=[leave], orelse=[]), stmt)
+                    out.extend(self.block([guard] + rest, loop))
+                    return out
+                continue
+            out.append(stmt)
+        return out
+
+    def lower_return(self, stmt, loop):
+        stored = getattr(stmt, "srcad_value_stored", False)
+        out = []
+        if not stored:
+            value = stmt.value if stmt.value is not None else constant(None)
+            out.append(gast.copy_location(assign(self.result, value), stmt))
+        if loop is not None:
+            if not stored:
+                out.append(gast.copy_location(assign(self.returned, constant(True)), stmt))
+            out.append(gast.copy_location(assign(loop.flag(), constant(True)), stmt))
+        return out
+
+    def lower_loop(self, stmt):
+        loop = _Loop(self.names)
+        stmt.body = self.block(stmt.body, loop)
+        if loop.stop_flag is None:
+            return [stmt]
+        leave = gast.copy_location(gast.If(test=name(loop.stop_flag), body=[gast.Break()], orelse=[]), stmt)
+        stmt.body.append(leave)
+        stmt.srcad_stop_flag = loop.stop_flag
+        return [gast.copy_location(assign(loop.stop_flag, constant(False)), stmt), stmt]
+
+
+def _contains(node, kind, stop_at_loops):
+    """Whether ``node`` holds a ``kind`` statement (not looking into inner loops if asked)."""
+    if isinstance(node, kind):
+        return True
+    children = []
+    if isinstance(node, gast.If):
+        children = node.body + node.orelse
+    elif isinstance(node, (gast.For, gast.While)):
+        if stop_at_loops:
+            return False
+        children = node.body
+    return any(_contains(child, kind, stop_at_loops) for child in children)
+
+
+def _escapes(stmt, in_loop):
+    if _contains(stmt, gast.Return, stop_at_loops=False):
+        return True
+    return in_loop and (_contains(stmt, gast.Break, True) or _contains(stmt, gast.Continue, True))
+
+
+def _has_loop_jumps(body):
+    return any(isinstance(n, (gast.Break, gast.Continue)) for s in body for n in gast.walk(s))
+
+
+def _returns_in_loops(body):
+    loops = [n for s in body for n in gast.walk(s) if isinstance(n, (gast.For, gast.While))]
+    return any(isinstance(n, gast.Return) for loop in loops for n in gast.walk(loop))
+
+
+def _always_returns(body):
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, gast.Return):
+        return True
+    if isinstance(last, gast.If):
+        return _always_returns(last.body) and _always_returns(last.orelse)
+    return False

@@ -1,0 +1,84 @@
+"""Pass 7: print the generated tree as readable source and compile it.
+
+Each line that comes from a line of the user's function ends with a comment
+naming it (``# model.py:3``). The source is registered with ``linecache`` under
+its own file name, so tracebacks through generated code show its lines.
+"""
+import ast
+import itertools
+import linecache
+
+import gast
+
+_COMMENT_COLUMN = 44
+_counter = itertools.count(1)
+
+
+def to_source(function_node, location=None):
+    """Source text of a gast ``FunctionDef``; ``location(origin)`` names a user line."""
+    lines = []
+    header = _unparse(gast.FunctionDef(name=function_node.name, args=function_node.args, body=[gast.Pass()],
+                                       decorator_list=[], returns=None, type_comment=None, type_params=[]))
+    lines.append((header.splitlines()[0], None))
+    docstring = getattr(function_node, "srcad_docstring", None)
+    if docstring:
+        lines.append((f'    """{docstring}"""', None))
+    _block(function_node.body, 1, lines, location)
+    width = max((len(text) for text, comment in lines if comment), default=0)
+    column = min(max(width + 2, _COMMENT_COLUMN), 80)
+    out = []
+    for text, comment in lines:
+        out.append(f"{text.ljust(column)}# {comment}" if comment else text)
+    return "\n".join(out) + "\n"
+
+
+def _block(stmts, depth, lines, location):
+    indent = "    " * depth
+    for stmt in stmts:
+        comment = location(stmt.srcad_origin) if location and getattr(stmt, "srcad_origin", None) else None
+        if isinstance(stmt, gast.If):
+            _if(stmt, depth, lines, location, "if")
+        elif isinstance(stmt, gast.For):
+            lines.append((f"{indent}for {_unparse(stmt.target)} in {_unparse(stmt.iter)}:", comment))
+            _block(stmt.body, depth + 1, lines, location)
+        elif isinstance(stmt, gast.While):
+            lines.append((f"{indent}while {_unparse(stmt.test)}:", comment))
+            _block(stmt.body, depth + 1, lines, location)
+        elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant) \
+                and isinstance(stmt.value.value, str) and getattr(stmt, "srcad_comment", False):
+            lines.append((f"{indent}# {stmt.value.value}", None))
+        else:
+            lines.append((indent + _unparse(stmt), comment))
+
+
+def _if(stmt, depth, lines, location, keyword):
+    indent = "    " * depth
+    comment = location(stmt.srcad_origin) if location and getattr(stmt, "srcad_origin", None) else None
+    lines.append((f"{indent}{keyword} {_unparse(stmt.test)}:", comment))
+    _block(stmt.body, depth + 1, lines, location)
+    if len(stmt.orelse) == 1 and isinstance(stmt.orelse[0], gast.If):
+        _if(stmt.orelse[0], depth, lines, location, "elif")
+    elif stmt.orelse:
+        lines.append((f"{indent}else:", None))
+        _block(stmt.orelse, depth + 1, lines, location)
+
+
+def _unparse(node):
+    tree = ast.fix_missing_locations(gast.gast_to_ast(node))
+    return ast.unparse(tree)
+
+
+def comment(text):
+    """A comment line in generated code."""
+    node = gast.Expr(value=gast.Constant(value=text, kind=None))
+    node.srcad_comment = True
+    return node
+
+
+def compile_source(source, function_name, namespace, label):
+    """Execute generated ``source`` in ``namespace`` and return the function it defines."""
+    filename = f"<srcad {label} #{next(_counter)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    code = compile(source, filename, "exec")
+    exec(code, namespace)  # noqa: S102 - this is the compiler's job
+    return namespace[function_name]

@@ -1,0 +1,212 @@
+"""Inline a rule template into generated code.
+
+A template's parameters are replaced by the operation's argument expressions,
+``d[...]`` by derivative variables, its local names by fresh readable names and
+its global names (``np``, runtime helpers) by names bound in the generated
+module. Contributions ``d[param] = expr`` are handed back to the caller, which
+decides how to accumulate them, or drops them when the parameter is inactive.
+"""
+import builtins
+import inspect
+import textwrap
+from dataclasses import dataclass
+
+import gast
+
+from .syntax import clone, constant, name
+
+
+@dataclass
+class Contribution:
+    """``d[target] = value`` in a template: ``target`` is an argument expression
+    (or a tuple of them, for ``*args`` parameters)."""
+
+    target: object
+    value: object
+    varargs: bool = False
+
+
+class Zero:
+    """The derivative of an inactive value in a tangent template; ``like`` is its primal."""
+
+    def __init__(self, like):
+        self.like = like
+
+
+class Template:
+    """A parsed rule template."""
+
+    _cache = {}
+
+    def __init__(self, function):
+        self.function = function
+        source = textwrap.dedent(inspect.getsource(function))
+        node = next(n for n in gast.walk(gast.parse(source)) if isinstance(n, gast.FunctionDef))
+        self.body = node.body
+        args = node.args
+        self.result = args.args[0].id
+        self.params = [a.id for a in args.args[1:]]
+        self.kwonly = [a.id for a in args.kwonlyargs]
+        self.varargs = args.vararg.id if args.vararg is not None else None
+        signature = inspect.signature(function)
+        self.signature = signature.replace(parameters=list(signature.parameters.values())[1:])
+        self.locals = {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        self.locals -= {self.result, *self.params, *self.kwonly, self.varargs}
+        self.globals = function.__globals__
+
+    @classmethod
+    def of(cls, function):
+        if function not in cls._cache:
+            cls._cache[function] = cls(function)
+        return cls._cache[function]
+
+    def bind(self, args, keywords):
+        """Map each parameter name to its argument expression (defaults as literals)."""
+        bound = self.signature.bind(*args, **keywords)
+        bound.apply_defaults()
+        mapping = {}
+        for param, value in bound.arguments.items():
+            if param == self.varargs:
+                mapping[param] = tuple(value)
+            elif isinstance(value, gast.AST):
+                mapping[param] = value
+            else:
+                mapping[param] = constant(value)
+        return mapping
+
+    def resolve_global(self, identifier):
+        if identifier in self.globals:
+            return self.globals[identifier]
+        return getattr(builtins, identifier)
+
+
+class Inliner:
+    """Turns a template plus bindings into statements and contributions.
+
+    ``derivative`` maps an argument expression to the expression of its
+    derivative (a name, or a :class:`Zero` in tangent mode); ``bind_global``
+    gives the generated module's name for an object; ``fresh`` a new name.
+    """
+
+    def __init__(self, bind_global, fresh):
+        self.bind_global = bind_global
+        self.fresh = fresh
+
+    def inline(self, template, mapping, result, derivative):
+        local_names = {local: self.fresh(local) for local in sorted(template.locals)}
+        context = _Context(template, mapping, result, derivative, local_names, self.bind_global)
+        items = []
+        for stmt in template.body:
+            items.extend(context.statement(clone(stmt)))
+        return items
+
+
+class _Context:
+    def __init__(self, template, mapping, result, derivative, local_names, bind_global):
+        self.template = template
+        self.mapping = mapping
+        self.result = result
+        self.derivative = derivative
+        self.local_names = local_names
+        self.bind_global = bind_global
+
+    def statement(self, stmt):
+        if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant):
+            return []  # docstring
+        if isinstance(stmt, gast.Assign) and _is_d(stmt.targets[0]):
+            target = self.d_target(stmt.targets[0])
+            value = self.expression(stmt.value)
+            if isinstance(target, tuple):
+                return [Contribution(target, value, varargs=True)]
+            return [Contribution(target, value)]
+        if isinstance(stmt, gast.If):
+            test = self.expression(stmt.test)
+            folded = _fold(test)
+            if folded is not _UNFOLDED:
+                branch = stmt.body if folded else stmt.orelse
+                return [item for s in branch for item in self.statement(s)]
+            body = [item for s in stmt.body for item in self.statement(s)]
+            orelse = [item for s in stmt.orelse for item in self.statement(s)]
+            if any(isinstance(i, Contribution) for i in body + orelse):
+                raise NotImplementedError("a template may not contribute inside an if that depends on values")
+            return [gast.If(test=test, body=body or [gast.Pass()], orelse=orelse)]
+        if isinstance(stmt, gast.Assign):
+            stmt.value = self.expression(stmt.value)
+            for target in stmt.targets:
+                for n in gast.walk(target):
+                    if isinstance(n, gast.Name) and n.id in self.local_names:
+                        n.id = self.local_names[n.id]
+            return [stmt]
+        if isinstance(stmt, gast.Pass):
+            return []
+        raise NotImplementedError(f"unsupported statement in a rule template: {type(stmt).__name__}")
+
+    def d_target(self, node):
+        key = _d_key(node)
+        if key == self.template.result:
+            return ("result",)
+        return self.mapping[key]
+
+    def expression(self, node):
+        return _Substitute(self).visit(node)
+
+
+_UNFOLDED = object()
+
+
+def _fold(test):
+    """Evaluate a test made only of literals (``None is None``); else _UNFOLDED."""
+    if any(isinstance(n, gast.Name) for n in gast.walk(test)):
+        return _UNFOLDED
+    try:
+        return bool(eval(compile(gast.gast_to_ast(gast.Expression(body=test)), "<rule>", "eval")))
+    except Exception:  # noqa: BLE001 - anything unfoldable stays a run-time test
+        return _UNFOLDED
+
+
+def _is_d(node):
+    return isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) and node.value.id == "d"
+
+
+def _d_key(node):
+    index = node.slice
+    if isinstance(index, gast.Name):
+        return index.id
+    raise NotImplementedError("d[...] in a template must name a parameter")
+
+
+class _Substitute(gast.NodeTransformer):
+    def __init__(self, context):
+        self.context = context
+
+    def visit_Subscript(self, node):
+        if _is_d(node):
+            key = _d_key(node)
+            context = self.context
+            if key == context.template.result:
+                return context.derivative(("result",))
+            target = context.mapping[key]
+            if isinstance(target, tuple):
+                return gast.Tuple(elts=[_as_node(context.derivative(t)) for t in target], ctx=gast.Load())
+            return context.derivative(target)
+        self.generic_visit(node)
+        return node
+
+    def visit_Name(self, node):
+        context = self.context
+        identifier = node.id
+        if identifier in context.local_names:
+            return name(context.local_names[identifier])
+        if identifier == context.template.result:
+            return clone(context.result)
+        if identifier in context.mapping:
+            value = context.mapping[identifier]
+            if isinstance(value, tuple):
+                return gast.Tuple(elts=[clone(v) for v in value], ctx=gast.Load())
+            return clone(value)
+        obj = context.template.resolve_global(identifier)
+        return name(context.bind_global(identifier, obj))
+
+
+def _as_node(value):
+    return value if isinstance(value, gast.AST) else value

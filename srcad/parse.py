@@ -1,0 +1,126 @@
+"""Pass 1: read a function's source into a gast tree and know where it came from."""
+import builtins
+import inspect
+import linecache
+import textwrap
+from dataclasses import dataclass, field
+
+import gast
+
+from .errors import SrcadError, UnsupportedSyntaxError
+
+
+@dataclass
+class Function:
+    """A user function as srcad sees it: its tree, its file, and its names."""
+
+    func: object
+    node: gast.FunctionDef
+    filename: str
+    line_offset: int
+    source_lines: list = field(repr=False)
+
+    @property
+    def short_filename(self):
+        return self.filename.replace("\\", "/").rsplit("/", 1)[-1]
+
+    def user_line(self, lineno):
+        """The user's line number for a line of the parsed text."""
+        return lineno + self.line_offset
+
+    def line_text(self, lineno):
+        """The user's source line for a line of the parsed text."""
+        index = lineno - 1
+        return self.source_lines[index].rstrip() if 0 <= index < len(self.source_lines) else ""
+
+    def location(self, node):
+        """``file.py:LINE`` of a node of the parsed text."""
+        return f"{self.short_filename}:{self.user_line(node.lineno)}"
+
+    def syntax_error(self, node, message):
+        """An :class:`UnsupportedSyntaxError` pointing at ``node``."""
+        lineno = getattr(node, "srcad_origin", None) or getattr(node, "lineno", 1)
+        return UnsupportedSyntaxError(message, self.filename, self.user_line(lineno), self.line_text(lineno))
+
+    def where(self, node):
+        """A ``File "...", line N`` block with the user's line, for error messages."""
+        lineno = getattr(node, "srcad_origin", None) or getattr(node, "lineno", None)
+        if lineno is None:
+            return f'\n  File "{self.filename}", function {self.node.name}'
+        return f'\n  File "{self.filename}", line {self.user_line(lineno)}\n    {self.line_text(lineno).strip()}'
+
+    def resolve(self, identifier):
+        """The object a free name of the function refers to, or raise KeyError."""
+        return resolve_name(self.func, identifier)
+
+
+def resolve_name(func, identifier):
+    """Look ``identifier`` up as ``func`` would: closure cells, globals, builtins."""
+    code = func.__code__
+    if func.__closure__ and identifier in code.co_freevars:
+        cell = func.__closure__[code.co_freevars.index(identifier)]
+        return cell.cell_contents
+    if identifier in func.__globals__:
+        return func.__globals__[identifier]
+    return getattr(builtins, identifier)
+
+
+def read_function(func):
+    """Parse ``func``'s source into a :class:`Function`, or raise a clear :class:`SrcadError`."""
+    func = inspect.unwrap(func, stop=lambda f: getattr(f, "srcad_keep_wrapper", False))
+    label = getattr(func, "__qualname__", repr(func))
+    if not inspect.isfunction(func):
+        raise SrcadError(
+            f"srcad cannot read the source of {label!r}: it is not a Python function "
+            f"(a builtin, a C extension or a callable object). Register a rule for it with "
+            f"@srcad.adjoint, or wrap it in a Python function."
+        )
+    filename = inspect.getsourcefile(func) or func.__code__.co_filename
+    try:
+        lines, first_line = inspect.getsourcelines(func)
+    except (OSError, TypeError) as error:
+        raise SrcadError(
+            f"srcad cannot read the source of {label}: {error}. Functions typed at the "
+            f"interactive prompt or created by exec have no source file; define it in a .py file."
+        ) from None
+    text = textwrap.dedent("".join(lines))
+    try:
+        module = gast.parse(text)
+    except SyntaxError:
+        # A lambda in the middle of an expression: parse its line on its own.
+        module = _parse_lambda_line(text, label)
+    node = _find_function_node(module, func, label)
+    first = max(first_line, 1)
+    return Function(func, node, filename, first - 1, text.splitlines())
+
+
+def _parse_lambda_line(text, label):
+    try:
+        return gast.parse(text.strip().rstrip(",").rstrip(")"), mode="exec")
+    except SyntaxError:
+        raise SrcadError(f"srcad cannot parse the source of {label}; define it with def in a .py file.") from None
+
+
+def _find_function_node(module, func, label):
+    name = func.__name__
+    for node in gast.walk(module):
+        if isinstance(node, gast.FunctionDef) and node.name == name:
+            node.decorator_list = []
+            return node
+    lambdas = [n for n in gast.walk(module) if isinstance(n, gast.Lambda)]
+    if name == "<lambda>" and len(lambdas) == 1:
+        lam = lambdas[0]
+        body = [gast.Return(value=lam.body)]
+        gast.copy_location(body[0], lam)
+        node = gast.FunctionDef(name="lambda_", args=lam.args, body=body, decorator_list=[],
+                                returns=None, type_comment=None, type_params=[])
+        return gast.copy_location(node, lam)
+    raise SrcadError(
+        f"srcad cannot find the definition of {label} in its source; "
+        f"define it with def (one lambda per line at most)."
+    )
+
+
+def source_line(filename, lineno):
+    """A line of any file, for error messages."""
+    return linecache.getline(filename, lineno).strip()

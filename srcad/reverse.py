@@ -1,0 +1,436 @@
+"""Pass 5: reverse mode. The forward (primal) sweep and the backward (adjoint) sweep.
+
+The backward sweep visits the statements in reverse order and inlines each
+operation's adjoint rule. Loops run backwards (``reversed(range(...))``),
+branches take the branch the forward sweep took, and a value the forward
+sweep overwrites is pushed on a tape just before it is overwritten and popped
+right after its statement's adjoint, but only when the backward sweep reads
+that value: a liveness analysis of the backward sweep decides.
+"""
+import operator
+
+import gast
+
+from .dataflow import liveness
+from .errors import NonDifferentiableError
+from .inline import Contribution, Inliner, Template
+from .resolve import UNKNOWN, classify
+from .rules import registry
+from .runtime import numeric
+from .runtime.accumulate import add_at, add_grads
+from .runtime.numeric import zeros_like
+from .runtime.tape import Tape
+from .syntax import assign, call, constant, expr_stmt, located, name, names_loaded
+import numpy as np
+
+
+class State:
+    """Which adjoints hold a value at this point of the backward sweep (``defined``),
+    and which of those are zero-initialised buffers srcad owns (``owned``: ``+=`` is safe)."""
+
+    def __init__(self, defined=(), owned=()):
+        self.defined = set(defined)
+        self.owned = set(owned)
+
+    def copy(self):
+        return State(self.defined, self.owned)
+
+
+class Reverse:
+    """Builds the two sweeps of one function in A-normal form."""
+
+    def __init__(self, fn, names, namespace, active, local_names):
+        self.fn = fn
+        self.names = names
+        self.namespace = namespace
+        self.active = active
+        self.local_names = local_names
+        self.inliner = Inliner(namespace.bind, names.fresh)
+        self.adjoint_names = {}
+        self.containers = set()
+        self.origin = None
+
+    # -- names ------------------------------------------------------------
+    def d(self, var):
+        """The name of ``var``'s adjoint: ``d_var``."""
+        if var not in self.adjoint_names:
+            self.adjoint_names[var] = self.names.fresh("d_" + var)
+        return self.adjoint_names[var]
+
+    def helper(self, identifier, obj):
+        return name(self.namespace.bind(identifier, obj))
+
+    def emit(self, out, stmt):
+        out.append(located(stmt, self.origin))
+
+    # -- accumulation -----------------------------------------------------
+    def contribute(self, target, value, state, out):
+        """Add ``value`` to the adjoint of the argument expression ``target``."""
+        if not (isinstance(target, gast.Name) and target.id in self.active):
+            return
+        var = target.id
+        d_var = self.d(var)
+        if var not in state.defined:
+            self.emit(out, assign(d_var, value))
+            state.defined.add(var)
+            state.owned.discard(var)
+        elif var in self.containers:
+            self.emit(out, assign(d_var, call(self.helper("add_grads", add_grads), name(d_var), value)))
+        elif var in state.owned:
+            self.emit(out, gast.AugAssign(target=name(d_var, store=True), op=gast.Add(), value=value))
+        else:
+            self.emit(out, assign(d_var, gast.BinOp(left=name(d_var), op=gast.Add(), right=value)))
+            state.owned.discard(var)
+
+    def zero(self, var, state, out):
+        """``d_var = zeros_like(var)``: an owned buffer to accumulate into."""
+        self.emit(out, assign(self.d(var), call(self.helper("zeros_like", zeros_like), name(var))))
+        state.defined.add(var)
+        state.owned.add(var)
+
+    def consume(self, var, state):
+        state.defined.discard(var)
+        state.owned.discard(var)
+
+    # -- blocks -----------------------------------------------------------
+    def block(self, stmts, state):
+        out = []
+        for stmt in reversed(stmts):
+            out.extend(self.statement(stmt, state))
+        return out
+
+    def statement(self, stmt, state):
+        self.origin = getattr(stmt, "srcad_origin", self.origin)
+        if isinstance(stmt, gast.Assign):
+            out = self.assignment(stmt, state)
+            out.append(restore_marker(stmt, [n for n in _target_names(stmt)]))
+            return out
+        if isinstance(stmt, gast.If):
+            return self.branch(stmt, state)
+        if isinstance(stmt, (gast.For, gast.While)):
+            return self.loop(stmt, state)
+        return []
+
+    def assignment(self, stmt, state):
+        out = []
+        target = stmt.targets[0]
+        value = stmt.value
+        if isinstance(target, gast.Tuple):
+            return self.unpacking(target, value, state)
+        var = target.id
+        if var not in self.active or var not in state.defined:
+            self.consume(var, state)
+            return out
+        d_var = name(self.d(var))
+        self.consume(var, state)
+        if isinstance(value, gast.Name):
+            self.contribute(value, d_var, state, out)
+        elif isinstance(value, (gast.Tuple, gast.List)):
+            self.containers.add(var)
+            for index, element in enumerate(value.elts):
+                self.contribute(element, _item(d_var, index), state, out)
+        elif isinstance(value, gast.Dict):
+            self.containers.add(var)
+            for key, element in zip(value.keys, value.values):
+                self.contribute(element, gast.Subscript(value=d_var, slice=key, ctx=gast.Load()), state, out)
+        elif isinstance(value, gast.Subscript):
+            self.subscript(value, d_var, state, out)
+        elif not isinstance(value, gast.Constant):
+            self.operation(stmt, value, var, d_var, state, out)
+        return out
+
+    def unpacking(self, target, value, state):
+        out = []
+        targets = [t.id for t in target.elts]
+        parts = []
+        for t in targets:
+            parts.append(name(self.d(t)) if t in state.defined and t in self.active
+                         else call(self.helper("zeros_like", zeros_like), name(t)))
+        any_defined = any(t in state.defined and t in self.active for t in targets)
+        for t in targets:
+            self.consume(t, state)
+        if any_defined and isinstance(value, gast.Name):
+            self.containers.add(value.id)
+            self.contribute(value, gast.Tuple(elts=parts, ctx=gast.Load()), state, out)
+        return out
+
+    def subscript(self, value, d_var, state, out):
+        source = value.value
+        if not (isinstance(source, gast.Name) and source.id in self.active):
+            return
+        index = self.index_value(value.slice)
+        var = source.id
+        if var not in state.defined:
+            self.zero(var, state, out)
+        if var in state.owned:
+            self.emit(out, expr_stmt(call(self.helper("add_at", add_at), name(self.d(var)), index, d_var)))
+        else:
+            scattered = call(self.helper("unindex", numeric.unindex), d_var, name(var), index)
+            self.contribute(source, scattered, state, out)
+
+    def index_value(self, index):
+        """An index as a value: ``1:3`` becomes ``np.s_[1:3]``."""
+        if isinstance(index, gast.Slice) or isinstance(index, gast.Tuple) and any(
+                isinstance(e, gast.Slice) for e in index.elts):
+            return gast.Subscript(value=gast.Attribute(value=self.helper("np", np), attr="s_", ctx=gast.Load()),
+                                  slice=index, ctx=gast.Load())
+        return index
+
+    def operation(self, stmt, value, var, d_var, state, out):
+        operation = classify(self.fn, value, self.local_names)
+        if operation is None or operation.nondifferentiable:
+            return
+        template = registry.adjoint_of(operation.function)
+        if template is None:
+            raise self.missing_rule(stmt, operation)
+        template = Template.of(template)
+        try:
+            mapping = template.bind(operation.args, operation.keywords)
+        except TypeError as error:
+            raise NonDifferentiableError(
+                f"the call to {operation.label} does not match its derivative rule: {error}"
+                f"{self.fn.where(stmt)}") from None
+        derivative = lambda key: d_var  # noqa: E731 - adjoint templates read only d[result]
+        items = self.inliner.inline(template, mapping, name(var), derivative)
+        for item in items:
+            if isinstance(item, Contribution):
+                self.contribution(item, state, out)
+            else:
+                self.emit(out, item)
+
+    def contribution(self, item, state, out):
+        if not item.varargs:
+            self.contribute(item.target, item.value, state, out)
+            return
+        active = [t for t in item.target if isinstance(t, gast.Name) and t.id in self.active]
+        if not active:
+            return
+        parts = self.names.fresh("parts")
+        self.emit(out, assign(parts, item.value))
+        for position, target in enumerate(item.target):
+            self.contribute(target, _item(name(parts), position), state, out)
+
+    def missing_rule(self, stmt, operation):
+        label = operation.label or getattr(operation.function, "__name__", "this call")
+        if operation.function is UNKNOWN:
+            why = "srcad cannot tell what it calls"
+        elif _is_python_function(operation.function):
+            why = "it is a Python function, and srcad does not differentiate calls into other Python functions yet"
+        else:
+            why = "it has no derivative rule and no Python source to transform"
+        return NonDifferentiableError(
+            f"cannot differentiate {label}: {why}. Register a rule with @srcad.adjoint, "
+            f"or wrap the value in srcad.stop_gradient if it needs no derivative.{self.fn.where(stmt)}")
+
+    # -- control flow -------------------------------------------------------
+    def branch(self, stmt, state):
+        body_state, else_state = state.copy(), state.copy()
+        body = self.block(stmt.body, body_state)
+        orelse = self.block(stmt.orelse, else_state)
+        existing = stmt.srcad_maybe_defined
+        for var in body_state.defined ^ else_state.defined:
+            if var not in existing:
+                self.consume(var, body_state)
+                self.consume(var, else_state)
+                continue
+            lacking, branch_out = (else_state, orelse) if var in body_state.defined else (body_state, body)
+            self.zero(var, lacking, branch_out)
+        state.defined = body_state.defined
+        state.owned = body_state.owned & else_state.owned
+        self.origin = getattr(stmt, "srcad_origin", self.origin)
+        node = gast.If(test=stmt.test, body=body or [gast.Pass()], orelse=orelse)
+        return [located(node, self.origin)]
+
+    def loop(self, stmt, state):
+        entry = state.copy()
+        before = []
+        snapshot = set(self.names.taken)
+        while True:
+            trial = entry.copy()
+            body = self.block(stmt.body, trial)
+            for var in sorted(entry.defined - trial.defined):
+                self.zero(var, trial, body)
+            carried = trial.defined - entry.defined
+            disowned = entry.owned - trial.owned
+            if not carried and not disowned:
+                break
+            self.names.taken = set(snapshot)
+            for var in sorted(carried):
+                self.zero(var, entry, before)
+            entry.owned -= disowned
+        state.defined, state.owned = entry.defined, entry.owned
+        existing = stmt.srcad_maybe_defined
+        for var in list(state.defined):
+            if var not in existing:
+                self.consume(var, state)
+        self.origin = getattr(stmt, "srcad_origin", self.origin)
+        header = self.reversed_header(stmt)
+        header.body = body or [gast.Pass()]
+        marker = restore_marker(stmt, [stmt.target.id] if isinstance(stmt, gast.For) else [])
+        return before + [located(header, self.origin), marker]
+
+    def reversed_header(self, stmt):
+        steps = getattr(stmt, "srcad_steps", None)
+        if isinstance(stmt, gast.While):
+            counter = name(self.names.fresh("_"), store=True)
+            return gast.For(target=counter, iter=call("range", name(steps)), body=[], orelse=[], type_comment=None)
+        iterations = stmt.iter
+        if steps is not None:
+            iterations = gast.Subscript(value=iterations, slice=gast.Slice(lower=None, upper=name(steps), step=None),
+                                        ctx=gast.Load())
+        return gast.For(target=name(stmt.target.id, store=True), iter=call("reversed", iterations),
+                        body=[], orelse=[], type_comment=None)
+
+
+def restore_marker(stmt, variables):
+    """A placeholder where the backward sweep may restore ``variables`` (see :func:`place_tape`)."""
+    marker = gast.Expr(value=gast.Constant(value=None, kind=None))
+    marker.srcad_restore = list(variables)
+    marker.srcad_statement = stmt
+    marker.srcad_needed = set()
+    return marker
+
+
+def _target_names(stmt):
+    return [n.id for t in stmt.targets for n in gast.walk(t) if isinstance(n, gast.Name)]
+
+
+def _item(container, index):
+    return gast.Subscript(value=container, slice=constant(index), ctx=gast.Load())
+
+
+def _is_python_function(obj):
+    return hasattr(obj, "__code__")
+
+
+# -- loops: counters for loops that may stop early, and while loops ----------
+def count_iterations(stmts, names):
+    """Give each ``while`` loop, and each ``for`` loop that may stop early, a step counter."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, gast.If):
+            stmt.body = count_iterations(stmt.body, names)
+            stmt.orelse = count_iterations(stmt.orelse, names)
+        elif isinstance(stmt, (gast.For, gast.While)):
+            stmt.body = count_iterations(stmt.body, names)
+            if isinstance(stmt, gast.While) or getattr(stmt, "srcad_stop_flag", None):
+                steps = names.fresh("steps")
+                stmt.srcad_steps = steps
+                origin = getattr(stmt, "srcad_origin", None)
+                out.append(assign(steps, constant(0), origin))
+                increment = gast.BinOp(left=name(steps), op=gast.Add(), right=constant(1))
+                stmt.body.insert(0, assign(steps, increment, origin))
+        out.append(stmt)
+    return out
+
+
+# -- which variables exist before each statement ----------------------------
+def annotate_definitions(stmts, maybe, must):
+    """Tag compound statements with the variables that may exist before them,
+    and every statement with those that surely do. Returns (maybe, must) after."""
+    for stmt in stmts:
+        stmt.srcad_maybe_defined = frozenset(maybe)
+        stmt.srcad_must_defined = frozenset(must)
+        if isinstance(stmt, gast.If):
+            maybe_body, must_body = annotate_definitions(stmt.body, maybe, must)
+            maybe_else, must_else = annotate_definitions(stmt.orelse, maybe, must)
+            maybe, must = maybe_body | maybe_else, must_body & must_else
+        elif isinstance(stmt, (gast.For, gast.While)):
+            inner_maybe = set(maybe)
+            if isinstance(stmt, gast.For):
+                inner_maybe.add(stmt.target.id)
+            # a second pass sees what earlier iterations defined
+            first, _ = annotate_definitions(stmt.body, inner_maybe, must | set(_loop_target(stmt)))
+            annotate_definitions(stmt.body, inner_maybe | first, must | set(_loop_target(stmt)))
+            maybe = set(maybe) | first
+        elif isinstance(stmt, gast.Assign):
+            defined = set(_target_names(stmt))
+            maybe, must = set(maybe) | defined, set(must) | defined
+    return set(maybe), set(must)
+
+
+def _loop_target(stmt):
+    return [stmt.target.id] if isinstance(stmt, gast.For) else []
+
+
+# -- the tape ----------------------------------------------------------------
+def place_tape(primal, adjoint, live_at_end, names, namespace):
+    """Decide which overwritten values the backward sweep reads; add pushes and pops.
+
+    Returns the primal and adjoint statement lists and whether a tape is used.
+    """
+    markers = {}
+
+    def hook(stmt, live_after):
+        variables = getattr(stmt, "srcad_restore", None)
+        if variables is None:
+            return None
+        stmt.srcad_needed |= {v for v in variables if v in live_after}
+        markers[id(stmt)] = stmt
+        return live_after - set(variables)
+
+    liveness(adjoint, live_at_end, hook=hook)
+    pushes = {}
+    for marker in markers.values():
+        if marker.srcad_needed:
+            ordered = [v for v in marker.srcad_restore if v in marker.srcad_needed]
+            pushes[id(marker.srcad_statement)] = ordered
+    tape = names.fresh("tape") if pushes else None
+    adjoint = _replace_markers(adjoint, tape)
+    primal = _insert_pushes(primal, pushes, tape)
+    if tape:
+        tape_class = namespace.bind("Tape", Tape)
+        primal.insert(0, assign(tape, call(tape_class)))
+    return primal, adjoint, tape is not None
+
+
+def _replace_markers(stmts, tape):
+    out = []
+    for stmt in stmts:
+        variables = getattr(stmt, "srcad_restore", None)
+        if variables is not None:
+            for var in reversed([v for v in variables if v in stmt.srcad_needed]):
+                pop = assign(var, call(gast.Attribute(value=name(tape), attr="pop", ctx=gast.Load())),
+                             getattr(stmt.srcad_statement, "srcad_origin", None))
+                pop.srcad_keep = True
+                out.append(pop)
+            continue
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list):
+                setattr(stmt, field, _replace_markers(getattr(stmt, field), tape) or
+                        ([gast.Pass()] if field == "body" else []))
+        out.append(stmt)
+    return out
+
+
+def _insert_pushes(stmts, pushes, tape, inits=None):
+    """Add ``tape.push(v)`` before each statement that overwrites a value the backward
+    sweep reads. A variable that may not exist yet at a push starts as ``None``:
+    just before the statement, or, inside a loop, just before the outermost loop
+    (collected in ``inits``)."""
+    out = []
+    for stmt in stmts:
+        loop_inits = None
+        if isinstance(stmt, (gast.For, gast.While)):
+            loop_inits = set() if inits is None else inits
+            stmt.body = _insert_pushes(stmt.body, pushes, tape, loop_inits)
+        elif isinstance(stmt, gast.If):
+            stmt.body = _insert_pushes(stmt.body, pushes, tape, inits)
+            stmt.orelse = _insert_pushes(stmt.orelse, pushes, tape, inits)
+        missing = {v for v in pushes.get(id(stmt), []) if v not in stmt.srcad_must_defined}
+        if inits is not None:
+            inits.update(missing)
+            missing = set()
+        if inits is None and loop_inits:
+            missing |= loop_inits
+        origin = getattr(stmt, "srcad_origin", None)
+        out.extend(assign(v, constant(None), origin) for v in sorted(missing))
+        out.extend(_pushes_before(stmt, pushes, tape))
+        out.append(stmt)
+    return out
+
+
+def _pushes_before(stmt, pushes, tape):
+    origin = getattr(stmt, "srcad_origin", None)
+    push = gast.Attribute(value=name(tape), attr="push", ctx=gast.Load()) if tape else None
+    return [expr_stmt(call(push, name(var)), origin) for var in pushes.get(id(stmt), [])]

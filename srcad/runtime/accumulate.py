@@ -1,0 +1,40 @@
+"""Accumulating derivatives into buffers and containers, and checking outputs."""
+import numpy as np
+
+from ..errors import NonDifferentiableError
+
+
+def add_at(buffer, index, g):
+    """``buffer[index] += g`` in place; repeated integer indices accumulate."""
+    if isinstance(buffer, list):
+        buffer[index] = add_grads(buffer[index], g)
+    elif _is_basic(index):
+        buffer[index] += g
+    else:
+        np.add.at(buffer, index, g)
+
+
+def _is_basic(index):
+    if isinstance(index, tuple):
+        return all(_is_basic(i) for i in index)
+    return index is None or index is Ellipsis or isinstance(index, (int, np.integer, slice))
+
+
+def add_grads(a, b):
+    """The sum of two derivatives of the same structure (arrays, numbers, containers)."""
+    if isinstance(a, (list, tuple)):
+        return type(a)(add_grads(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return {key: add_grads(a[key], b[key]) for key in a}
+    return a + b
+
+
+def check_scalar_output(value):
+    """``grad`` differentiates scalar functions: refuse anything with more than one element."""
+    size = np.size(value)
+    if size != 1:
+        raise NonDifferentiableError(
+            f"grad needs a function whose output is a scalar, but this output has shape "
+            f"{np.shape(value)}; use srcad.vjp or srcad.jacobian for array outputs, or reduce "
+            f"it (for example with np.sum) first"
+        )

@@ -1,0 +1,119 @@
+"""Small helpers to build, copy and inspect gast trees."""
+import copy
+
+import gast
+
+
+def name(identifier, store=False):
+    """A ``Name`` node loading (or storing) ``identifier``."""
+    ctx = gast.Store() if store else gast.Load()
+    return gast.Name(id=identifier, ctx=ctx, annotation=None, type_comment=None)
+
+
+def constant(value):
+    """A literal node for a Python constant (numbers, strings, None, tuples)."""
+    if isinstance(value, tuple):
+        return gast.Tuple(elts=[constant(v) for v in value], ctx=gast.Load())
+    if isinstance(value, float) and value < 0 or isinstance(value, int) and value < 0 and not isinstance(value, bool):
+        return gast.UnaryOp(op=gast.USub(), operand=constant(-value))
+    return gast.Constant(value=value, kind=None)
+
+
+def assign(target, value, origin=None):
+    """``target = value``; ``target`` may be a str, a node, or a list of names (unpacking)."""
+    if isinstance(target, str):
+        target = name(target, store=True)
+    elif isinstance(target, (list, tuple)):
+        target = gast.Tuple(elts=[name(t, store=True) for t in target], ctx=gast.Store())
+    node = gast.Assign(targets=[target], value=value, type_comment=None)
+    return located(node, origin)
+
+
+def call(func, *args, keywords=()):
+    """A call node; ``func`` may be a dotted string or a node."""
+    if isinstance(func, str):
+        func = parse_expr(func)
+    return gast.Call(func=func, args=list(args), keywords=list(keywords))
+
+
+def expr_stmt(value, origin=None):
+    """An expression statement."""
+    return located(gast.Expr(value=value), origin)
+
+
+def parse_expr(source):
+    """The expression node of a source string."""
+    return gast.parse(source, mode="eval").body
+
+
+def parse_stmts(source):
+    """The statement nodes of a source string."""
+    return gast.parse(source).body
+
+
+def located(node, origin):
+    """Tag ``node`` with the user's line it comes from (``origin``)."""
+    if origin is not None:
+        node.srcad_origin = origin
+    return node
+
+
+def origin_of(node):
+    """The user's line a statement comes from, or None."""
+    return getattr(node, "srcad_origin", None)
+
+
+def clone(node):
+    """A deep copy of a node (tags included)."""
+    return copy.deepcopy(node)
+
+
+def names_loaded(node):
+    """Identifiers read anywhere inside ``node``."""
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+
+
+def names_stored(node):
+    """Identifiers assigned anywhere inside ``node`` (not descending into nested defs)."""
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+def assigned_names(stmt):
+    """The names a simple assignment statement binds."""
+    if isinstance(stmt, gast.Assign):
+        out = []
+        for target in stmt.targets:
+            out.extend(n.id for n in gast.walk(target) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
+        return out
+    if isinstance(stmt, gast.For):
+        return [stmt.target.id] if isinstance(stmt.target, gast.Name) else sorted(names_stored(stmt.target))
+    return []
+
+
+def is_atom(node):
+    """Names and literals: what an A-normal-form operand may be."""
+    if isinstance(node, (gast.Name, gast.Constant)):
+        return True
+    if isinstance(node, gast.UnaryOp) and isinstance(node.operand, gast.Constant):
+        return True
+    return False
+
+
+def substitute(node, mapping):
+    """Replace loaded names by expressions (copied) according to ``mapping``."""
+
+    class _Substitute(gast.NodeTransformer):
+        def visit_Name(self, n):
+            if isinstance(n.ctx, gast.Load) and n.id in mapping:
+                return clone(mapping[n.id])
+            return n
+
+    return _Substitute().visit(node)
+
+
+def rename(node, mapping):
+    """Rename identifiers (loads and stores) in place according to ``mapping``."""
+    for n in gast.walk(node):
+        if isinstance(n, gast.Name) and n.id in mapping:
+            n.id = mapping[n.id]
+    return node
