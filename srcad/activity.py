@@ -45,10 +45,27 @@ def _derivative_sources(fn, value, local_names):
     if isinstance(value, gast.Call):
         names = set()
         for arg in list(value.args) + [k.value for k in value.keywords]:
-            names |= names_loaded(arg)
+            names |= flowing_names(arg)
         if isinstance(value.func, gast.Attribute):
-            names |= names_loaded(value.func.value)
+            names |= flowing_names(value.func.value)
         return names
-    if isinstance(value, gast.Subscript):
-        return names_loaded(value.value)
-    return names_loaded(value)
+    return flowing_names(value)
+
+
+_SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}
+
+
+def flowing_names(expr):
+    """Names whose derivative may flow into ``expr``: not indices, not shapes."""
+    if isinstance(expr, gast.Attribute):
+        return set() if expr.attr in _SHAPE_ATTRIBUTES else flowing_names(expr.value)
+    if isinstance(expr, gast.Subscript):
+        return flowing_names(expr.value)
+    if isinstance(expr, (gast.Compare, gast.BoolOp)):
+        return set()
+    if isinstance(expr, gast.Name):
+        return {expr.id}
+    names = set()
+    for child in gast.iter_child_nodes(expr):
+        names |= flowing_names(child)
+    return names

@@ -10,6 +10,7 @@ variable) stay whole: ``c = np.exp(X) * 2`` is one statement.
 """
 import gast
 
+from .activity import flowing_names
 from .syntax import assign, constant, located, name, names_loaded, rename
 
 _OP_WORDS = {
@@ -35,7 +36,7 @@ def may_vary(node, wrt_names):
     while changed:
         changed = False
         for stmt in assignments:
-            if names_loaded(stmt.value) & varied:
+            if flowing_names(stmt.value) & varied:
                 for target in stmt.targets:
                     for n in gast.walk(target):
                         if isinstance(n, gast.Name) and n.id not in varied:
@@ -98,7 +99,7 @@ class _Anf:
             return out
         value = self.operand(stmt.value, out)
         targets = [self.target_name(t.id, top_level) for t in target.elts]
-        varied = bool(names_loaded(value) & self.varied)
+        varied = bool(flowing_names(value) & self.varied)
         for old, new in zip((t.id for t in target.elts), targets):
             if varied:
                 self.varied.update((old, new))
@@ -116,7 +117,7 @@ class _Anf:
     def bind(self, identifier, value, top_level):
         """``identifier = value``, versioned or split as the module docstring says."""
         reads = names_loaded(value)
-        varied = bool(reads & self.varied)
+        varied = bool(flowing_names(value) & self.varied)
         target = self.target_name(identifier, top_level)
         if varied:
             self.varied.update((identifier, target))
@@ -192,7 +193,7 @@ class _Anf:
 
     # -- expressions ----------------------------------------------------
     def varies(self, expr):
-        return bool(names_loaded(expr) & self.varied)
+        return bool(flowing_names(expr) & self.varied)
 
     def operand(self, expr, out):
         """``expr`` as a name, a literal, or a cheap expression that carries no derivative."""

@@ -222,8 +222,9 @@ class _JumpLowering:
                 out.append(stmt)
                 return out
             if isinstance(stmt, (gast.For, gast.While)):
+                returns_inside = _contains(stmt, gast.Return, stop_at_loops=False)
                 out.extend(self.lower_loop(stmt))
-                if _contains(stmt, gast.Return, stop_at_loops=False):
+                if returns_inside:
                     leave = gast.Return(value=None)
                     leave.srcad_value_stored = True
                     guard = gast.copy_location(gast.If(test=name(self.returned), body=[leave], orelse=[]), stmt)
@@ -251,6 +252,7 @@ class _JumpLowering:
         if loop.stop_flag is None:
             return [stmt]
         leave = gast.copy_location(gast.If(test=name(loop.stop_flag), body=[gast.Break()], orelse=[]), stmt)
+        leave.srcad_loop_exit = True
         stmt.body.append(leave)
         stmt.srcad_stop_flag = loop.stop_flag
         return [gast.copy_location(assign(loop.stop_flag, constant(False)), stmt), stmt]

@@ -47,6 +47,8 @@ class Names:
 
 
 def _clean(hint):
+    if hint == "_":
+        return hint
     hint = re.sub(r"\W+", "_", hint).strip("_") or "t"
     if hint[0].isdigit():
         hint = "t" + hint

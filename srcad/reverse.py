@@ -106,6 +106,8 @@ class Reverse:
             out.append(restore_marker(stmt, [n for n in _target_names(stmt)]))
             return out
         if isinstance(stmt, gast.If):
+            if getattr(stmt, "srcad_loop_exit", False):
+                return []  # the backward loop runs exactly the recorded steps
             return self.branch(stmt, state)
         if isinstance(stmt, (gast.For, gast.While)):
             return self.loop(stmt, state)
