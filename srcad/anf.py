@@ -141,6 +141,7 @@ class _Anf:
         body = self.block(stmt.body)
         orelse = self.block(stmt.orelse)
         node = gast.If(test=test, body=body or [gast.Pass()], orelse=orelse)
+        node.srcad_loop_exit = getattr(stmt, "srcad_loop_exit", False)
         return out + [self.tag(gast.copy_location(node, stmt))]
 
     def condition(self, test, out, inside):

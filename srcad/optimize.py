@@ -1,24 +1,158 @@
 """Pass 6: make generated code read like hand-written code.
 
 * the seed ``d_out = 1.0`` is folded into the lines that read it
-  (``d_y * 1.0`` is ``d_y``);
+  (``d_y * 1.0`` is ``d_y``), and arithmetic on literals is done (``2 - 1`` is ``1``);
+* copies are propagated (``d_a = d_b`` then ``f(d_a)`` is ``f(d_b)``), and a first
+  contribution followed by a second becomes one sum;
+* helper calls lose trailing arguments equal to their defaults;
 * dead code is removed: values nothing reads, empty branches and loops.
 """
+import inspect
+import operator
+
 import gast
 
 from .dataflow import liveness, stores
 from .syntax import names_loaded
 
 
-def optimize(function_node, live_at_end):
+def optimize(function_node, live_at_end, generated_globals):
     """Simplify ``function_node``'s body in place; ``live_at_end`` are the names it returns."""
     body = function_node.body
     body = fold_unit_seeds(body)
+    _FoldConstants(generated_globals).visit(function_node)
+    body = propagate_copies(body, _assignment_counts(body))
+    if body and isinstance(body[-1], gast.Return):
+        live_at_end = names_loaded(body[-1])
     changed = True
     while changed:
         body, changed = _remove_dead(body, live_at_end)
+    body = merge_contributions(body)
     function_node.body = body
     return function_node
+
+
+def _assignment_counts(body):
+    counts = {}
+    for stmt in body:
+        for n in gast.walk(stmt):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                counts[n.id] = counts.get(n.id, 0) + 1
+    return counts
+
+
+def propagate_copies(stmts, counts):
+    """Replace reads of ``a`` after ``a = b`` by ``b`` while neither is reassigned."""
+    out = []
+    for position, stmt in enumerate(stmts):
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list):
+                setattr(stmt, field, propagate_copies(getattr(stmt, field), counts))
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                and isinstance(stmt.value, gast.Name):
+            copy, source = stmt.targets[0].id, stmt.value.id
+            if copy == source:
+                continue
+            if counts.get(copy) == 1 and not getattr(stmt, "srcad_keep", False):
+                _substitute_forward(stmts[position + 1:], copy, source)
+        out.append(stmt)
+    return out
+
+
+def _substitute_forward(stmts, copy, source):
+    replace = {copy: source}
+    for stmt in stmts:
+        assigned = {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        if isinstance(stmt, gast.AugAssign):
+            assigned |= {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
+        simple = isinstance(stmt, gast.Assign)
+        if assigned & {copy, source}:
+            if simple:
+                _Rename(replace).visit(stmt.value)
+            return
+        _Rename(replace).visit(stmt)
+
+
+class _Rename(gast.NodeTransformer):
+    def __init__(self, replace):
+        self.replace = replace
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, gast.Load) and node.id in self.replace:
+            node.id = self.replace[node.id]
+        return node
+
+
+def merge_contributions(stmts):
+    """``d = a`` followed by ``d = d + b`` is ``d = a + b``."""
+    out = []
+    for stmt in stmts:
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list):
+                setattr(stmt, field, merge_contributions(getattr(stmt, field)))
+        previous = out[-1] if out else None
+        if _is_accumulation(stmt) and isinstance(previous, gast.Assign) \
+                and isinstance(previous.targets[0], gast.Name) \
+                and previous.targets[0].id == stmt.targets[0].id \
+                and not getattr(previous, "srcad_keep", False) \
+                and previous.targets[0].id not in names_loaded(stmt.value.right):
+            previous.value = gast.BinOp(left=previous.value, op=gast.Add(), right=stmt.value.right)
+            continue
+        out.append(stmt)
+    return out
+
+
+def _is_accumulation(stmt):
+    return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+        and isinstance(stmt.value, gast.BinOp) and isinstance(stmt.value.op, gast.Add) \
+        and isinstance(stmt.value.left, gast.Name) and stmt.value.left.id == stmt.targets[0].id
+
+
+_ARITHMETIC = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+               gast.Div: operator.truediv, gast.Pow: operator.pow}
+
+
+class _FoldConstants(gast.NodeTransformer):
+    """``2 - 1`` is ``1``; ``x ** 1`` is ``x``; helper calls drop default trailing arguments."""
+
+    def __init__(self, generated_globals):
+        self.generated_globals = generated_globals
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        left, right = node.left, node.right
+        fold = _ARITHMETIC.get(type(node.op))
+        if fold and _is_number(left) and _is_number(right):
+            try:
+                value = fold(left.value, right.value)
+            except (ArithmeticError, ValueError):
+                return node
+            if isinstance(value, (int, float)) and abs(value) < 1e15:
+                return gast.Constant(value=value, kind=None)
+        if isinstance(node.op, gast.Pow) and _is_number(right) and right.value == 1:
+            return left
+        return node
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        function = self.generated_globals.get(node.func.id) if isinstance(node.func, gast.Name) else None
+        if function is None or not inspect.isfunction(function) or node.keywords:
+            return node
+        parameters = list(inspect.signature(function).parameters.values())
+        while node.args and len(node.args) <= len(parameters):
+            parameter = parameters[len(node.args) - 1]
+            last = node.args[-1]
+            if parameter.default is inspect.Parameter.empty or not isinstance(last, gast.Constant) \
+                    or last.value is not parameter.default and last.value != parameter.default \
+                    or type(last.value) is not type(parameter.default):
+                break
+            node.args.pop()
+        return node
+
+
+def _is_number(node):
+    return isinstance(node, gast.Constant) and isinstance(node.value, (int, float)) \
+        and not isinstance(node.value, bool)
 
 
 def fold_unit_seeds(body):

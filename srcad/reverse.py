@@ -236,7 +236,12 @@ class Reverse:
                 self.consume(var, else_state)
                 continue
             lacking, branch_out = (else_state, orelse) if var in body_state.defined else (body_state, body)
-            self.zero(var, lacking, branch_out)
+            if var in stmt.srcad_must_defined:
+                self.zero(var, lacking, branch_out)
+            else:
+                # the variable may not exist on this path: a shapeless zero will do
+                self.emit(branch_out, assign(self.d(var), constant(0.0)))
+                lacking.defined.add(var)
         state.defined = body_state.defined
         state.owned = body_state.owned & else_state.owned
         self.origin = getattr(stmt, "srcad_origin", self.origin)
@@ -371,7 +376,14 @@ def place_tape(primal, adjoint, live_at_end, names, namespace):
         markers[id(stmt)] = stmt
         return live_after - set(variables)
 
-    liveness(adjoint, live_at_end, hook=hook)
+    while True:
+        markers.clear()
+        liveness(adjoint, live_at_end, hook=hook)
+        adjoint, pruned = _prune(adjoint)
+        if not pruned:
+            break
+        for marker in markers.values():
+            marker.srcad_needed = set()
     pushes = {}
     for marker in markers.values():
         if marker.srcad_needed:
@@ -384,6 +396,26 @@ def place_tape(primal, adjoint, live_at_end, names, namespace):
         tape_class = namespace.bind("Tape", Tape)
         primal.insert(0, assign(tape, call(tape_class)))
     return primal, adjoint, tape is not None
+
+
+def _prune(stmts):
+    """Drop restore markers nothing needs, then branches and loops left empty."""
+    out, pruned = [], False
+    for stmt in stmts:
+        if getattr(stmt, "srcad_restore", None) is not None and not stmt.srcad_needed:
+            pruned = True
+            continue
+        if isinstance(stmt, (gast.If, gast.For)):
+            stmt.body, body_pruned = _prune(stmt.body)
+            stmt.orelse, else_pruned = _prune(stmt.orelse)
+            pruned = pruned or body_pruned or else_pruned
+            if all(isinstance(s, gast.Pass) for s in stmt.body + stmt.orelse):
+                pruned = True
+                continue
+            if not stmt.body:
+                stmt.body = [gast.Pass()]
+        out.append(stmt)
+    return out, pruned
 
 
 def _replace_markers(stmts, tape):

@@ -17,6 +17,7 @@ from .namespace import Namespace
 from .optimize import optimize as simplify
 from .parse import read_function
 from .reverse import Reverse, State, annotate_definitions, count_iterations, place_tape
+from .shapes import ShapeClasses, loop_targets, simplify_broadcasts
 from .runtime.accumulate import check_scalar_output
 from .runtime.numeric import zeros_like
 from .syntax import assign, call, constant, expr_stmt, name, names_stored
@@ -100,6 +101,11 @@ def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimi
         seed.append(seed_stmt)
         state.defined.add(outputs[0])
     adjoint = reverse.block(body, state)
+    if optimize:
+        classes = ShapeClasses(fn, body, pipeline.params, pipeline.local_names, loop_targets(body),
+                               namespace.objects)
+        stable = set(pipeline.params) - names_stored(fn.node)
+        adjoint = simplify_broadcasts(adjoint, classes, reverse.adjoint_names, stable)
     gradients = [name(reverse.d(p)) if p in state.defined
                  else call(namespace.bind("zeros_like", zeros_like), name(p)) for p in pipeline.wrt]
     result = gradients[0] if len(gradients) == 1 else gast.Tuple(elts=gradients, ctx=gast.Load())
@@ -115,7 +121,7 @@ def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimi
     node.body = primal + [check] + seed + adjoint + [returned]
     pipeline.snapshot("reverse mode", node)
     if optimize:
-        simplify(node, live_at_end)
+        simplify(node, live_at_end, namespace.objects)
         pipeline.snapshot("optimised", node)
     source = emit.to_source(node, pipeline.location)
     function = emit.compile_source(source, node.name, namespace.objects, node.name)

@@ -1,0 +1,193 @@
+"""Which values surely have the same shape: enough to drop needless ``unbroadcast``.
+
+Every variable gets a *shape class*. Python numbers, reductions to a scalar and
+loop counters are ``SCALAR``; an elementwise operation of a value with a scalar
+(or with a value of its own class) keeps that class; anything else is a class
+of its own. Broadcasting can only change a shape when two classes differ, so
+``unbroadcast(g, x)`` is ``g`` whenever ``g`` and ``x`` share a class; and when
+it is still needed, its shape argument can be read from any variable of the same
+class that is never overwritten (a parameter), so no tape has to keep ``x``.
+"""
+import math
+
+import gast
+import numpy as np
+
+from .resolve import UNKNOWN, resolve_expression
+from .runtime import numeric
+
+SCALAR = ("scalar",)
+_SCALAR_REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, np.var, np.std,
+                      np.linalg.norm, np.trace, np.dot, np.vdot}
+_SCALAR_BUILTINS = {len, float, abs, min, max, sum, int, round}
+_ELEMENTWISE_EXTRA = {np.clip, np.where}
+_SHAPE_OF_ARGUMENT = {numeric.unbroadcast: 1, numeric.unreduce: 1, numeric.cast_like: 1, numeric.zeros_like: 0,
+                      numeric.unmatmul_a: 1, numeric.unmatmul_b: 2}
+
+
+class ShapeClasses:
+    """Shape classes of the variables of a function in A-normal form."""
+
+    def __init__(self, fn, body, params, local_names, loop_targets, generated_globals):
+        self.fn = fn
+        self.generated_globals = generated_globals
+        self.local_names = local_names
+        self.classes = {p: ("param", p) for p in params}
+        for target in loop_targets:
+            self.classes[target] = SCALAR
+        self._definitions = _definitions(body)
+        changed = True
+        while changed:
+            changed = False
+            for target, value in self._definitions:
+                new = self.meet(target, self.expression(value))
+                if new != self.classes.get(target):
+                    self.classes[target] = new
+                    changed = True
+
+    def meet(self, var, cls):
+        old = self.classes.get(var)
+        if old is None or old == cls or cls is None:
+            return old if cls is None else cls
+        if old[0] == "var" and old[1] == var:
+            return old
+        return ("var", var)
+
+    def of(self, node):
+        """The class of an expression, or None when nothing is known yet."""
+        return self.expression(node)
+
+    def expression(self, node):
+        if isinstance(node, gast.Constant):
+            return SCALAR if isinstance(node.value, (int, float)) else ("literal", id(node))
+        if isinstance(node, gast.UnaryOp):
+            return self.expression(node.operand)
+        if isinstance(node, gast.Name):
+            if node.id in self.classes:
+                return self.classes[node.id]
+            return None if node.id in self.local_names else ("global", node.id)
+        if isinstance(node, gast.BinOp):
+            if isinstance(node.op, gast.MatMult):
+                return ("node", id(node))
+            return _broadcast(self.expression(node.left), self.expression(node.right), node)
+        if isinstance(node, gast.Call):
+            return self.call(node)
+        if isinstance(node, gast.Attribute) and node.attr in ("size", "ndim"):
+            return SCALAR
+        return ("node", id(node))
+
+    def function(self, func):
+        """The object a callee expression of generated or user code names."""
+        if isinstance(func, gast.Name) and func.id in self.generated_globals:
+            return self.generated_globals[func.id]
+        return resolve_expression(self.fn, func, self.local_names)
+
+    def call(self, node):
+        function = self.function(node.func)
+        position = _lookup(_SHAPE_OF_ARGUMENT, function)
+        if position is not None and len(node.args) > position:
+            return self.expression(node.args[position])
+        try:
+            if function in _SCALAR_BUILTINS or function in _SCALAR_REDUCTIONS and len(node.args) == 1 \
+                    and not node.keywords or getattr(function, "__module__", None) == "math":
+                return SCALAR if function not in (np.dot, np.vdot) else ("node", id(node))
+        except TypeError:
+            pass
+        if isinstance(function, np.ufunc) and function.nout == 1 and not node.keywords \
+                or _is_elementwise(function):
+            result = self.expression(node.args[0]) if node.args else None
+            for arg in node.args[1:]:
+                result = _broadcast(result, self.expression(arg), node)
+            return result
+        return ("node", id(node))
+
+
+def _lookup(table, function):
+    try:
+        return table.get(function)
+    except TypeError:
+        return None
+
+
+def _is_elementwise(function):
+    try:
+        if function in _ELEMENTWISE_EXTRA:
+            return True
+    except TypeError:
+        return False
+    return getattr(function, "srcad_elementwise", False)
+
+
+def _broadcast(left, right, node):
+    if left is None or right is None:
+        return None
+    if left == SCALAR:
+        return right
+    if right == SCALAR or left == right:
+        return left
+    return ("node", id(node))
+
+
+def _definitions(body):
+    out = []
+    for stmt in body:
+        for n in gast.walk(stmt):
+            if isinstance(n, gast.Assign):
+                target = n.targets[0]
+                if isinstance(target, gast.Name):
+                    out.append((target.id, n.value))
+                else:
+                    for element in gast.walk(target):
+                        if isinstance(element, gast.Name) and isinstance(element.ctx, gast.Store):
+                            out.append((element.id, gast.Call(func=gast.Name(id="?", ctx=gast.Load(),
+                                                                             annotation=None, type_comment=None),
+                                                              args=[], keywords=[])))
+    return out
+
+
+def loop_targets(body):
+    """Names bound by ``for ... in range(...)``: integers."""
+    return {n.target.id for stmt in body for n in gast.walk(stmt) if isinstance(n, gast.For)}
+
+
+def simplify_broadcasts(adjoint, classes, adjoint_names, stable):
+    """Drop ``unbroadcast`` where shapes match; read shapes from ``stable`` variables."""
+    for var, d_var in adjoint_names.items():
+        if var in classes.classes:
+            classes.classes[d_var] = classes.classes[var]
+    witnesses = {}
+    for var in sorted(stable):
+        if classes.classes.get(var) is not None:
+            witnesses.setdefault(classes.classes[var], var)
+    for stmt in adjoint:
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
+                node.value = _Simplify(classes, witnesses).visit(node.value)
+                target = node.targets[0].id
+                classes.classes[target] = classes.meet(target, classes.expression(node.value))
+            elif isinstance(node, (gast.AugAssign, gast.Expr)):
+                node.value = _Simplify(classes, witnesses).visit(node.value)
+    return adjoint
+
+
+class _Simplify(gast.NodeTransformer):
+    def __init__(self, classes, witnesses):
+        self.classes = classes
+        self.witnesses = witnesses
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        function = self.classes.function(node.func)
+        if function is numeric.unbroadcast and len(node.args) == 2:
+            gradient, like = node.args
+            cls = self.classes.expression(like)
+            if cls is not None and cls == self.classes.expression(gradient):
+                return gradient
+        if function in (numeric.unbroadcast, numeric.unreduce) and len(node.args) >= 2:
+            witness = self.witnesses.get(self.classes.expression(node.args[1]))
+            if witness is not None:
+                node.args[1] = gast.Name(id=witness, ctx=gast.Load(), annotation=None, type_comment=None)
+        return node
+
+
+__all__ = ["ShapeClasses", "SCALAR", "UNKNOWN", "simplify_broadcasts", "loop_targets", "math"]
