@@ -3,9 +3,24 @@
 Generated code calls these by name, so each is small, exact and readable.
 They use only NumPy functions on the arrays they are given (never
 ``np.asarray``), so arrays that dispatch through NumPy's protocols flow
-through unchanged.
+through unchanged, and they keep the dtype of what they are given
+(float32 stays float32).
+
+Naming: ``unOP(g, ...)`` is the adjoint of the linear op ``OP``: it takes the
+derivative ``g`` of OP's result and returns the derivative of OP's input.
+``OP_partials(x, ...)`` is, for a reduction ``y = OP(x)``, the array of
+partial derivatives dy/dx shaped like ``x`` (each element of ``x`` feeds one
+element of ``y``), so a reduction's adjoint is ``unreduce(g, ...) * partials``
+and its tangent ``np.sum(dx * partials, ...)``.
 """
+import itertools
+import math
+import operator
+
 import numpy as np
+
+
+# ---------------------------------------------------------------- broadcasting
 
 
 def unbroadcast(g, x):
@@ -26,19 +41,6 @@ def unbroadcast(g, x):
     return np.reshape(g, shape)
 
 
-def unreduce(g, x, axis=None, keepdims=False):
-    """Broadcast ``g``, the derivative of a reduction of ``x``, back to ``x``'s shape."""
-    shape = np.shape(x)
-    if axis is not None and not keepdims:
-        g = np.expand_dims(g, _positive_axes(axis, len(shape)))
-    return np.broadcast_to(g, shape)
-
-
-def _positive_axes(axis, ndim):
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    return tuple(sorted(a % ndim for a in axes))
-
-
 def zeros_like(x):
     """A zero derivative shaped like ``x``: 0.0 for Python numbers, an array of
     ``x``'s dtype for arrays, and the same container for lists, tuples, dicts."""
@@ -49,3 +51,539 @@ def zeros_like(x):
     if isinstance(x, (int, float, complex)):
         return 0.0
     return np.zeros_like(x)
+
+
+def cast_like(g, x):
+    """``g`` in the dtype of ``x`` (a derivative has its argument's dtype)."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is None or getattr(g, "dtype", None) == dtype:
+        return g
+    if hasattr(g, "astype"):
+        return g.astype(dtype)
+    return dtype.type(g)
+
+
+# ------------------------------------------------------------------ reductions
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Broadcast ``g``, the derivative of a reduction of ``x``, back to ``x``'s shape."""
+    shape = np.shape(x)
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, _positive_axes(axis, len(shape)))
+    return np.broadcast_to(g, shape)
+
+
+def _positive_axes(axis, ndim):
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return tuple(sorted(operator.index(a) % ndim for a in axes))
+
+
+def reduction_size(x, axis=None):
+    """How many elements of ``x`` each value of a reduction over ``axis`` combines."""
+    shape = np.shape(x)
+    if axis is None:
+        return math.prod(shape)
+    return math.prod(shape[a] for a in _positive_axes(axis, len(shape)))
+
+
+def _float_dtype(x):
+    dtype = getattr(x, "dtype", None)
+    return dtype if dtype is not None and dtype.kind in "fc" else np.dtype(float)
+
+
+def extremum_partials(x, y, axis=None, keepdims=False):
+    """dy/dx for ``y`` the max (or min) of ``x`` over ``axis``: ``1/k`` on each of
+    the ``k`` elements equal to ``y``, zero elsewhere."""
+    hit = np.equal(x, unreduce(y, x, axis, keepdims)).astype(_float_dtype(x))
+    return hit / np.sum(hit, axis=axis, keepdims=True)
+
+
+def prod_partials(x, axis=None):
+    """dy/dx for ``y = np.prod(x, axis)``: the product of the other elements of
+    each element's group, computed without dividing (exact when ``x`` has zeros)."""
+    ndim = np.ndim(x)
+    axes = tuple(range(ndim)) if axis is None else _positive_axes(axis, ndim)
+    last = tuple(range(ndim - len(axes), ndim))
+    moved = np.moveaxis(x, axes, last)
+    rows = np.reshape(moved, np.shape(moved)[: ndim - len(axes)] + (-1,))
+    ones = np.ones_like(rows[..., :1])
+    before = np.concatenate([ones, np.cumprod(rows[..., :-1], axis=-1)], axis=-1)
+    after = np.concatenate([np.cumprod(rows[..., :0:-1], axis=-1)[..., ::-1], ones], axis=-1)
+    return np.moveaxis(np.reshape(before * after, np.shape(moved)), last, axes)
+
+
+def var_partials(x, axis=None, ddof=0):
+    """dy/dx for ``y = np.var(x, axis, ddof=ddof)``: ``2 (x - mean) / (n - ddof)``."""
+    centered = np.subtract(x, np.mean(x, axis=axis, keepdims=True))
+    return centered * (2.0 / (reduction_size(x, axis) - ddof))
+
+
+def std_partials(x, y, axis=None, keepdims=False, ddof=0):
+    """dy/dx for ``y = np.std(x, axis, ddof=ddof, keepdims=keepdims)``:
+    ``(x - mean) / ((n - ddof) y)``."""
+    centered = np.subtract(x, np.mean(x, axis=axis, keepdims=True))
+    return centered / (unreduce(y, x, axis, keepdims) * (reduction_size(x, axis) - ddof))
+
+
+def norm_partials(x, y, ord=None, axis=None, keepdims=False):
+    """dy/dx for ``y = np.linalg.norm(x, ord, axis, keepdims)``, shaped like ``x``.
+
+    Vector norms: any ``ord`` (2 and None give ``x / y``). Matrix norms (a
+    2-D ``x`` with ``ord`` given, or a pair of axes): ``None``/``"fro"``,
+    ``"nuc"``, 2, -2 (singular vectors), 1, -1, inf, -inf.
+    """
+    ndim = np.ndim(x)
+    if axis is not None and not isinstance(axis, tuple):
+        axis = (axis,)
+    pair = len(axis) == 2 if axis is not None else (ord is not None and ndim == 2)
+    if not pair:
+        return _vector_norm_partials(x, y, ord, axis, keepdims)
+    rows, cols = (0, 1) if axis is None else _positive_pair(axis, ndim)
+    if ord is None or ord == "fro":
+        return x / unreduce(y, x, axis, keepdims)
+    if ord in ("nuc", 2, -2):
+        u, _, vh = np.linalg.svd(np.moveaxis(x, (rows, cols), (-2, -1)), full_matrices=False)
+        if ord == "nuc":
+            w = u @ vh
+        else:
+            k = 0 if ord == 2 else -1
+            w = u[..., :, [k]] @ vh[..., [k], :]
+        return np.moveaxis(w, (-2, -1), (rows, cols))
+    summed, across = (rows, cols) if ord in (1, -1) else (cols, rows)
+    totals = np.sum(np.abs(x), axis=summed, keepdims=True)
+    best = (np.max if ord > 0 else np.min)(totals, axis=across, keepdims=True)
+    return np.sign(x) * extremum_partials(totals, best, across, keepdims=True)
+
+
+def _positive_pair(axis, ndim):
+    return tuple(operator.index(a) % ndim for a in axis)
+
+
+def _vector_norm_partials(x, y, ord, axis, keepdims):
+    if ord is None or ord == 2:
+        return x / unreduce(y, x, axis, keepdims)
+    if ord == 1:
+        return np.sign(x)
+    if ord == 0:
+        return np.zeros_like(x)
+    if ord in (math.inf, -math.inf):
+        return np.sign(x) * extremum_partials(np.abs(x), y, axis, keepdims)
+    return np.sign(x) * (np.abs(x) / unreduce(y, x, axis, keepdims)) ** (ord - 1)
+
+
+def uncumsum(g, x, axis=None):
+    """Adjoint of ``np.cumsum(x, axis)``: cumulative sums taken from the end."""
+    if axis is None:
+        return np.reshape(np.flip(np.cumsum(np.flip(g))), np.shape(x))
+    return np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis)
+
+
+# -------------------------------------------------------------------- products
+
+
+def unmatmul_a(g, a, b):
+    """Adjoint of ``a @ b`` with respect to ``a`` (1-D, 2-D and batched operands)."""
+    if np.ndim(b) == 1:
+        ga = g * b if np.ndim(a) == 1 else np.expand_dims(g, -1) * b
+    elif np.ndim(a) == 1:
+        ga = (np.expand_dims(g, -2) @ np.swapaxes(b, -1, -2))[..., 0, :]
+    else:
+        ga = g @ np.swapaxes(b, -1, -2)
+    return unbroadcast(ga, a)
+
+
+def unmatmul_b(g, a, b):
+    """Adjoint of ``a @ b`` with respect to ``b`` (1-D, 2-D and batched operands)."""
+    if np.ndim(a) == 1:
+        gb = g * a if np.ndim(b) == 1 else np.expand_dims(a, -1) * np.expand_dims(g, -2)
+    elif np.ndim(b) == 1:
+        gb = (np.swapaxes(a, -1, -2) @ np.expand_dims(g, -1))[..., 0]
+    else:
+        gb = np.swapaxes(a, -1, -2) @ g
+    return unbroadcast(gb, b)
+
+
+def _contracted(axes, ndim_a, ndim_b):
+    """``np.tensordot``'s ``axes`` as two lists of non-negative axes."""
+    if isinstance(axes, (int, np.integer)):
+        return list(range(ndim_a - axes, ndim_a)), list(range(axes))
+    axes_a, axes_b = axes
+    if isinstance(axes_a, (int, np.integer)):
+        axes_a, axes_b = [axes_a], [axes_b]
+    return [a % ndim_a for a in axes_a], [b % ndim_b for b in axes_b]
+
+
+def untensordot_a(g, a, b, axes=2):
+    """Adjoint of ``np.tensordot(a, b, axes)`` with respect to ``a``."""
+    sum_a, sum_b = _contracted(axes, np.ndim(a), np.ndim(b))
+    free_a = [i for i in range(np.ndim(a)) if i not in sum_a]
+    free_b = [i for i in range(np.ndim(b)) if i not in sum_b]
+    ga = np.tensordot(g, b, axes=(list(range(len(free_a), np.ndim(g))), free_b))
+    came_from = free_a + [sum_a[sum_b.index(i)] for i in sorted(sum_b)]
+    return np.transpose(ga, tuple(int(i) for i in np.argsort(came_from)))
+
+
+def untensordot_b(g, a, b, axes=2):
+    """Adjoint of ``np.tensordot(a, b, axes)`` with respect to ``b``."""
+    sum_a, sum_b = _contracted(axes, np.ndim(a), np.ndim(b))
+    free_a = [i for i in range(np.ndim(a)) if i not in sum_a]
+    free_b = [i for i in range(np.ndim(b)) if i not in sum_b]
+    gb = np.tensordot(a, g, axes=(free_a, list(range(len(free_a)))))
+    came_from = [sum_b[sum_a.index(i)] for i in sorted(sum_a)] + free_b
+    return np.transpose(gb, tuple(int(i) for i in np.argsort(came_from)))
+
+
+def _dot_axes(a, b):
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return [], []
+    return [np.ndim(a) - 1], [max(np.ndim(b) - 2, 0)]
+
+
+def _inner_axes(a, b):
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return [], []
+    return [np.ndim(a) - 1], [np.ndim(b) - 1]
+
+
+def undot_a(g, a, b):
+    """Adjoint of ``np.dot(a, b)`` with respect to ``a``."""
+    return untensordot_a(g, a, b, _dot_axes(a, b))
+
+
+def undot_b(g, a, b):
+    """Adjoint of ``np.dot(a, b)`` with respect to ``b``."""
+    return untensordot_b(g, a, b, _dot_axes(a, b))
+
+
+def uninner_a(g, a, b):
+    """Adjoint of ``np.inner(a, b)`` with respect to ``a``."""
+    return untensordot_a(g, a, b, _inner_axes(a, b))
+
+
+def uninner_b(g, a, b):
+    """Adjoint of ``np.inner(a, b)`` with respect to ``b``."""
+    return untensordot_b(g, a, b, _inner_axes(a, b))
+
+
+def _einsum_terms(subscripts, operands):
+    """Input and output subscripts of an einsum with ``...`` spelled out as letters."""
+    spec = subscripts.replace(" ", "")
+    inputs, arrow, output = spec.partition("->")
+    inputs = inputs.split(",")
+    free = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in spec]
+    widths = [np.ndim(x) - (len(s) - 3) for s, x in zip(inputs, operands) if "..." in s]
+    dots = "".join(free[: max(widths, default=0)])
+    inputs = [s.replace("...", dots[len(dots) - (np.ndim(x) - (len(s) - 3)):])
+              for s, x in zip(inputs, operands)]
+    if arrow:
+        output = output.replace("...", dots)
+    else:
+        letters = "".join(inputs)
+        output = dots + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in dots))
+    return inputs, output, free[len(dots):]
+
+
+def uneinsum(g, subscripts, operands):
+    """Adjoints of ``np.einsum(subscripts, *operands)``, one per operand."""
+    inputs, output, fresh = _einsum_terms(subscripts, operands)
+    return [_uneinsum_one(g, inputs, output, operands, i, fresh) for i in range(len(operands))]
+
+
+def _uneinsum_one(g, inputs, output, operands, i, fresh):
+    shape = np.shape(operands[i])
+    target, eyes, eye_terms = "", [], []
+    for k, c in enumerate(inputs[i]):
+        if c in target:
+            # a repeated index reads a diagonal: write back through an identity matrix
+            target += fresh[len(eyes)]
+            eye_terms.append(c + target[-1])
+            eyes.append(np.eye(shape[k], dtype=_float_dtype(g)))
+        else:
+            target += c
+    others = [s for j, s in enumerate(inputs) if j != i]
+    known = set(output + "".join(others) + "".join(eye_terms))
+    kept = "".join(c for c in target if c in known)
+    terms = ",".join([output] + others + eye_terms) + "->" + kept
+    grad = np.einsum(terms, g, *[x for j, x in enumerate(operands) if j != i], *eyes)
+    # indices summed only over this operand: the derivative is constant along them
+    grad = np.expand_dims(grad, tuple(k for k, c in enumerate(target) if c not in known))
+    stretched = tuple(k for k, n in enumerate(shape) if n == 1 and np.shape(grad)[k] != 1)
+    if stretched:
+        grad = np.sum(grad, axis=stretched, keepdims=True)
+    return np.broadcast_to(grad, shape)
+
+
+def einsum_tangent(subscripts, operands, tangents, optimize=False):
+    """Tangent of ``np.einsum(subscripts, *operands)``: the sum over operands of
+    the einsum with that operand replaced by its tangent (None: inactive)."""
+    total = None
+    for i, t in enumerate(tangents):
+        if t is None:
+            continue
+        term = np.einsum(subscripts, *operands[:i], t, *operands[i + 1:], optimize=optimize)
+        total = term if total is None else total + term
+    return total
+
+
+# ------------------------------------------------------------ indexing, shapes
+
+
+def _is_basic_index(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return all(
+        isinstance(i, (int, np.integer, slice, type(None), type(Ellipsis)))
+        and not isinstance(i, bool)
+        for i in items
+    )
+
+
+def unindex(g, x, index):
+    """Adjoint of ``x[index]``: ``g`` scattered into zeros shaped like ``x``.
+
+    Repeated fancy indices accumulate (``np.add.at``). For a list, tuple or
+    dict ``x`` the result is the same container, zero except at ``index``.
+    """
+    if isinstance(x, dict):
+        out = zeros_like(x)
+        out[index] = g
+        return out
+    if isinstance(x, (list, tuple)):
+        out = [zeros_like(item) for item in x]
+        out[index] = list(g) if isinstance(index, slice) else g
+        return type(x)(out)
+    out = np.zeros_like(x)
+    if _is_basic_index(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+def untake(g, x, indices, axis=None, mode="raise"):
+    """Adjoint of ``np.take(x, indices, axis, mode=mode)``."""
+    shape = np.shape(x)
+    n = math.prod(shape) if axis is None else shape[axis]
+    if mode == "wrap":
+        indices = np.mod(indices, n)
+    elif mode == "clip":
+        indices = np.clip(indices, 0, n - 1)
+    if axis is None:
+        out = np.zeros_like(x, shape=(n,))
+        np.add.at(out, indices, g)
+        return np.reshape(out, shape)
+    out = np.zeros_like(x)
+    np.add.at(out, (slice(None),) * (axis % len(shape)) + (indices,), g)
+    return out
+
+
+def untranspose(g, axes=None):
+    """Adjoint of ``np.transpose(x, axes)`` and of ``x.transpose(*axes)``."""
+    if isinstance(axes, tuple) and len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
+        axes = axes[0]  # x.transpose((1, 0)) or x.transpose(None)
+    if axes is None or len(axes) == 0:
+        return np.transpose(g)
+    ndim = np.ndim(g)
+    return np.transpose(g, tuple(int(i) for i in np.argsort([a % ndim for a in axes])))
+
+
+def untile(g, x, reps):
+    """Adjoint of ``np.tile(x, reps)``: the copies summed."""
+    shape = np.shape(x)
+    reps = (reps,) if isinstance(reps, (int, np.integer)) else tuple(reps)
+    n = max(len(shape), len(reps))
+    shape_n = (1,) * (n - len(shape)) + shape
+    reps_n = (1,) * (n - len(reps)) + reps
+    split = tuple(itertools.chain.from_iterable(zip(reps_n, shape_n)))
+    return np.reshape(np.sum(np.reshape(g, split), axis=tuple(range(0, 2 * n, 2))), shape)
+
+
+def unrepeat(g, x, repeats, axis=None):
+    """Adjoint of ``np.repeat(x, repeats, axis)``: the copies of each element summed."""
+    shape = np.shape(x)
+    if axis is None:
+        g, axis, flat = np.ravel(g), 0, (math.prod(shape),)
+    else:
+        axis, flat = axis % len(shape), shape
+    n = flat[axis]
+    if np.ndim(repeats) == 0:
+        split = np.shape(g)[:axis] + (n, int(repeats)) + np.shape(g)[axis + 1:]
+        return np.reshape(np.sum(np.reshape(g, split), axis=axis + 1), shape)
+    owner = np.repeat(np.arange(n), repeats)
+    out = np.zeros_like(g, shape=flat)
+    np.add.at(out, (slice(None),) * axis + (owner,), g)
+    return np.reshape(out, shape)
+
+
+def _diagonal_index(n_rows, n_cols, offset):
+    i = np.arange(max(0, min(n_rows - max(-offset, 0), n_cols - max(offset, 0))))
+    return i + max(-offset, 0), i + max(offset, 0)
+
+
+def undiag(g, v, k=0):
+    """Adjoint of ``np.diag(v, k)``: for a vector ``v`` read the k-th diagonal
+    of ``g``; for a matrix ``v`` write ``g`` on the k-th diagonal of zeros."""
+    if np.ndim(v) == 1:
+        return np.diag(g, k)
+    out = np.zeros_like(v)
+    out[_diagonal_index(*np.shape(v), k)] = g
+    return out
+
+
+def undiagonal(g, x, offset=0, axis1=0, axis2=1):
+    """Adjoint of ``np.diagonal(x, offset, axis1, axis2)``: ``g`` written on that
+    diagonal of zeros shaped like ``x``."""
+    shape = np.shape(x)
+    out = np.zeros_like(x)
+    view = np.moveaxis(out, (axis1, axis2), (-2, -1))
+    rows, cols = _diagonal_index(shape[axis1], shape[axis2], offset)
+    view[..., rows, cols] = g
+    return out
+
+
+def untrace(g, x, offset=0, axis1=0, axis2=1):
+    """Adjoint of ``np.trace(x, offset, axis1, axis2)``: ``g`` along that diagonal."""
+    return undiagonal(np.expand_dims(g, -1), x, offset, axis1, axis2)
+
+
+def unsort(g, x, axis=-1):
+    """Adjoint of ``np.sort(x, axis)``: ``g`` sent back to where each value came from."""
+    if axis is None:
+        out = np.zeros_like(g)
+        out[np.argsort(x, axis=None, kind="stable")] = g
+        return np.reshape(out, np.shape(x))
+    out = np.zeros_like(g)
+    np.put_along_axis(out, np.argsort(x, axis=axis, kind="stable"), g, axis=axis)
+    return out
+
+
+def sort_along(t, x, axis=-1):
+    """``t`` reordered the way ``np.sort(x, axis)`` reorders ``x``."""
+    if axis is None:
+        return np.ravel(t)[np.argsort(x, axis=None, kind="stable")]
+    return np.take_along_axis(t, np.argsort(x, axis=axis, kind="stable"), axis=axis)
+
+
+# ------------------------------------------------------- joining and splitting
+
+
+def _split_points(sizes):
+    return list(itertools.accumulate(sizes))[:-1]
+
+
+def unconcatenate(g, arrays, axis=0):
+    """Adjoint of ``np.concatenate(arrays, axis)``: ``g`` cut into one piece per array."""
+    if axis is None:
+        pieces = np.split(np.ravel(g), _split_points([np.size(x) for x in arrays]))
+        return [np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays)]
+    return np.split(g, _split_points([np.shape(x)[axis] for x in arrays]), axis=axis)
+
+
+def unstack(g, axis=0):
+    """Adjoint of ``np.stack(arrays, axis)``: the slices of ``g`` along ``axis``."""
+    return list(np.moveaxis(g, axis, 0))
+
+
+def _unjoin(g, arrays, ndmin, axis):
+    shapes = [(1,) * (ndmin - np.ndim(x)) + np.shape(x) for x in arrays]
+    pieces = np.split(g, _split_points([s[axis] for s in shapes]), axis=axis)
+    return [np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays)]
+
+
+def unhstack(g, tup):
+    """Adjoint of ``np.hstack(tup)``."""
+    return _unjoin(g, tup, 1, 0 if np.ndim(tup[0]) <= 1 else 1)
+
+
+def unvstack(g, tup):
+    """Adjoint of ``np.vstack(tup)``."""
+    return _unjoin(g, tup, 2, 0)
+
+
+def unsplit(gs, pieces, axis=0):
+    """Adjoint of ``np.split``: the pieces' derivatives joined (None or a scalar
+    zero stands for a piece nothing used)."""
+    return np.concatenate(
+        [np.zeros_like(p) if g is None or np.ndim(g) < np.ndim(p) else g for g, p in zip(gs, pieces)],
+        axis=axis,
+    )
+
+
+def unarray(g, obj):
+    """Adjoint of ``np.array(obj)``: ``g`` in the shape of ``obj`` and, for a
+    (nested) list or tuple, split into the same container."""
+    g = np.reshape(g, np.shape(obj))
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(unarray(g[i], item) for i, item in enumerate(obj))
+    if isinstance(obj, (int, float)):
+        return g[()]
+    return cast_like(g, obj)
+
+
+# ------------------------------------------------------------ elementwise bits
+
+
+def xlogy(x, y):
+    """``x * log(y)``, taken as 0 where ``x`` is 0 (so ``d(0 ** b)/db`` is 0)."""
+    if isinstance(x, (int, float)) and isinstance(y, (int, float)):
+        if x == 0:
+            return 0.0
+        return x * math.log(y) if y > 0 else math.nan
+    zero = np.equal(x, 0)
+    return np.where(zero, 0.0, np.multiply(x, np.log(np.where(zero, 1.0, y))))
+
+
+def within(x, low, high):
+    """True where ``low <= x <= high`` (a None bound is open): where ``np.clip``
+    passes ``x`` through."""
+    inside = True
+    if low is not None:
+        inside = np.greater_equal(x, low)
+    if high is not None:
+        inside = inside & np.less_equal(x, high)
+    return inside
+
+
+# ----------------------------------------------------- Python builtin helpers
+
+
+def _picked(y, args):
+    """Position of the value ``max(*args)`` / ``min(*args)`` returned (the first
+    one, as Python picks the first of equal values)."""
+    items = args[0] if len(args) == 1 else args
+    for i, item in enumerate(items):
+        if item is y:
+            return i
+    for i, item in enumerate(items):
+        if item == y:
+            return i
+    raise ValueError("the result is none of the arguments")
+
+
+def unpick(g, y, args):
+    """Adjoint of ``max(*args)`` / ``min(*args)``: ``g`` for the picked value,
+    zero for the others; with one iterable argument, a list holding its derivative."""
+    i = _picked(y, args)
+    if len(args) > 1:
+        return [g if j == i else zeros_like(x) for j, x in enumerate(args)]
+    (items,) = args
+    if isinstance(items, (list, tuple)):
+        out = [zeros_like(x) for x in items]
+        out[i] = g
+        return [type(items)(out)]
+    out = np.zeros_like(items)
+    out[i] = g
+    return [out]
+
+
+def pick(tangents, y, args):
+    """Tangent of ``max(*args)`` / ``min(*args)``: the tangent of the picked value."""
+    i = _picked(y, args)
+    return tangents[0][i] if len(args) == 1 else tangents[i]
+
+
+def unsum(g, iterable):
+    """Adjoint of the builtin ``sum(iterable)``: ``g`` for every item."""
+    if isinstance(iterable, (list, tuple)):
+        return type(iterable)(unbroadcast(g, x) for x in iterable)
+    return unbroadcast(g, iterable)

@@ -1,0 +1,129 @@
+"""Python's arithmetic operators, and the NumPy ufuncs they dispatch to.
+
+Each op's reverse rule (adjoint) and forward rule (tangent) sit side by side.
+Binary rules broadcast: ``unbroadcast`` sums a derivative back to its
+argument's shape (generated code keeps it only where shapes may differ).
+"""
+import operator
+
+import numpy as np
+
+from ..runtime.numeric import unbroadcast, unindex, unmatmul_a, unmatmul_b, xlogy
+from .registry import adjoint, d, nondifferentiable, tangent
+
+# ------------------------------------------------------- sums and differences
+
+
+@adjoint(operator.add, np.add)
+def _(y, a, b):
+    d[a] = unbroadcast(d[y], a)
+    d[b] = unbroadcast(d[y], b)
+
+
+@tangent(operator.add, np.add)
+def _(y, a, b):
+    d[y] = d[a] + d[b]
+
+
+@adjoint(operator.sub, np.subtract)
+def _(y, a, b):
+    d[a] = unbroadcast(d[y], a)
+    d[b] = unbroadcast(-d[y], b)
+
+
+@tangent(operator.sub, np.subtract)
+def _(y, a, b):
+    d[y] = d[a] - d[b]
+
+
+@adjoint(operator.neg, np.negative)
+def _(y, a):
+    d[a] = -d[y]
+
+
+@tangent(operator.neg, np.negative)
+def _(y, a):
+    d[y] = -d[a]
+
+
+@adjoint(operator.pos, np.positive)
+def _(y, a):
+    d[a] = d[y]
+
+
+@tangent(operator.pos, np.positive)
+def _(y, a):
+    d[y] = d[a]
+
+
+# ------------------------------------------------------ products and quotients
+
+
+@adjoint(operator.mul, np.multiply)
+def _(y, a, b):
+    d[a] = unbroadcast(d[y] * b, a)
+    d[b] = unbroadcast(d[y] * a, b)
+
+
+@tangent(operator.mul, np.multiply)
+def _(y, a, b):
+    d[y] = d[a] * b + a * d[b]
+
+
+@adjoint(operator.truediv, np.divide, np.true_divide)
+def _(y, a, b):
+    d[a] = unbroadcast(d[y] / b, a)
+    d[b] = unbroadcast(-d[y] * y / b, b)
+
+
+@tangent(operator.truediv, np.divide, np.true_divide)
+def _(y, a, b):
+    d[y] = d[a] / b - d[b] * y / b
+
+
+@adjoint(operator.pow, np.power)
+def _(y, a, b):
+    d[a] = unbroadcast(d[y] * b * a ** (b - 1), a)
+    d[b] = unbroadcast(d[y] * xlogy(y, a), b)
+
+
+@tangent(operator.pow, np.power)
+def _(y, a, b):
+    d[y] = d[a] * b * a ** (b - 1) + d[b] * xlogy(y, a)
+
+
+# ------------------------------------------------ matrix product (1-D, 2-D, batched)
+
+
+@adjoint(operator.matmul, np.matmul)
+def _(y, a, b):
+    d[a] = unmatmul_a(d[y], a, b)
+    d[b] = unmatmul_b(d[y], a, b)
+
+
+@tangent(operator.matmul, np.matmul)
+def _(y, a, b):
+    d[y] = d[a] @ b + a @ d[b]
+
+
+# ---------------------------------------------------------- subscript read: a[b]
+
+
+@adjoint(operator.getitem)
+def _(y, a, b):
+    d[a] = unindex(d[y], a, b)
+
+
+@tangent(operator.getitem)
+def _(y, a, b):
+    d[y] = d[a][b]
+
+
+# ------------------------------------------ no derivative (piecewise constant)
+
+nondifferentiable(
+    operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
+    operator.not_, operator.truth, operator.is_, operator.is_not, operator.contains,
+    operator.floordiv, operator.mod, operator.and_, operator.or_, operator.xor,
+    operator.invert, operator.index,
+)
