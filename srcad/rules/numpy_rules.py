@@ -1,0 +1,918 @@
+"""NumPy functions and array methods.
+
+Each op's reverse rule (adjoint) and forward rule (tangent) sit side by side,
+grouped by kind. Arithmetic ufuncs (add, subtract, multiply, divide, power,
+negative, positive, matmul) share their rules with the Python operators in
+``operators.py``. Array methods whose parameters line up with the function's
+(``x.sum(axis)`` and ``np.sum(x, axis)``) share its rules.
+"""
+import math
+
+import numpy as np
+
+from ..runtime.numeric import (
+    cast_like,
+    einsum_tangent,
+    extremum_partials,
+    norm_partials,
+    prod_partials,
+    reduction_size,
+    sort_along,
+    std_partials,
+    unarray,
+    unbroadcast,
+    uncumsum,
+    unconcatenate,
+    undiag,
+    undiagonal,
+    undot_a,
+    undot_b,
+    uneinsum,
+    unhstack,
+    uninner_a,
+    uninner_b,
+    unreduce,
+    unrepeat,
+    unsort,
+    unsplit,
+    unstack,
+    untake,
+    untensordot_a,
+    untensordot_b,
+    untile,
+    untrace,
+    untranspose,
+    unvstack,
+    var_partials,
+    within,
+)
+from .registry import adjoint, d, nondifferentiable, tangent
+
+# ------------------------------------------------ exponentials and logarithms
+
+
+@adjoint(np.exp)
+def _(y, x):
+    d[x] = d[y] * y
+
+
+@tangent(np.exp)
+def _(y, x):
+    d[y] = d[x] * y
+
+
+@adjoint(np.exp2)
+def _(y, x):
+    d[x] = d[y] * y * math.log(2.0)
+
+
+@tangent(np.exp2)
+def _(y, x):
+    d[y] = d[x] * y * math.log(2.0)
+
+
+@adjoint(np.expm1)
+def _(y, x):
+    d[x] = d[y] * (y + 1.0)
+
+
+@tangent(np.expm1)
+def _(y, x):
+    d[y] = d[x] * (y + 1.0)
+
+
+@adjoint(np.log)
+def _(y, x):
+    d[x] = d[y] / x
+
+
+@tangent(np.log)
+def _(y, x):
+    d[y] = d[x] / x
+
+
+@adjoint(np.log2)
+def _(y, x):
+    d[x] = d[y] / (x * math.log(2.0))
+
+
+@tangent(np.log2)
+def _(y, x):
+    d[y] = d[x] / (x * math.log(2.0))
+
+
+@adjoint(np.log10)
+def _(y, x):
+    d[x] = d[y] / (x * math.log(10.0))
+
+
+@tangent(np.log10)
+def _(y, x):
+    d[y] = d[x] / (x * math.log(10.0))
+
+
+@adjoint(np.log1p)
+def _(y, x):
+    d[x] = d[y] / (1.0 + x)
+
+
+@tangent(np.log1p)
+def _(y, x):
+    d[y] = d[x] / (1.0 + x)
+
+
+@adjoint(np.logaddexp)
+def _(y, x1, x2):
+    d[x1] = unbroadcast(d[y] * np.exp(x1 - y), x1)
+    d[x2] = unbroadcast(d[y] * np.exp(x2 - y), x2)
+
+
+@tangent(np.logaddexp)
+def _(y, x1, x2):
+    d[y] = d[x1] * np.exp(x1 - y) + d[x2] * np.exp(x2 - y)
+
+
+@adjoint(np.logaddexp2)
+def _(y, x1, x2):
+    d[x1] = unbroadcast(d[y] * np.exp2(x1 - y), x1)
+    d[x2] = unbroadcast(d[y] * np.exp2(x2 - y), x2)
+
+
+@tangent(np.logaddexp2)
+def _(y, x1, x2):
+    d[y] = d[x1] * np.exp2(x1 - y) + d[x2] * np.exp2(x2 - y)
+
+
+# --------------------------------------------------------- powers and roots
+
+
+@adjoint(np.square)
+def _(y, x):
+    d[x] = d[y] * 2.0 * x
+
+
+@tangent(np.square)
+def _(y, x):
+    d[y] = d[x] * 2.0 * x
+
+
+@adjoint(np.sqrt)
+def _(y, x):
+    d[x] = d[y] / (2.0 * y)
+
+
+@tangent(np.sqrt)
+def _(y, x):
+    d[y] = d[x] / (2.0 * y)
+
+
+@adjoint(np.cbrt)
+def _(y, x):
+    d[x] = d[y] / (3.0 * y * y)
+
+
+@tangent(np.cbrt)
+def _(y, x):
+    d[y] = d[x] / (3.0 * y * y)
+
+
+@adjoint(np.reciprocal)
+def _(y, x):
+    d[x] = -d[y] * y * y
+
+
+@tangent(np.reciprocal)
+def _(y, x):
+    d[y] = -d[x] * y * y
+
+
+# ---------------------------------------------------------------- trigonometry
+
+
+@adjoint(np.sin)
+def _(y, x):
+    d[x] = d[y] * np.cos(x)
+
+
+@tangent(np.sin)
+def _(y, x):
+    d[y] = d[x] * np.cos(x)
+
+
+@adjoint(np.cos)
+def _(y, x):
+    d[x] = -d[y] * np.sin(x)
+
+
+@tangent(np.cos)
+def _(y, x):
+    d[y] = -d[x] * np.sin(x)
+
+
+@adjoint(np.tan)
+def _(y, x):
+    d[x] = d[y] * (1.0 + y * y)
+
+
+@tangent(np.tan)
+def _(y, x):
+    d[y] = d[x] * (1.0 + y * y)
+
+
+@adjoint(np.arcsin)
+def _(y, x):
+    d[x] = d[y] / np.sqrt(1.0 - x * x)
+
+
+@tangent(np.arcsin)
+def _(y, x):
+    d[y] = d[x] / np.sqrt(1.0 - x * x)
+
+
+@adjoint(np.arccos)
+def _(y, x):
+    d[x] = -d[y] / np.sqrt(1.0 - x * x)
+
+
+@tangent(np.arccos)
+def _(y, x):
+    d[y] = -d[x] / np.sqrt(1.0 - x * x)
+
+
+@adjoint(np.arctan)
+def _(y, x):
+    d[x] = d[y] / (1.0 + x * x)
+
+
+@tangent(np.arctan)
+def _(y, x):
+    d[y] = d[x] / (1.0 + x * x)
+
+
+@adjoint(np.arctan2)
+def _(y, x1, x2):
+    d[x1] = unbroadcast(d[y] * x2 / (x1 * x1 + x2 * x2), x1)
+    d[x2] = unbroadcast(-d[y] * x1 / (x1 * x1 + x2 * x2), x2)
+
+
+@tangent(np.arctan2)
+def _(y, x1, x2):
+    d[y] = d[x1] * x2 / (x1 * x1 + x2 * x2) - d[x2] * x1 / (x1 * x1 + x2 * x2)
+
+
+@adjoint(np.hypot)
+def _(y, x1, x2):
+    d[x1] = unbroadcast(d[y] * x1 / y, x1)
+    d[x2] = unbroadcast(d[y] * x2 / y, x2)
+
+
+@tangent(np.hypot)
+def _(y, x1, x2):
+    d[y] = d[x1] * x1 / y + d[x2] * x2 / y
+
+
+# ------------------------------------------------------------------ hyperbolic
+
+
+@adjoint(np.sinh)
+def _(y, x):
+    d[x] = d[y] * np.cosh(x)
+
+
+@tangent(np.sinh)
+def _(y, x):
+    d[y] = d[x] * np.cosh(x)
+
+
+@adjoint(np.cosh)
+def _(y, x):
+    d[x] = d[y] * np.sinh(x)
+
+
+@tangent(np.cosh)
+def _(y, x):
+    d[y] = d[x] * np.sinh(x)
+
+
+@adjoint(np.tanh)
+def _(y, x):
+    d[x] = d[y] * (1.0 - y * y)
+
+
+@tangent(np.tanh)
+def _(y, x):
+    d[y] = d[x] * (1.0 - y * y)
+
+
+@adjoint(np.arcsinh)
+def _(y, x):
+    d[x] = d[y] / np.sqrt(x * x + 1.0)
+
+
+@tangent(np.arcsinh)
+def _(y, x):
+    d[y] = d[x] / np.sqrt(x * x + 1.0)
+
+
+@adjoint(np.arccosh)
+def _(y, x):
+    d[x] = d[y] / np.sqrt(x * x - 1.0)
+
+
+@tangent(np.arccosh)
+def _(y, x):
+    d[y] = d[x] / np.sqrt(x * x - 1.0)
+
+
+@adjoint(np.arctanh)
+def _(y, x):
+    d[x] = d[y] / (1.0 - x * x)
+
+
+@tangent(np.arctanh)
+def _(y, x):
+    d[y] = d[x] / (1.0 - x * x)
+
+
+# ------------------- piecewise: magnitude and selection (ties: first argument wins)
+
+
+@adjoint(np.abs, np.absolute, np.fabs)
+def _(y, x):
+    d[x] = d[y] * np.sign(x)
+
+
+@tangent(np.abs, np.absolute, np.fabs)
+def _(y, x):
+    d[y] = d[x] * np.sign(x)
+
+
+@adjoint(np.maximum)
+def _(y, x1, x2):
+    d[x1] = unbroadcast(d[y] * (x1 >= x2), x1)
+    d[x2] = unbroadcast(d[y] * (x2 > x1), x2)
+
+
+@tangent(np.maximum)
+def _(y, x1, x2):
+    d[y] = d[x1] * (x1 >= x2) + d[x2] * (x2 > x1)
+
+
+@adjoint(np.minimum)
+def _(y, x1, x2):
+    d[x1] = unbroadcast(d[y] * (x1 <= x2), x1)
+    d[x2] = unbroadcast(d[y] * (x2 < x1), x2)
+
+
+@tangent(np.minimum)
+def _(y, x1, x2):
+    d[y] = d[x1] * (x1 <= x2) + d[x2] * (x2 < x1)
+
+
+@adjoint(np.fmax)
+def _(y, x1, x2):
+    d[x1] = unbroadcast(d[y] * ((x1 >= x2) | np.isnan(x2)), x1)
+    d[x2] = unbroadcast(d[y] * ((x2 > x1) | np.isnan(x1)), x2)
+
+
+@tangent(np.fmax)
+def _(y, x1, x2):
+    d[y] = d[x1] * ((x1 >= x2) | np.isnan(x2)) + d[x2] * ((x2 > x1) | np.isnan(x1))
+
+
+@adjoint(np.fmin)
+def _(y, x1, x2):
+    d[x1] = unbroadcast(d[y] * ((x1 <= x2) | np.isnan(x2)), x1)
+    d[x2] = unbroadcast(d[y] * ((x2 < x1) | np.isnan(x1)), x2)
+
+
+@tangent(np.fmin)
+def _(y, x1, x2):
+    d[y] = d[x1] * ((x1 <= x2) | np.isnan(x2)) + d[x2] * ((x2 < x1) | np.isnan(x1))
+
+
+@adjoint(np.clip)
+def _(y, a, a_min=None, a_max=None, out=None):
+    d[a] = unbroadcast(d[y] * within(a, a_min, a_max), a)
+    d[a_min] = unbroadcast(d[y] * (a < a_min), a_min)
+    d[a_max] = unbroadcast(d[y] * (a > a_max), a_max)
+
+
+@tangent(np.clip)
+def _(y, a, a_min=None, a_max=None, out=None):
+    d[y] = d[a] * within(a, a_min, a_max) + d[a_min] * (a < a_min) + d[a_max] * (a > a_max)
+
+
+@adjoint(np.ndarray.clip)
+def _(y, a, min=None, max=None, out=None):
+    d[a] = unbroadcast(d[y] * within(a, min, max), a)
+    d[min] = unbroadcast(d[y] * (a < min), min)
+    d[max] = unbroadcast(d[y] * (a > max), max)
+
+
+@tangent(np.ndarray.clip)
+def _(y, a, min=None, max=None, out=None):
+    d[y] = d[a] * within(a, min, max) + d[min] * (a < min) + d[max] * (a > max)
+
+
+@adjoint(np.where)
+def _(z, condition, x, y):
+    d[x] = unbroadcast(np.where(condition, d[z], 0.0), x)
+    d[y] = unbroadcast(np.where(condition, 0.0, d[z]), y)
+
+
+@tangent(np.where)
+def _(z, condition, x, y):
+    d[z] = np.where(condition, d[x], 0.0) + np.where(condition, 0.0, d[y])
+
+
+# ---------------------------------------------------------- products of arrays
+
+
+@adjoint(np.dot, np.ndarray.dot)
+def _(y, a, b, out=None):
+    d[a] = undot_a(d[y], a, b)
+    d[b] = undot_b(d[y], a, b)
+
+
+@tangent(np.dot, np.ndarray.dot)
+def _(y, a, b, out=None):
+    d[y] = np.dot(d[a], b) + np.dot(a, d[b])
+
+
+@adjoint(np.inner)
+def _(y, a, b):
+    d[a] = uninner_a(d[y], a, b)
+    d[b] = uninner_b(d[y], a, b)
+
+
+@tangent(np.inner)
+def _(y, a, b):
+    d[y] = np.inner(d[a], b) + np.inner(a, d[b])
+
+
+@adjoint(np.outer)
+def _(y, a, b, out=None):
+    d[a] = np.reshape(d[y] @ np.ravel(b), np.shape(a))
+    d[b] = np.reshape(np.ravel(a) @ d[y], np.shape(b))
+
+
+@tangent(np.outer)
+def _(y, a, b, out=None):
+    d[y] = np.outer(d[a], b) + np.outer(a, d[b])
+
+
+@adjoint(np.tensordot)
+def _(y, a, b, axes=2):
+    d[a] = untensordot_a(d[y], a, b, axes)
+    d[b] = untensordot_b(d[y], a, b, axes)
+
+
+@tangent(np.tensordot)
+def _(y, a, b, axes=2):
+    d[y] = np.tensordot(d[a], b, axes) + np.tensordot(a, d[b], axes)
+
+
+@adjoint(np.einsum)
+def _(y, subscripts, *operands, optimize=False):
+    d[operands] = uneinsum(d[y], subscripts, operands)
+
+
+@tangent(np.einsum)
+def _(y, subscripts, *operands, optimize=False):
+    d[y] = einsum_tangent(subscripts, operands, d[operands], optimize)
+
+
+# ------------------------------------------------------------------ reductions
+
+
+@adjoint(np.sum, np.ndarray.sum)
+def _(y, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[a] = unreduce(d[y], a, axis, keepdims)
+
+
+@tangent(np.sum, np.ndarray.sum)
+def _(y, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[y] = np.sum(d[a], axis=axis, keepdims=keepdims)
+
+
+@adjoint(np.mean, np.ndarray.mean)
+def _(y, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[a] = unreduce(d[y], a, axis, keepdims) / reduction_size(a, axis)
+
+
+@tangent(np.mean, np.ndarray.mean)
+def _(y, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[y] = np.mean(d[a], axis=axis, keepdims=keepdims)
+
+
+@adjoint(np.prod, np.ndarray.prod)
+def _(y, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[a] = unreduce(d[y], a, axis, keepdims) * prod_partials(a, axis)
+
+
+@tangent(np.prod, np.ndarray.prod)
+def _(y, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[y] = np.sum(d[a] * prod_partials(a, axis), axis=axis, keepdims=keepdims)
+
+
+@adjoint(np.max, np.amax, np.ndarray.max, np.min, np.amin, np.ndarray.min)
+def _(y, a, axis=None, out=None, keepdims=False):
+    d[a] = unreduce(d[y], a, axis, keepdims) * extremum_partials(a, y, axis, keepdims)
+
+
+@tangent(np.max, np.amax, np.ndarray.max, np.min, np.amin, np.ndarray.min)
+def _(y, a, axis=None, out=None, keepdims=False):
+    d[y] = np.sum(d[a] * extremum_partials(a, y, axis, keepdims), axis=axis, keepdims=keepdims)
+
+
+@adjoint(np.var, np.ndarray.var)
+def _(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[a] = unreduce(d[y], a, axis, keepdims) * var_partials(a, axis, ddof)
+
+
+@tangent(np.var, np.ndarray.var)
+def _(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[y] = np.sum(d[a] * var_partials(a, axis, ddof), axis=axis, keepdims=keepdims)
+
+
+@adjoint(np.std, np.ndarray.std)
+def _(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[a] = unreduce(d[y], a, axis, keepdims) * std_partials(a, y, axis, keepdims, ddof)
+
+
+@tangent(np.std, np.ndarray.std)
+def _(y, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[y] = np.sum(d[a] * std_partials(a, y, axis, keepdims, ddof), axis=axis, keepdims=keepdims)
+
+
+@adjoint(np.linalg.norm)
+def _(y, x, ord=None, axis=None, keepdims=False):
+    d[x] = unreduce(d[y], x, axis, keepdims) * norm_partials(x, y, ord, axis, keepdims)
+
+
+@tangent(np.linalg.norm)
+def _(y, x, ord=None, axis=None, keepdims=False):
+    d[y] = np.sum(d[x] * norm_partials(x, y, ord, axis, keepdims), axis=axis, keepdims=keepdims)
+
+
+@adjoint(np.cumsum, np.ndarray.cumsum)
+def _(y, a, axis=None, dtype=None, out=None):
+    d[a] = uncumsum(d[y], a, axis)
+
+
+@tangent(np.cumsum, np.ndarray.cumsum)
+def _(y, a, axis=None, dtype=None, out=None):
+    d[y] = np.cumsum(d[a], axis=axis)
+
+
+# ---------------------------------------------------------------- reshaping
+
+
+@adjoint(np.reshape)
+def _(y, a, shape=None, order="C", newshape=None, copy=None):
+    d[a] = np.reshape(d[y], np.shape(a), order=order)
+
+
+@tangent(np.reshape)
+def _(y, a, shape=None, order="C", newshape=None, copy=None):
+    d[y] = np.reshape(d[a], np.shape(y), order=order)
+
+
+@adjoint(np.ndarray.reshape)
+def _(y, a, *shape, order="C", copy=None):
+    d[a] = np.reshape(d[y], np.shape(a), order=order)
+
+
+@tangent(np.ndarray.reshape)
+def _(y, a, *shape, order="C", copy=None):
+    d[y] = np.reshape(d[a], np.shape(y), order=order)
+
+
+@adjoint(np.ravel, np.ndarray.ravel, np.ndarray.flatten)
+def _(y, a, order="C"):
+    d[a] = np.reshape(d[y], np.shape(a), order=order)
+
+
+@tangent(np.ravel, np.ndarray.ravel, np.ndarray.flatten)
+def _(y, a, order="C"):
+    d[y] = np.ravel(d[a], order=order)
+
+
+@adjoint(np.squeeze, np.ndarray.squeeze)
+def _(y, a, axis=None):
+    d[a] = np.reshape(d[y], np.shape(a))
+
+
+@tangent(np.squeeze, np.ndarray.squeeze)
+def _(y, a, axis=None):
+    d[y] = np.squeeze(d[a], axis)
+
+
+@adjoint(np.expand_dims)
+def _(y, a, axis):
+    d[a] = np.reshape(d[y], np.shape(a))
+
+
+@tangent(np.expand_dims)
+def _(y, a, axis):
+    d[y] = np.expand_dims(d[a], axis)
+
+
+@adjoint(np.broadcast_to)
+def _(y, array, shape, subok=False):
+    d[array] = unbroadcast(d[y], array)
+
+
+@tangent(np.broadcast_to)
+def _(y, array, shape, subok=False):
+    d[y] = np.broadcast_to(d[array], shape)
+
+
+# ------------------------------------------------------------- permuting axes
+
+
+@adjoint(np.ndarray.T)
+def _(y, a):
+    d[a] = d[y].T
+
+
+@tangent(np.ndarray.T)
+def _(y, a):
+    d[y] = d[a].T
+
+
+@adjoint(np.transpose)
+def _(y, a, axes=None):
+    d[a] = untranspose(d[y], axes)
+
+
+@tangent(np.transpose)
+def _(y, a, axes=None):
+    d[y] = np.transpose(d[a], axes)
+
+
+@adjoint(np.ndarray.transpose)
+def _(y, a, *axes):
+    d[a] = untranspose(d[y], axes)
+
+
+@tangent(np.ndarray.transpose)
+def _(y, a, *axes):
+    d[y] = d[a].transpose(*axes)
+
+
+@adjoint(np.swapaxes, np.ndarray.swapaxes)
+def _(y, a, axis1, axis2):
+    d[a] = np.swapaxes(d[y], axis1, axis2)
+
+
+@tangent(np.swapaxes, np.ndarray.swapaxes)
+def _(y, a, axis1, axis2):
+    d[y] = np.swapaxes(d[a], axis1, axis2)
+
+
+@adjoint(np.moveaxis)
+def _(y, a, source, destination):
+    d[a] = np.moveaxis(d[y], destination, source)
+
+
+@tangent(np.moveaxis)
+def _(y, a, source, destination):
+    d[y] = np.moveaxis(d[a], source, destination)
+
+
+@adjoint(np.flip)
+def _(y, m, axis=None):
+    d[m] = np.flip(d[y], axis)
+
+
+@tangent(np.flip)
+def _(y, m, axis=None):
+    d[y] = np.flip(d[m], axis)
+
+
+# ------------------------------------------------------- joining and splitting
+
+
+@adjoint(np.concatenate)
+def _(y, arrays, axis=0, out=None, dtype=None, casting="same_kind"):
+    d[arrays] = unconcatenate(d[y], arrays, axis)
+
+
+@tangent(np.concatenate)
+def _(y, arrays, axis=0, out=None, dtype=None, casting="same_kind"):
+    d[y] = np.concatenate(d[arrays], axis=axis)
+
+
+@adjoint(np.stack)
+def _(y, arrays, axis=0, out=None, dtype=None, casting="same_kind"):
+    d[arrays] = unstack(d[y], axis)
+
+
+@tangent(np.stack)
+def _(y, arrays, axis=0, out=None, dtype=None, casting="same_kind"):
+    d[y] = np.stack(d[arrays], axis=axis)
+
+
+@adjoint(np.hstack)
+def _(y, tup, dtype=None, casting="same_kind"):
+    d[tup] = unhstack(d[y], tup)
+
+
+@tangent(np.hstack)
+def _(y, tup, dtype=None, casting="same_kind"):
+    d[y] = np.hstack(d[tup])
+
+
+@adjoint(np.vstack)
+def _(y, tup, dtype=None, casting="same_kind"):
+    d[tup] = unvstack(d[y], tup)
+
+
+@tangent(np.vstack)
+def _(y, tup, dtype=None, casting="same_kind"):
+    d[y] = np.vstack(d[tup])
+
+
+@adjoint(np.split, np.array_split)
+def _(y, ary, indices_or_sections, axis=0):
+    d[ary] = unsplit(d[y], y, axis)
+
+
+@tangent(np.split)
+def _(y, ary, indices_or_sections, axis=0):
+    d[y] = np.split(d[ary], indices_or_sections, axis)
+
+
+@tangent(np.array_split)
+def _(y, ary, indices_or_sections, axis=0):
+    d[y] = np.array_split(d[ary], indices_or_sections, axis)
+
+
+@adjoint(np.tile)
+def _(y, A, reps):
+    d[A] = untile(d[y], A, reps)
+
+
+@tangent(np.tile)
+def _(y, A, reps):
+    d[y] = np.tile(d[A], reps)
+
+
+@adjoint(np.repeat, np.ndarray.repeat)
+def _(y, a, repeats, axis=None):
+    d[a] = unrepeat(d[y], a, repeats, axis)
+
+
+@tangent(np.repeat, np.ndarray.repeat)
+def _(y, a, repeats, axis=None):
+    d[y] = np.repeat(d[a], repeats, axis)
+
+
+# ------------------------------------------------------ picking out elements
+
+
+@adjoint(np.take, np.ndarray.take)
+def _(y, a, indices, axis=None, out=None, mode="raise"):
+    d[a] = untake(d[y], a, indices, axis, mode)
+
+
+@tangent(np.take, np.ndarray.take)
+def _(y, a, indices, axis=None, out=None, mode="raise"):
+    d[y] = np.take(d[a], indices, axis, mode=mode)
+
+
+@adjoint(np.sort)
+def _(y, a, axis=-1, kind=None, order=None):
+    d[a] = unsort(d[y], a, axis)
+
+
+@tangent(np.sort)
+def _(y, a, axis=-1, kind=None, order=None):
+    d[y] = sort_along(d[a], a, axis)
+
+
+@adjoint(np.diag)
+def _(y, v, k=0):
+    d[v] = undiag(d[y], v, k)
+
+
+@tangent(np.diag)
+def _(y, v, k=0):
+    d[y] = np.diag(d[v], k)
+
+
+@adjoint(np.diagonal, np.ndarray.diagonal)
+def _(y, a, offset=0, axis1=0, axis2=1):
+    d[a] = undiagonal(d[y], a, offset, axis1, axis2)
+
+
+@tangent(np.diagonal, np.ndarray.diagonal)
+def _(y, a, offset=0, axis1=0, axis2=1):
+    d[y] = np.diagonal(d[a], offset, axis1, axis2)
+
+
+@adjoint(np.trace, np.ndarray.trace)
+def _(y, a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    d[a] = untrace(d[y], a, offset, axis1, axis2)
+
+
+@tangent(np.trace, np.ndarray.trace)
+def _(y, a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    d[y] = np.trace(d[a], offset, axis1, axis2)
+
+
+@adjoint(np.triu)
+def _(y, m, k=0):
+    d[m] = np.triu(d[y], k)
+
+
+@tangent(np.triu)
+def _(y, m, k=0):
+    d[y] = np.triu(d[m], k)
+
+
+@adjoint(np.tril)
+def _(y, m, k=0):
+    d[m] = np.tril(d[y], k)
+
+
+@tangent(np.tril)
+def _(y, m, k=0):
+    d[y] = np.tril(d[m], k)
+
+
+# --------------------------------------------------------- copying and casting
+
+
+@adjoint(np.array)
+def _(y, object, dtype=None, copy=True, order="K", subok=False, ndmin=0, like=None):
+    d[object] = unarray(d[y], object)
+
+
+@tangent(np.array)
+def _(y, object, dtype=None, copy=True, order="K", subok=False, ndmin=0, like=None):
+    d[y] = np.array(d[object], dtype=dtype, ndmin=ndmin)
+
+
+@adjoint(np.asarray)
+def _(y, a, dtype=None, order=None, device=None, copy=None, like=None):
+    d[a] = unarray(d[y], a)
+
+
+@tangent(np.asarray)
+def _(y, a, dtype=None, order=None, device=None, copy=None, like=None):
+    d[y] = np.asarray(d[a], dtype=dtype)
+
+
+@adjoint(np.copy, np.ndarray.copy)
+def _(y, a, order="K", subok=False):
+    d[a] = d[y]
+
+
+@tangent(np.copy, np.ndarray.copy)
+def _(y, a, order="K", subok=False):
+    d[y] = d[a]
+
+
+@adjoint(np.ndarray.astype)
+def _(y, a, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    d[a] = cast_like(d[y], a)
+
+
+@tangent(np.ndarray.astype)
+def _(y, a, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    d[y] = cast_like(d[a], y)
+
+
+# ------------------------------------------ no derivative (piecewise constant)
+
+nondifferentiable(
+    # comparisons and tests
+    np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal,
+    np.isnan, np.isinf, np.isfinite, np.isclose, np.allclose, np.array_equal, np.signbit,
+    np.logical_and, np.logical_or, np.logical_not, np.logical_xor, np.all, np.any,
+    np.ndarray.all, np.ndarray.any,
+    # steps: rounding, sign, integer division
+    np.sign, np.heaviside, np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.fix,
+    np.floor_divide, np.mod, np.remainder,
+    # positions of values
+    np.argmax, np.argmin, np.argsort, np.nonzero, np.flatnonzero, np.count_nonzero,
+    np.searchsorted, np.ndarray.argmax, np.ndarray.argmin, np.ndarray.argsort, np.ndarray.nonzero,
+    # new arrays whose values do not depend on the arguments'
+    np.zeros, np.ones, np.empty, np.full, np.arange, np.linspace, np.eye, np.identity,
+    np.zeros_like, np.ones_like, np.empty_like, np.full_like,
+    # shapes and types
+    np.shape, np.ndim, np.size, np.ndarray.shape, np.ndarray.ndim, np.ndarray.size,
+    np.ndarray.dtype,
+    # random draws
+    np.random.seed, np.random.rand, np.random.randn, np.random.randint, np.random.random,
+    np.random.random_sample, np.random.uniform, np.random.normal, np.random.standard_normal,
+    np.random.choice, np.random.permutation, np.random.shuffle, np.random.binomial,
+    np.random.poisson, np.random.exponential, np.random.default_rng,
+    np.random.Generator.random, np.random.Generator.standard_normal, np.random.Generator.normal,
+    np.random.Generator.uniform, np.random.Generator.integers, np.random.Generator.choice,
+    np.random.Generator.permutation, np.random.Generator.shuffle, np.random.Generator.binomial,
+    np.random.Generator.poisson, np.random.Generator.exponential,
+)
