@@ -1,0 +1,205 @@
+"""The rule library as a whole: every op has both rules, every rule is tested,
+templates keep to the form the engine inlines, and their parameters bind the
+way the real functions' do."""
+import ast
+import inspect
+import math
+import operator
+import textwrap
+
+import numpy as np
+import pytest
+
+import test_rules_builtins
+import test_rules_math
+import test_rules_numpy
+import test_rules_operators
+from rule_harness import op_name
+from srcad.rules.registry import ADJOINTS, NONDIFFERENTIABLE, TANGENTS
+
+# ops with only one of the two rules, and why (none so far)
+ONE_SIDED = {}
+
+TEMPLATES = sorted({*ADJOINTS.values(), *TANGENTS.values()}, key=lambda t: (t.__module__, t.__code__.co_firstlineno))
+
+
+def _template_id(t):
+    return f"{t.__module__.rsplit('.', 1)[-1]}:{t.__code__.co_firstlineno}"
+
+
+def test_every_adjoint_has_a_tangent_and_back():
+    assert set(ADJOINTS) - set(TANGENTS) == {op for op, side in ONE_SIDED.items() if side == "adjoint"}
+    assert set(TANGENTS) - set(ADJOINTS) == {op for op, side in ONE_SIDED.items() if side == "tangent"}
+
+
+def test_nothing_is_both_differentiable_and_not():
+    assert not (set(ADJOINTS) | set(TANGENTS)) & NONDIFFERENTIABLE
+
+
+def test_every_rule_is_exercised_by_a_test_case():
+    tested = set()
+    for module in (test_rules_operators, test_rules_numpy, test_rules_math, test_rules_builtins):
+        for cases in (getattr(module, "CASES", []), getattr(module, "DTYPE_CASES", [])):
+            tested.update(case.values[0] for case in cases)
+    untested = [op_name(op) for op in ADJOINTS if op not in tested]
+    assert not untested, f"no test case for {untested}"
+
+
+REQUIRED = [
+    operator.add, operator.sub, operator.mul, operator.truediv, operator.pow, operator.matmul,
+    operator.neg, operator.pos, operator.getitem,
+    math.sin, math.cos, math.tan, math.exp, math.log, math.log1p, math.expm1, math.sqrt, math.tanh,
+    math.sinh, math.cosh, math.atan, math.asin, math.acos, math.pow, math.fabs, math.hypot,
+    abs, sum, min, max, float,
+    np.add, np.subtract, np.multiply, np.divide, np.true_divide, np.negative, np.positive, np.power,
+    np.square, np.sqrt, np.cbrt, np.reciprocal, np.exp, np.exp2, np.expm1, np.log, np.log2, np.log10,
+    np.log1p, np.logaddexp, np.sin, np.cos, np.tan, np.arcsin, np.arccos, np.arctan, np.arctan2,
+    np.sinh, np.cosh, np.tanh, np.arcsinh, np.arccosh, np.arctanh, np.abs, np.absolute, np.fabs,
+    np.maximum, np.minimum, np.fmax, np.fmin, np.clip, np.where, np.dot, np.matmul, np.inner,
+    np.outer, np.tensordot, np.einsum, np.sum, np.mean, np.prod, np.max, np.amax, np.min, np.amin,
+    np.var, np.std, np.cumsum, np.linalg.norm, np.reshape, np.ravel, np.transpose, np.swapaxes,
+    np.moveaxis, np.squeeze, np.expand_dims, np.broadcast_to, np.concatenate, np.stack, np.hstack,
+    np.vstack, np.split, np.tile, np.repeat, np.flip, np.diag, np.trace, np.triu, np.tril, np.take,
+    np.array, np.asarray, np.copy,
+    np.ndarray.T, np.ndarray.sum, np.ndarray.mean, np.ndarray.max, np.ndarray.min, np.ndarray.prod,
+    np.ndarray.reshape, np.ndarray.ravel, np.ndarray.flatten, np.ndarray.dot, np.ndarray.transpose,
+    np.ndarray.astype, np.ndarray.copy, np.ndarray.squeeze, np.ndarray.var, np.ndarray.std,
+    np.ndarray.cumsum, np.ndarray.clip,
+]
+
+REQUIRED_NONDIFFERENTIABLE = [
+    operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
+    operator.floordiv, operator.mod, len, range, int, bool, round,
+    np.greater, np.less, np.equal, np.argmax, np.argmin, np.argsort, np.floor, np.ceil, np.round,
+    np.rint, np.trunc, np.sign, np.isnan, np.isfinite, np.logical_and, np.logical_not,
+    np.zeros, np.ones, np.empty, np.full, np.arange, np.linspace, np.eye, np.zeros_like,
+    np.ones_like, np.full_like, np.empty_like, np.random.randn, np.random.rand, np.random.normal,
+    np.ndarray.shape, np.ndarray.ndim, np.ndarray.size, np.ndarray.dtype,
+]
+
+
+@pytest.mark.parametrize("op", REQUIRED, ids=op_name)
+def test_required_op_has_both_rules(op):
+    assert op in ADJOINTS and op in TANGENTS
+
+
+@pytest.mark.parametrize("op", REQUIRED_NONDIFFERENTIABLE, ids=op_name)
+def test_required_op_is_declared_nondifferentiable(op):
+    assert op in NONDIFFERENTIABLE
+
+
+# ------------------------------------------------- the form the engine inlines
+
+
+def _parse(template):
+    return ast.parse(textwrap.dedent(inspect.getsource(template))).body[0]
+
+
+def _d_subscripts(node):
+    return [n for n in ast.walk(node) if isinstance(n, ast.Subscript)
+            and isinstance(n.value, ast.Name) and n.value.id == "d"]
+
+
+def _terms(node):
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        return _terms(node.left) + _terms(node.right)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return _terms(node.operand)
+    return [node]
+
+
+def _kind(template):
+    return "adjoint" if template in ADJOINTS.values() else "tangent"
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=_template_id)
+def test_template_is_straight_line_assignments(template):
+    tree = _parse(template)
+    for stmt in tree.body:
+        docstring = isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+        assert isinstance(stmt, ast.Assign) or docstring, ast.unparse(stmt)
+        if isinstance(stmt, ast.Assign):
+            assert len(stmt.targets) == 1, ast.unparse(stmt)
+    subscripts = _d_subscripts(tree)
+    for sub in subscripts:
+        assert isinstance(sub.slice, ast.Name), f"d[...] must name a parameter: {ast.unparse(sub)}"
+    marker_uses = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == "d"]
+    assert len(marker_uses) == len(subscripts), "d appears outside d[name]"
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=_template_id)
+def test_template_reads_and_writes_the_right_derivatives(template):
+    assert template in ADJOINTS.values() or template in TANGENTS.values()
+    assert not (template in ADJOINTS.values() and template in TANGENTS.values())
+    names = list(inspect.signature(template).parameters)
+    result, params = names[0], set(names[1:])
+    writes, reads = [], set()
+    for stmt in _parse(template).body:
+        if isinstance(stmt, ast.Assign) and _d_subscripts(stmt.targets[0]):
+            writes.append(stmt.targets[0].slice.id)
+        reads |= {s.slice.id for s in _d_subscripts(stmt.value if isinstance(stmt, ast.Assign) else stmt)}
+    if _kind(template) == "adjoint":
+        assert reads == {result}, f"an adjoint reads d[{result}] only, not {reads}"
+        assert writes and set(writes) <= params and len(writes) == len(set(writes))
+    else:
+        assert writes == [result], f"a tangent writes d[{result}] once, not {writes}"
+        assert reads and reads <= params
+
+
+@pytest.mark.parametrize("template", [t for t in TEMPLATES if t in TANGENTS.values()], ids=_template_id)
+def test_each_tangent_term_is_linear_in_one_derivative(template):
+    (stmt,) = [s for s in _parse(template).body if isinstance(s, ast.Assign) and _d_subscripts(s.targets[0])]
+    for term in _terms(stmt.value):
+        read = {s.slice.id for s in _d_subscripts(term)}
+        assert len(read) == 1, f"term {ast.unparse(term)} reads {read}"
+
+
+# -------------------------------------- parameters bind as the real function's
+# A call binds the same parameters in the template as in the function: the
+# positional order and the names of parameters that may be passed by keyword
+# agree, and so do defaults. (A template may accept more than the function.)
+
+# parameter names a template keeps for older NumPy (np.reshape's ``newshape`` in 1.x)
+COMPATIBLE_NAMES = {"newshape", "shape"}
+# the einsum subscripts are the first of NumPy's ``*operands``
+OWN_LAYOUT = {np.einsum}
+# ops sharing a template whose default differs, where the derivative does not depend on it
+IGNORED_DEFAULTS = {(np.ndarray.copy, "order")}
+
+
+def _signature(op):
+    if not callable(op):
+        return None
+    try:
+        return inspect.signature(op)
+    except (TypeError, ValueError):
+        return None
+
+
+SIGNED = [op for op in ADJOINTS if _signature(op) is not None and op not in OWN_LAYOUT]
+
+
+@pytest.mark.parametrize("op", SIGNED, ids=op_name)
+def test_template_parameters_bind_like_the_function(op):
+    P = inspect.Parameter
+    real = list(_signature(op).parameters.values())
+    real_by_name = {p.name: p for p in real}
+    for template in (ADJOINTS[op], TANGENTS[op]):
+        params = list(inspect.signature(template).parameters.values())[1:]
+        real_positional = [p for p in real if p.kind in (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD)]
+        positional = [p for p in params if p.kind in (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD)]
+        for mine, theirs in zip(positional, real_positional):
+            if theirs.kind is P.POSITIONAL_OR_KEYWORD:
+                assert mine.name == theirs.name or {mine.name, theirs.name} <= COMPATIBLE_NAMES, (
+                    f"{op_name(op)}: parameter {theirs.name!r} is called {mine.name!r} in the template")
+        for i, mine in enumerate(params):
+            if mine.kind is P.VAR_POSITIONAL:
+                assert any(p.kind is P.VAR_POSITIONAL for p in real), f"{op_name(op)} takes no *{mine.name}"
+                continue
+            if i < len(real_positional) and real_positional[i].kind is P.POSITIONAL_ONLY:
+                continue  # bound by position only: the name is the template's own
+            theirs = real_by_name.get(mine.name)
+            if (theirs is not None and theirs.default is not P.empty and theirs.default is not np._NoValue
+                    and (op, mine.name) not in IGNORED_DEFAULTS):
+                assert mine.default == theirs.default, (
+                    f"{op_name(op)}: {mine.name}={theirs.default!r}, template says {mine.default!r}")
