@@ -72,7 +72,7 @@ class _Anf:
             return self.while_statement(stmt)
         if isinstance(stmt, gast.Return):
             out = []
-            value = self.operand(stmt.value, out) if stmt.value is not None else constant(None)
+            value = self.operand(stmt.value, out, hint_name="out") if stmt.value is not None else constant(None)
             return out + [self.tag(gast.Return(value=value))]
         if isinstance(stmt, gast.Expr):
             out = []
@@ -196,7 +196,10 @@ class _Anf:
     def varies(self, expr):
         return bool(flowing_names(expr) & self.varied)
 
-    def operand(self, expr, out):
+    def is_local(self, identifier):
+        return identifier in self.assigned or identifier in self.varied or identifier in self.current.values()
+
+    def operand(self, expr, out, hint_name=None):
         """``expr`` as a name, a literal, or a cheap expression that carries no derivative."""
         if isinstance(expr, gast.Constant) or _is_negative_literal(expr):
             return expr
@@ -207,7 +210,7 @@ class _Anf:
         value = self.primitive(expr, out)
         if isinstance(value, gast.Name) or isinstance(value, gast.Constant):
             return value
-        temp = self.names.fresh(hint(value))
+        temp = self.names.fresh(hint_name or hint(value, self.is_local))
         self.mark(temp, value)
         out.append(self.tag(assign(temp, value)))
         return name(temp)
@@ -324,7 +327,7 @@ def _callee_word(func):
     return "call"
 
 
-def hint(value):
+def hint(value, is_local=lambda identifier: True):
     """A readable name for the result of a primitive operation."""
     words = None
     fallback = "t"
@@ -340,7 +343,8 @@ def hint(value):
         words = f"neg_{operand}" if operand else None
     elif isinstance(value, gast.Call):
         fallback = _callee_word(value.func)
-        if isinstance(value.func, gast.Attribute) and _word(value.func.value):
+        method_of = value.func.value if isinstance(value.func, gast.Attribute) else None
+        if isinstance(method_of, gast.Name) and is_local(method_of.id):
             words = f"{_word(value.func.value)}_{fallback}"
         else:
             arg_words = [_word(a) for a in value.args if isinstance(a, gast.Name)]

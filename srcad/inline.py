@@ -184,11 +184,11 @@ class _Substitute(gast.NodeTransformer):
             key = _d_key(node)
             context = self.context
             if key == context.template.result:
-                return context.derivative(("result",))
+                return clone(context.derivative(("result",)))
             target = context.mapping[key]
             if isinstance(target, tuple):
-                return gast.Tuple(elts=[_as_node(context.derivative(t)) for t in target], ctx=gast.Load())
-            return context.derivative(target)
+                return gast.Tuple(elts=[clone(context.derivative(t)) for t in target], ctx=gast.Load())
+            return clone(context.derivative(target))
         self.generic_visit(node)
         return node
 
@@ -207,6 +207,3 @@ class _Substitute(gast.NodeTransformer):
         obj = context.template.resolve_global(identifier)
         return name(context.bind_global(identifier, obj))
 
-
-def _as_node(value):
-    return value if isinstance(value, gast.AST) else value

@@ -20,7 +20,7 @@ from .runtime import numeric
 from .runtime.accumulate import add_at, add_grads
 from .runtime.numeric import zeros_like
 from .runtime.tape import Tape
-from .syntax import assign, call, constant, expr_stmt, located, name, names_loaded
+from .syntax import assign, call, clone, constant, expr_stmt, located, name
 import numpy as np
 
 
@@ -61,7 +61,8 @@ class Reverse:
         return name(self.namespace.bind(identifier, obj))
 
     def emit(self, out, stmt):
-        out.append(located(stmt, self.origin))
+        # a copy, so that no node is shared between statements that later passes rewrite
+        out.append(located(clone(stmt), self.origin))
 
     # -- accumulation -----------------------------------------------------
     def contribute(self, target, value, state, out):
@@ -245,7 +246,7 @@ class Reverse:
         state.defined = body_state.defined
         state.owned = body_state.owned & else_state.owned
         self.origin = getattr(stmt, "srcad_origin", self.origin)
-        node = gast.If(test=stmt.test, body=body or [gast.Pass()], orelse=orelse)
+        node = gast.If(test=clone(stmt.test), body=body or [gast.Pass()], orelse=orelse)
         return [located(node, self.origin)]
 
     def loop(self, stmt, state):
@@ -281,7 +282,7 @@ class Reverse:
         if isinstance(stmt, gast.While):
             counter = name(self.names.fresh("_"), store=True)
             return gast.For(target=counter, iter=call("range", name(steps)), body=[], orelse=[], type_comment=None)
-        iterations = stmt.iter
+        iterations = clone(stmt.iter)
         if steps is not None:
             iterations = gast.Subscript(value=iterations, slice=gast.Slice(lower=None, upper=name(steps), step=None),
                                         ctx=gast.Load())

@@ -109,8 +109,12 @@ def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimi
     gradients = [name(reverse.d(p)) if p in state.defined
                  else call(namespace.bind("zeros_like", zeros_like), name(p)) for p in pipeline.wrt]
     result = gradients[0] if len(gradients) == 1 else gast.Tuple(elts=gradients, ctx=gast.Load())
+    captures = []
     if with_value:
-        value = output if aux is None else gast.Tuple(elts=[output, aux], ctx=gast.Load())
+        # the backward sweep may restore the output's variable: keep its value aside
+        value = _capture(output, "value", names, captures)
+        if aux is not None:
+            value = gast.Tuple(elts=[value, _capture(aux, "aux", names, captures)], ctx=gast.Load())
         result = gast.Tuple(elts=[value, result], ctx=gast.Load())
     returned = gast.Return(value=result)
     live_at_end = {n.id for n in gast.walk(returned) if isinstance(n, gast.Name)}
@@ -118,7 +122,7 @@ def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimi
     check = expr_stmt(call(namespace.bind("check_scalar_output", check_scalar_output), output))
     node = fn.node
     node.name = names.fresh("d_" + node.name) if not with_value else names.fresh("value_and_d_" + node.name)
-    node.body = primal + [check] + seed + adjoint + [returned]
+    node.body = primal + [check] + captures + seed + adjoint + [returned]
     pipeline.snapshot("reverse mode", node)
     if optimize:
         simplify(node, live_at_end, namespace.objects)
@@ -126,6 +130,14 @@ def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimi
     source = emit.to_source(node, pipeline.location)
     function = emit.compile_source(source, node.name, namespace.objects, node.name)
     return Generated(source, function, namespace)
+
+
+def _capture(expr, hint, names, captures):
+    if not isinstance(expr, gast.Name):
+        return expr
+    captured = names.fresh(hint)
+    captures.append(assign(captured, expr))
+    return name(captured)
 
 
 def _split_aux(body, output, names):

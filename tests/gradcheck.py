@@ -1,0 +1,35 @@
+"""Central finite differences in float64, to check generated derivatives."""
+import numpy as np
+
+STEP = 1e-6
+
+
+def numerical_gradient(f, args, position, step=STEP):
+    """d f / d args[position] by central differences (array or float argument)."""
+    x = args[position]
+
+    def at(value):
+        changed = list(args)
+        changed[position] = value
+        return float(f(*changed))
+
+    if isinstance(x, float):
+        return (at(x + step) - at(x - step)) / (2 * step)
+    x = np.asarray(x, dtype=np.float64)
+    gradient = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        bump = np.zeros_like(x)
+        bump[index] = step
+        gradient[index] = (at(x + bump) - at(x - bump)) / (2 * step)
+    return gradient
+
+
+def assert_gradient(df, f, args, wrt=(0,), rtol=1e-5, atol=1e-7):
+    """``df(*args)`` (a tuple when ``wrt`` has several entries) matches finite differences."""
+    result = df(*args)
+    results = result if len(wrt) > 1 else (result,)
+    assert len(results) == len(wrt)
+    for got, position in zip(results, wrt):
+        expected = numerical_gradient(f, args, position)
+        assert np.shape(got) == np.shape(expected)
+        np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
