@@ -117,3 +117,19 @@ def rename(node, mapping):
         if isinstance(n, gast.Name) and n.id in mapping:
             n.id = mapping[n.id]
     return node
+
+
+def function_def(identifier, parameters):
+    """``def identifier(*parameters): pass``."""
+    args = gast.arguments(args=[name(p) for p in parameters], posonlyargs=[], vararg=None, kwonlyargs=[],
+                          kw_defaults=[], kwarg=None, defaults=[])
+    for arg in args.args:
+        arg.ctx = gast.Param()
+    return gast.FunctionDef(name=identifier, args=args, body=[gast.Pass()], decorator_list=[], returns=None,
+                            type_comment=None, type_params=[])
+
+
+def clone_signature(function_node, identifier):
+    """A new function with ``function_node``'s parameters (and defaults) and an empty body."""
+    return gast.FunctionDef(name=identifier, args=clone(function_node.args), body=[gast.Pass()],
+                            decorator_list=[], returns=None, type_comment=None, type_params=[])

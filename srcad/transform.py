@@ -20,7 +20,8 @@ from .reverse import Reverse, State, annotate_definitions, count_iterations, pla
 from .shapes import ShapeClasses, loop_targets, simplify_broadcasts
 from .runtime.accumulate import check_scalar_output
 from .runtime.numeric import zeros_like
-from .syntax import assign, call, constant, expr_stmt, name, names_stored
+from .dataflow import liveness
+from .syntax import assign, call, clone_signature, constant, expr_stmt, function_def, name, names_loaded, names_stored
 
 
 @dataclass
@@ -80,56 +81,119 @@ class _Pipeline:
         return body[:-1], body[-1].value
 
 
+class _Sweeps:
+    """The primal and adjoint sweeps of a function, before they are assembled."""
+
+    def __init__(self, pipeline, *, has_aux, optimize, seeded):
+        fn, names, namespace = pipeline.fn, pipeline.names, pipeline.namespace
+        self.pipeline = pipeline
+        body, output = pipeline.split_return()
+        body = count_iterations(body, names)
+        self.aux = None
+        if has_aux:
+            body, output, self.aux = _split_aux(body, output, names)
+        self.output = output
+        outputs = [output.id] if isinstance(output, gast.Name) else []
+        active = active_variables(fn, fn.node, pipeline.wrt, outputs, pipeline.local_names)
+        annotate_definitions(body, set(pipeline.params), set(pipeline.params))
+        self.reverse = reverse = Reverse(fn, names, namespace, active, pipeline.local_names)
+        state = State()
+        self.seed = []
+        self.seed_name = None
+        if outputs and outputs[0] in active:
+            self.seed_name = reverse.d(outputs[0])
+            state.defined.add(outputs[0])
+            if seeded:
+                seed_stmt = assign(self.seed_name, constant(1.0))
+                seed_stmt.srcad_seed = True
+                self.seed.append(seed_stmt)
+        self.body = body
+        adjoint = reverse.block(body, state)
+        if optimize:
+            classes = ShapeClasses(fn, body, pipeline.params, pipeline.local_names, loop_targets(body),
+                                   namespace.objects)
+            stable = set(pipeline.params) - names_stored(fn.node)
+            adjoint = simplify_broadcasts(adjoint, classes, reverse.adjoint_names, stable)
+        self.adjoint = adjoint
+        zeros = namespace.bind("zeros_like", zeros_like)
+        gradients = [name(reverse.d(p)) if p in state.defined else call(zeros, name(p)) for p in pipeline.wrt]
+        self.gradients = gradients[0] if len(gradients) == 1 else gast.Tuple(elts=gradients, ctx=gast.Load())
+
+    def place_tape(self, live_at_end):
+        pipeline = self.pipeline
+        return place_tape(self.body, self.adjoint, live_at_end, pipeline.names, pipeline.namespace)
+
+    def value(self, captures):
+        """The returned value (and aux): kept aside, as the backward sweep may restore its variables."""
+        names = self.pipeline.names
+        value = _capture(self.output, "value", names, captures)
+        if self.aux is not None:
+            value = gast.Tuple(elts=[value, _capture(self.aux, "aux", names, captures)], ctx=gast.Load())
+        return value
+
+
 def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimize=True, record=None):
-    """Generate, compile and return the reverse-mode derivative of ``func``."""
+    """Generate, compile and return the reverse-mode derivative of the scalar function ``func``."""
     pipeline = _Pipeline(func, wrt_names, record)
-    fn, names, namespace = pipeline.fn, pipeline.names, pipeline.namespace
-    body, output = pipeline.split_return()
-    body = count_iterations(body, names)
-    aux = None
-    if has_aux:
-        body, output, aux = _split_aux(body, output, names)
-    outputs = [output.id] if isinstance(output, gast.Name) else []
-    active = active_variables(fn, fn.node, pipeline.wrt, outputs, pipeline.local_names)
-    annotate_definitions(body, set(pipeline.params), set(pipeline.params))
-    reverse = Reverse(fn, names, namespace, active, pipeline.local_names)
-    state = State()
-    seed = []
-    if outputs and outputs[0] in active:
-        seed_stmt = assign(reverse.d(outputs[0]), constant(1.0))
-        seed_stmt.srcad_seed = True
-        seed.append(seed_stmt)
-        state.defined.add(outputs[0])
-    adjoint = reverse.block(body, state)
-    if optimize:
-        classes = ShapeClasses(fn, body, pipeline.params, pipeline.local_names, loop_targets(body),
-                               namespace.objects)
-        stable = set(pipeline.params) - names_stored(fn.node)
-        adjoint = simplify_broadcasts(adjoint, classes, reverse.adjoint_names, stable)
-    gradients = [name(reverse.d(p)) if p in state.defined
-                 else call(namespace.bind("zeros_like", zeros_like), name(p)) for p in pipeline.wrt]
-    result = gradients[0] if len(gradients) == 1 else gast.Tuple(elts=gradients, ctx=gast.Load())
+    names, namespace = pipeline.names, pipeline.namespace
+    sweeps = _Sweeps(pipeline, has_aux=has_aux, optimize=optimize, seeded=True)
+    result = sweeps.gradients
     captures = []
     if with_value:
-        # the backward sweep may restore the output's variable: keep its value aside
-        value = _capture(output, "value", names, captures)
-        if aux is not None:
-            value = gast.Tuple(elts=[value, _capture(aux, "aux", names, captures)], ctx=gast.Load())
-        result = gast.Tuple(elts=[value, result], ctx=gast.Load())
+        result = gast.Tuple(elts=[sweeps.value(captures), result], ctx=gast.Load())
     returned = gast.Return(value=result)
-    live_at_end = {n.id for n in gast.walk(returned) if isinstance(n, gast.Name)}
-    primal, adjoint, _ = place_tape(body, adjoint, live_at_end, names, namespace)
-    check = expr_stmt(call(namespace.bind("check_scalar_output", check_scalar_output), output))
-    node = fn.node
-    node.name = names.fresh("d_" + node.name) if not with_value else names.fresh("value_and_d_" + node.name)
-    node.body = primal + [check] + captures + seed + adjoint + [returned]
+    live_at_end = names_loaded(returned)
+    primal, adjoint, _ = sweeps.place_tape(live_at_end)
+    check = expr_stmt(call(namespace.bind("check_scalar_output", check_scalar_output), sweeps.output))
+    node = pipeline.fn.node
+    node.name = names.fresh(("value_and_d_" if with_value else "d_") + node.name)
+    node.body = primal + [check] + captures + sweeps.seed + adjoint + [returned]
     pipeline.snapshot("reverse mode", node)
-    if optimize:
-        simplify(node, live_at_end, namespace.objects)
-        pipeline.snapshot("optimised", node)
-    source = emit.to_source(node, pipeline.location)
-    function = emit.compile_source(source, node.name, namespace.objects, node.name)
-    return Generated(source, function, namespace)
+    return _finish(pipeline, [(node, live_at_end)], optimize)
+
+
+def reverse_split(func, wrt_names, *, has_aux=False, optimize=True):
+    """The forward sweep and the backward sweep of ``func`` as two functions.
+
+    ``f_forward(*args)`` returns ``(value, saved)``; ``f_backward(saved, d_out)``
+    returns the derivatives for ``wrt_names`` given the output's cotangent ``d_out``
+    (any structure the output has). This is what ``vjp`` runs.
+    """
+    pipeline = _Pipeline(func, wrt_names)
+    names, node = pipeline.names, pipeline.fn.node
+    sweeps = _Sweeps(pipeline, has_aux=has_aux, optimize=optimize, seeded=False)
+    backward_return = gast.Return(value=sweeps.gradients)
+    live_at_end = names_loaded(backward_return)
+    primal, adjoint, _ = sweeps.place_tape(live_at_end)
+    seed = sweeps.seed_name or names.fresh("d_out")
+    defined = set(pipeline.params) | {n for stmt in primal for n in names_stored(stmt)}
+    saved = sorted((liveness(adjoint, live_at_end) - {seed}) & defined)
+    saved_name = names.fresh("saved")
+    forward = clone_signature(node, names.fresh(node.name + "_forward"))
+    captures = []
+    value = sweeps.value(captures)
+    saved_tuple = gast.Tuple(elts=[name(v) for v in saved], ctx=gast.Load())
+    forward_return = gast.Return(value=gast.Tuple(elts=[value, saved_tuple], ctx=gast.Load()))
+    forward.body = primal + captures + [forward_return]
+    backward = function_def(names.fresh(node.name + "_backward"), [saved_name, seed])
+    unpack = [assign(saved, name(saved_name))] if saved else []
+    backward.body = unpack + adjoint + [backward_return]
+    return _finish(pipeline, [(forward, names_loaded(forward_return)), (backward, live_at_end)], optimize)
+
+
+def _finish(pipeline, functions, optimize):
+    """Optimise, print and compile generated functions; the last one is returned."""
+    sources = []
+    for node, live_at_end in functions:
+        if optimize:
+            simplify(node, live_at_end, pipeline.namespace.objects)
+            pipeline.snapshot("optimised", node)
+        sources.append(emit.to_source(node, pipeline.location))
+    source = "\n\n".join(sources)
+    label = functions[-1][0].name
+    emit.compile_source(source, label, pipeline.namespace.objects, label)
+    compiled = [pipeline.namespace.objects[node.name] for node, _ in functions]
+    return Generated(source, compiled[-1] if len(compiled) == 1 else tuple(compiled), pipeline.namespace)
 
 
 def _capture(expr, hint, names, captures):
