@@ -91,6 +91,8 @@ class _Normalise:
         return out
 
     def visit(self, stmt):
+        if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant):
+            return []  # a docstring or a bare literal computes nothing
         if isinstance(stmt, gast.AugAssign):
             value = gast.BinOp(left=name(stmt.target.id), op=stmt.op, right=stmt.value)
             return [gast.copy_location(assign(stmt.target.id, value), stmt)]

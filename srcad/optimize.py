@@ -16,11 +16,12 @@ from .dataflow import liveness, stores
 from .syntax import names_loaded
 
 
-def optimize(function_node, live_at_end, generated_globals):
-    """Simplify ``function_node``'s body in place; ``live_at_end`` are the names it returns."""
+def optimize(function_node, live_at_end, generated_globals, derivative_names=()):
+    """Simplify ``function_node``'s body in place; ``live_at_end`` are the names it returns,
+    ``derivative_names`` the adjoint variables (literals assigned to them are folded)."""
     body = function_node.body
-    body = fold_unit_seeds(body)
     _FoldConstants(generated_globals).visit(function_node)
+    body = fold_unit_seeds(body, set(derivative_names))
     body = propagate_copies(body, _assignment_counts(body))
     if body and isinstance(body[-1], gast.Return):
         live_at_end = names_loaded(body[-1])
@@ -155,9 +156,9 @@ def _is_number(node):
         and not isinstance(node.value, bool)
 
 
-def fold_unit_seeds(body):
-    """Replace reads of a top-level name assigned ``1.0`` once by the literal, then
-    simplify ``x * 1.0`` and ``1.0 * x`` to ``x``."""
+def fold_unit_seeds(body, seeds_too=()):
+    """Replace reads of a top-level name assigned a literal once (the seed ``1.0``, and
+    derivatives in ``seeds_too``) by the literal, then simplify ``x * 1.0`` to ``x``."""
     assigned = {}
     for stmt in body:
         for n in gast.walk(stmt):
@@ -169,7 +170,8 @@ def fold_unit_seeds(body):
         if seeds:
             _Fold(seeds).visit(stmt)
         if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name) \
-                and getattr(stmt, "srcad_seed", False) and assigned.get(stmt.targets[0].id) == 1:
+                and (getattr(stmt, "srcad_seed", False) or stmt.targets[0].id in seeds_too) \
+                and _is_number(stmt.value) and assigned.get(stmt.targets[0].id) == 1:
             seeds[stmt.targets[0].id] = stmt.value.value
         out.append(stmt)
     return out

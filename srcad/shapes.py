@@ -14,6 +14,7 @@ import gast
 import numpy as np
 
 from .resolve import UNKNOWN, resolve_expression
+from . import nn
 from .runtime import numeric
 
 SCALAR = ("scalar",)
@@ -21,6 +22,8 @@ _SCALAR_REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin
                       np.linalg.norm, np.trace, np.dot, np.vdot}
 _SCALAR_BUILTINS = {len, float, abs, min, max, sum, int, round}
 _ELEMENTWISE_EXTRA = {np.clip, np.where}
+_SAME_AS_FIRST = {nn.relu, nn.leaky_relu, nn.hard_tanh, nn.sigmoid, nn.softplus, nn.softmax, nn.log_softmax}
+_SCALAR_RESULT = {nn.softmax_cross_entropy}
 _SHAPE_OF_ARGUMENT = {numeric.unbroadcast: 1, numeric.unreduce: 1, numeric.cast_like: 1, numeric.zeros_like: 0,
                       numeric.unmatmul_a: 1, numeric.unmatmul_b: 2}
 
@@ -72,6 +75,11 @@ class ShapeClasses:
             return _broadcast(self.expression(node.left), self.expression(node.right), node)
         if isinstance(node, gast.Call):
             return self.call(node)
+        if isinstance(node, gast.Compare):
+            result = self.expression(node.left)
+            for comparator in node.comparators:
+                result = _broadcast(result, self.expression(comparator), node)
+            return result
         if isinstance(node, gast.Attribute) and node.attr in ("size", "ndim"):
             return SCALAR
         return ("node", id(node))
@@ -87,6 +95,10 @@ class ShapeClasses:
         position = _lookup(_SHAPE_OF_ARGUMENT, function)
         if position is not None and len(node.args) > position:
             return self.expression(node.args[position])
+        if _lookup_set(_SAME_AS_FIRST, function) and node.args:
+            return self.expression(node.args[0])
+        if _lookup_set(_SCALAR_RESULT, function):
+            return SCALAR
         try:
             if function in _SCALAR_BUILTINS or function in _SCALAR_REDUCTIONS and len(node.args) == 1 \
                     and not node.keywords or getattr(function, "__module__", None) == "math":
@@ -107,6 +119,13 @@ def _lookup(table, function):
         return table.get(function)
     except TypeError:
         return None
+
+
+def _lookup_set(table, function):
+    try:
+        return function in table
+    except TypeError:
+        return False
 
 
 def _is_elementwise(function):
@@ -150,11 +169,14 @@ def loop_targets(body):
     return {n.target.id for stmt in body for n in gast.walk(stmt) if isinstance(n, gast.For)}
 
 
-def simplify_broadcasts(adjoint, classes, adjoint_names, stable):
-    """Drop ``unbroadcast`` where shapes match; read shapes from ``stable`` variables."""
+def simplify_broadcasts(adjoint, classes, adjoint_names, stable, scalars=()):
+    """Drop ``unbroadcast`` where shapes match; read shapes from ``stable`` variables.
+    ``scalars`` are derivative names known to hold a Python number (the seed ``1.0``)."""
     for var, d_var in adjoint_names.items():
         if var in classes.classes:
             classes.classes[d_var] = classes.classes[var]
+    for scalar in scalars:
+        classes.classes[scalar] = SCALAR
     witnesses = {}
     for var in sorted(stable):
         if classes.classes.get(var) is not None:

@@ -113,7 +113,8 @@ class _Sweeps:
             classes = ShapeClasses(fn, body, pipeline.params, pipeline.local_names, loop_targets(body),
                                    namespace.objects)
             stable = set(pipeline.params) - names_stored(fn.node)
-            adjoint = simplify_broadcasts(adjoint, classes, reverse.adjoint_names, stable)
+            scalars = [self.seed_name] if self.seed else []
+            adjoint = simplify_broadcasts(adjoint, classes, reverse.adjoint_names, stable, scalars)
         self.adjoint = adjoint
         zeros = namespace.bind("zeros_like", zeros_like)
         gradients = [name(reverse.d(p)) if p in state.defined else call(zeros, name(p)) for p in pipeline.wrt]
@@ -149,7 +150,7 @@ def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimi
     node.name = names.fresh(("value_and_d_" if with_value else "d_") + node.name)
     node.body = primal + [check] + captures + sweeps.seed + adjoint + [returned]
     pipeline.snapshot("reverse mode", node)
-    return _finish(pipeline, [(node, live_at_end)], optimize)
+    return _finish(pipeline, [(node, live_at_end)], optimize, sweeps.reverse.adjoint_names.values())
 
 
 def reverse_split(func, wrt_names, *, has_aux=False, optimize=True):
@@ -178,15 +179,16 @@ def reverse_split(func, wrt_names, *, has_aux=False, optimize=True):
     backward = function_def(names.fresh(node.name + "_backward"), [saved_name, seed])
     unpack = [assign(saved, name(saved_name))] if saved else []
     backward.body = unpack + adjoint + [backward_return]
-    return _finish(pipeline, [(forward, names_loaded(forward_return)), (backward, live_at_end)], optimize)
+    return _finish(pipeline, [(forward, names_loaded(forward_return)), (backward, live_at_end)], optimize,
+                   sweeps.reverse.adjoint_names.values())
 
 
-def _finish(pipeline, functions, optimize):
+def _finish(pipeline, functions, optimize, derivative_names=()):
     """Optimise, print and compile generated functions; the last one is returned."""
     sources = []
     for node, live_at_end in functions:
         if optimize:
-            simplify(node, live_at_end, pipeline.namespace.objects)
+            simplify(node, live_at_end, pipeline.namespace.objects, derivative_names)
             pipeline.snapshot("optimised", node)
         sources.append(emit.to_source(node, pipeline.location))
     source = "\n\n".join(sources)
