@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import srcad
-from rule_harness import Rule, check_dtypes, check_rule
+from rule_harness import Rule, away, case, check_dtypes, check_rule, distinct, normal
 from srcad import nn
 from srcad.rules import registry
 
@@ -39,6 +39,36 @@ def away_from(x, kinks, margin=0.05):
 
 
 SHAPES = [(), (5,), (3, 4), (2, 3, 4)]
+
+
+# ---------------------------------------------------------------------------
+# One case per function, in the rule harness's form (the rule library's
+# completeness test reads CASES to see that every registered rule is tested)
+# ---------------------------------------------------------------------------
+
+CASES = [
+    case(nn.relu, away((3, 4))),
+    case(nn.leaky_relu, away((3, 4))),
+    case(nn.leaky_relu, away((3, 4)), 0.2, wrt=[0, 1]),
+    case(nn.hard_tanh, normal((3, 4)) * 0.4),
+    case(nn.hard_tanh, away((3, 4), low=1.2, high=2.0)),
+    case(nn.maxout, distinct((3, 6))[0], 3, wrt=[0]),
+    case(nn.sigmoid, normal((3, 4))),
+    case(nn.softplus, normal((3, 4))),
+    case(nn.logsumexp, normal((3, 4))),
+    case(nn.logsumexp, normal((3, 4)), axis=0, keepdims=True),
+    case(nn.softmax, normal((3, 4))),
+    case(nn.softmax, normal((3, 4)), axis=0),
+    case(nn.log_softmax, normal((3, 4))),
+    case(nn.log_softmax, normal((2, 3, 4)), axis=1),
+    case(nn.softmax_cross_entropy, normal((5, 4)), np.array([0, 3, 1, 2, 3])),
+    case(nn.softmax_cross_entropy, normal((5, 4)), np.eye(4)[[0, 3, 1, 2, 3]], wrt=[0, 1]),
+]
+
+
+@pytest.mark.parametrize("op, args, kwargs, wrt", CASES)
+def test_rule_case(op, args, kwargs, wrt):
+    check_rule(op, args, kwargs, wrt)
 
 
 # ---------------------------------------------------------------------------
