@@ -1,48 +1,95 @@
-"""The global names of a generated module: the user's, and srcad's helpers."""
+"""The global names of generated code: the user's, and srcad's helpers.
+
+All functions generated for one transform (the function and the user functions
+it calls) run with one globals dict, so they can call each other by name.
+"""
 import types
 
 
-class Namespace:
-    """Maps identifiers of generated code to objects, never binding one name twice.
+class Globals:
+    """The globals dict shared by a program's generated functions, and who owns which name."""
 
-    ``objects`` is the very dict the generated functions run with as globals,
-    so :meth:`refresh` makes them see the current values of the user's globals.
-    """
-
-    def __init__(self, names):
-        self.names = names
+    def __init__(self):
         self.objects = {}
-        self._by_id = {}
-        self._user_values = {}
-
-    def bind(self, preferred, obj):
-        """The identifier generated code should use for ``obj`` (``preferred`` if free)."""
-        if self.objects.get(preferred, _MISSING) is obj:
-            return preferred
-        known = self._by_id.get(id(obj))
-        if known is not None:
-            return known
-        if preferred in self.objects or preferred in self.names.taken:
-            hint = obj.__name__.replace(".", "_") if isinstance(obj, types.ModuleType) else preferred
-            preferred = self.names.fresh(hint)
-        return self._store(preferred, obj)
-
-    def bind_user(self, identifier, obj, lookup):
-        """A global the user's own code reads: kept verbatim, re-read by :meth:`refresh`."""
-        if not callable(obj) and not isinstance(obj, types.ModuleType):
-            self._user_values[identifier] = lookup
-        return self._store(identifier, obj)
+        self.by_id = {}
+        self.user_values = {}
+        self.local_names = set()
 
     def refresh(self):
         """Re-read the user's global data (numbers, arrays) before a call."""
-        for identifier, lookup in self._user_values.items():
+        for identifier, lookup in self.user_values.items():
             self.objects[identifier] = lookup(identifier)
+
+
+class Namespace:
+    """One generated function's view of :class:`Globals`: binds names without clashing
+    with that function's locals (``names``) or with any other binding."""
+
+    def __init__(self, names, shared=None):
+        self.names = names
+        self.shared = shared or Globals()
+        self.shared.local_names |= names.taken
+
+    @property
+    def objects(self):
+        return self.shared.objects
+
+    def taken(self, identifier):
+        return identifier in self.shared.objects or identifier in self.names.taken \
+            or identifier in self.shared.local_names
+
+    def bind(self, preferred, obj):
+        """The identifier generated code should use for ``obj`` (``preferred`` if free)."""
+        if self.shared.objects.get(preferred, _MISSING) is obj:
+            return preferred
+        known = self.shared.by_id.get(id(obj))
+        if known is not None and self.shared.objects.get(known) is obj and known not in self.names.taken:
+            return known
+        if self.taken(preferred):
+            hint = obj.__name__.replace(".", "_") if isinstance(obj, types.ModuleType) else preferred
+            preferred = self.fresh(hint)
+        return self._store(preferred, obj)
+
+    def fresh(self, hint):
+        """A global identifier no function of the program uses."""
+        candidate, counter = hint, 2
+        while self.taken(candidate):
+            candidate = f"{hint}{counter}" if not hint[-1].isdigit() else f"{hint}_{counter}"
+            counter += 1
+        self.names.reserve(candidate)
+        self.shared.local_names.add(candidate)
+        return candidate
+
+    def bind_user(self, identifier, obj, lookup):
+        """A global the user's code reads: kept verbatim when free (re-read by ``refresh``);
+        returns the identifier to use, which differs when another function took it."""
+        original = identifier
+        existing = self.shared.objects.get(identifier, _MISSING)
+        if existing is not _MISSING and existing is not obj:
+            identifier = self.fresh(identifier)
+        if not callable(obj) and not isinstance(obj, types.ModuleType):
+            self.shared.user_values[identifier] = _Reader(lookup, original)
+        return self._store(identifier, obj)
+
+    def refresh(self):
+        self.shared.refresh()
 
     def _store(self, identifier, obj):
         self.names.reserve(identifier)
-        self.objects[identifier] = obj
-        self._by_id.setdefault(id(obj), identifier)
+        self.shared.objects[identifier] = obj
+        self.shared.by_id.setdefault(id(obj), identifier)
         return identifier
+
+
+class _Reader:
+    """Reads one user global by its name in the user's module."""
+
+    def __init__(self, lookup, identifier):
+        self.lookup = lookup
+        self.identifier = identifier
+
+    def __call__(self, _):
+        return self.lookup(self.identifier)
 
 
 _MISSING = object()

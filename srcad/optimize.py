@@ -28,6 +28,8 @@ def optimize(function_node, live_at_end, generated_globals, derivative_names=())
     changed = True
     while changed:
         body, changed = _remove_dead(body, live_at_end)
+        folded = fold_unit_seeds(body, set(derivative_names))
+        body = propagate_copies(folded, _assignment_counts(folded))
     body = merge_contributions(body)
     function_node.body = body
     return function_node
@@ -156,22 +158,21 @@ def _is_number(node):
         and not isinstance(node.value, bool)
 
 
-def fold_unit_seeds(body, seeds_too=()):
-    """Replace reads of a top-level name assigned a literal once (the seed ``1.0``, and
-    derivatives in ``seeds_too``) by the literal, then simplify ``x * 1.0`` to ``x``."""
-    assigned = {}
-    for stmt in body:
-        for n in gast.walk(stmt):
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
-                assigned[n.id] = assigned.get(n.id, 0) + 1
-    seeds = {}
+def fold_unit_seeds(body, seeds_too=(), counts=None, seeds=None):
+    """Replace reads of a name assigned a literal once (the seed ``1.0``, and derivatives
+    in ``seeds_too``) by the literal, then simplify ``x * 1.0`` to ``x``."""
+    counts = _assignment_counts(body) if counts is None else counts
+    seeds = dict(seeds or {})
     out = []
     for stmt in body:
         if seeds:
             _Fold(seeds).visit(stmt)
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list):
+                setattr(stmt, field, fold_unit_seeds(getattr(stmt, field), seeds_too, counts, seeds))
         if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name) \
                 and (getattr(stmt, "srcad_seed", False) or stmt.targets[0].id in seeds_too) \
-                and _is_number(stmt.value) and assigned.get(stmt.targets[0].id) == 1:
+                and _is_number(stmt.value) and counts.get(stmt.targets[0].id) == 1:
             seeds[stmt.targets[0].id] = stmt.value.value
         out.append(stmt)
     return out

@@ -7,6 +7,7 @@ sweep overwrites is pushed on a tape just before it is overwritten and popped
 right after its statement's adjoint, but only when the backward sweep reads
 that value: a liveness analysis of the backward sweep decides.
 """
+import inspect
 import operator
 
 import gast
@@ -16,7 +17,7 @@ from .errors import NonDifferentiableError
 from .inline import Contribution, Inliner, Template
 from .resolve import UNKNOWN, classify
 from .rules import registry
-from .runtime import numeric
+from .runtime import dispatch, numeric
 from .runtime.accumulate import add_at, add_grads
 from .runtime.numeric import zeros_like
 from .runtime.tape import Tape
@@ -39,8 +40,9 @@ class State:
 class Reverse:
     """Builds the two sweeps of one function in A-normal form."""
 
-    def __init__(self, fn, names, namespace, active, local_names):
+    def __init__(self, fn, names, namespace, active, local_names, program=None):
         self.fn = fn
+        self.program = program
         self.names = names
         self.namespace = namespace
         self.active = active
@@ -116,8 +118,8 @@ class Reverse:
 
     def assignment(self, stmt, state):
         out = []
-        target = stmt.targets[0]
-        value = stmt.value
+        # a call already rewritten into its forward sweep is differentiated as written
+        target, value = getattr(stmt, "srcad_original", (stmt.targets[0], stmt.value))
         if isinstance(target, gast.Tuple):
             return self.unpacking(target, value, state)
         var = target.id
@@ -184,6 +186,13 @@ class Reverse:
         if operation is None or operation.nondifferentiable:
             return
         template = registry.adjoint_of(operation.function)
+        if _known_at_run_time_only(value, operation, self.local_names) \
+                or getattr(operation.function, "srcad_checkpoint", False):
+            self.run_time_call(stmt, value, var, d_var, state, out)
+            return
+        if template is None and is_user_function(operation.function) and self.program is not None:
+            self.user_call(stmt, operation, var, d_var, state, out)
+            return
         if template is None:
             raise self.missing_rule(stmt, operation)
         template = Template.of(template)
@@ -200,6 +209,80 @@ class Reverse:
                 self.contribution(item, state, out)
             else:
                 self.emit(out, item)
+
+    def user_call(self, stmt, operation, var, d_var, state, out):
+        """``y = f(a, b)`` with ``f`` a Python function: its own forward and backward pair.
+
+        The forward sweep becomes ``y, f_saved = f_forward(a, b)``; the backward
+        sweep calls ``f_backward(f_saved, d_y)`` for the derivatives of the
+        arguments that carry one.
+        """
+        function = operation.function
+        try:
+            bound = inspect.signature(function).bind(*operation.args, **operation.keywords)
+        except TypeError as error:
+            raise NonDifferentiableError(f"the call to {operation.label} does not match its signature: "
+                                         f"{error}{self.fn.where(stmt)}") from None
+        arguments = [(param, expr) for param, expr in bound.arguments.items()
+                     if isinstance(expr, gast.Name) and expr.id in self.active]
+        if not arguments:
+            return
+        forward, backward = self.program.split(function, [param for param, _ in arguments])
+        saved = self.rewrite_as_forward(stmt, var, forward)
+        self.distribute(call(backward, name(saved), d_var), [expr for _, expr in arguments], state, out)
+
+    def distribute(self, derivatives, arguments, state, out):
+        """Contribute each element of the tuple ``derivatives`` to its argument; unpack
+        straight into ``d_a, d_b`` when those are first contributions to distinct names."""
+        if len(arguments) == 1:
+            self.contribute(arguments[0], derivatives, state, out)
+            return
+        identifiers = [a.id for a in arguments]
+        if len(set(identifiers)) == len(identifiers) and not set(identifiers) & state.defined:
+            self.emit(out, assign([self.d(i) for i in identifiers], derivatives))
+            state.defined.update(identifiers)
+            state.owned.difference_update(identifiers)
+            return
+        parts = [self.names.fresh(f"d_{i}_part") for i in identifiers]
+        self.emit(out, assign(parts, derivatives))
+        for part, argument in zip(parts, arguments):
+            self.contribute(argument, name(part), state, out)
+
+    def run_time_call(self, stmt, value, var, d_var, state, out):
+        """``y = act(z)`` where ``act`` is known only at run time (an argument, a list item):
+        ``call_forward`` and ``call_backward`` choose the rule or transform when the code runs."""
+        wrt = [position for position, arg in enumerate(value.args)
+               if isinstance(arg, gast.Name) and arg.id in self.active]
+        wrt += [k.arg for k in value.keywords if isinstance(k.value, gast.Name) and k.value.id in self.active]
+        if not wrt:
+            return
+        saved = getattr(stmt, "srcad_saved", None)
+        if saved is None:
+            saved = self.names.fresh(f"{var}_saved")
+            stmt.srcad_saved = saved
+            stmt.srcad_original = (stmt.targets[0], clone(stmt.value))
+            stmt.targets = [gast.Tuple(elts=[name(var, store=True), name(saved, store=True)], ctx=gast.Store())]
+            stmt.value = call(self.helper("call_forward", dispatch.call_forward), value.func, constant(tuple(wrt)),
+                              *value.args, keywords=value.keywords)
+        self.names.reserve(saved)
+        arguments = [value.args[w] if isinstance(w, int) else next(k.value for k in value.keywords if k.arg == w)
+                     for w in wrt]
+        derivatives = call(self.helper("call_backward", dispatch.call_backward), name(saved), d_var)
+        if len(arguments) == 1:
+            derivatives = _item(derivatives, 0)
+        self.distribute(derivatives, arguments, state, out)
+
+    def rewrite_as_forward(self, stmt, var, forward):
+        """Turn the forward sweep's ``y = f(...)`` into ``y, f_saved = f_forward(...)`` (once)."""
+        saved = getattr(stmt, "srcad_saved", None)
+        if saved is None:
+            saved = self.names.fresh(f"{var}_saved")
+            stmt.srcad_saved = saved
+            stmt.srcad_original = (stmt.targets[0], clone(stmt.value))
+            stmt.targets = [gast.Tuple(elts=[name(var, store=True), name(saved, store=True)], ctx=gast.Store())]
+            stmt.value.func = name(forward)
+        self.names.reserve(saved)
+        return saved
 
     def contribution(self, item, state, out):
         if not item.varargs:
@@ -309,6 +392,21 @@ def _item(container, index):
 
 def _is_python_function(obj):
     return hasattr(obj, "__code__")
+
+
+def _known_at_run_time_only(value, operation, local_names):
+    return operation.function is UNKNOWN and isinstance(value, gast.Call) \
+        and isinstance(value.func, gast.Name) and value.func.id in local_names
+
+
+def is_user_function(obj):
+    """Python functions srcad transforms itself: not NumPy's, not srcad's own."""
+    if getattr(obj, "srcad_keep_wrapper", False):
+        return True
+    if not inspect.isfunction(obj):
+        return False
+    module = getattr(obj, "__module__", "") or ""
+    return not (module == "numpy" or module.startswith(("numpy.", "srcad.")) and module != "srcad.nn")
 
 
 # -- loops: counters for loops that may stop early, and while loops ----------

@@ -13,7 +13,7 @@ from .anf import to_anf
 from .desugar import desugar
 from .errors import SrcadError
 from .names import Names
-from .namespace import Namespace
+from .namespace import Globals, Namespace
 from .optimize import optimize as simplify
 from .parse import read_function
 from .reverse import Reverse, State, annotate_definitions, count_iterations, place_tape
@@ -22,6 +22,33 @@ from .runtime.accumulate import check_scalar_output
 from .runtime.numeric import zeros_like
 from .dataflow import liveness
 from .syntax import assign, call, clone_signature, constant, expr_stmt, function_def, name, names_loaded, names_stored
+
+
+def _rename_global(node, old, new):
+    for n in gast.walk(node):
+        if isinstance(n, gast.Name) and n.id == old:
+            n.id = new
+
+
+class Program:
+    """Everything generated for one transform: the shared globals, the forward/backward
+    pairs of the user functions it calls (made once each), and their sources in order."""
+
+    def __init__(self):
+        self.globals = Globals()
+        self.splits = {}
+        self.sources = []
+
+    def split(self, func, wrt_names, has_aux=False):
+        """Names of the forward and backward functions of ``func`` for ``wrt_names``."""
+        key = (func, tuple(wrt_names))
+        if key not in self.splits:
+            namespace = Namespace(Names(), self.globals)
+            base = getattr(func, "__name__", "function").strip("<>")
+            entry = (namespace.fresh(base + "_forward"), namespace.fresh(base + "_backward"))
+            self.splits[key] = entry
+            reverse_split(func, wrt_names, program=self, function_names=entry)
+        return self.splits[key]
 
 
 @dataclass
@@ -36,8 +63,9 @@ class Generated:
 class _Pipeline:
     """The passes up to activity analysis, shared by every transform."""
 
-    def __init__(self, func, wrt_names, record=None):
+    def __init__(self, func, wrt_names, record=None, program=None):
         self.record = record
+        self.program = program or Program()
         self.fn = read_function(func)
         node = self.fn.node
         self.params = [a.id for a in node.args.args + node.args.kwonlyargs]
@@ -51,7 +79,7 @@ class _Pipeline:
         self.snapshot("desugared", node)
         to_anf(node, self.names, self.wrt)
         self.snapshot("A-normal form", node)
-        self.namespace = Namespace(self.names)
+        self.namespace = Namespace(self.names, self.program.globals)
         self.local_names = set(self.params) | names_stored(node)
         self._bind_user_globals(node)
 
@@ -70,7 +98,9 @@ class _Pipeline:
                     obj = self.fn.resolve(n.id)
                 except (KeyError, AttributeError):
                     continue
-                self.namespace.bind_user(n.id, obj, self.fn.resolve)
+                bound = self.namespace.bind_user(n.id, obj, self.fn.resolve)
+                if bound != n.id:
+                    _rename_global(node, n.id, bound)
 
     def split_return(self):
         """The body without its final ``return``, and the returned expression."""
@@ -95,8 +125,8 @@ class _Sweeps:
         self.output = output
         outputs = [output.id] if isinstance(output, gast.Name) else []
         active = active_variables(fn, fn.node, pipeline.wrt, outputs, pipeline.local_names)
-        annotate_definitions(body, set(pipeline.params), set(pipeline.params))
-        self.reverse = reverse = Reverse(fn, names, namespace, active, pipeline.local_names)
+        _, self.surely_defined = annotate_definitions(body, set(pipeline.params), set(pipeline.params))
+        self.reverse = reverse = Reverse(fn, names, namespace, active, pipeline.local_names, pipeline.program)
         state = State()
         self.seed = []
         self.seed_name = None
@@ -147,21 +177,23 @@ def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimi
     primal, adjoint, _ = sweeps.place_tape(live_at_end)
     check = expr_stmt(call(namespace.bind("check_scalar_output", check_scalar_output), sweeps.output))
     node = pipeline.fn.node
-    node.name = names.fresh(("value_and_d_" if with_value else "d_") + node.name)
+    node.name = namespace.fresh(("value_and_d_" if with_value else "d_") + node.name)
     node.body = primal + [check] + captures + sweeps.seed + adjoint + [returned]
     pipeline.snapshot("reverse mode", node)
     return _finish(pipeline, [(node, live_at_end)], optimize, sweeps.reverse.adjoint_names.values())
 
 
-def reverse_split(func, wrt_names, *, has_aux=False, optimize=True):
+def reverse_split(func, wrt_names, *, has_aux=False, optimize=True, program=None, function_names=None):
     """The forward sweep and the backward sweep of ``func`` as two functions.
 
     ``f_forward(*args)`` returns ``(value, saved)``; ``f_backward(saved, d_out)``
     returns the derivatives for ``wrt_names`` given the output's cotangent ``d_out``
     (any structure the output has). This is what ``vjp`` runs.
     """
-    pipeline = _Pipeline(func, wrt_names)
+    pipeline = _Pipeline(func, wrt_names, program=program)
     names, node = pipeline.names, pipeline.fn.node
+    forward_name, backward_name = function_names or (pipeline.namespace.fresh(node.name + "_forward"),
+                                                      pipeline.namespace.fresh(node.name + "_backward"))
     sweeps = _Sweeps(pipeline, has_aux=has_aux, optimize=optimize, seeded=False)
     backward_return = gast.Return(value=sweeps.gradients)
     live_at_end = names_loaded(backward_return)
@@ -170,13 +202,15 @@ def reverse_split(func, wrt_names, *, has_aux=False, optimize=True):
     defined = set(pipeline.params) | {n for stmt in primal for n in names_stored(stmt)}
     saved = sorted((liveness(adjoint, live_at_end) - {seed}) & defined)
     saved_name = names.fresh("saved")
-    forward = clone_signature(node, names.fresh(node.name + "_forward"))
+    forward = clone_signature(node, forward_name)
     captures = []
     value = sweeps.value(captures)
     saved_tuple = gast.Tuple(elts=[name(v) for v in saved], ctx=gast.Load())
     forward_return = gast.Return(value=gast.Tuple(elts=[value, saved_tuple], ctx=gast.Load()))
-    forward.body = primal + captures + [forward_return]
-    backward = function_def(names.fresh(node.name + "_backward"), [saved_name, seed])
+    # what only some paths define still has a value to save
+    maybe_undefined = [assign(v, constant(None)) for v in saved if v not in sweeps.surely_defined]
+    forward.body = maybe_undefined + primal + captures + [forward_return]
+    backward = function_def(backward_name, [saved_name, seed])
     unpack = [assign(saved, name(saved_name))] if saved else []
     backward.body = unpack + adjoint + [backward_return]
     return _finish(pipeline, [(forward, names_loaded(forward_return)), (backward, live_at_end)], optimize,
@@ -194,8 +228,10 @@ def _finish(pipeline, functions, optimize, derivative_names=()):
     source = "\n\n".join(sources)
     label = functions[-1][0].name
     emit.compile_source(source, label, pipeline.namespace.objects, label)
+    pipeline.program.sources.append(source)
     compiled = [pipeline.namespace.objects[node.name] for node, _ in functions]
-    return Generated(source, compiled[-1] if len(compiled) == 1 else tuple(compiled), pipeline.namespace)
+    program_source = "\n\n".join(pipeline.program.sources)
+    return Generated(program_source, compiled[-1] if len(compiled) == 1 else tuple(compiled), pipeline.namespace)
 
 
 def _capture(expr, hint, names, captures):

@@ -1,0 +1,98 @@
+"""Calls whose function is known only when the code runs: ``act(z)`` with ``act`` an argument.
+
+``call_forward(function, wrt, *args)`` runs the forward sweep of whatever
+``function`` turns out to be, and ``call_backward(saved, d_y)`` its backward
+sweep, giving one derivative per argument position in ``wrt``. The pair of
+sweeps is generated on first use for each function and cached: a registered
+rule is used when there is one, ``stop_gradient`` passes no derivative,
+``checkpoint`` recomputes its forward sweep, and otherwise the function's own
+source is transformed.
+"""
+import inspect
+import itertools
+import linecache
+
+from ..errors import NonDifferentiableError
+from ..rules import registry
+from .numeric import zeros_like
+
+_SPLITS = {}
+_counter = itertools.count(1)
+
+
+def call_forward(function, wrt, *args, **kwargs):
+    """``(function(*args, **kwargs), saved)`` where ``saved`` feeds :func:`call_backward`."""
+    if registry.is_nondifferentiable(function):
+        return function(*args, **kwargs), (_zero_backward, (args, wrt), wrt)
+    forward, backward = _split(function, wrt, len(args), tuple(sorted(kwargs)))
+    if getattr(function, "srcad_checkpoint", False):
+        return function(*args, **kwargs), (_recompute_backward, (forward, backward, args, kwargs), wrt)
+    value, saved = forward(*args, **kwargs)
+    return value, (backward, saved, wrt)
+
+
+def call_backward(saved, d_y):
+    """The derivatives of the arguments in ``wrt`` (a tuple, one per position)."""
+    backward, state, wrt = saved
+    derivatives = backward(state, d_y)
+    return derivatives if len(wrt) > 1 else (derivatives,)
+
+
+def _zero_backward(state, d_y):
+    """``stop_gradient`` and other piecewise-constant functions: zero derivatives."""
+    args, wrt = state
+    derivatives = tuple(zeros_like(args[position]) for position in wrt)
+    return derivatives if len(wrt) > 1 else derivatives[0]
+
+
+def _recompute_backward(state, d_y):
+    """``checkpoint``: run the forward sweep again, now keeping what the backward sweep reads."""
+    forward, backward, args, kwargs = state
+    _, saved = forward(*args, **kwargs)
+    return backward(saved, d_y)
+
+
+def _split(function, wrt, n_args, keywords):
+    key = (function, wrt, n_args, keywords)
+    try:
+        return _SPLITS[key]
+    except KeyError:
+        pass
+    except TypeError:
+        key = None
+    split = _make_split(function, wrt, n_args, keywords)
+    if key is not None:
+        _SPLITS[key] = split
+    return split
+
+
+def _make_split(function, wrt, n_args, keywords):
+    from ..reverse import is_user_function
+    from ..transform import reverse_split
+
+    if registry.adjoint_of(function) is not None or not is_user_function(function):
+        if registry.adjoint_of(function) is None:
+            label = getattr(function, "__qualname__", None) or repr(function)
+            raise NonDifferentiableError(
+                f"cannot differentiate a call to {label}: it has no derivative rule and no Python source "
+                f"to transform. Register a rule with @srcad.adjoint or wrap it in srcad.stop_gradient.")
+        function = _wrapper(function, n_args, keywords)
+        names = [f"arg{position}" for position in range(n_args)]
+    else:
+        parameters = list(inspect.signature(function).parameters)
+        names = parameters
+    wrt_names = [names[position] for position in wrt]
+    return reverse_split(function, wrt_names).function
+
+
+def _wrapper(function, n_args, keywords):
+    """A Python function that calls ``function``, so that its rule can be inlined."""
+    params = [f"arg{position}" for position in range(n_args)] + list(keywords)
+    arguments = [f"arg{position}" for position in range(n_args)] + [f"{k}={k}" for k in keywords]
+    label = getattr(function, "__name__", "function")
+    filename = f"<srcad call of {label} #{next(_counter)}>"
+    source = f"def call_{label}({', '.join(params)}):\n    return function({', '.join(arguments)})\n"
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    scope = {"function": function}
+    exec(compile(source, filename, "exec"), scope)  # noqa: S102
+    return scope[f"call_{label}"]
