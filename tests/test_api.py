@@ -1,0 +1,359 @@
+"""``srcad.grad`` and ``srcad.value_and_grad`` exactly as SPEC.md describes them."""
+import ast
+import sys
+
+import numpy as np
+import pytest
+
+import srcad
+from srcad import emit, nn
+from gradcheck import numerical_gradient
+
+SCALE = 2.0
+OFFSET = np.array([1.0, -1.0, 0.5])
+
+
+def product(x, y):
+    return np.sum(x * y ** 2)
+
+
+def with_options(x, y, scale=2.0, *, power=2.0, flag=False, label="plain", skip=None):
+    z = scale * x ** power * y
+    if flag:
+        z = z * 3.0
+    if label == "double":
+        z = z * 2.0
+    if skip is not None:
+        z = z + skip
+    return np.sum(z)
+
+
+def reads_globals(x):
+    return np.sum(SCALE * x ** 2 + OFFSET * x)
+
+
+def ignores_first(x, y):
+    return np.sum(y * 2.0)
+
+
+def with_aux(x):
+    y = np.tanh(x)
+    return np.sum(y ** 2), y
+
+
+@pytest.fixture
+def xy():
+    rng = np.random.default_rng(0)
+    return rng.standard_normal(3), rng.standard_normal(3)
+
+
+# ------------------------------------------------------------------ forms of use
+
+
+def test_decorator_without_arguments(xy):
+    x, _ = xy
+
+    @srcad.grad
+    def df(x):
+        return np.sum(np.sin(x))
+
+    np.testing.assert_allclose(df(x), np.cos(x))
+
+
+def test_decorator_with_arguments(xy):
+    x, y = xy
+
+    @srcad.grad(wrt=(0, 1))
+    def df(x, y):
+        return np.sum(x * y ** 2)
+
+    dx, dy = df(x, y)
+    np.testing.assert_allclose(dx, y ** 2)
+    np.testing.assert_allclose(dy, 2 * x * y)
+
+    @srcad.value_and_grad(wrt=1)
+    def vg(x, y):
+        return np.sum(x * y ** 2)
+
+    value, dy = vg(x, y)
+    np.testing.assert_allclose(value, np.sum(x * y ** 2))
+    np.testing.assert_allclose(dy, 2 * x * y)
+
+
+def test_wrt_by_position_name_and_negative_position(xy):
+    x, y = xy
+    expected_dy = 2 * x * y
+    np.testing.assert_allclose(srcad.grad(product)(x, y), y ** 2)
+    np.testing.assert_allclose(srcad.grad(product, wrt=1)(x, y), expected_dy)
+    np.testing.assert_allclose(srcad.grad(product, wrt="y")(x, y), expected_dy)
+    np.testing.assert_allclose(srcad.grad(product, wrt=-1)(x, y), expected_dy)
+    np.testing.assert_allclose(srcad.grad(product, wrt=-2)(x, y), y ** 2)
+
+
+def test_a_single_wrt_gives_a_single_result_and_a_tuple_gives_a_tuple_in_its_order(xy):
+    x, y = xy
+    single = srcad.grad(product, wrt=0)(x, y)
+    assert isinstance(single, np.ndarray)
+    one_tuple = srcad.grad(product, wrt=(0,))(x, y)
+    assert isinstance(one_tuple, tuple) and len(one_tuple) == 1
+    dy, dx = srcad.grad(product, wrt=("y", 0))(x, y)
+    np.testing.assert_allclose(dx, y ** 2)
+    np.testing.assert_allclose(dy, 2 * x * y)
+
+
+def test_keyword_arguments_and_defaults_in_the_call(xy):
+    x, y = xy
+    df = srcad.grad(with_options, wrt=(0, "scale"))
+    dx, dscale = df(x, y)                                  # scale and power from their defaults
+    np.testing.assert_allclose(dx, 2.0 * 2 * x * y)
+    np.testing.assert_allclose(dscale, np.sum(x ** 2 * y))
+    assert isinstance(dscale, float)                       # the default is a float
+    dx2, _ = df(y=y, x=x)                                  # everything by keyword
+    np.testing.assert_allclose(dx2, dx)
+    dx3, dscale3 = df(x, y, 3.0, power=3.0)
+    np.testing.assert_allclose(dx3, 3.0 * 3 * x ** 2 * y)
+    np.testing.assert_allclose(dscale3, np.sum(x ** 3 * y))
+    np.testing.assert_allclose(srcad.grad(with_options, wrt="y")(x, y=y, power=1.0), 2.0 * x)
+
+
+def test_arguments_not_in_wrt_may_be_anything(xy):
+    x, y = xy
+    df = srcad.grad(with_options)
+    base = 2.0 * 2 * x * y
+    np.testing.assert_allclose(df(x, y), base)
+    np.testing.assert_allclose(df(x, y, flag=True), 3 * base)
+    np.testing.assert_allclose(df(x, y, label="double"), 2 * base)
+    np.testing.assert_allclose(df(x, y, skip=np.ones(3)), base)
+    np.testing.assert_allclose(df(x, y, flag=True, label="double", skip=None), 6 * base)
+    np.testing.assert_allclose(df(x, 3, power=2), 2.0 * 2 * x * 3)   # an int that is not in wrt
+
+
+def test_integers_strings_and_containers_as_constants():
+    def f(x, n, mode, shape, config):
+        y = x.reshape(shape)
+        for _ in range(n):
+            y = np.sin(y)
+        if mode == "twice":
+            y = y * 2.0
+        return np.sum(y) * config["scale"]
+
+    df = srcad.grad(f)
+    x = np.linspace(-1.0, 1.0, 6)
+    args = (x, 2, "twice", (2, 3), {"scale": 3.0})
+    got = df(*args)
+    assert got.shape == x.shape
+    np.testing.assert_allclose(got, numerical_gradient(f, list(args), 0), rtol=1e-6)
+
+
+def test_has_aux_with_value_and_grad(xy):
+    x, _ = xy
+    (value, aux), dx = srcad.value_and_grad(with_aux, has_aux=True)(x)
+    np.testing.assert_allclose(value, np.sum(np.tanh(x) ** 2))
+    np.testing.assert_allclose(aux, np.tanh(x))
+    np.testing.assert_allclose(dx, 2 * np.tanh(x) * (1 - np.tanh(x) ** 2))
+
+
+def test_value_and_grad_value_matches_the_function(xy):
+    x, y = xy
+    value, (dx, dy) = srcad.value_and_grad(product, wrt=(0, 1))(x, y)
+    np.testing.assert_allclose(value, product(x, y))
+    np.testing.assert_allclose(dx, y ** 2)
+    np.testing.assert_allclose(dy, 2 * x * y)
+
+
+def test_optimize_false_gives_the_same_gradient(xy):
+    x, y = xy
+    plain = srcad.grad(product, wrt=(0, 1), optimize=False)
+    optimized = srcad.grad(product, wrt=(0, 1))
+    for a, b in zip(plain(x, y), optimized(x, y)):
+        np.testing.assert_allclose(a, b)
+    compile(plain.source, "<plain>", "exec")
+
+
+# --------------------------------------------------------------- the returned function
+
+
+def test_source_is_compilable_python(xy):
+    df = srcad.grad(product, wrt=(0, 1))
+    assert isinstance(df.source, str)
+    compile(df.source, "<generated>", "exec")
+    assert "def " in df.source
+    vg = srcad.value_and_grad(product)
+    compile(vg.source, "<generated>", "exec")
+
+
+def test_wrapped_is_the_original_function():
+    df = srcad.grad(product)
+    assert df.__wrapped__ is product
+    assert df.__name__ == "product"
+    assert srcad.value_and_grad(product).__wrapped__ is product
+
+
+def test_compiled_once(monkeypatch, xy):
+    x, y = xy
+    compiled = []
+    original = emit.compile_source
+
+    def counting(*args, **kwargs):
+        compiled.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(emit, "compile_source", counting)
+    df = srcad.grad(product, wrt=(0, 1))
+    first = df(x, y)
+    generated = df.generated
+    assert len(compiled) == 1
+    for _ in range(3):
+        again = df(x * 2.0, y)
+        assert df.generated is generated
+    df(x, y=y)
+    assert df.source is generated.source
+    assert len(compiled) == 1
+    np.testing.assert_allclose(df(x, y)[0], first[0])
+
+
+def test_globals_are_read_at_call_time(monkeypatch):
+    x = np.array([0.5, 1.0, -2.0])
+    df = srcad.grad(reads_globals)
+    np.testing.assert_allclose(df(x), 2 * SCALE * x + OFFSET)
+    module = sys.modules[__name__]
+    monkeypatch.setattr(module, "SCALE", 5.0)
+    monkeypatch.setattr(module, "OFFSET", np.zeros(3))
+    np.testing.assert_allclose(df(x), 2 * 5.0 * x)
+
+
+# -------------------------------------------------------------- types, shapes, dtypes
+
+
+def test_python_float_gives_float():
+    def f(x):
+        return x * x * 3.0
+
+    g = srcad.grad(f)(1.5)
+    assert type(g) is float
+    assert g == pytest.approx(9.0)
+    value, g2 = srcad.value_and_grad(f)(1.5)
+    assert type(g2) is float and value == pytest.approx(6.75)
+
+
+def test_zero_dimensional_array_gives_zero_dimensional_array():
+    def f(x):
+        return np.tanh(x) * 2.0
+
+    x = np.array(0.3)
+    g = srcad.grad(f)(x)
+    assert isinstance(g, np.ndarray) and g.shape == ()
+    np.testing.assert_allclose(g, 2.0 * (1 - np.tanh(0.3) ** 2))
+
+
+def test_numpy_scalar_keeps_its_type():
+    def f(x):
+        return x ** 3
+
+    g = srcad.grad(f)(np.float32(2.0))
+    assert isinstance(g, np.float32)
+    assert g == pytest.approx(12.0)
+
+
+def _tanh_sum(x):
+    return np.sum(np.tanh(x) * 2.0)
+
+
+def _exp_mean(x):
+    return np.mean(np.exp(x) / 3.0)
+
+
+def _matmul(x):
+    return np.sum(x @ x.T)
+
+
+def _relu_square(x):
+    return np.sum(np.maximum(0.0, x) ** 2)
+
+
+def _sqrt(x):
+    return np.sum(np.sqrt(x * x + 1.0))
+
+
+def _cross_entropy(x):
+    return nn.softmax_cross_entropy(x, np.array([0, 2, 1]))
+
+
+def _reductions(x):
+    return np.sum(x.sum(axis=0) ** 2) + np.max(x) + np.sum(np.log(np.abs(x) + 1.0))
+
+
+def _broadcast_float64_constant(x):
+    return np.sum(x * np.ones(3))
+
+
+@pytest.mark.parametrize("f", [_tanh_sum, _exp_mean, _matmul, _relu_square, _sqrt, _cross_entropy,
+                               _reductions, _broadcast_float64_constant])
+def test_float32_stays_float32(f):
+    x64 = np.random.default_rng(1).standard_normal((3, 3))
+    x32 = x64.astype(np.float32)
+    g32 = srcad.grad(f)(x32)
+    assert g32.dtype == np.float32 and g32.shape == (3, 3)
+    np.testing.assert_allclose(g32, srcad.grad(f)(x64), rtol=1e-4, atol=1e-5)
+
+
+def test_gradient_that_does_not_depend_on_the_argument_is_zeros_of_its_shape(xy):
+    x, y = xy
+    g = srcad.grad(ignores_first)(x, y)
+    assert isinstance(g, np.ndarray) and g.shape == x.shape
+    assert not np.any(g)
+    g2 = srcad.grad(ignores_first)(np.ones((2, 4), dtype=np.float32), y)
+    assert g2.shape == (2, 4) and g2.dtype == np.float32 and not np.any(g2)
+    g3 = srcad.grad(ignores_first)(1.5, y)
+    assert type(g3) is float and g3 == 0.0
+
+
+def test_size_one_array_output_is_a_scalar():
+    def f(x):
+        return x * 2.0
+
+    np.testing.assert_allclose(srcad.grad(f)(np.ones(1)), [2.0])
+    np.testing.assert_allclose(srcad.grad(f)(np.ones((1, 1))), [[2.0]])
+
+
+def test_bad_wrt_is_a_srcad_error():
+    with pytest.raises(srcad.SrcadError, match="no parameter named 'z'"):
+        srcad.grad(product, wrt="z")
+    with pytest.raises(srcad.SrcadError, match="out of range"):
+        srcad.grad(product, wrt=2)
+    with pytest.raises(srcad.SrcadError):
+        srcad.grad(product, wrt=())
+    with pytest.raises(srcad.SrcadError):
+        srcad.grad(product, wrt=1.0)
+
+
+# --------------------------------------------------------------------- readability
+
+
+def layer(W, b, x):
+    h = np.tanh(W @ x + b)
+    s = h * h
+    return np.sum(s) + np.sum(W ** 2)
+
+
+def test_generated_source_of_straight_line_code_reads_like_hand_written():
+    df = srcad.grad(layer, wrt=(0, 1))
+    source = df.source
+    compile(source, "<generated>", "exec")
+    assert "tape" not in source.lower()
+    assert "d_W" in source and "d_b" in source and "d_h" in source
+    assert "d_x " not in source and "d_x=" not in source   # x is not differentiated
+    function = ast.parse(source).body[0]
+    assert isinstance(function, ast.FunctionDef)
+    body = function.body
+    assert all(isinstance(s, (ast.Assign, ast.AugAssign, ast.Expr, ast.Return)) for s in body)
+    for position, stmt in enumerate(body):
+        if not isinstance(stmt, ast.Assign):
+            continue
+        targets = {n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        later = {n.id for s in body[position + 1:] for n in ast.walk(s)
+                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        unread = targets - later
+        assert not unread, f"dead assignment to {unread} in:\n{source}"
+    lines = [line for line in source.splitlines()[1:] if "=" in line and "return" not in line]
+    assert all("# test_api.py:" in line for line in lines if "d_" in line.split("=")[0])
