@@ -8,13 +8,17 @@ a constant to the derivative.
 import gast
 
 from .resolve import classify
-from .syntax import names_loaded
+from .syntax import appended, names_loaded
 
 
 def active_variables(fn, node, wrt_names, outputs, local_names):
     """The set of active variable names of the A-normal-form function ``node``."""
     assignments = [s for s in gast.walk(node) if isinstance(s, gast.Assign)]
     carriers = [(s, _targets(s), _derivative_sources(fn, s.value, local_names)) for s in assignments]
+    for stmt in gast.walk(node):
+        append = appended(stmt)
+        if append is not None:
+            carriers.append((stmt, {append[0]}, flowing_names(append[1])))
     varied = set(wrt_names)
     _propagate(carriers, varied, forward=True)
     useful = set(outputs)

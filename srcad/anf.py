@@ -11,7 +11,7 @@ variable) stay whole: ``c = np.exp(X) * 2`` is one statement.
 import gast
 
 from .activity import flowing_names
-from .syntax import assign, constant, located, name, names_loaded, rename
+from .syntax import appended, assign, constant, located, name, names_loaded, rename
 
 _OP_WORDS = {
     gast.Add: "plus", gast.Sub: "minus", gast.Mult: "times", gast.Div: "over",
@@ -32,6 +32,10 @@ def may_vary(node, wrt_names):
     """Names that may depend on a differentiated argument (flow-insensitive)."""
     varied = set(wrt_names)
     assignments = [s for s in gast.walk(node) if isinstance(s, gast.Assign)]
+    for stmt in gast.walk(node):
+        append = appended(stmt)
+        if append is not None:  # xs.append(v) is, for derivatives, xs = xs + [v]
+            assignments.append(assign(append[0], append[1]))
     changed = True
     while changed:
         changed = False

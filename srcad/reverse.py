@@ -18,10 +18,10 @@ from .inline import Contribution, Inliner, Template
 from .resolve import UNKNOWN, classify
 from .rules import registry
 from .runtime import dispatch, numeric
-from .runtime.accumulate import add_at, add_grads
+from .runtime.accumulate import add_at, add_grads, zeros_buffer
 from .runtime.numeric import zeros_like
 from .runtime.tape import Tape
-from .syntax import assign, call, clone, constant, expr_stmt, located, name
+from .syntax import appended, assign, call, clone, constant, expr_stmt, located, name
 import numpy as np
 
 
@@ -87,7 +87,7 @@ class Reverse:
 
     def zero(self, var, state, out):
         """``d_var = zeros_like(var)``: an owned buffer to accumulate into."""
-        self.emit(out, assign(self.d(var), call(self.helper("zeros_like", zeros_like), name(var))))
+        self.emit(out, assign(self.d(var), call(self.helper("zeros_like", zeros_buffer), name(var))))
         state.defined.add(var)
         state.owned.add(var)
 
@@ -108,6 +108,8 @@ class Reverse:
             out = self.assignment(stmt, state)
             out.append(restore_marker(stmt, [n for n in _target_names(stmt)]))
             return out
+        if appended(stmt) is not None:
+            return self.append(stmt, state)
         if isinstance(stmt, gast.If):
             if getattr(stmt, "srcad_loop_exit", False):
                 return []  # the backward loop runs exactly the recorded steps
@@ -142,6 +144,22 @@ class Reverse:
             self.subscript(value, d_var, state, out)
         elif not isinstance(value, gast.Constant):
             self.operation(stmt, value, var, d_var, state, out)
+        return out
+
+    def append(self, stmt, state):
+        """``xs.append(v)``: ``v`` takes the last derivative of ``xs``, which shrinks back;
+        ``xs`` itself shrinks back too when the backward sweep still reads it."""
+        out = []
+        sequence, value = appended(stmt)
+        if sequence in self.active and sequence in state.defined:
+            last = call(gast.Attribute(value=name(self.d(sequence)), attr="pop", ctx=gast.Load()))
+            if isinstance(value, gast.Name) and value.id in self.active:
+                self.contribute(value, last, state, out)
+            else:
+                self.emit(out, expr_stmt(last))
+        marker = restore_marker(stmt, [sequence])
+        marker.srcad_shrink = True
+        out.append(marker)
         return out
 
     def unpacking(self, target, value, state):
@@ -485,7 +503,7 @@ def place_tape(primal, adjoint, live_at_end, names, namespace):
             marker.srcad_needed = set()
     pushes = {}
     for marker in markers.values():
-        if marker.srcad_needed:
+        if marker.srcad_needed and not getattr(marker, "srcad_shrink", False):
             ordered = [v for v in marker.srcad_restore if v in marker.srcad_needed]
             pushes[id(marker.srcad_statement)] = ordered
     tape = names.fresh("tape") if pushes else None
@@ -521,6 +539,11 @@ def _replace_markers(stmts, tape):
     out = []
     for stmt in stmts:
         variables = getattr(stmt, "srcad_restore", None)
+        if variables is not None and getattr(stmt, "srcad_shrink", False):
+            for var in stmt.srcad_needed:
+                shrink = call(gast.Attribute(value=name(var), attr="pop", ctx=gast.Load()))
+                out.append(expr_stmt(shrink, getattr(stmt.srcad_statement, "srcad_origin", None)))
+            continue
         if variables is not None:
             for var in reversed([v for v in variables if v in stmt.srcad_needed]):
                 pop = assign(var, call(gast.Attribute(value=name(tape), attr="pop", ctx=gast.Load())),

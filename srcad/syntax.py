@@ -133,3 +133,13 @@ def clone_signature(function_node, identifier):
     """A new function with ``function_node``'s parameters (and defaults) and an empty body."""
     return gast.FunctionDef(name=identifier, args=clone(function_node.args), body=[gast.Pass()],
                             decorator_list=[], returns=None, type_comment=None, type_params=[])
+
+
+def appended(stmt):
+    """``(list_name, value)`` for a statement ``list_name.append(value)``, else None."""
+    if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
+        func = stmt.value.func
+        if isinstance(func, gast.Attribute) and func.attr == "append" and isinstance(func.value, gast.Name) \
+                and len(stmt.value.args) == 1 and not stmt.value.keywords:
+            return func.value.id, stmt.value.args[0]
+    return None

@@ -4,9 +4,21 @@ import numpy as np
 from ..errors import NonDifferentiableError
 
 
+def zeros_buffer(x):
+    """A zero derivative of ``x`` to accumulate into in place: arrays of ``x``'s dtype,
+    0.0 for numbers, and lists (for lists and tuples) or dicts of those."""
+    if isinstance(x, (list, tuple)):
+        return [zeros_buffer(item) for item in x]
+    if isinstance(x, dict):
+        return {key: zeros_buffer(value) for key, value in x.items()}
+    if isinstance(x, (int, float, complex)) or x is None:
+        return 0.0
+    return np.zeros_like(x)
+
+
 def add_at(buffer, index, g):
     """``buffer[index] += g`` in place; repeated integer indices accumulate."""
-    if isinstance(buffer, list):
+    if isinstance(buffer, (list, dict)):
         buffer[index] = add_grads(buffer[index], g)
     elif _is_basic(index):
         buffer[index] += g
@@ -22,7 +34,7 @@ def _is_basic(index):
 
 def add_grads(a, b):
     """The sum of two derivatives of the same structure (arrays, numbers, containers)."""
-    if isinstance(a, (list, tuple)):
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
         return type(a)(add_grads(x, y) for x, y in zip(a, b))
     if isinstance(a, dict):
         return {key: add_grads(a[key], b[key]) for key in a}

@@ -1,0 +1,273 @@
+"""Whole programs: helper functions, closures, containers of parameters, subscripts."""
+import numpy as np
+import pytest
+
+import srcad
+import program_helpers as helpers
+from gradcheck import assert_gradient, numerical_gradient
+
+RNG = np.random.default_rng(7)
+
+
+def layer(W, b, x, act=np.tanh):
+    return act(x @ W + b)
+
+
+def two_layers(W1, b1, W2, b2, x):
+    h = layer(W1, b1, x)
+    return np.sum(layer(W2, b2, h) ** 2)
+
+
+def power(x, n):
+    if n == 0:
+        return 1.0
+    return x * power(x, n - 1)
+
+
+def recursive(x):
+    return np.sum(power(x, 3))
+
+
+def helper_in_loop(x):
+    s = 0.0
+    for i in range(3):
+        s = s + np.sum(layer(x, 0.5, x * i))
+    return s
+
+
+def helper_in_branch(x):
+    if np.sum(x) > 0:
+        y = layer(x, 1.0, x)
+    else:
+        y = layer(x, -1.0, x * 2.0)
+    return np.sum(y)
+
+
+def pair(x):
+    return x * 2.0, np.sin(x)
+
+
+def tuple_returning_helper(x):
+    a, b = pair(x)
+    return np.sum(a * b)
+
+
+def scaled(x, scale=3.0, *, shift=0.5):
+    return x * scale + shift
+
+
+def keyword_and_default_arguments(x):
+    return np.sum(scaled(x) + scaled(x, 2.0) + scaled(x, shift=x) + scaled(scale=x, x=x))
+
+
+def same_helper_twice(x):
+    return np.sum(layer(x, 0.1, x) * layer(x, 0.2, x))
+
+
+def deep(x, depth):
+    if depth == 0:
+        return np.sin(x)
+    return deep(x * 1.1, depth - 1) + x
+
+
+def through_several_levels(x):
+    return np.sum(deep(x, 3))
+
+
+def other_module(x):
+    return np.sum(helpers.cube(x) + helpers.scaled_tanh(x))
+
+
+def imported_by_name(x):
+    return np.sum(helpers.nested_call(x))
+
+
+SCALE = 2.5
+
+
+def module_constant(x):
+    return np.sum(x * SCALE)
+
+
+def closure(x):
+    factor = np.cos(x)
+
+    def inner(y):
+        return y * factor
+
+    return np.sum(inner(x) ** 2)
+
+
+def make_scaler(k):
+    def scale(x):
+        return x * k
+    return scale
+
+
+double = make_scaler(2.0)
+
+
+def calls_a_closure(x):
+    return np.sum(double(x) ** 2)
+
+
+def mlp_list(params, x):
+    h = x
+    for W, b in params:
+        h = np.tanh(h @ W + b)
+    return np.sum(h ** 2)
+
+
+def mlp_dict(params, x):
+    h = np.tanh(x @ params["W1"] + params["b1"])
+    out = h @ params["W2"] + params["b2"]
+    return np.sum(out ** 2)
+
+
+def indexed_params(params, x):
+    h = x
+    for i in range(len(params)):
+        W = params[i][0]
+        b = params[i][1]
+        h = np.maximum(0.0, h @ W + b)
+    return np.sum(h)
+
+
+def rnn_collecting_states(Wh, xs):
+    h = np.zeros(Wh.shape[0])
+    states = []
+    for t in range(xs.shape[0]):
+        h = np.tanh(xs[t] + Wh @ h)
+        states.append(h)
+    loss = 0.0
+    for state in states:
+        loss = loss + np.sum(state ** 2)
+    return loss
+
+
+def builds_containers(x):
+    items = [x, x * 2.0]
+    pairs = (np.sin(x), items[1])
+    table = {"a": pairs[0], "b": items[0]}
+    return np.sum(table["a"] * table["b"] + pairs[1])
+
+
+def activation_argument(params, x, act):
+    h = x
+    for W, b in params:
+        h = act(h @ W + b)
+    return np.sum(h)
+
+
+def my_relu(z):
+    return np.maximum(z, 0.0)
+
+
+def activations_in_a_list(x):
+    total = 0.0
+    for act in [np.tanh, np.sin, my_relu]:
+        total = total + np.sum(act(x))
+    return total
+
+
+@pytest.mark.parametrize("function", [recursive, helper_in_loop, helper_in_branch, tuple_returning_helper,
+                                      keyword_and_default_arguments, same_helper_twice, through_several_levels,
+                                      other_module, imported_by_name, module_constant, calls_a_closure,
+                                      builds_containers, activations_in_a_list])
+def test_function_of_one_array(function):
+    x = RNG.uniform(0.2, 0.9, size=3)
+    assert_gradient(srcad.grad(function), function, (x,))
+
+
+def test_two_layer_network_with_a_helper():
+    args = (RNG.normal(size=(3, 4)), RNG.normal(size=4), RNG.normal(size=(4, 2)), RNG.normal(size=2),
+            RNG.normal(size=(5, 3)))
+    assert_gradient(srcad.grad(two_layers, wrt=(0, 1, 2, 3)), two_layers, args, wrt=(0, 1, 2, 3))
+
+
+def test_helper_has_its_own_adjoint_in_the_source():
+    source = srcad.grad(two_layers, wrt=(0, 1, 2, 3)).source
+    assert "def layer_forward" in source and "def layer_backward" in source
+    assert "def d_two_layers" in source
+
+
+def _flatten(params):
+    if isinstance(params, dict):
+        return [params[k] for k in sorted(params)]
+    return [leaf for layer_params in params for leaf in layer_params]
+
+
+def _check_container(function, params, x):
+    gradient = srcad.grad(function)(params, x)
+    leaves, derivative_leaves = _flatten(params), _flatten(gradient)
+    assert type(gradient) is type(params)
+    for index, leaf in enumerate(leaves):
+        def f(value, index=index):
+            changed = [v.copy() for v in leaves]
+            changed[index] = value
+            if isinstance(params, dict):
+                rebuilt = dict(zip(sorted(params), changed))
+            else:
+                rebuilt = [tuple(changed[2 * i:2 * i + 2]) for i in range(len(params))]
+                rebuilt = [tuple(p) if isinstance(params[0], tuple) else list(p) for p in rebuilt]
+            return function(rebuilt, x)
+        np.testing.assert_allclose(derivative_leaves[index], numerical_gradient(f, (leaf,), 0), rtol=1e-5, atol=1e-7)
+
+
+def _layers(sizes):
+    return [(RNG.normal(size=(m, n)) * 0.5, RNG.normal(size=n) * 0.1) for m, n in zip(sizes, sizes[1:])]
+
+
+def test_three_layer_mlp_with_parameters_as_a_list_of_tuples():
+    _check_container(mlp_list, _layers([3, 5, 4, 2]), RNG.normal(size=(6, 3)))
+
+
+def test_parameters_as_a_list_of_lists():
+    params = [list(p) for p in _layers([3, 4, 2])]
+    _check_container(indexed_params, params, RNG.normal(size=(6, 3)))
+
+
+def test_mlp_with_parameters_as_a_dict():
+    (W1, b1), (W2, b2) = _layers([3, 4, 2])
+    _check_container(mlp_dict, {"W1": W1, "b1": b1, "W2": W2, "b2": b2}, RNG.normal(size=(6, 3)))
+
+
+def test_rnn_appending_states_to_a_list():
+    Wh, xs = RNG.normal(size=(3, 3)) * 0.5, RNG.normal(size=(4, 3))
+    assert_gradient(srcad.grad(rnn_collecting_states), rnn_collecting_states, (Wh, xs))
+
+
+@pytest.mark.parametrize("act", [np.tanh, my_relu, helpers.cube, srcad.stop_gradient])
+def test_activation_passed_as_an_argument(act):
+    params, x = _layers([3, 4, 2]), RNG.normal(size=(5, 3))
+    gradient = srcad.grad(activation_argument)(params, x, act)
+    for index in range(2):
+        for part in range(2):
+            def f(value, index=index, part=part):
+                changed = [list(p) for p in params]
+                changed[index][part] = value
+                return activation_argument([tuple(p) for p in changed], x, act)
+            expected = numerical_gradient(f, (params[index][part],), 0)
+            if act is srcad.stop_gradient:  # the identity, with no derivative through it
+                expected = np.zeros_like(expected)
+            np.testing.assert_allclose(gradient[index][part], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_user_rule_wins_over_the_source():
+    calls = []
+
+    def rough(x):
+        return np.sin(x)
+
+    @srcad.adjoint(rough)
+    def _(y, x):
+        d[x] = d[y] * 10.0  # noqa: F821 - a deliberately wrong rule, to see that it is used
+
+    def f(x):
+        return np.sum(rough(x))
+
+    calls.append(1)
+    np.testing.assert_allclose(srcad.grad(f)(np.ones(3)), np.full(3, 10.0))
+
+
+d = srcad.d
