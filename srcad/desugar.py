@@ -8,6 +8,7 @@ After this pass the body has:
 """
 import gast
 
+from .lift import lift_nested_functions
 from .syntax import assign, call, clone, constant, located, name
 
 _UNSUPPORTED = {
@@ -29,7 +30,6 @@ _UNSUPPORTED = {
     gast.DictComp: "dict comprehensions",
     gast.GeneratorExp: "generator expressions",
     gast.NamedExpr: "assignment expressions (:=)",
-    gast.FunctionDef: "nested function definitions",
     gast.Starred: "starred expressions (*args)",
 }
 if hasattr(gast, "Match"):
@@ -71,6 +71,7 @@ def _check_target(fn, target):
 
 def desugar(fn, names):
     """Rewrite ``fn.node`` in place into the normalised forms; returns the node."""
+    lift_nested_functions(fn)
     check_syntax(fn)
     node = fn.node
     node.body = _Normalise(names).visit_block(node.body)

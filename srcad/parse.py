@@ -1,5 +1,6 @@
 """Pass 1: read a function's source into a gast tree and know where it came from."""
 import builtins
+import copy
 import inspect
 import linecache
 import textwrap
@@ -19,6 +20,7 @@ class Function:
     filename: str
     line_offset: int
     source_lines: list = field(repr=False)
+    extra_names: dict = field(default_factory=dict, repr=False)
 
     @property
     def short_filename(self):
@@ -51,6 +53,8 @@ class Function:
 
     def resolve(self, identifier):
         """The object a free name of the function refers to, or raise KeyError."""
+        if identifier in self.extra_names:
+            return self.extra_names[identifier]
         return resolve_name(self.func, identifier)
 
 
@@ -65,8 +69,20 @@ def resolve_name(func, identifier):
     return getattr(builtins, identifier)
 
 
+_PARSED = {}
+
+
+def register_parsed(func, function):
+    """Make :func:`read_function` answer ``function`` for ``func`` (functions srcad made itself)."""
+    _PARSED[func] = function
+
+
 def read_function(func):
     """Parse ``func``'s source into a :class:`Function`, or raise a clear :class:`SrcadError`."""
+    if func in _PARSED:
+        known = _PARSED[func]
+        return Function(known.func, copy.deepcopy(known.node), known.filename, known.line_offset,
+                        known.source_lines, dict(known.extra_names))
     func = inspect.unwrap(func, stop=lambda f: getattr(f, "srcad_keep_wrapper", False))
     label = getattr(func, "__qualname__", repr(func))
     if not inspect.isfunction(func):

@@ -98,6 +98,18 @@ def closure(x):
     return np.sum(inner(x) ** 2)
 
 
+def nested_with_loop(x):
+    scale = np.sin(x)
+
+    def step(h, k):
+        return np.tanh(h * scale) + k
+
+    h = x
+    for k in range(3):
+        h = step(h, k * 0.1)
+    return np.sum(h)
+
+
 def make_scaler(k):
     def scale(x):
         return x * k
@@ -172,7 +184,8 @@ def activations_in_a_list(x):
 
 @pytest.mark.parametrize("function", [recursive, helper_in_loop, helper_in_branch, tuple_returning_helper,
                                       keyword_and_default_arguments, same_helper_twice, through_several_levels,
-                                      other_module, imported_by_name, module_constant, calls_a_closure,
+                                      other_module, imported_by_name, module_constant, calls_a_closure, closure,
+                                      nested_with_loop,
                                       builds_containers, activations_in_a_list])
 def test_function_of_one_array(function):
     x = RNG.uniform(0.2, 0.9, size=3)

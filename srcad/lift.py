@@ -1,0 +1,117 @@
+"""Nested functions: lift each ``def`` inside the function out of it.
+
+A nested function that reads variables of its enclosing function gets them
+as keyword-only parameters, and every call passes them: ``inner(x)`` becomes
+``inner(x, factor=factor)``. Derivatives then flow through the captured
+variables like through any argument. A nested function may only be called
+directly; passing it around would hide what it captures.
+"""
+import ast
+import types
+
+import gast
+
+from .parse import Function, register_parsed
+from .syntax import clone, name
+
+
+def lift_nested_functions(fn):
+    """Lift every ``def`` in ``fn``'s body (not counting deeper ones) in place."""
+    nested = [s for s in _statements(fn.node.body) if isinstance(s, gast.FunctionDef)]
+    if not nested:
+        return
+    enclosing = _stored(fn.node.body) | {a.id for a in fn.node.args.args + fn.node.args.kwonlyargs}
+    enclosing |= set(fn.func.__code__.co_freevars)
+    lifted = {}
+    for node in nested:
+        own = _stored(node.body) | {a.id for a in node.args.args + node.args.kwonlyargs}
+        loads = {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+        captured = sorted((loads - own - {node.name}) & (enclosing - {d.name for d in nested}))
+        lifted[node.name] = (node, captured)
+    for node, captured in lifted.values():
+        _pass_captured(node, lifted)
+        _extend_signature(node, captured)
+    for identifier, (node, captured) in lifted.items():
+        fn.extra_names[identifier] = _compile(fn, node)
+    for identifier, (node, _) in lifted.items():
+        register_parsed(fn.extra_names[identifier], Function(
+            fn.extra_names[identifier], node, fn.filename, fn.line_offset, fn.source_lines, dict(fn.extra_names)))
+    fn.node.body = _without_defs(fn.node.body)
+    _pass_captured(fn.node, lifted)
+    _refuse_other_uses(fn, lifted)
+
+
+def _statements(stmts):
+    for stmt in stmts:
+        yield stmt
+        if isinstance(stmt, gast.FunctionDef):
+            continue
+        for field in ("body", "orelse"):
+            yield from _statements(getattr(stmt, field, []) or [])
+
+
+def _stored(stmts):
+    stored = set()
+    for stmt in _statements(stmts):
+        if isinstance(stmt, gast.FunctionDef):
+            stored.add(stmt.name)
+            continue
+        for n in gast.walk(stmt):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                stored.add(n.id)
+    return stored
+
+
+def _extend_signature(node, captured):
+    for identifier in captured:
+        parameter = name(identifier)
+        parameter.ctx = gast.Param()
+        node.args.kwonlyargs.append(parameter)
+        node.args.kw_defaults.append(None)
+
+
+class _PassCaptured(gast.NodeTransformer):
+    def __init__(self, lifted):
+        self.lifted = lifted
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if isinstance(node.func, gast.Name) and node.func.id in self.lifted:
+            node.func.srcad_lifted_call = True
+            _, captured = self.lifted[node.func.id]
+            given = {k.arg for k in node.keywords}
+            node.keywords += [gast.keyword(arg=c, value=name(c)) for c in captured if c not in given]
+        return node
+
+
+def _pass_captured(node, lifted):
+    for stmt in node.body:
+        _PassCaptured(lifted).visit(stmt)
+
+
+def _compile(fn, node):
+    """A function object for a lifted definition, with the enclosing module's globals."""
+    tree = gast.gast_to_ast(gast.Module(body=[clone(node)], type_ignores=[]))
+    ast.fix_missing_locations(tree)
+    code = compile(tree, fn.filename, "exec")
+    function_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return types.FunctionType(function_code, fn.func.__globals__, node.name)
+
+
+def _without_defs(stmts):
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, gast.FunctionDef):
+            continue
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list):
+                setattr(stmt, field, _without_defs(getattr(stmt, field)) or [gast.Pass()] * (field == "body"))
+        out.append(stmt)
+    return out
+
+
+def _refuse_other_uses(fn, lifted):
+    for n in gast.walk(fn.node):
+        if isinstance(n, gast.Name) and n.id in lifted and not getattr(n, "srcad_lifted_call", False):
+            raise fn.syntax_error(n, f"srcad can only differentiate direct calls of the nested function "
+                                     f"{n.id}(); define it at module level to pass it around")
