@@ -24,21 +24,23 @@ import numpy as np
 
 
 def unbroadcast(g, x):
-    """Sum ``g`` down to the shape of ``x``, undoing NumPy broadcasting."""
+    """``g`` summed down to the shape of ``x``, undoing NumPy broadcasting (or,
+    where ``g`` is the smaller, broadcast up to it: the two are each other's adjoint)."""
     shape = np.shape(x)
     g_shape = np.shape(g)
     if g_shape == shape:
         return g
-    if len(g_shape) < len(shape):
-        return np.broadcast_to(g, shape)
-    lead = len(g_shape) - len(shape)
+    lead = max(len(g_shape) - len(shape), 0)
     stretched = tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1
+        lead + i for i, n in enumerate(shape[len(shape) - len(g_shape) + lead:])
+        if n == 1 and g_shape[lead + i] != 1
     )
-    if not shape:
-        return np.sum(g)
-    g = np.sum(g, axis=tuple(range(lead)) + stretched, keepdims=True)
-    return np.reshape(g, shape)
+    if lead or stretched:
+        g = np.sum(g, axis=tuple(range(lead)) + stretched, keepdims=True)
+        g = np.reshape(g, np.shape(g)[lead:])
+    if np.shape(g) == shape:
+        return g
+    return _spread(g, x, shape)
 
 
 def zeros_like(x):
@@ -69,8 +71,18 @@ def cast_like(g, x):
 def unreduce(g, x, axis=None, keepdims=False):
     """Broadcast ``g``, the derivative of a reduction of ``x``, back to ``x``'s shape."""
     shape = np.shape(x)
-    if axis is not None and not keepdims:
+    if np.shape(g) == shape:
+        return g
+    if axis is not None and not keepdims and np.ndim(g) > 0:
         g = np.expand_dims(g, _positive_axes(axis, len(shape)))
+    return _spread(g, x, shape)
+
+
+def _spread(g, x, shape):
+    """``g`` broadcast to ``shape``; a Python number becomes an array of ``x``'s
+    float dtype (a float32 argument gets a float32 derivative)."""
+    if isinstance(g, (int, float)) and hasattr(x, "dtype"):
+        return np.full_like(x, g, dtype=_float_dtype(x))
     return np.broadcast_to(g, shape)
 
 
@@ -377,11 +389,22 @@ def untake(g, x, indices, axis=None, mode="raise"):
     return out
 
 
-def untranspose(g, axes=None):
-    """Adjoint of ``np.transpose(x, axes)`` and of ``x.transpose(*axes)``."""
+def _permutation(axes):
+    """``axes`` as ``np.transpose`` or ``x.transpose(*axes)`` spells them; None: reverse."""
     if isinstance(axes, tuple) and len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
         axes = axes[0]  # x.transpose((1, 0)) or x.transpose(None)
-    if axes is None or len(axes) == 0:
+    return None if axes is None or len(axes) == 0 else axes
+
+
+def transpose_by(x, axes=None):
+    """``np.transpose(x, axes)``, taking ``axes`` also the way ``x.transpose(*axes)`` does."""
+    return np.transpose(x, _permutation(axes))
+
+
+def untranspose(g, axes=None):
+    """Adjoint of ``np.transpose(x, axes)`` and of ``x.transpose(*axes)``."""
+    axes = _permutation(axes)
+    if axes is None:
         return np.transpose(g)
     ndim = np.ndim(g)
     return np.transpose(g, tuple(int(i) for i in np.argsort([a % ndim for a in axes])))
@@ -579,7 +602,9 @@ def unpick(g, y, args):
 def pick(tangents, y, args):
     """Tangent of ``max(*args)`` / ``min(*args)``: the tangent of the picked value."""
     i = _picked(y, args)
-    return tangents[0][i] if len(args) == 1 else tangents[i]
+    if len(args) == 1:
+        tangents, args = tangents[0], args[0]
+    return zeros_like(args[i]) if tangents[i] is None else tangents[i]
 
 
 def unsum(g, iterable):
