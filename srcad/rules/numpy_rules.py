@@ -15,10 +15,12 @@ from ..runtime.numeric import (
     einsum_tangent,
     extremum_partials,
     norm_partials,
+    pick,
     prod_partials,
     reduction_size,
     sort_along,
     std_partials,
+    transpose_by,
     unarray,
     unbroadcast,
     uncumsum,
@@ -29,8 +31,12 @@ from ..runtime.numeric import (
     undot_b,
     uneinsum,
     unhstack,
+    unindex,
     uninner_a,
     uninner_b,
+    unmatmul_a,
+    unmatmul_b,
+    unpick,
     unreduce,
     unrepeat,
     unsort,
@@ -45,6 +51,8 @@ from ..runtime.numeric import (
     unvstack,
     var_partials,
     within,
+    xlogy,
+    zeros_like,
 )
 from .registry import adjoint, d, nondifferentiable, tangent
 
@@ -916,3 +924,363 @@ nondifferentiable(
     np.random.Generator.permutation, np.random.Generator.shuffle, np.random.Generator.binomial,
     np.random.Generator.poisson, np.random.Generator.exponential,
 )
+
+
+# ------------------------ runtime helpers: derivatives of generated derivatives
+# Generated derivative code calls these helpers; their rules let srcad
+# differentiate that code again (Hessians, derivatives of gradients). Most are
+# linear in the derivative they carry, so each one's adjoint is its forward op.
+
+
+@adjoint(unbroadcast)
+def _(y, g, x):
+    d[g] = unbroadcast(d[y], g)
+
+
+@tangent(unbroadcast)
+def _(y, g, x):
+    d[y] = unbroadcast(d[g], x)
+
+
+@adjoint(unreduce)
+def _(y, g, x, axis=None, keepdims=False):
+    d[g] = np.sum(d[y], axis=axis, keepdims=keepdims)
+
+
+@tangent(unreduce)
+def _(y, g, x, axis=None, keepdims=False):
+    d[y] = unreduce(d[g], x, axis, keepdims)
+
+
+@adjoint(cast_like)
+def _(y, g, x):
+    d[g] = cast_like(d[y], g)
+
+
+@tangent(cast_like)
+def _(y, g, x):
+    d[y] = cast_like(d[g], x)
+
+
+@adjoint(unindex)
+def _(y, g, x, index):
+    d[g] = d[y][index]
+
+
+@tangent(unindex)
+def _(y, g, x, index):
+    d[y] = unindex(d[g], x, index)
+
+
+@adjoint(unmatmul_a)
+def _(r, g, a, b):
+    d[g] = d[r] @ b
+    d[b] = unmatmul_b(g, d[r], b)
+
+
+@tangent(unmatmul_a)
+def _(r, g, a, b):
+    d[r] = unmatmul_a(d[g], a, b) + unmatmul_a(g, a, d[b])
+
+
+@adjoint(unmatmul_b)
+def _(r, g, a, b):
+    d[g] = a @ d[r]
+    d[a] = unmatmul_a(g, a, d[r])
+
+
+@tangent(unmatmul_b)
+def _(r, g, a, b):
+    d[r] = unmatmul_b(d[g], a, b) + unmatmul_b(g, d[a], b)
+
+
+@adjoint(undot_a)
+def _(r, g, a, b):
+    d[g] = np.dot(d[r], b)
+    d[b] = undot_b(g, d[r], b)
+
+
+@tangent(undot_a)
+def _(r, g, a, b):
+    d[r] = undot_a(d[g], a, b) + undot_a(g, a, d[b])
+
+
+@adjoint(undot_b)
+def _(r, g, a, b):
+    d[g] = np.dot(a, d[r])
+    d[a] = undot_a(g, a, d[r])
+
+
+@tangent(undot_b)
+def _(r, g, a, b):
+    d[r] = undot_b(d[g], a, b) + undot_b(g, d[a], b)
+
+
+@adjoint(uninner_a)
+def _(r, g, a, b):
+    d[g] = np.inner(d[r], b)
+    d[b] = uninner_b(g, d[r], b)
+
+
+@tangent(uninner_a)
+def _(r, g, a, b):
+    d[r] = uninner_a(d[g], a, b) + uninner_a(g, a, d[b])
+
+
+@adjoint(uninner_b)
+def _(r, g, a, b):
+    d[g] = np.inner(a, d[r])
+    d[a] = uninner_a(g, a, d[r])
+
+
+@tangent(uninner_b)
+def _(r, g, a, b):
+    d[r] = uninner_b(d[g], a, b) + uninner_b(g, d[a], b)
+
+
+@adjoint(untensordot_a)
+def _(r, g, a, b, axes=2):
+    d[g] = np.tensordot(d[r], b, axes)
+    d[b] = untensordot_b(g, d[r], b, axes)
+
+
+@tangent(untensordot_a)
+def _(r, g, a, b, axes=2):
+    d[r] = untensordot_a(d[g], a, b, axes) + untensordot_a(g, a, d[b], axes)
+
+
+@adjoint(untensordot_b)
+def _(r, g, a, b, axes=2):
+    d[g] = np.tensordot(a, d[r], axes)
+    d[a] = untensordot_a(g, a, d[r], axes)
+
+
+@tangent(untensordot_b)
+def _(r, g, a, b, axes=2):
+    d[r] = untensordot_b(d[g], a, b, axes) + untensordot_b(g, d[a], b, axes)
+
+
+@adjoint(xlogy)
+def _(z, x, y):
+    d[x] = unbroadcast(d[z] * np.log(y), x)
+    d[y] = unbroadcast(d[z] * x / y, y)
+
+
+@tangent(xlogy)
+def _(z, x, y):
+    d[z] = d[x] * np.log(y) + d[y] * x / y
+
+
+@adjoint(var_partials)
+def _(p, x, axis=None, ddof=0):
+    d[x] = var_partials(d[p], axis, ddof)
+
+
+@tangent(var_partials)
+def _(p, x, axis=None, ddof=0):
+    d[p] = var_partials(d[x], axis, ddof)
+
+
+@adjoint(std_partials)
+def _(p, x, y, axis=None, keepdims=False, ddof=0):
+    d[x] = var_partials(d[p] / unreduce(y, x, axis, keepdims), axis, ddof) / 2.0
+    d[y] = -np.sum(d[p] * p / unreduce(y, x, axis, keepdims), axis=axis, keepdims=keepdims)
+
+
+@tangent(std_partials)
+def _(p, x, y, axis=None, keepdims=False, ddof=0):
+    d[p] = (var_partials(d[x], axis, ddof) / (2.0 * unreduce(y, x, axis, keepdims))
+            - p * unreduce(d[y], x, axis, keepdims) / unreduce(y, x, axis, keepdims))
+
+
+@adjoint(uncumsum)
+def _(y, g, x, axis=None):
+    d[g] = np.cumsum(d[y], axis=axis)
+
+
+@tangent(uncumsum)
+def _(y, g, x, axis=None):
+    d[y] = uncumsum(d[g], x, axis)
+
+
+@adjoint(untranspose)
+def _(y, g, axes=None):
+    d[g] = transpose_by(d[y], axes)
+
+
+@tangent(untranspose)
+def _(y, g, axes=None):
+    d[y] = untranspose(d[g], axes)
+
+
+@adjoint(transpose_by)
+def _(y, x, axes=None):
+    d[x] = untranspose(d[y], axes)
+
+
+@tangent(transpose_by)
+def _(y, x, axes=None):
+    d[y] = transpose_by(d[x], axes)
+
+
+@adjoint(untile)
+def _(y, g, x, reps):
+    d[g] = np.tile(d[y], reps)
+
+
+@tangent(untile)
+def _(y, g, x, reps):
+    d[y] = untile(d[g], x, reps)
+
+
+@adjoint(unrepeat)
+def _(y, g, x, repeats, axis=None):
+    d[g] = np.repeat(d[y], repeats, axis)
+
+
+@tangent(unrepeat)
+def _(y, g, x, repeats, axis=None):
+    d[y] = unrepeat(d[g], x, repeats, axis)
+
+
+@adjoint(untake)
+def _(y, g, x, indices, axis=None, mode="raise"):
+    d[g] = np.take(d[y], indices, axis, mode=mode)
+
+
+@tangent(untake)
+def _(y, g, x, indices, axis=None, mode="raise"):
+    d[y] = untake(d[g], x, indices, axis, mode)
+
+
+@adjoint(undiag)
+def _(y, g, v, k=0):
+    d[g] = np.diag(d[y], k)
+
+
+@tangent(undiag)
+def _(y, g, v, k=0):
+    d[y] = undiag(d[g], v, k)
+
+
+@adjoint(undiagonal)
+def _(y, g, x, offset=0, axis1=0, axis2=1):
+    d[g] = np.diagonal(d[y], offset, axis1, axis2)
+
+
+@tangent(undiagonal)
+def _(y, g, x, offset=0, axis1=0, axis2=1):
+    d[y] = undiagonal(d[g], x, offset, axis1, axis2)
+
+
+@adjoint(untrace)
+def _(y, g, x, offset=0, axis1=0, axis2=1):
+    d[g] = np.trace(d[y], offset, axis1, axis2)
+
+
+@tangent(untrace)
+def _(y, g, x, offset=0, axis1=0, axis2=1):
+    d[y] = untrace(d[g], x, offset, axis1, axis2)
+
+
+@adjoint(unsort)
+def _(y, g, x, axis=-1):
+    d[g] = sort_along(d[y], x, axis)
+
+
+@tangent(unsort)
+def _(y, g, x, axis=-1):
+    d[y] = unsort(d[g], x, axis)
+
+
+@adjoint(sort_along)
+def _(y, t, x, axis=-1):
+    d[t] = unsort(d[y], x, axis)
+
+
+@tangent(sort_along)
+def _(y, t, x, axis=-1):
+    d[y] = sort_along(d[t], x, axis)
+
+
+@adjoint(unconcatenate)
+def _(y, g, arrays, axis=0):
+    d[g] = unsplit(d[y], y, axis)
+
+
+@tangent(unconcatenate)
+def _(y, g, arrays, axis=0):
+    d[y] = unconcatenate(d[g], arrays, axis)
+
+
+@adjoint(unsplit)
+def _(y, gs, pieces, axis=0):
+    d[gs] = unconcatenate(d[y], pieces, axis)
+
+
+@tangent(unsplit)
+def _(y, gs, pieces, axis=0):
+    d[y] = unsplit(d[gs], pieces, axis)
+
+
+@adjoint(unstack)
+def _(y, g, axis=0):
+    d[g] = np.stack(d[y], axis=axis)
+
+
+@tangent(unstack)
+def _(y, g, axis=0):
+    d[y] = unstack(d[g], axis)
+
+
+@adjoint(unhstack)
+def _(y, g, tup):
+    d[g] = np.hstack(d[y])
+
+
+@tangent(unhstack)
+def _(y, g, tup):
+    d[y] = unhstack(d[g], tup)
+
+
+@adjoint(unvstack)
+def _(y, g, tup):
+    d[g] = np.vstack(d[y])
+
+
+@tangent(unvstack)
+def _(y, g, tup):
+    d[y] = unvstack(d[g], tup)
+
+
+@adjoint(unarray)
+def _(y, g, obj):
+    d[g] = np.reshape(np.array(d[y]), np.shape(g))
+
+
+@tangent(unarray)
+def _(y, g, obj):
+    d[y] = unarray(d[g], obj)
+
+
+@adjoint(unpick)
+def _(r, g, y, args):
+    d[g] = pick(d[r], y, args)
+
+
+@tangent(unpick)
+def _(r, g, y, args):
+    d[r] = unpick(d[g], y, args)
+
+
+@adjoint(pick)
+def _(r, tangents, y, args):
+    d[tangents] = unpick(d[r], y, args)
+
+
+@tangent(pick)
+def _(r, tangents, y, args):
+    d[r] = pick(d[tangents], y, args)
+
+
+nondifferentiable(zeros_like, extremum_partials, reduction_size, within)
