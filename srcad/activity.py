@@ -8,13 +8,14 @@ a constant to the derivative.
 import gast
 
 from .resolve import classify
-from .syntax import appended, names_loaded
+from .syntax import appended, assigned_variables, names_loaded
 
 
 def active_variables(fn, node, wrt_names, outputs, local_names):
     """The set of active variable names of the A-normal-form function ``node``."""
     assignments = [s for s in gast.walk(node) if isinstance(s, gast.Assign)]
-    carriers = [(s, _targets(s), _derivative_sources(fn, s.value, local_names)) for s in assignments]
+    carriers = [(s, _targets(s), _derivative_sources(fn, s.value, local_names) | _written_into(s))
+                for s in assignments]
     for stmt in gast.walk(node):
         append = appended(stmt)
         if append is not None:
@@ -38,7 +39,7 @@ def _propagate(carriers, marked, forward):
 
 
 def _targets(stmt):
-    return {n.id for t in stmt.targets for n in gast.walk(t) if isinstance(n, gast.Name)}
+    return set(assigned_variables(stmt))
 
 
 def _derivative_sources(fn, value, local_names):
@@ -54,6 +55,11 @@ def _derivative_sources(fn, value, local_names):
             names |= flowing_names(value.func.value)
         return names
     return flowing_names(value)
+
+
+def _written_into(stmt):
+    """``y[i] = v`` keeps the rest of ``y``: its old derivative flows on."""
+    return set(assigned_variables(stmt)) if isinstance(stmt.targets[0], gast.Subscript) else set()
 
 
 _SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}

@@ -11,7 +11,7 @@ variable) stay whole: ``c = np.exp(X) * 2`` is one statement.
 import gast
 
 from .activity import flowing_names
-from .syntax import appended, assign, constant, located, name, names_loaded, rename
+from .syntax import appended, assign, assigned_variables, constant, located, name, names_loaded, rename
 
 _OP_WORDS = {
     gast.Add: "plus", gast.Sub: "minus", gast.Mult: "times", gast.Div: "over",
@@ -20,10 +20,13 @@ _OP_WORDS = {
 _MAX_HINT = 16
 
 
-def to_anf(node, names, wrt_names):
-    """Rewrite the desugared function ``node`` into A-normal form in place."""
+def to_anf(node, names, wrt_names, refuse=None):
+    """Rewrite the desugared function ``node`` into A-normal form in place; ``refuse(node,
+    message)`` makes the error for a construct that cannot be differentiated."""
     varied = may_vary(node, wrt_names)
-    builder = _Anf(names, varied, [a.id for a in node.args.args + node.args.kwonlyargs])
+    builder = _Anf(names, varied, [a.id for a in node.args.args + node.args.kwonlyargs], refuse)
+    builder.written = {w for s in gast.walk(node) if isinstance(s, gast.Assign)
+                       and isinstance(s.targets[0], gast.Subscript) for w in assigned_variables(s)}
     node.body = builder.block(node.body, top_level=True)
     return node
 
@@ -41,21 +44,22 @@ def may_vary(node, wrt_names):
         changed = False
         for stmt in assignments:
             if flowing_names(stmt.value) & varied:
-                for target in stmt.targets:
-                    for n in gast.walk(target):
-                        if isinstance(n, gast.Name) and n.id not in varied:
-                            varied.add(n.id)
-                            changed = True
+                for written in assigned_variables(stmt):
+                    if written not in varied:
+                        varied.add(written)
+                        changed = True
     return varied
 
 
 class _Anf:
-    def __init__(self, names, varied, parameters):
+    def __init__(self, names, varied, parameters, refuse):
         self.names = names
         self.varied = varied
         self.current = {}
         self.assigned = set(parameters)
+        self.parameter_aliases = set(parameters)
         self.origin = None
+        self.refuse = refuse
 
     # -- statements -----------------------------------------------------
     def block(self, stmts, top_level=False):
@@ -88,6 +92,8 @@ class _Anf:
     def assignment(self, stmt, top_level):
         target = stmt.targets[0]
         out = []
+        if isinstance(target, gast.Subscript):
+            return self.store(stmt, target, out)
         if isinstance(target, gast.Name):
             value = self.primitive(stmt.value, out)
             out.extend(self.bind(target.id, value, top_level))
@@ -110,6 +116,22 @@ class _Anf:
         out.append(self.tag(assign(targets, value)))
         return out
 
+    def store(self, stmt, target, out):
+        """``y[i] = v``: an in-place write into an array the function made."""
+        base = self.rename_loads(target.value).id
+        value = self.operand(stmt.value, out)
+        index = self.index(target.slice, out)
+        if (self.varies(value) or base in self.varied) and base in self.parameter_aliases:
+            raise self.refuse(stmt, f"srcad cannot differentiate writing into {base}, which is an argument "
+                                    f"being differentiated: the write would change the caller's array. "
+                                    f"Work on a copy ({base} = {base}.copy()) first")
+        if self.varies(value):
+            self.varied.add(base)
+        node = gast.Assign(targets=[gast.Subscript(value=name(base), slice=index, ctx=gast.Store())],
+                           value=value, type_comment=None)
+        out.append(self.tag(node))
+        return out
+
     def copy_if_overwritten(self, value, targets, out):
         if isinstance(value, gast.Name) and any(self.current.get(t, t) == value.id for t in targets):
             copy = self.names.fresh(value.id + "_old")
@@ -123,6 +145,8 @@ class _Anf:
         reads = names_loaded(value)
         varied = bool(flowing_names(value) & self.varied)
         target = self.target_name(identifier, top_level)
+        if isinstance(value, gast.Name) and value.id in self.parameter_aliases:
+            self.parameter_aliases.add(target)
         if varied:
             self.varied.update((identifier, target))
         if target in reads and varied and not isinstance(value, gast.Name):
@@ -246,8 +270,16 @@ class _Anf:
         if isinstance(expr, gast.Attribute):
             return gast.Attribute(value=self.operand(expr.value, out), attr=expr.attr, ctx=gast.Load())
         if isinstance(expr, gast.Subscript):
-            return gast.Subscript(value=self.operand(expr.value, out), slice=self.index(expr.slice, out),
+            read = gast.Subscript(value=self.operand(expr.value, out), slice=self.index(expr.slice, out),
                                   ctx=gast.Load())
+            if isinstance(read.value, gast.Name) and read.value.id in self.written:
+                # a view of an array written into later would change under the backward sweep
+                view = self.names.fresh(hint(read, self.is_local))
+                self.varied.add(view)
+                out.append(self.tag(assign(view, read)))
+                return gast.Call(func=gast.Attribute(value=name(view), attr="copy", ctx=gast.Load()),
+                                 args=[], keywords=[])
+            return read
         if isinstance(expr, (gast.Tuple, gast.List)):
             return type(expr)(elts=[self.operand(e, out) for e in expr.elts], ctx=gast.Load())
         if isinstance(expr, gast.Dict):

@@ -65,8 +65,9 @@ def _check_target(fn, target):
         return
     if isinstance(target, gast.Attribute):
         raise fn.syntax_error(target, "srcad cannot differentiate assignment to an attribute")
-    if isinstance(target, gast.Subscript):
-        raise fn.syntax_error(target, "srcad cannot differentiate assignment to a subscript (x[i] = ...) yet")
+    if isinstance(target, gast.Subscript) and not isinstance(target.value, gast.Name):
+        raise fn.syntax_error(target, "srcad can assign into a subscript of a variable (y[i] = v), "
+                                      "not into a nested one (y[i][j] = v); index with a tuple: y[i, j] = v")
 
 
 def desugar(fn, names):
@@ -95,8 +96,13 @@ class _Normalise:
         if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant):
             return []  # a docstring or a bare literal computes nothing
         if isinstance(stmt, gast.AugAssign):
-            value = gast.BinOp(left=name(stmt.target.id), op=stmt.op, right=stmt.value)
-            return [gast.copy_location(assign(stmt.target.id, value), stmt)]
+            current = clone(stmt.target)
+            for n in gast.walk(current):
+                if hasattr(n, "ctx"):
+                    n.ctx = gast.Load()
+            value = gast.BinOp(left=current, op=stmt.op, right=stmt.value)
+            node = gast.Assign(targets=[stmt.target], value=value, type_comment=None)
+            return [gast.copy_location(node, stmt)]
         if isinstance(stmt, gast.If):
             stmt.body = self.visit_block(stmt.body)
             stmt.orelse = self.visit_block(stmt.orelse)

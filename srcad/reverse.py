@@ -21,7 +21,7 @@ from .runtime import dispatch, numeric
 from .runtime.accumulate import add_at, add_grads, zeros_buffer
 from .runtime.numeric import zeros_like
 from .runtime.tape import Tape
-from .syntax import appended, assign, call, clone, constant, expr_stmt, located, name
+from .syntax import appended, assign, call, clone, constant, expr_stmt, located, name, names_loaded
 import numpy as np
 
 
@@ -50,6 +50,7 @@ class Reverse:
         self.inliner = Inliner(namespace.bind, names.fresh)
         self.adjoint_names = {}
         self.containers = set()
+        self.written_into = set()
         self.origin = None
 
     # -- names ------------------------------------------------------------
@@ -104,6 +105,8 @@ class Reverse:
 
     def statement(self, stmt, state):
         self.origin = getattr(stmt, "srcad_origin", self.origin)
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+            return self.store(stmt, state)
         if isinstance(stmt, gast.Assign):
             out = self.assignment(stmt, state)
             out.append(restore_marker(stmt, [n for n in _target_names(stmt)]))
@@ -144,6 +147,32 @@ class Reverse:
             self.subscript(value, d_var, state, out)
         elif not isinstance(value, gast.Constant):
             self.operation(stmt, value, var, d_var, state, out)
+        return out
+
+    def store(self, stmt, state):
+        """``y[i] = v``: ``v`` takes ``d_y[i]``, and those slots of ``d_y`` become zero (the
+        old values there did not reach the output); ``y[i]`` is restored when still read."""
+        out = []
+        target = stmt.targets[0]
+        base, value = target.value.id, stmt.value
+        self.written_into.add(base)
+        if base in self.active and base in state.defined:
+            d_base = self.d(base)
+            if base not in state.owned:
+                self.emit(out, assign(d_base, call(gast.Attribute(value=name(d_base), attr="copy",
+                                                                  ctx=gast.Load()))))
+                state.owned.add(base)
+            if isinstance(value, gast.Name) and value.id in self.active:
+                piece = gast.Subscript(value=name(d_base), slice=clone(target.slice), ctx=gast.Load())
+                piece = call(gast.Attribute(value=piece, attr="copy", ctx=gast.Load()))
+                self.contribute(value, call(self.helper("unbroadcast", numeric.unbroadcast), piece, value),
+                                state, out)
+            cleared = gast.Subscript(value=name(d_base), slice=clone(target.slice), ctx=gast.Store())
+            self.emit(out, gast.Assign(targets=[cleared], value=constant(0.0), type_comment=None))
+        stmt.srcad_written = clone(target)
+        marker = restore_marker(stmt, [base])
+        marker.srcad_store = True
+        out.append(marker)
         return out
 
     def append(self, stmt, state):
@@ -361,11 +390,17 @@ class Reverse:
                 self.zero(var, trial, body)
             carried = trial.defined - entry.defined
             disowned = entry.owned - trial.owned
-            if not carried and not disowned:
+            # an array written into in the loop: copy its derivative once, before the loop
+            gained = ((trial.owned & entry.defined) - entry.owned) & self.written_into
+            if not carried and not disowned and not gained:
                 break
             self.names.taken = set(snapshot)
             for var in sorted(carried):
                 self.zero(var, entry, before)
+            for var in sorted(gained):
+                self.emit(before, assign(self.d(var), call(gast.Attribute(value=name(self.d(var)), attr="copy",
+                                                                          ctx=gast.Load()))))
+                entry.owned.add(var)
             entry.owned -= disowned
         state.defined, state.owned = entry.defined, entry.owned
         existing = stmt.srcad_maybe_defined
@@ -491,6 +526,10 @@ def place_tape(primal, adjoint, live_at_end, names, namespace):
             return None
         stmt.srcad_needed |= {v for v in variables if v in live_after}
         markers[id(stmt)] = stmt
+        if getattr(stmt, "srcad_store", False):
+            # restoring part of an array reads the array and the index
+            written = stmt.srcad_statement.targets[0]
+            return live_after | (names_loaded(written) if stmt.srcad_needed else set())
         return live_after - set(variables)
 
     while True:
@@ -539,6 +578,13 @@ def _replace_markers(stmts, tape):
     out = []
     for stmt in stmts:
         variables = getattr(stmt, "srcad_restore", None)
+        if variables is not None and getattr(stmt, "srcad_store", False):
+            if stmt.srcad_needed:
+                written = clone(stmt.srcad_statement.srcad_written)
+                pop = gast.Assign(targets=[written], value=call(gast.Attribute(value=name(tape), attr="pop",
+                                                                               ctx=gast.Load())), type_comment=None)
+                out.append(located(pop, getattr(stmt.srcad_statement, "srcad_origin", None)))
+            continue
         if variables is not None and getattr(stmt, "srcad_shrink", False):
             for var in stmt.srcad_needed:
                 shrink = call(gast.Attribute(value=name(var), attr="pop", ctx=gast.Load()))
@@ -589,4 +635,8 @@ def _insert_pushes(stmts, pushes, tape, inits=None):
 def _pushes_before(stmt, pushes, tape):
     origin = getattr(stmt, "srcad_origin", None)
     push = gast.Attribute(value=name(tape), attr="push", ctx=gast.Load()) if tape else None
+    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript) and id(stmt) in pushes:
+        old = gast.Subscript(value=clone(stmt.targets[0].value), slice=clone(stmt.targets[0].slice),
+                             ctx=gast.Load())
+        return [expr_stmt(call(push, call(gast.Attribute(value=old, attr="copy", ctx=gast.Load()))), origin)]
     return [expr_stmt(call(push, name(var)), origin) for var in pushes.get(id(stmt), [])]

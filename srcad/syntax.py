@@ -143,3 +143,18 @@ def appended(stmt):
                 and len(stmt.value.args) == 1 and not stmt.value.keywords:
             return func.value.id, stmt.value.args[0]
     return None
+
+
+def assigned_variables(stmt):
+    """The variables an assignment writes: ``a, b = ...`` writes a and b; ``y[i] = v`` writes y."""
+    written = []
+    for target in stmt.targets:
+        if isinstance(target, gast.Subscript):
+            base = target.value
+            while isinstance(base, gast.Subscript):
+                base = base.value
+            if isinstance(base, gast.Name):
+                written.append(base.id)
+            continue
+        written.extend(n.id for n in gast.walk(target) if isinstance(n, gast.Name))
+    return written

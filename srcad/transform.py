@@ -77,7 +77,7 @@ class _Pipeline:
         self.snapshot("parsed", node)
         desugar(self.fn, self.names)
         self.snapshot("desugared", node)
-        to_anf(node, self.names, self.wrt)
+        to_anf(node, self.names, self.wrt, refuse=self.fn.syntax_error)
         self.snapshot("A-normal form", node)
         self.namespace = Namespace(self.names, self.program.globals)
         self.local_names = set(self.params) | names_stored(node)

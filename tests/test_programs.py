@@ -284,3 +284,75 @@ def test_user_rule_wins_over_the_source():
 
 
 d = srcad.d
+
+
+def write_index(x):
+    y = np.zeros(4)
+    y[0] = np.sum(x)
+    y[2] = np.sum(x ** 2)
+    return np.sum(y * np.arange(1.0, 5.0))
+
+
+def write_slice(x):
+    y = np.ones((3, 4))
+    y[1:3] = x[:2] * 2.0
+    y[:, ::2] = np.sin(y[:, ::2])
+    return np.sum(y ** 2)
+
+
+def write_mask(x):
+    y = x.copy()
+    y[x > 0.5] = 0.0
+    y[x < 0.3] = y[x < 0.3] * 3.0
+    return np.sum(y * x)
+
+
+def augmented_write(x):
+    y = np.zeros(3)
+    y[1] += np.sum(x)
+    y[1:] += x[2:] ** 2
+    return np.sum(y * y)
+
+
+def write_in_loop(x):
+    y = np.zeros(len(x))
+    for i in range(len(x)):
+        y[i] = np.sum(x[: i + 1]) * y[i - 1] + x[i] if i > 0 else x[0]
+    return np.sum(y)
+
+
+def overwrite_in_loop(x):
+    y = x.copy()
+    for i in range(3):
+        y[i % 2] = y[i % 2] * np.sin(y[2])
+    return np.sum(y ** 2)
+
+
+def read_forms(x):
+    m = x.reshape(2, 3)
+    return (np.sum(m[0]) + m[-1, -1] + np.sum(m[:, 1]) + np.sum(m[1:2, ::2]) + np.sum(m[:, None, 0])
+            + np.sum(m[..., 1]) + np.sum(m[m > 0.5]) + np.sum(x[[0, 0, 2]]) + np.sum(x[np.array([1, 1, 1])] ** 2))
+
+
+@pytest.mark.parametrize("function", [write_index, write_slice, write_mask, augmented_write, write_in_loop,
+                                      overwrite_in_loop])
+def test_writes_into_arrays(function):
+    x = RNG.uniform(0.1, 0.9, size=4 if function is not write_slice else (2, 4))
+    if function is write_mask:
+        x = np.array([0.2, 0.45, 0.7, 0.9])
+    assert_gradient(srcad.grad(function), function, (x,))
+
+
+def test_reads_of_every_kind_of_index():
+    x = np.array([0.2, 0.7, 0.4, 0.9, 0.1, 0.6])
+    assert_gradient(srcad.grad(read_forms), read_forms, (x,))
+
+
+def writes_into_argument(x):
+    x[0] = 1.0
+    return np.sum(x)
+
+
+def test_writing_into_a_differentiated_argument_is_refused():
+    with pytest.raises(srcad.UnsupportedSyntaxError, match="copy"):
+        srcad.grad(writes_into_argument)(np.ones(3))
