@@ -131,7 +131,13 @@ def _check_differentiable(param, value):
 
 
 def match_like(g, x):
-    """Give the derivative ``g`` the type, dtype and shape of its argument ``x``."""
+    """Give the derivative ``g`` the type, dtype and shape of its argument ``x``.
+
+    Leaves that carry no derivative (integers, booleans, strings, None, integer
+    arrays) get ``None``, so a gradient has exactly its argument's structure.
+    """
+    if _carries_no_derivative(x):
+        return None
     if isinstance(x, (list, tuple)):
         return type(x)(match_like(gi, xi) for gi, xi in zip(g, x))
     if isinstance(x, dict):
@@ -145,3 +151,10 @@ def match_like(g, x):
     if isinstance(x, np.generic):
         return x.dtype.type(g)
     return g
+
+
+def _carries_no_derivative(x):
+    if x is None or isinstance(x, (bool, numbers.Integral, str, bytes, np.bool_)):
+        return True
+    dtype = getattr(x, "dtype", None)
+    return dtype is not None and np.dtype(dtype).kind in "biuSUO"

@@ -356,3 +356,21 @@ def writes_into_argument(x):
 def test_writing_into_a_differentiated_argument_is_refused():
     with pytest.raises(srcad.UnsupportedSyntaxError, match="copy"):
         srcad.grad(writes_into_argument)(np.ones(3))
+
+
+def uses_a_config(params, x):
+    h = x
+    for i in range(params["layers"]):
+        h = np.tanh(h * params["scale"][i])
+    return np.sum(h) if params["name"] == "net" else 0.0
+
+
+def test_leaves_without_a_derivative_get_none():
+    params = {"layers": 2, "scale": [0.5, 1.5], "name": "net", "mask": np.array([1, 0])}
+    gradient = srcad.grad(uses_a_config)(params, np.array([0.3, 0.6]))
+    assert gradient["layers"] is None and gradient["name"] is None and gradient["mask"] is None
+    expected = [numerical_gradient(lambda s, i=i: uses_a_config(
+        {**params, "scale": [s if j == i else params["scale"][j] for j in range(2)]}, np.array([0.3, 0.6])),
+        (params["scale"][i],), 0) for i in range(2)]
+    np.testing.assert_allclose(gradient["scale"], expected, rtol=1e-6)
+    assert isinstance(gradient["scale"], list) and isinstance(gradient["scale"][0], float)
