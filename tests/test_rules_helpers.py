@@ -28,6 +28,8 @@ CASES = [
     case(n.std_partials, normal((3, 4)), uniform(0.5, 2.0, (4,)), 0),
     case(n.std_partials, normal((3, 4)), uniform(0.5, 2.0, (3, 1)), 1, True, 1),
     case(n.std_partials, normal((5,)), uniform(0.5, 2.0)),
+    case(n.reshape_like, normal((2, 6)), np.zeros((3, 4)), wrt=[0]),
+    case(n.reshape_like, normal((2, 6)), np.zeros((4, 3)), "F", wrt=[0]),
     case(n.uncumsum, normal((6,)), np.zeros((2, 3)), wrt=[0]),
     case(n.uncumsum, normal((2, 3)), np.zeros((2, 3)), 1, wrt=[0]),
     case(n.untranspose, normal((3, 4, 2)), (1, 2, 0), wrt=[0]),

@@ -4,7 +4,12 @@ Each op's reverse rule (adjoint) and forward rule (tangent) sit side by side,
 grouped by kind. Arithmetic ufuncs (add, subtract, multiply, divide, power,
 negative, positive, matmul) share their rules with the Python operators in
 ``operators.py``. Array methods whose parameters line up with the function's
-(``x.sum(axis)`` and ``np.sum(x, axis)``) share its rules.
+(``x.sum(axis)`` and ``np.sum(x, axis)``) share its rules. The last group
+differentiates the runtime helpers that generated derivatives call.
+
+A keyword argument ``name=name`` in a template passes the parameter of that
+name on, and the template's default for it means what the callee's default
+means, so a call may leave out any such argument the user did not give.
 """
 import math
 
@@ -18,6 +23,7 @@ from ..runtime.numeric import (
     pick,
     prod_partials,
     reduction_size,
+    reshape_like,
     sort_along,
     std_partials,
     transpose_by,
@@ -478,7 +484,7 @@ def _(y, a, b, axes=2):
 
 @tangent(np.tensordot)
 def _(y, a, b, axes=2):
-    d[y] = np.tensordot(d[a], b, axes) + np.tensordot(a, d[b], axes)
+    d[y] = np.tensordot(d[a], b, axes=axes) + np.tensordot(a, d[b], axes=axes)
 
 
 @adjoint(np.einsum)
@@ -579,52 +585,52 @@ def _(y, a, axis=None, dtype=None, out=None):
 
 @adjoint(np.reshape)
 def _(y, a, shape=None, order="C", newshape=None, copy=None):
-    d[a] = np.reshape(d[y], np.shape(a), order=order)
+    d[a] = reshape_like(d[y], a, order)
 
 
 @tangent(np.reshape)
 def _(y, a, shape=None, order="C", newshape=None, copy=None):
-    d[y] = np.reshape(d[a], np.shape(y), order=order)
+    d[y] = reshape_like(d[a], y, order)
 
 
 @adjoint(np.ndarray.reshape)
 def _(y, a, *shape, order="C", copy=None):
-    d[a] = np.reshape(d[y], np.shape(a), order=order)
+    d[a] = reshape_like(d[y], a, order)
 
 
 @tangent(np.ndarray.reshape)
 def _(y, a, *shape, order="C", copy=None):
-    d[y] = np.reshape(d[a], np.shape(y), order=order)
+    d[y] = reshape_like(d[a], y, order)
 
 
 @adjoint(np.ravel, np.ndarray.ravel, np.ndarray.flatten)
 def _(y, a, order="C"):
-    d[a] = np.reshape(d[y], np.shape(a), order=order)
+    d[a] = reshape_like(d[y], a, order)
 
 
 @tangent(np.ravel, np.ndarray.ravel, np.ndarray.flatten)
 def _(y, a, order="C"):
-    d[y] = np.ravel(d[a], order=order)
+    d[y] = reshape_like(d[a], y, order)
 
 
 @adjoint(np.squeeze, np.ndarray.squeeze)
 def _(y, a, axis=None):
-    d[a] = np.reshape(d[y], np.shape(a))
+    d[a] = reshape_like(d[y], a)
 
 
 @tangent(np.squeeze, np.ndarray.squeeze)
 def _(y, a, axis=None):
-    d[y] = np.squeeze(d[a], axis)
+    d[y] = reshape_like(d[a], y)
 
 
 @adjoint(np.expand_dims)
 def _(y, a, axis):
-    d[a] = np.reshape(d[y], np.shape(a))
+    d[a] = reshape_like(d[y], a)
 
 
 @tangent(np.expand_dims)
 def _(y, a, axis):
-    d[y] = np.expand_dims(d[a], axis)
+    d[y] = reshape_like(d[a], y)
 
 
 @adjoint(np.broadcast_to)
@@ -657,7 +663,7 @@ def _(y, a, axes=None):
 
 @tangent(np.transpose)
 def _(y, a, axes=None):
-    d[y] = np.transpose(d[a], axes)
+    d[y] = np.transpose(d[a], axes=axes)
 
 
 @adjoint(np.ndarray.transpose)
@@ -692,12 +698,12 @@ def _(y, a, source, destination):
 
 @adjoint(np.flip)
 def _(y, m, axis=None):
-    d[m] = np.flip(d[y], axis)
+    d[m] = np.flip(d[y], axis=axis)
 
 
 @tangent(np.flip)
 def _(y, m, axis=None):
-    d[y] = np.flip(d[m], axis)
+    d[y] = np.flip(d[m], axis=axis)
 
 
 # ------------------------------------------------------- joining and splitting
@@ -750,12 +756,12 @@ def _(y, ary, indices_or_sections, axis=0):
 
 @tangent(np.split)
 def _(y, ary, indices_or_sections, axis=0):
-    d[y] = np.split(d[ary], indices_or_sections, axis)
+    d[y] = np.split(d[ary], indices_or_sections, axis=axis)
 
 
 @tangent(np.array_split)
 def _(y, ary, indices_or_sections, axis=0):
-    d[y] = np.array_split(d[ary], indices_or_sections, axis)
+    d[y] = np.array_split(d[ary], indices_or_sections, axis=axis)
 
 
 @adjoint(np.tile)
@@ -775,7 +781,7 @@ def _(y, a, repeats, axis=None):
 
 @tangent(np.repeat, np.ndarray.repeat)
 def _(y, a, repeats, axis=None):
-    d[y] = np.repeat(d[a], repeats, axis)
+    d[y] = np.repeat(d[a], repeats, axis=axis)
 
 
 # ------------------------------------------------------ picking out elements
@@ -788,7 +794,7 @@ def _(y, a, indices, axis=None, out=None, mode="raise"):
 
 @tangent(np.take, np.ndarray.take)
 def _(y, a, indices, axis=None, out=None, mode="raise"):
-    d[y] = np.take(d[a], indices, axis, mode=mode)
+    d[y] = np.take(d[a], indices, axis=axis, mode=mode)
 
 
 @adjoint(np.sort)
@@ -808,7 +814,7 @@ def _(y, v, k=0):
 
 @tangent(np.diag)
 def _(y, v, k=0):
-    d[y] = np.diag(d[v], k)
+    d[y] = np.diag(d[v], k=k)
 
 
 @adjoint(np.diagonal, np.ndarray.diagonal)
@@ -818,7 +824,7 @@ def _(y, a, offset=0, axis1=0, axis2=1):
 
 @tangent(np.diagonal, np.ndarray.diagonal)
 def _(y, a, offset=0, axis1=0, axis2=1):
-    d[y] = np.diagonal(d[a], offset, axis1, axis2)
+    d[y] = np.diagonal(d[a], offset=offset, axis1=axis1, axis2=axis2)
 
 
 @adjoint(np.trace, np.ndarray.trace)
@@ -828,27 +834,27 @@ def _(y, a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 
 @tangent(np.trace, np.ndarray.trace)
 def _(y, a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
-    d[y] = np.trace(d[a], offset, axis1, axis2)
+    d[y] = np.trace(d[a], offset=offset, axis1=axis1, axis2=axis2)
 
 
 @adjoint(np.triu)
 def _(y, m, k=0):
-    d[m] = np.triu(d[y], k)
+    d[m] = np.triu(d[y], k=k)
 
 
 @tangent(np.triu)
 def _(y, m, k=0):
-    d[y] = np.triu(d[m], k)
+    d[y] = np.triu(d[m], k=k)
 
 
 @adjoint(np.tril)
 def _(y, m, k=0):
-    d[m] = np.tril(d[y], k)
+    d[m] = np.tril(d[y], k=k)
 
 
 @tangent(np.tril)
 def _(y, m, k=0):
-    d[y] = np.tril(d[m], k)
+    d[y] = np.tril(d[m], k=k)
 
 
 # --------------------------------------------------------- copying and casting
@@ -1040,7 +1046,7 @@ def _(r, g, a, b):
 
 @adjoint(untensordot_a)
 def _(r, g, a, b, axes=2):
-    d[g] = np.tensordot(d[r], b, axes)
+    d[g] = np.tensordot(d[r], b, axes=axes)
     d[b] = untensordot_b(g, d[r], b, axes)
 
 
@@ -1051,7 +1057,7 @@ def _(r, g, a, b, axes=2):
 
 @adjoint(untensordot_b)
 def _(r, g, a, b, axes=2):
-    d[g] = np.tensordot(a, d[r], axes)
+    d[g] = np.tensordot(a, d[r], axes=axes)
     d[a] = untensordot_a(g, a, d[r], axes)
 
 
@@ -1091,6 +1097,16 @@ def _(p, x, y, axis=None, keepdims=False, ddof=0):
 def _(p, x, y, axis=None, keepdims=False, ddof=0):
     d[p] = (var_partials(d[x], axis, ddof) / (2.0 * unreduce(y, x, axis, keepdims))
             - p * unreduce(d[y], x, axis, keepdims) / unreduce(y, x, axis, keepdims))
+
+
+@adjoint(reshape_like)
+def _(y, t, x, order="C"):
+    d[t] = reshape_like(d[y], t, order)
+
+
+@tangent(reshape_like)
+def _(y, t, x, order="C"):
+    d[y] = reshape_like(d[t], x, order)
 
 
 @adjoint(uncumsum)
@@ -1135,7 +1151,7 @@ def _(y, g, x, reps):
 
 @adjoint(unrepeat)
 def _(y, g, x, repeats, axis=None):
-    d[g] = np.repeat(d[y], repeats, axis)
+    d[g] = np.repeat(d[y], repeats, axis=axis)
 
 
 @tangent(unrepeat)
@@ -1145,7 +1161,7 @@ def _(y, g, x, repeats, axis=None):
 
 @adjoint(untake)
 def _(y, g, x, indices, axis=None, mode="raise"):
-    d[g] = np.take(d[y], indices, axis, mode=mode)
+    d[g] = np.take(d[y], indices, axis=axis, mode=mode)
 
 
 @tangent(untake)
@@ -1155,7 +1171,7 @@ def _(y, g, x, indices, axis=None, mode="raise"):
 
 @adjoint(undiag)
 def _(y, g, v, k=0):
-    d[g] = np.diag(d[y], k)
+    d[g] = np.diag(d[y], k=k)
 
 
 @tangent(undiag)
@@ -1165,7 +1181,7 @@ def _(y, g, v, k=0):
 
 @adjoint(undiagonal)
 def _(y, g, x, offset=0, axis1=0, axis2=1):
-    d[g] = np.diagonal(d[y], offset, axis1, axis2)
+    d[g] = np.diagonal(d[y], offset=offset, axis1=axis1, axis2=axis2)
 
 
 @tangent(undiagonal)
@@ -1175,7 +1191,7 @@ def _(y, g, x, offset=0, axis1=0, axis2=1):
 
 @adjoint(untrace)
 def _(y, g, x, offset=0, axis1=0, axis2=1):
-    d[g] = np.trace(d[y], offset, axis1, axis2)
+    d[g] = np.trace(d[y], offset=offset, axis1=axis1, axis2=axis2)
 
 
 @tangent(untrace)
@@ -1255,7 +1271,7 @@ def _(y, g, tup):
 
 @adjoint(unarray)
 def _(y, g, obj):
-    d[g] = np.reshape(np.array(d[y]), np.shape(g))
+    d[g] = reshape_like(np.array(d[y]), g)
 
 
 @tangent(unarray)

@@ -389,6 +389,12 @@ def untake(g, x, indices, axis=None, mode="raise"):
     return out
 
 
+def reshape_like(t, x, order="C"):
+    """``t`` reshaped to the shape of ``x`` (the derivative of a reshape, ravel,
+    squeeze or expand_dims, either way)."""
+    return np.reshape(t, np.shape(x), order)
+
+
 def _permutation(axes):
     """``axes`` as ``np.transpose`` or ``x.transpose(*axes)`` spells them; None: reverse."""
     if isinstance(axes, tuple) and len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
