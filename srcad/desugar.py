@@ -72,8 +72,8 @@ def _check_target(fn, target):
 
 def desugar(fn, names):
     """Rewrite ``fn.node`` in place into the normalised forms; returns the node."""
-    lift_nested_functions(fn)
     check_syntax(fn)
+    lift_nested_functions(fn)
     node = fn.node
     node.body = _Normalise(names).visit_block(node.body)
     node.body = _JumpLowering(names).function_body(node.body)
