@@ -58,8 +58,8 @@ def uses_global(x):
 
 
 def uses_nonlocal(x):
-    def inner():  # <- nonlocal
-        nonlocal x
+    def inner():
+        nonlocal x  # <- nonlocal
         x = x * 2.0
     inner()
     return x
