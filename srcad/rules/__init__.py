@@ -1,5 +1,6 @@
 """The rule library: one template per op, reverse and forward side by side."""
 from .registry import adjoint, tangent, nondifferentiable, d
 from . import operators, numpy_rules, math_rules, builtin_rules  # noqa: F401  (register the rules)
+from . import runtime_rules  # noqa: F401  (rules of the runtime helpers generated code calls)
 
 __all__ = ["adjoint", "tangent", "nondifferentiable", "d"]

@@ -1,0 +1,93 @@
+"""Rules for the runtime helpers that have none elsewhere, so that generated code
+(which calls them) can be differentiated again like user code.
+
+Most helpers' rules sit with the rules that call them (``numpy_rules.py``, end
+of file). These are the rest: accumulation, the forward-mode helpers, and the
+partials of the 2-norm. Each is linear in the derivative it carries except
+``norm_partials``, whose second derivative is spelled out in
+``runtime/forward.py``. Two statements of generated code are not calls with a
+result and have no rule here: ``tape.push``/``tape.pop`` and ``add_at``
+(``forward.py`` gives their tangents: a tangent tape, the same in-place update
+of the tangent buffer).
+"""
+from ..runtime.accumulate import add_grads, check_scalar_output, zeros_buffer
+from ..runtime.forward import broadcast_like, fresh_copy, norm_partials_adjoint, norm_partials_tangent, resum
+from ..runtime.numeric import norm_partials, unbroadcast, unsum
+from ..runtime.tape import Tape
+from .registry import adjoint, d, nondifferentiable, tangent
+
+# ------------------------------------------------------------- accumulation
+
+
+@adjoint(add_grads)
+def _(y, a, b):
+    d[a] = d[y]
+    d[b] = d[y]
+
+
+@tangent(add_grads)
+def _(y, a, b):
+    d[y] = add_grads(d[a], d[b])
+
+
+@adjoint(unsum)
+def _(y, g, iterable):
+    d[g] = resum(d[y], g)
+
+
+@tangent(unsum)
+def _(y, g, iterable):
+    d[y] = unsum(d[g], iterable)
+
+
+@adjoint(resum)
+def _(y, ts, g):
+    d[ts] = unsum(d[y], ts)
+
+
+@tangent(resum)
+def _(y, ts, g):
+    d[y] = resum(d[ts], g)
+
+
+# ------------------------------------------------------ forward-mode helpers
+
+
+@adjoint(broadcast_like)
+def _(y, t, like):
+    d[t] = unbroadcast(d[y], t)
+
+
+@tangent(broadcast_like)
+def _(y, t, like):
+    d[y] = broadcast_like(d[t], like)
+
+
+@adjoint(fresh_copy)
+def _(y, t):
+    d[t] = d[y]
+
+
+@tangent(fresh_copy)
+def _(y, t):
+    d[y] = fresh_copy(d[t])
+
+
+# ------------------------------------------------- partials of the 2-norm
+
+
+@adjoint(norm_partials)
+def _(p, x, y, ord=None, axis=None, keepdims=False):
+    through_x, through_y = norm_partials_adjoint(d[p], x, y, ord, axis, keepdims)
+    d[x] = through_x
+    d[y] = through_y
+
+
+@tangent(norm_partials)
+def _(p, x, y, ord=None, axis=None, keepdims=False):
+    d[p] = norm_partials_tangent(d[x], d[y], x, y, ord, axis, keepdims)
+
+
+# ------------------------------------------------- no derivative: bookkeeping
+
+nondifferentiable(zeros_buffer, check_scalar_output, Tape)
