@@ -1,0 +1,914 @@
+"""Pass 5, forward mode: the output and its tangent in one sweep, no tape.
+
+After the shared passes (read, desugar, A-normal form: ``transform._Pipeline``)
+the statements are walked in order. After each primal statement
+``y = op(x1, x2)`` comes its tangent ``t_y = ...``: the op's ``@tangent``
+template inlined with ``d[x]`` replaced by ``t_x``. A variable's tangent is
+named ``t_<variable>`` (``t_h`` is the tangent of ``h``, ``t_d_W`` of ``d_W``);
+the ``d_`` prefix is left to adjoints, so a Hessian-vector product, which is
+the tangent of a gradient, reads ``t_d_W``.
+
+Zeros are symbolic. An argument that carries no tangent (a constant, data, a
+value computed from constants) reads as a zero in the template, and the
+template simplifies: a product with a zero is zero, a zero term leaves a sum,
+a call, attribute or subscript of zeros is zero (templates are linear in the
+``d[...]`` they read). A variable whose tangent is zero gets no code at all.
+When dropping a term could leave a smaller shape than the result's (a
+broadcasting ``+``), the tangent is wrapped in ``broadcast_like(t, y)``, only
+where the shape classes of ``shapes.py`` cannot show the shapes are equal.
+
+Control flow keeps its structure: branches and loops hold their tangent
+statements next to their primal ones. Where a tangent is zero on one path and
+not on another, it is set to an explicit zero on the first path, so every
+path leaves it defined.
+
+Generated code is differentiated like user code. Its tape is a value like
+any other: the tangent of ``tape`` is a second tape ``t_tape`` that holds the
+tangents of what ``tape`` holds, so ``tape.push(h)`` is followed by
+``t_tape.push(t_h)`` and ``h = tape.pop()`` by ``t_h = t_tape.pop()``.
+``add_at(d_x, i, g)``, which updates a gradient buffer in place, is followed
+by the same update of the buffer's tangent.
+
+A call to a Python function without a rule (a user function, a helper, a
+``srcad.grad`` derivative) calls that function's own forward-mode version:
+``y, t_y = jvp_g(x, t_x)``.
+"""
+import inspect
+import numbers
+
+import gast
+import numpy as np
+
+from .activity import flowing_names
+from .anf import hint
+from .errors import NonDifferentiableError, SrcadError
+from .inline import Contribution, Inliner, Template
+from .resolve import UNKNOWN, classify, resolve_expression
+from .rules import registry
+from .runtime.accumulate import add_at, zeros_buffer
+from .runtime.forward import broadcast_like, fresh_copy
+from .runtime.numeric import einsum_tangent, pick, zeros_like
+from .runtime.tape import Tape
+from .shapes import SCALAR, ShapeClasses, loop_targets
+from .syntax import assign, call, clone, constant, expr_stmt, function_def, located, name, names_loaded, \
+    names_stored, substitute
+from .transform import _finish, _Pipeline
+
+TANGENT_PREFIX = "t_"
+_ZERO, _CONST, _LINEAR = 0, 1, 2
+# helpers that take a tuple of tangents and read None as a zero tangent
+_NONE_IS_ZERO = (einsum_tangent, pick)
+
+
+def forward_function(func, wrt_names, *, optimize=True, tangent_only=False, prefix="jvp_", record=None):
+    """Generate, compile and return the forward-mode derivative of ``func``.
+
+    The generated function takes ``func``'s parameters (all positional, no
+    defaults) followed by one tangent per name of ``wrt_names``, and returns
+    ``(output, output_tangent)``, or only the tangent with ``tangent_only``.
+    """
+    key = (func, tuple(wrt_names))
+    cacheable = optimize and not tangent_only and prefix == "jvp_" and record is None
+    if not cacheable:
+        return _generate(func, list(wrt_names), optimize, tangent_only, prefix, record, None)
+    if key not in _GENERATED:
+        _IN_PROGRESS[key] = _variant_name(func)  # a recursive call finds its function by this name
+        try:
+            _GENERATED[key] = _generate(func, list(wrt_names), optimize, tangent_only, prefix, record, key)
+        finally:
+            del _IN_PROGRESS[key]
+    return _GENERATED[key]
+
+
+_GENERATED = {}
+_IN_PROGRESS = {}
+_VARIANTS = {}
+
+
+def _variant_name(func):
+    """``jvp_f`` for the first forward-mode function of ``f``, then ``jvp_f_2``
+    (a function called with different arguments active), ..."""
+    label = "jvp_" + _label(func)
+    count = _VARIANTS[label] = _VARIANTS.get(label, 0) + 1
+    return label if count == 1 else f"{label}_{count}"
+
+
+def _label(func):
+    label = getattr(func, "__name__", None) or getattr(getattr(func, "__wrapped__", None), "__name__", "f")
+    return label if label.isidentifier() else "f"
+
+
+def _generate(func, wrt, optimize, tangent_only, prefix, record, key):
+    pipeline = _Pipeline(func, wrt, record)
+    pipeline.location = _user_location(pipeline)
+    fn, names, namespace = pipeline.fn, pipeline.names, pipeline.namespace
+    body, output = pipeline.split_return()
+    node = fn.node
+    function_name = names.reserve(_IN_PROGRESS[key]) if key is not None else names.fresh(prefix + node.name)
+    params = [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
+    classes = ShapeClasses(fn, body, params, pipeline.local_names, loop_targets(body), namespace.objects)
+    forward = Forward(pipeline, classes, key, function_name)
+    forward.find_carriers(node, wrt)
+    tangents = [forward.t(w) for w in wrt]
+    state = State(nonzero=wrt, must=params, maybe=params)
+    stmts = forward.block(body, state)
+    forward.origin = getattr(output, "srcad_origin", None)
+    output_tangent = forward.tangent_value(output, state)
+    result = output_tangent if tangent_only else gast.Tuple(elts=[output, output_tangent], ctx=gast.Load())
+    returned = located(gast.Return(value=result), _last_origin(body))
+    generated_node = function_def(function_name, params + tangents)
+    generated_node.body = stmts + [returned]
+    pipeline.snapshot("forward mode", generated_node)
+    generated = _finish(pipeline, [(generated_node, names_loaded(returned))], optimize)
+    generated.callees = forward.callees
+    callee_sources = []
+    for callee in _all_callees(forward.callees):
+        if callee.source not in callee_sources:
+            callee_sources.append(callee.source)
+    generated.source = "\n\n".join([generated.source] + callee_sources)
+    return generated
+
+
+def namespaces(generated):
+    """The namespaces of a forward-mode function and of every function it calls."""
+    return [generated.namespace] + [callee.namespace for callee in _all_callees(getattr(generated, "callees", []))]
+
+
+def _all_callees(callees, seen=None):
+    seen = [] if seen is None else seen
+    for callee in callees:
+        if all(callee is not s for s in seen):
+            seen.append(callee)
+            _all_callees(getattr(callee, "callees", []), seen)
+    return seen
+
+
+def _user_location(pipeline):
+    """Where a line comes from: in generated code read back (an HVP reads the
+    gradient's code), the user's line that line's own comment names."""
+    fn, plain = pipeline.fn, pipeline.location
+
+    def location(origin):
+        if not fn.filename.startswith("<srcad"):
+            return plain(origin)
+        text = fn.line_text(origin)
+        comment = text.rsplit("#", 1)[1].strip() if "#" in text else ""
+        return comment if comment and " " not in comment else None
+
+    return location
+
+
+def _last_origin(body):
+    for stmt in reversed(body):
+        if getattr(stmt, "srcad_origin", None):
+            return stmt.srcad_origin
+    return None
+
+
+class State:
+    """What is known at a point of the forward sweep: which variables have a
+    tangent variable holding a value (``nonzero``; the others' tangents are
+    zero), which tangents are arrays only srcad refers to (``owned``: safe to
+    update in place), and which variables surely (``must``) or possibly
+    (``maybe``) exist."""
+
+    def __init__(self, nonzero=(), owned=(), must=(), maybe=()):
+        self.nonzero = set(nonzero)
+        self.owned = set(owned)
+        self.must = set(must)
+        self.maybe = set(maybe)
+
+    def copy(self):
+        return State(self.nonzero, self.owned, self.must, self.maybe)
+
+    def assigned(self, variables):
+        self.must.update(variables)
+        self.maybe.update(variables)
+
+
+class Forward:
+    """Builds the forward sweep of one function in A-normal form."""
+
+    def __init__(self, pipeline, classes, key=None, function_name=None):
+        self.key = key
+        self.function_name = function_name
+        self.fn = pipeline.fn
+        self.names = pipeline.names
+        self.namespace = pipeline.namespace
+        self.local_names = pipeline.local_names
+        self.classes = classes
+        self.inliner = Inliner(self.namespace.bind, self.names.fresh)
+        self.tangent_names = {}
+        self.origin = None
+        self.callees = []
+        self.carriers = set()
+        self.tapes = set()
+        self.exits = []
+
+    # -- names ------------------------------------------------------------
+    def t(self, var):
+        """The name of ``var``'s tangent: ``t_var``."""
+        if var not in self.tangent_names:
+            self.tangent_names[var] = self.names.fresh(TANGENT_PREFIX + var)
+        return self.tangent_names[var]
+
+    def tangent_name(self, var):
+        node = name(self.t(var))
+        node.srcad_tangent = var
+        return node
+
+    def helper(self, identifier, obj):
+        return name(self.namespace.bind(identifier, obj))
+
+    def zeros_helper(self):
+        """``zeros_like``: NumPy-style zeros of a value's shape (in generated code read
+        back, the name may already stand for the reverse mode's ``zeros_buffer``)."""
+        if self.namespace.objects.get("zeros_like") is zeros_buffer:
+            return name("zeros_like")
+        return self.helper("zeros_like", zeros_like)
+
+    def emit(self, out, stmt):
+        out.append(located(self.without_defaults(stmt), self.origin))
+
+    def without_defaults(self, node):
+        """Drop keyword arguments a template passes with the callee's default value
+        (``np.sum(t, axis=None, keepdims=False)`` is ``np.sum(t)``)."""
+        for n in gast.walk(node):
+            if isinstance(n, gast.Call) and n.keywords:
+                defaults = _defaults(self.resolve(n.func))
+                n.keywords = [k for k in n.keywords if not (
+                    k.arg in defaults and isinstance(k.value, gast.Constant)
+                    and type(k.value.value) is type(defaults[k.arg]) and k.value.value == defaults[k.arg])]
+        return node
+
+    def resolve(self, func):
+        """The object a callee expression names: a helper bound in the generated
+        module, or a global of the function."""
+        if isinstance(func, gast.Name) and func.id not in self.local_names and func.id in self.namespace.objects:
+            return self.namespace.objects[func.id]
+        return resolve_expression(self.fn, func, self.local_names)
+
+    # -- which values carry a tangent at all (flow-insensitive) -------------
+    def find_carriers(self, node, wrt):
+        """Variables that may carry a tangent somewhere, counting values that go
+        through a tape (``tape.push(v)``) or into a buffer (``add_at``). Tapes
+        among them get a tangent tape."""
+        flows = []
+        for stmt in gast.walk(node):
+            if isinstance(stmt, gast.Assign):
+                targets = {n.id for t in stmt.targets for n in gast.walk(t) if isinstance(n, gast.Name)}
+                if self.is_tape_constructor(stmt.value) and isinstance(stmt.targets[0], gast.Name):
+                    self.tapes.add(stmt.targets[0].id)
+                flows.append((targets, self.sources(stmt.value)))
+            elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
+                receiver, argument = self.stored_value(stmt.value)
+                if receiver is not None:
+                    flows.append(({receiver}, flowing_names(argument)))
+        carriers = set(wrt)
+        changed = True
+        while changed:
+            changed = False
+            for targets, sources in flows:
+                if sources & carriers and not targets <= carriers:
+                    carriers |= targets
+                    changed = True
+        self.carriers = carriers
+        self.tapes &= carriers
+
+    def sources(self, value):
+        operation = classify(self.fn, value, self.local_names)
+        if operation is not None and operation.nondifferentiable:
+            return set()
+        if isinstance(value, gast.Call):
+            found = set()
+            for arg in list(value.args) + [k.value for k in value.keywords]:
+                found |= flowing_names(arg)
+            if isinstance(value.func, gast.Attribute):
+                found |= flowing_names(value.func.value)
+            return found
+        return flowing_names(value)
+
+    def is_tape_constructor(self, value):
+        return isinstance(value, gast.Call) and not value.args and self.resolve(value.func) is Tape
+
+    def tape_method(self, value, method):
+        """The tape variable of ``tape.<method>(...)``, or None."""
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
+                and value.func.attr == method and isinstance(value.func.value, gast.Name):
+            return value.func.value.id
+        return None
+
+    def stored_value(self, value):
+        """For ``tape.push(v)`` and ``add_at(buffer, index, v)``: (receiver, v)."""
+        tape = self.tape_method(value, "push")
+        if tape is not None and len(value.args) == 1:
+            return tape, value.args[0]
+        if self.resolve(value.func) is add_at and len(value.args) == 3 and isinstance(value.args[0], gast.Name):
+            return value.args[0].id, value.args[2]
+        return None, None
+
+    # -- zeros --------------------------------------------------------------
+    def zeros_of(self, like):
+        """An explicit zero tangent for a value ``like`` (an expression)."""
+        if isinstance(like, gast.Constant) or like is None:
+            value = getattr(like, "value", None)
+            return constant(0.0) if isinstance(value, numbers.Number) and not isinstance(value, bool) \
+                else constant(None)
+        if isinstance(like, gast.Name) and self.classes.classes.get(like.id) == SCALAR:
+            return constant(0.0)
+        return call(self.zeros_helper(), clone(like))
+
+    def materialize(self, var, state, out):
+        """Give ``var`` an explicit zero tangent, where the path has left it zero."""
+        if var in state.must:
+            value = self.zeros_of(name(var))
+            if not isinstance(value, gast.Constant):
+                state.owned.add(var)
+        elif var in state.maybe:
+            value = constant(0.0)  # the variable may not exist here: a shapeless zero
+        else:
+            state.nonzero.add(var)
+            return
+        self.emit(out, assign(self.t(var), value))
+        state.nonzero.add(var)
+
+    def tangent_value(self, expr, state):
+        """The tangent of an operand as an expression, zeros made explicit."""
+        if isinstance(expr, gast.Name) and expr.id in state.nonzero:
+            return name(self.t(expr.id))
+        return self.zeros_of(expr)
+
+    # -- blocks -------------------------------------------------------------
+    def block(self, stmts, state):
+        out = []
+        for stmt in stmts:
+            self.origin = getattr(stmt, "srcad_origin", self.origin)
+            out.extend(self.statement(stmt, state, out))
+        return out
+
+    def statement(self, stmt, state, out_so_far):
+        if isinstance(stmt, gast.Assign):
+            return self.assignment(stmt, state)
+        if isinstance(stmt, gast.If):
+            if getattr(stmt, "srcad_loop_exit", False) and self.exits:
+                # leaving the loop early: tangents are settled just before (see loop)
+                self.exits[-1].append((out_so_far, len(out_so_far), state.copy()))
+                return [clone(stmt)]
+            return self.branch(stmt, state)
+        if isinstance(stmt, (gast.For, gast.While)):
+            return self.loop(stmt, state)
+        if isinstance(stmt, gast.Expr):
+            return self.expression_statement(stmt, state)
+        return [clone(stmt)]
+
+    # -- assignments ----------------------------------------------------------
+    def assignment(self, stmt, state):
+        out = []
+        target, value = stmt.targets[0], stmt.value
+        value = self.atomize(value, state, out)
+        if isinstance(target, (gast.Tuple, gast.List)):
+            out.extend(self.unpacking(stmt, target, value, state))
+            return out
+        var = target.id
+        if var in names_loaded(value) and self.carries(value, state):
+            # ``x = f(x)``: the tangent reads the old x, so the new value waits in a temporary
+            fresh = self.names.fresh(var + "_new")
+            out.extend(self.assignment(located(assign(fresh, value), getattr(stmt, "srcad_origin", None)), state))
+            out.extend(self.assignment(located(assign(var, name(fresh)), getattr(stmt, "srcad_origin", None)), state))
+            return out
+        primal = located(clone(stmt), getattr(stmt, "srcad_origin", None))
+        primal.value = clone(value)
+        tangent = self.assignment_tangent(var, value, state, out, primal)
+        state.assigned([var])
+        state.owned.discard(var)
+        if tangent is None:
+            state.nonzero.discard(var)
+            return out
+        if tangent is not _DONE:
+            self.emit(out, assign(self.t(var), tangent))
+        state.nonzero.add(var)
+        return out
+
+    def carries(self, expr, state):
+        return bool(flowing_names(expr) & state.nonzero) or self.tape_method(expr, "pop") in self.tapes
+
+    def assignment_tangent(self, var, value, state, out, primal):
+        """Emit the primal statement and what its tangent needs; return the tangent
+        expression, None for a zero tangent, or _DONE when already assigned."""
+        if self.is_tape_constructor(value):
+            out.append(primal)
+            if var in self.tapes:
+                self.emit(out, assign(self.t(var), call(self.helper("Tape", Tape))))
+                return _DONE
+            return None
+        tape = self.tape_method(value, "pop")
+        if tape is not None and tape in self.tapes:
+            out.append(primal)
+            pop = assign(self.t(var), call(gast.Attribute(value=name(self.t(tape)), attr="pop", ctx=gast.Load())))
+            pop.srcad_keep = True
+            self.emit(out, pop)
+            return _DONE
+        if not self.carries(value, state):
+            out.append(primal)
+            return None
+        if isinstance(value, gast.Name):
+            out.append(primal)
+            return name(self.t(value.id))
+        if isinstance(value, (gast.Tuple, gast.List)):
+            out.append(primal)
+            return type(value)(elts=[self.tangent_value(e, state) for e in value.elts], ctx=gast.Load())
+        if isinstance(value, gast.Dict):
+            out.append(primal)
+            return gast.Dict(keys=[clone(k) for k in value.keys],
+                             values=[self.tangent_value(v, state) for v in value.values])
+        if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name):
+            out.append(primal)
+            return gast.Subscript(value=name(self.t(value.value.id)), slice=clone(value.slice), ctx=gast.Load())
+        return self.operation(var, value, state, out, primal)
+
+    def unpacking(self, stmt, target, value, state):
+        primal = located(clone(stmt), getattr(stmt, "srcad_origin", None))
+        primal.value = clone(value)
+        out = [primal]
+        variables = [n.id for n in gast.walk(target) if isinstance(n, gast.Name)]
+        state.assigned(variables)
+        state.owned.difference_update(variables)
+        if isinstance(value, gast.Name) and value.id in state.nonzero:
+            renamed = clone(target)
+            for n in gast.walk(renamed):
+                if isinstance(n, gast.Name):
+                    n.id = self.t(n.id)
+            self.emit(out, gast.Assign(targets=[renamed], value=name(self.t(value.id)), type_comment=None))
+            state.nonzero.update(variables)
+        else:
+            state.nonzero.difference_update(variables)
+        return out
+
+    def atomize(self, value, state, out):
+        """Make each operand of ``value`` that carries a tangent a name, as A-normal
+        form does (generated code read back may hold larger expressions)."""
+        if isinstance(value, (gast.Compare, gast.BoolOp)) or not self.carries(value, state):
+            return value
+
+        def operand(expr):
+            if isinstance(expr, (gast.Name, gast.Constant)) or not self.carries(expr, state):
+                return expr
+            temp = self.names.fresh(hint(expr))
+            out.extend(self.assignment(located(assign(temp, expr), self.origin), state))
+            return name(temp)
+
+        value = clone(value)
+        if isinstance(value, gast.BinOp):
+            value.left, value.right = operand(value.left), operand(value.right)
+        elif isinstance(value, gast.UnaryOp):
+            value.operand = operand(value.operand)
+        elif isinstance(value, gast.Call):
+            if isinstance(value.func, gast.Attribute):
+                value.func.value = operand(value.func.value)
+            value.args = [operand(a) for a in value.args]
+            for keyword in value.keywords:
+                keyword.value = operand(keyword.value)
+        elif isinstance(value, (gast.Attribute, gast.Subscript)):
+            value.value = operand(value.value)
+        elif isinstance(value, (gast.Tuple, gast.List)):
+            value.elts = [operand(e) for e in value.elts]
+        elif isinstance(value, gast.Dict):
+            value.values = [operand(v) for v in value.values]
+        return value
+
+    # -- operations -----------------------------------------------------------
+    def operation(self, var, value, state, out, primal):
+        operation = classify(self.fn, value, self.local_names)
+        if operation is None or operation.nondifferentiable:
+            out.append(primal)
+            return None
+        if operation.function is UNKNOWN and isinstance(value, gast.Call):
+            operation.function = self.static_transform(value.func)
+        rule = registry.tangent_of(operation.function)
+        if rule is None and _readable(operation.function):
+            return self.call_user_function(var, operation, state, out, primal)
+        out.append(primal)
+        if rule is None:
+            raise self.missing_rule(primal, operation)
+        template = Template.of(rule)
+        try:
+            mapping = template.bind(operation.args, operation.keywords)
+        except TypeError as error:
+            raise NonDifferentiableError(
+                f"the call to {operation.label} does not match its derivative rule: {error}"
+                f"{self.fn.where(primal)}") from None
+
+        def derivative(target):
+            if isinstance(target, gast.Name) and target.id in state.nonzero:
+                return self.tangent_name(target.id)
+            return _zero(target)
+
+        items = self.inliner.inline(template, mapping, name(var), derivative)
+        zero_locals = {}
+        tangent = None
+        zeros = _Zeros(self)
+        for item in items:
+            if isinstance(item, Contribution):
+                contribution, kind = zeros.top(substitute(item.value, zero_locals))
+                if kind != _ZERO:
+                    tangent = contribution if tangent is None else gast.BinOp(
+                        left=tangent, op=gast.Add(), right=contribution)
+                continue
+            if isinstance(item, gast.Assign) and isinstance(item.targets[0], gast.Name):
+                item.value, kind = _Zeros(self).visit(substitute(item.value, zero_locals))
+                if kind == _ZERO:
+                    zero_locals[item.targets[0].id] = _zero(None)
+                    continue
+            self.emit(out, item)
+        if tangent is None:
+            return None
+        if zeros.dropped and not self.keeps_shape(zeros.dropped, tangent, var, value):
+            tangent = call(self.helper("broadcast_like", broadcast_like), tangent, name(var))
+        return tangent
+
+    def keeps_shape(self, dropped, tangent, var, value):
+        """Whether dropping zero terms surely left the result's shape."""
+        if all(self.same_shape(kept, zero) for kept, zero in dropped):
+            return True
+        if gast.dump(self.as_primal(tangent)) == gast.dump(value):
+            return True
+        cls = self.classes.classes.get(var)
+        return cls is not None and self.shape_class(self.as_primal(tangent)) == cls
+
+    def same_shape(self, a, b):
+        a, b = self.as_primal(a), self.as_primal(b)
+        if gast.dump(a) == gast.dump(b):
+            return True
+        class_a, class_b = self.shape_class(a), self.shape_class(b)
+        return class_a is not None and class_b is not None and (class_b == SCALAR or class_a == class_b)
+
+    def as_primal(self, node):
+        """``node`` with each tangent read as its variable and each zero as its value:
+        an expression of the shape the tangent expression has."""
+        node = clone(node)
+
+        class _Primal(gast.NodeTransformer):
+            def visit_Name(self, n):
+                if _is_zero(n):
+                    like = n.srcad_zero_like
+                    return clone(like) if like is not None else constant(0.0)
+                if getattr(n, "srcad_tangent", None):
+                    return name(n.srcad_tangent)
+                return n
+
+        return _Primal().visit(node)
+
+    def shape_class(self, node):
+        """Like :meth:`ShapeClasses.expression`, also through comparisons and masks."""
+        if isinstance(node, gast.Constant):
+            return SCALAR if isinstance(node.value, numbers.Number) else None
+        if isinstance(node, gast.UnaryOp):
+            return self.shape_class(node.operand)
+        operands = None
+        if isinstance(node, gast.BinOp) and not isinstance(node.op, gast.MatMult):
+            operands = [node.left, node.right]
+        elif isinstance(node, gast.Compare):
+            operands = [node.left] + list(node.comparators)
+        elif isinstance(node, gast.BoolOp):
+            operands = node.values
+        elif isinstance(node, gast.Call) and not node.keywords and _is_elementwise(self.resolve(node.func)):
+            operands = node.args
+        if operands is None:
+            return self.classes.expression(node)
+        result = SCALAR
+        for operand in operands:
+            cls = self.shape_class(operand)
+            if cls is None:
+                return None
+            if result == SCALAR:
+                result = cls
+            elif cls != SCALAR and cls != result:
+                return ("node", id(node))
+        return result
+
+    def missing_rule(self, stmt, operation):
+        label = operation.label or getattr(operation.function, "__name__", "this call")
+        why = "srcad cannot tell what it calls" if operation.function is UNKNOWN else \
+            "it has no tangent rule and no Python source to transform"
+        return NonDifferentiableError(
+            f"cannot differentiate {label} in forward mode: {why}. Register a rule with @srcad.tangent, "
+            f"or wrap the value in srcad.stop_gradient if it needs no derivative.{self.fn.where(stmt)}")
+
+    # -- calls to Python functions ----------------------------------------------
+    def static_transform(self, func):
+        """``srcad.grad(loss)`` used as a callee: the derivative object, built now."""
+        if not isinstance(func, gast.Call):
+            return UNKNOWN
+        from . import api  # noqa: PLC0415 - api imports the engine
+
+        maker = self.resolve(func.func)
+        if maker not in (api.grad, api.value_and_grad):
+            return UNKNOWN
+        try:
+            args = [self.static_value(a) for a in func.args]
+            keywords = {k.arg: self.static_value(k.value) for k in func.keywords}
+        except LookupError:
+            return UNKNOWN
+        return maker(*args, **keywords)
+
+    def static_value(self, node):
+        if isinstance(node, gast.Constant):
+            return node.value
+        if isinstance(node, (gast.Tuple, gast.List)):
+            return tuple(self.static_value(e) for e in node.elts)
+        value = resolve_expression(self.fn, node, self.local_names)
+        if value is UNKNOWN:
+            raise LookupError(node)
+        return value
+
+    def call_user_function(self, var, operation, state, out, primal):
+        """``y = g(x)`` for a Python function ``g``: ``y, t_y = jvp_g(x, t_x)``."""
+        callee = operation.function
+        try:
+            signature = inspect.signature(callee)
+            bound = signature.bind(*operation.args, **operation.keywords)
+        except (TypeError, ValueError) as error:
+            raise NonDifferentiableError(f"cannot differentiate the call to {operation.label}: {error}"
+                                         f"{self.fn.where(primal)}") from None
+        bound.apply_defaults()
+        arguments = []
+        for parameter in signature.parameters.values():
+            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+                raise NonDifferentiableError(
+                    f"cannot differentiate the call to {operation.label}: srcad differentiates functions "
+                    f"without *args and **kwargs parameters{self.fn.where(primal)}")
+            arguments.append((parameter.name, self.argument_node(callee, parameter.name,
+                                                                 bound.arguments[parameter.name])))
+        active = [(p, node.id) for p, node in arguments if isinstance(node, gast.Name) and node.id in state.nonzero]
+        if not active:
+            out.append(primal)
+            return None
+        key = (callee, tuple(p for p, _ in active))
+        if key == self.key:
+            callee_name = name(self.function_name)  # a recursive call: the function being written
+        else:
+            function, generated = _forward_callee(key)
+            if generated is not None and all(generated is not c for c in self.callees):
+                self.callees.append(generated)
+            callee_name = self.helper(function.__name__, function)
+        args = [node for _, node in arguments] + [name(self.t(v)) for _, v in active]
+        stmt = assign([var, self.t(var)], call(callee_name, *args))
+        out.append(located(stmt, getattr(primal, "srcad_origin", None)))
+        return _DONE
+
+    def argument_node(self, callee, parameter, value):
+        if isinstance(value, gast.AST):
+            return value
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return constant(value)
+        return self.helper(f"{getattr(callee, '__name__', 'f')}_{parameter}", value)
+
+    # -- expression statements: tapes and buffers ---------------------------------
+    def expression_statement(self, stmt, state):
+        out = [located(clone(stmt), getattr(stmt, "srcad_origin", None))]
+        value = stmt.value
+        if not isinstance(value, gast.Call):
+            return out
+        receiver, stored = self.stored_value(value)
+        tape = self.tape_method(value, "push")
+        if tape is not None and receiver == tape:
+            if tape in self.tapes:
+                push = gast.Attribute(value=name(self.t(tape)), attr="push", ctx=gast.Load())
+                self.emit(out, expr_stmt(call(push, self.tangent_value(stored, state))))
+            return out
+        if receiver is not None and isinstance(stored, gast.Name) and stored.id in state.nonzero:
+            buffer, index = value.args[0], value.args[1]
+            if receiver not in state.nonzero:
+                self.emit(out, assign(self.t(receiver), self.zeros_of(buffer)))
+            elif receiver not in state.owned:
+                self.emit(out, assign(self.t(receiver),
+                                      call(self.helper("fresh_copy", fresh_copy), name(self.t(receiver)))))
+            state.nonzero.add(receiver)
+            state.owned.add(receiver)
+            self.emit(out, expr_stmt(call(self.helper("add_at", add_at), name(self.t(receiver)), clone(index),
+                                          name(self.t(stored.id)))))
+        return out
+
+    # -- control flow -------------------------------------------------------------
+    def branch(self, stmt, state):
+        body_state, else_state = state.copy(), state.copy()
+        body = self.block(stmt.body, body_state)
+        orelse = self.block(stmt.orelse, else_state)
+        nonzero = body_state.nonzero | else_state.nonzero
+        for lacking, branch_out in ((body_state, body), (else_state, orelse)):
+            for var in sorted(nonzero - lacking.nonzero):
+                self.materialize(var, lacking, branch_out)
+        state.nonzero = nonzero
+        state.owned = body_state.owned & else_state.owned
+        state.must = body_state.must & else_state.must
+        state.maybe = body_state.maybe | else_state.maybe
+        self.origin = getattr(stmt, "srcad_origin", self.origin)
+        node = gast.If(test=clone(stmt.test), body=body or [gast.Pass()], orelse=orelse)
+        return [located(node, self.origin)]
+
+    def loop(self, stmt, state):
+        """A loop whose tangents are carried from one iteration to the next: the
+        body is walked until the set of nonzero tangents at its start is stable."""
+        stored = names_stored(stmt)
+        target = [stmt.target.id] if isinstance(stmt, gast.For) else []
+        entry = state.copy()
+        snapshot, callees = set(self.names.taken), list(self.callees)
+        while True:
+            trial = entry.copy()
+            trial.must |= set(target)
+            trial.maybe |= stored
+            self.exits.append([])
+            body = self.block(stmt.body, trial)
+            exits = self.exits.pop()
+            nonzero = entry.nonzero | trial.nonzero
+            owned = entry.owned & trial.owned
+            for _, _, exit_state in exits:
+                nonzero |= exit_state.nonzero
+                owned &= exit_state.owned
+            if nonzero == entry.nonzero and owned == entry.owned:
+                break
+            self.names.taken = set(snapshot) | set(self.tangent_names.values())
+            self.callees = list(callees)
+            entry.nonzero = nonzero
+            entry.owned = (state.owned | (nonzero - state.nonzero)) & owned
+        for var in sorted(entry.nonzero - trial.nonzero):
+            self.materialize(var, trial, body)
+        for block, position, exit_state in reversed(exits):
+            settle = []
+            for var in sorted(entry.nonzero - exit_state.nonzero):
+                self.materialize(var, exit_state, settle)
+            block[position:position] = settle
+        before = []
+        for var in sorted(entry.nonzero - state.nonzero):
+            self.materialize(var, state, before)
+        state.nonzero = set(entry.nonzero)
+        state.owned = set(entry.owned)
+        state.maybe |= stored | set(target)
+        self.origin = getattr(stmt, "srcad_origin", self.origin)
+        node = clone(stmt)
+        node.body = body or [gast.Pass()]
+        return before + [located(node, self.origin)]
+
+
+_DONE = object()
+
+
+def _readable(obj):
+    """A Python function srcad can read, or a srcad derivative of one."""
+    if obj is UNKNOWN:
+        return False
+    if inspect.isfunction(obj):
+        return True
+    return inspect.isfunction(getattr(getattr(obj, "generated", None), "function", None))
+
+
+def _defaults(function):
+    """A function's keyword parameters with their default values ({} if unknown)."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    defaults = {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
+    if defaults.get("keepdims", False) is getattr(np, "_NoValue", None):
+        defaults["keepdims"] = False  # NumPy's reductions: not passing keepdims means False
+    return defaults
+
+
+def _is_elementwise(function):
+    if isinstance(function, np.ufunc):
+        return function.nout == 1
+    try:
+        return function in (np.where, np.clip) or bool(getattr(function, "srcad_elementwise", False))
+    except TypeError:
+        return False
+
+
+class _Deferred:
+    """The forward-mode function of a function still being written (mutual
+    recursion), looked up when it is called."""
+
+    def __init__(self, key):
+        self.key = key
+        self.__name__ = _IN_PROGRESS[key]
+
+    def __call__(self, *args):
+        return _GENERATED[self.key].function(*args)
+
+
+def _forward_callee(key):
+    """The forward-mode function of a called function: (callable, Generated or None)."""
+    if key in _IN_PROGRESS:
+        return _Deferred(key), None
+    generated = forward_function(key[0], list(key[1]))
+    return generated.function, generated
+
+
+# -- zeros in inlined tangent templates ----------------------------------------
+
+
+def _zero(like):
+    """A symbolic zero: the tangent of ``like``, which carries none."""
+    marker = name("srcad_zero")
+    marker.srcad_zero_like = like
+    return marker
+
+
+def _is_zero(node):
+    return isinstance(node, gast.Name) and hasattr(node, "srcad_zero_like")
+
+
+class _Zeros:
+    """Simplify an inlined tangent expression in which some derivatives are zero.
+
+    Each node is classified ZERO (reads only zero derivatives: it is zero, the
+    template being linear in them), LINEAR (reads a nonzero tangent) or CONST
+    (reads no derivative). ``dropped`` collects ``(kept, dropped)`` pairs of the
+    terms left out of the top-level sum, for the shape check.
+    """
+
+    def __init__(self, forward):
+        self.forward = forward
+        self.dropped = []
+
+    def top(self, node):
+        return self.visit(node, top=True)
+
+    def visit(self, node, top=False):
+        if _is_zero(node):
+            return node, _ZERO
+        if isinstance(node, gast.Name):
+            return node, _LINEAR if getattr(node, "srcad_tangent", None) else _CONST
+        if isinstance(node, gast.BinOp):
+            return self.binop(node, top)
+        if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
+            node.operand, kind = self.visit(node.operand, top)
+            return node, kind
+        if isinstance(node, gast.Call) and self.forward.resolve(node.func) in _NONE_IS_ZERO:
+            for arg in node.args:
+                if isinstance(arg, gast.Tuple):
+                    kinds = [self.visit(e)[1] for e in arg.elts]
+                    if _LINEAR in kinds:
+                        arg.elts = [constant(None) if k == _ZERO else e for e, k in zip(arg.elts, kinds)]
+        return self.generic(node)
+
+    def binop(self, node, top):
+        additive = isinstance(node.op, (gast.Add, gast.Sub))
+        node.left, left = self.visit(node.left, top and additive)
+        node.right, right = self.visit(node.right, top and additive)
+        if _ZERO not in (left, right):
+            return node, max(left, right)
+        if not additive or left == right == _ZERO:
+            if isinstance(node.op, (gast.Div, gast.FloorDiv, gast.Mod)) and right == _ZERO and left != _ZERO:
+                raise NotImplementedError("a tangent template divides by a derivative")
+            return node, _ZERO
+        kept, zero = (node.left, node.right) if right == _ZERO else (node.right, node.left)
+        kind = max(left, right)
+        if top or self.forward.same_shape(kept, zero):
+            if top:
+                self.dropped.append((kept, zero))
+            if left == _ZERO and isinstance(node.op, gast.Sub):
+                kept = gast.UnaryOp(op=gast.USub(), operand=kept)
+            return kept, kind
+        # inside a larger expression a zero term may set the shape: keep it, explicit
+        node.left, node.right = self.explicit(node.left, left), self.explicit(node.right, right)
+        return node, kind
+
+    def generic(self, node):
+        kinds = []
+        for field, value in gast.iter_fields(node):
+            if isinstance(value, gast.AST):
+                new, kind = self.visit(value)
+                setattr(node, field, new)
+                kinds.append((field, None, kind))
+            elif isinstance(value, list):
+                for index, item in enumerate(value):
+                    if isinstance(item, gast.AST):
+                        value[index], kind = self.visit(item)
+                        kinds.append((field, index, kind))
+        found = {kind for _, _, kind in kinds}
+        if _LINEAR in found:
+            for field, index, kind in kinds:
+                if kind == _ZERO:
+                    if index is None:
+                        setattr(node, field, self.explicit(getattr(node, field), kind))
+                    else:
+                        getattr(node, field)[index] = self.explicit(getattr(node, field)[index], kind)
+            return node, _LINEAR
+        return node, (_ZERO if _ZERO in found else _CONST)
+
+    def explicit(self, node, kind):
+        """A zero subexpression, with explicit zeros (``zeros_like(x)``) for its zero tangents."""
+        if kind != _ZERO:
+            return node
+        if _is_zero(node):
+            return self.forward.zeros_of(node.srcad_zero_like)
+        forward = self.forward
+
+        class _Explicit(gast.NodeTransformer):
+            def visit_Name(self, n):
+                return forward.zeros_of(n.srcad_zero_like) if _is_zero(n) else n
+
+        return _Explicit().visit(node)
+
+
+__all__ = ["forward_function", "namespaces", "TANGENT_PREFIX", "SrcadError"]
