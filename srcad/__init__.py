@@ -12,3 +12,5 @@ from .rules.registry import nondifferentiable as _nondifferentiable
 
 _nondifferentiable(stop_gradient)
 __all__ += ["grad", "value_and_grad", "stop_gradient"]
+from .higher import jvp, vjp, jacobian, hessian, hvp
+__all__ += ["jvp", "vjp", "jacobian", "hessian", "hvp"]

@@ -1,0 +1,403 @@
+"""The public transforms beyond the gradient: ``jvp``, ``vjp``, ``jacobian``,
+``hessian`` and ``hvp``.
+
+Each returns a callable object that, like :class:`srcad.api.Derivative`,
+generates and compiles its code on first use, keeps it, and shows it as
+``.source``; ``__wrapped__`` is the function it differentiates.
+
+* ``jvp`` runs the forward mode of ``forward.py``: one sweep computes the
+  output and its tangent.
+* ``vjp`` runs the two halves of reverse mode (``transform.reverse_split``):
+  the forward sweep once per call, the backward sweep once per cotangent.
+* ``jacobian`` multiplies the chain of Jacobians from the right, one column per
+  input element (forward mode), or from the left, one row per output element
+  (reverse mode); ``"auto"`` takes the side with fewer passes.
+* ``hvp`` is forward over reverse: the tangent of the generated gradient, a
+  small constant times the cost of one gradient. ``hessian`` applies it to
+  each basis vector.
+"""
+import ast
+import functools
+import inspect
+
+import numpy as np
+
+from . import api
+from .errors import SrcadError
+from .forward import forward_function, namespaces
+from .runtime.tape import Tape
+from .transform import reverse_split
+
+MODES = ("auto", "forward", "reverse")
+
+
+class _Transform:
+    """What the transforms share: ``wrt``, the signature, the compiled code, ``.source``."""
+
+    srcad_keep_wrapper = True
+
+    def __init__(self, f, wrt):
+        if not callable(f):
+            raise SrcadError(f"srcad transforms a function, not {type(f).__name__}")
+        self.__wrapped__ = f
+        functools.update_wrapper(self, f, updated=())
+        self._signature = api._signature(f)
+        self._single = not isinstance(wrt, (tuple, list))
+        self._positions, self._wrt_names = api._normalise_wrt(f, self._signature, wrt)
+        self._params = [p.name for p in self._signature.parameters.values()
+                        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        self._compiled = None
+
+    @property
+    def generated(self):
+        raise AttributeError("srcad reads derivatives made by grad and value_and_grad only")
+
+    @property
+    def source(self):
+        """The generated Python source this transform runs."""
+        return self._compile().source
+
+    def _compile(self):
+        if self._compiled is None:
+            self._compiled = self._generate()
+        return self._compiled
+
+    def _arguments(self, args, kwargs):
+        """Every parameter's value, in order (defaults filled in), and the ``wrt`` ones."""
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as error:
+            raise SrcadError(f"{self._label()}: {error}") from None
+        bound.apply_defaults()
+        values = [bound.arguments[p] for p in self._params]
+        chosen = [bound.arguments[n] for n in self._wrt_names]
+        for param, value in zip(self._wrt_names, chosen):
+            api._check_differentiable(param, value)
+        return values, chosen
+
+    def _split_trailing(self, args, what):
+        """The original arguments and the trailing ones (tangents, or ``v``)."""
+        count = len(self._wrt_names) if what == "tangent" else 1
+        if len(args) < count:
+            raise SrcadError(f"{self._label()} takes the function's arguments followed by "
+                             f"{'one tangent per wrt entry' if what == 'tangent' else 'the vector v'}")
+        return args[:len(args) - count], args[len(args) - count:]
+
+    def _shaped_like(self, results, chosen):
+        results = (results,) if len(chosen) == 1 else tuple(results)
+        results = tuple(api.match_like(r, x) for r, x in zip(results, chosen))
+        return results[0] if self._single else results
+
+    def _label(self):
+        return f"{type(self).__name__.lower()} of {getattr(self.__wrapped__, '__qualname__', self.__wrapped__)}"
+
+    def __repr__(self):
+        return f"<srcad {self._label()}>"
+
+
+def _refresh(generated):
+    for namespace in namespaces(generated):
+        namespace.refresh()
+
+
+# ---------------------------------------------------------------- forward mode
+
+
+class JVP(_Transform):
+    """``g(*args, *tangents)`` → ``(out, out_tangent)``: see :func:`jvp`."""
+
+    def _generate(self):
+        return forward_function(self.__wrapped__, self._wrt_names)
+
+    def __call__(self, *args, **kwargs):
+        primal, tangents = self._split_trailing(args, "tangent")
+        values, _ = self._arguments(primal, kwargs)
+        generated = self._compile()
+        _refresh(generated)
+        out, tangent = generated.function(*values, *tangents)
+        return out, api.match_like(tangent, out)
+
+
+def jvp(f, wrt=0):
+    """The Jacobian-vector product of ``f`` by forward mode, in one sweep.
+
+    ``jvp(f, wrt)(*args, *tangents)`` returns ``(f(*args), J @ tangents)``: one
+    tangent per entry of ``wrt``, each shaped like its argument, appended after
+    the original arguments (keyword arguments may follow them). The returned
+    function has ``.source``, the generated code: each line of ``f`` followed by
+    the line of its tangent, named ``t_<variable>``.
+    """
+    return JVP(f, wrt)
+
+
+# ---------------------------------------------------------------- reverse mode
+
+
+class VJP(_Transform):
+    """``g(*args)`` → ``(out, pullback)``: see :func:`vjp`."""
+
+    def _generate(self):
+        generated = reverse_split(self.__wrapped__, self._wrt_names)
+        forward, backward = generated.function
+        generated.mutated = _mutated_in_backward(backward)
+        return generated
+
+    def __call__(self, *args, **kwargs):
+        _, chosen = self._arguments(args, kwargs)
+        generated = self._compile()
+        generated.namespace.refresh()
+        forward, backward = generated.function
+        value, saved = forward(*args, **kwargs)
+        return value, Pullback(self, backward, saved, generated.mutated, chosen)
+
+
+class Pullback:
+    """The backward sweep of one call of a :func:`vjp` function: ``pullback(cotangent)``
+    gives the derivatives of the ``wrt`` arguments. It may be called any number of
+    times; the forward sweep ran once."""
+
+    def __init__(self, transform, backward, saved, mutated, chosen):
+        self._transform = transform
+        self._backward = backward
+        self._saved = saved
+        self._mutated = mutated
+        self._chosen = chosen
+
+    def __call__(self, cotangent):
+        saved = self._saved
+        if self._mutated is None:
+            self._mutated = set(range(len(saved)))
+        if self._mutated:
+            # the backward sweep pops its tapes (and restores arrays written into): give it copies
+            saved = tuple(_copy(value) if position in self._mutated else value
+                          for position, value in enumerate(saved))
+        grads = self._backward(saved, cotangent)
+        return self._transform._shaped_like(grads, self._chosen)
+
+
+def _copy(value):
+    if isinstance(value, (Tape, list)):
+        return type(value)(value)
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return value
+
+
+def _mutated_in_backward(backward):
+    """Positions in ``saved`` of the values the backward sweep changes in place:
+    tapes and lists it pops from, arrays it writes old values back into."""
+    try:
+        tree = ast.parse(inspect.getsource(backward))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    function = tree.body[0]
+    saved_param = function.args.args[0].arg
+    order = []
+    for stmt in function.body:
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Name) and stmt.value.id == saved_param:
+            target = stmt.targets[0]
+            order = [e.id for e in target.elts] if isinstance(target, ast.Tuple) else [target.id]
+            break
+    changed = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in ("pop", "append") and isinstance(node.func.value, ast.Name):
+            changed.add(node.func.value.id)
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                while isinstance(target, ast.Subscript):
+                    target = target.value
+                    if isinstance(target, ast.Name):
+                        changed.add(target.id)
+    if len(order) == 1:
+        return {0} if order[0] in changed else set()
+    return {position for position, variable in enumerate(order) if variable in changed}
+
+
+def vjp(f, wrt=0):
+    """The vector-Jacobian product of ``f`` by reverse mode.
+
+    ``vjp(f, wrt)(*args)`` runs the forward sweep once and returns
+    ``(f(*args), pullback)``; ``pullback(cotangent)`` runs the backward sweep for
+    a cotangent shaped like the output (an array, or the same tuple or nested
+    container) and returns the derivatives of the ``wrt`` arguments, a single one
+    or a tuple like :func:`srcad.grad`. ``pullback`` may be called many times.
+    """
+    return VJP(f, wrt)
+
+
+# ---------------------------------------------------------------- Jacobians
+
+
+class Jacobian(_Transform):
+    """``J(*args)`` → the Jacobian: see :func:`jacobian`."""
+
+    def __init__(self, f, wrt, mode):
+        if mode not in MODES:
+            raise SrcadError(f"jacobian mode is one of {', '.join(map(repr, MODES))}, not {mode!r}")
+        super().__init__(f, wrt)
+        self.mode = mode
+        self._forward = JVP(f, wrt)
+        self._reverse = VJP(f, wrt)
+
+    @property
+    def source(self):
+        """The generated source of the mode(s) this Jacobian may run."""
+        if self.mode == "forward":
+            return self._forward.source
+        if self.mode == "reverse":
+            return self._reverse.source
+        return "# forward mode\n" + self._forward.source + "\n# reverse mode\n" + self._reverse.source
+
+    def __call__(self, *args, **kwargs):
+        values, chosen = self._arguments(args, kwargs)
+        for param, x in zip(self._wrt_names, chosen):
+            if not isinstance(x, (float, np.ndarray, np.generic)):
+                raise SrcadError(f"jacobian differentiates with respect to arrays and floats; "
+                                 f"{param!r} is a {type(x).__name__}")
+        mode = self.mode
+        if mode == "auto":
+            out = self.__wrapped__(*args, **kwargs)
+            mode = "forward" if sum(np.size(x) for x in chosen) < np.size(out) else "reverse"
+        blocks = self._by_columns(args, kwargs, chosen) if mode == "forward" else self._by_rows(args, kwargs, chosen)
+        return blocks[0] if self._single else tuple(blocks)
+
+    def _by_columns(self, args, kwargs, chosen):
+        """Forward mode: ``J e_i`` for each basis vector ``e_i`` of each argument."""
+        blocks = []
+        out = None
+        for k, x in enumerate(chosen):
+            columns = []
+            for basis in _basis(x):
+                tangents = [basis if j == k else _zeros(y) for j, y in enumerate(chosen)]
+                out, tangent = self._forward(*args, *tangents, **kwargs)
+                columns.append(_array_output(tangent, self._label()))
+            out_shape = np.shape(out)
+            blocks.append(np.reshape(np.stack(columns, axis=-1), out_shape + np.shape(x)))
+        return blocks
+
+    def _by_rows(self, args, kwargs, chosen):
+        """Reverse mode: ``e_j^T J`` for each basis vector ``e_j`` of the output, one forward sweep."""
+        out, pullback = self._reverse(*args, **kwargs)
+        out = _array_output(out, self._label())
+        rows = [[] for _ in chosen]
+        for basis in _basis(out):
+            grads = pullback(basis)
+            grads = (grads,) if self._single else grads
+            for k, g in enumerate(grads):
+                rows[k].append(g)
+        return [np.reshape(np.stack(r), np.shape(out) + np.shape(x)) for r, x in zip(rows, chosen)]
+
+
+def jacobian(f, wrt=0, *, mode="auto"):
+    """The Jacobian of ``f``: ``J(*args)`` has shape ``out.shape + arg.shape``
+    (a tuple of them for a tuple ``wrt``).
+
+    ``mode="forward"`` builds it column by column, one forward-mode sweep per
+    element of the arguments; ``mode="reverse"`` row by row, one backward sweep
+    per element of the output after a single forward sweep. ``"auto"`` takes
+    forward mode when the arguments have fewer elements than the output, reverse
+    mode otherwise (for a scalar output, that is the gradient).
+    """
+    return Jacobian(f, wrt, mode)
+
+
+def _basis(x):
+    """The basis vectors of the space ``x`` lives in, in ``x``'s float dtype."""
+    if isinstance(x, (float, int)):
+        yield 1.0
+        return
+    dtype = x.dtype if np.issubdtype(np.result_type(x), np.floating) else np.float64
+    for index in np.ndindex(np.shape(x)):
+        e = np.zeros(np.shape(x), dtype=dtype)
+        e[index] = 1.0
+        yield e
+
+
+def _zeros(x):
+    """A zero direction for ``x``."""
+    if isinstance(x, (float, int)):
+        return 0.0
+    dtype = np.result_type(x)
+    return np.zeros(np.shape(x), dtype=dtype if np.issubdtype(dtype, np.floating) else np.float64)
+
+
+def _array_output(value, label):
+    if isinstance(value, (tuple, list, dict)):
+        raise SrcadError(f"{label}: the output is a {type(value).__name__}; jacobian needs an array or a "
+                         f"number (use srcad.vjp or srcad.jvp for containers)")
+    return value
+
+
+# ---------------------------------------------------------------- second order
+
+
+class HVP(_Transform):
+    """``h(*args, v)`` → the Hessian-vector product: see :func:`hvp`."""
+
+    def _generate(self):
+        gradient = api.grad(self.__wrapped__, wrt=self._wrt_names[0] if self._single else tuple(self._wrt_names))
+        return forward_function(gradient, self._wrt_names, tangent_only=True, prefix="hvp_")
+
+    def __call__(self, *args, **kwargs):
+        primal, (v,) = self._split_trailing(args, "v")
+        values, chosen = self._arguments(primal, kwargs)
+        tangents = (v,) if self._single else tuple(v)
+        if len(tangents) != len(chosen):
+            raise SrcadError(f"{self._label()}: v has {len(tangents)} parts for {len(chosen)} wrt arguments")
+        generated = self._compile()
+        _refresh(generated)
+        return self._shaped_like(generated.function(*values, *tangents), chosen)
+
+
+def hvp(f, wrt=0):
+    """The Hessian-vector product of the scalar function ``f``, without forming
+    the Hessian.
+
+    ``hvp(f, wrt)(*args, v)`` returns ``H v`` where ``H`` is the Hessian of ``f``
+    with respect to the ``wrt`` arguments (``v`` and the result are shaped like
+    the argument, or tuples of them for a tuple ``wrt``). It is forward mode
+    applied to the gradient srcad generates for ``f`` (forward over reverse,
+    ``d/dε grad f(x + ε v)`` at ``ε = 0``), so it costs a small constant times
+    one gradient.
+    """
+    return HVP(f, wrt)
+
+
+class Hessian(_Transform):
+    """``H(*args)`` → the Hessian: see :func:`hessian`."""
+
+    def __init__(self, f, wrt):
+        super().__init__(f, wrt)
+        self._hvp = HVP(f, wrt)
+
+    def _generate(self):
+        return self._hvp._compile()
+
+    def __call__(self, *args, **kwargs):
+        _, chosen = self._arguments(args, kwargs)
+        columns = [[[] for _ in chosen] for _ in chosen]
+        for k, x in enumerate(chosen):
+            for basis in _basis(x):
+                v = [basis if j == k else _zeros(y) for j, y in enumerate(chosen)]
+                products = self._hvp(*args, v[0] if self._single else tuple(v), **kwargs)
+                products = (products,) if self._single else products
+                for j, product in enumerate(products):
+                    columns[j][k].append(product)
+        blocks = [[np.reshape(np.stack(columns[j][k], axis=-1), np.shape(chosen[j]) + np.shape(chosen[k]))
+                   for k in range(len(chosen))] for j in range(len(chosen))]
+        return blocks[0][0] if self._single else tuple(tuple(row) for row in blocks)
+
+
+def hessian(f, wrt=0):
+    """The Hessian of the scalar function ``f``: ``H(*args)`` has shape
+    ``arg.shape + arg.shape``; for a tuple ``wrt``, a tuple of tuples of blocks
+    ``H[i][j]`` of shape ``arg_i.shape + arg_j.shape``. Built from :func:`hvp`
+    on each basis vector.
+    """
+    return Hessian(f, wrt)
+
+
+__all__ = ["jvp", "vjp", "jacobian", "hessian", "hvp", "Pullback"]
