@@ -7,10 +7,10 @@ __all__ = [
     "SrcadError", "UnsupportedSyntaxError", "NonDifferentiableError",
     "adjoint", "tangent", "nondifferentiable", "d",
 ]
-from .api import grad, value_and_grad, stop_gradient
+from .api import grad, value_and_grad, stop_gradient, checkpoint
 from .rules.registry import nondifferentiable as _nondifferentiable
 
 _nondifferentiable(stop_gradient)
-__all__ += ["grad", "value_and_grad", "stop_gradient"]
+__all__ += ["grad", "value_and_grad", "stop_gradient", "checkpoint"]
 from .higher import jvp, vjp, jacobian, hessian, hvp
 __all__ += ["jvp", "vjp", "jacobian", "hessian", "hvp"]

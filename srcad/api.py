@@ -36,6 +36,31 @@ def stop_gradient(x):
     return x
 
 
+def checkpoint(f):
+    """Mark ``f`` so that its intermediate values are recomputed in the backward sweep
+    instead of stored: less memory, one more forward pass of ``f``.
+
+    Usable as a decorator. The result calls ``f`` unchanged outside derivatives.
+    """
+    return Checkpointed(f)
+
+
+class Checkpointed:
+    """A function whose backward sweep recomputes its forward sweep (see :func:`checkpoint`)."""
+
+    srcad_checkpoint = True
+
+    def __init__(self, f):
+        self.__wrapped__ = f
+        functools.update_wrapper(self, f, updated=())
+
+    def __call__(self, *args, **kwargs):
+        return self.__wrapped__(*args, **kwargs)
+
+    def __repr__(self):
+        return f"<srcad checkpoint of {getattr(self.__wrapped__, '__qualname__', self.__wrapped__)}>"
+
+
 class Derivative:
     """A derivative of ``f``: callable, with ``.source`` (compiled on first use)."""
 

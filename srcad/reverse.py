@@ -448,8 +448,13 @@ def _is_python_function(obj):
 
 
 def _known_at_run_time_only(value, operation, local_names):
-    return operation.function is UNKNOWN and isinstance(value, gast.Call) \
-        and isinstance(value.func, gast.Name) and value.func.id in local_names
+    """A call of a local variable, an item of one (``acts["tanh"](z)``) or a call's result."""
+    if operation.function is not UNKNOWN or not isinstance(value, gast.Call):
+        return False
+    callee = value.func
+    while isinstance(callee, (gast.Subscript, gast.Call)):
+        callee = callee.value if isinstance(callee, gast.Subscript) else callee.func
+    return isinstance(callee, gast.Name) and (callee.id in local_names or callee is not value.func)
 
 
 def is_user_function(obj):

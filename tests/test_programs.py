@@ -374,3 +374,40 @@ def test_leaves_without_a_derivative_get_none():
         (params["scale"][i],), 0) for i in range(2)]
     np.testing.assert_allclose(gradient["scale"], expected, rtol=1e-6)
     assert isinstance(gradient["scale"], list) and isinstance(gradient["scale"][0], float)
+
+
+ACTIVATIONS = {"tanh": np.tanh, "relu": my_relu}
+
+
+def activation_from_a_dict(x):
+    return np.sum(ACTIVATIONS["tanh"](x) + ACTIVATIONS["relu"](x - 0.5))
+
+
+def make_activation():
+    return np.sin
+
+
+def activation_returned_by_a_call(x):
+    return np.sum(make_activation()(x) ** 2)
+
+
+@srcad.checkpoint
+def expensive_block(W, x):
+    h = np.tanh(x @ W)
+    return np.tanh(h @ W)
+
+
+def uses_checkpoint(W, x):
+    return np.sum(expensive_block(W, x) ** 2)
+
+
+@pytest.mark.parametrize("function", [activation_from_a_dict, activation_returned_by_a_call])
+def test_functions_chosen_at_run_time(function):
+    assert_gradient(srcad.grad(function), function, (RNG.uniform(0.1, 0.9, size=4),))
+
+
+def test_checkpointed_function_recomputes_and_matches():
+    W, x = RNG.normal(size=(3, 3)) * 0.5, RNG.normal(size=(4, 3))
+    assert_gradient(srcad.grad(uses_checkpoint, wrt=(0, 1)), uses_checkpoint, (W, x), wrt=(0, 1))
+    assert "call_forward(expensive_block" in srcad.grad(uses_checkpoint).source
+    np.testing.assert_allclose(expensive_block(W, x), np.tanh(np.tanh(x @ W) @ W))

@@ -70,6 +70,8 @@ def _make_split(function, wrt, n_args, keywords):
     from ..reverse import is_user_function
     from ..transform import reverse_split
 
+    if getattr(function, "srcad_checkpoint", False):
+        function = function.__wrapped__
     if registry.adjoint_of(function) is not None or not is_user_function(function):
         if registry.adjoint_of(function) is None:
             label = getattr(function, "__qualname__", None) or repr(function)
