@@ -196,6 +196,9 @@ def uncumsum(g, x, axis=None):
 
 def unmatmul_a(g, a, b):
     """Adjoint of ``a @ b`` with respect to ``a`` (1-D, 2-D and batched operands)."""
+    fast = _MATRIX_ADJOINTS_A.get((getattr(a, "ndim", None), getattr(b, "ndim", None)))
+    if fast is not None:
+        return fast(g, a, b)
     if np.ndim(b) == 1:
         ga = g * b if np.ndim(a) == 1 else np.expand_dims(g, -1) * b
     elif np.ndim(a) == 1:
@@ -207,6 +210,9 @@ def unmatmul_a(g, a, b):
 
 def unmatmul_b(g, a, b):
     """Adjoint of ``a @ b`` with respect to ``b`` (1-D, 2-D and batched operands)."""
+    fast = _MATRIX_ADJOINTS_B.get((getattr(a, "ndim", None), getattr(b, "ndim", None)))
+    if fast is not None:
+        return fast(g, a, b)
     if np.ndim(a) == 1:
         gb = g * a if np.ndim(b) == 1 else np.expand_dims(a, -1) * np.expand_dims(g, -2)
     elif np.ndim(b) == 1:
@@ -214,6 +220,19 @@ def unmatmul_b(g, a, b):
     else:
         gb = np.swapaxes(a, -1, -2) @ g
     return unbroadcast(gb, b)
+
+
+# The common cases, by (a.ndim, b.ndim), written as one would by hand: no shape to undo.
+_MATRIX_ADJOINTS_A = {
+    (2, 2): lambda g, a, b: g @ b.T,
+    (2, 1): lambda g, a, b: np.outer(g, b),
+    (1, 2): lambda g, a, b: b @ g,
+}
+_MATRIX_ADJOINTS_B = {
+    (2, 2): lambda g, a, b: a.T @ g,
+    (2, 1): lambda g, a, b: g @ a,
+    (1, 2): lambda g, a, b: np.outer(a, g),
+}
 
 
 def _contracted(axes, ndim_a, ndim_b):
