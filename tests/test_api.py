@@ -1,5 +1,6 @@
 """``srcad.grad`` and ``srcad.value_and_grad`` exactly as SPEC.md describes them."""
 import ast
+import linecache
 import sys
 
 import numpy as np
@@ -189,6 +190,11 @@ def test_wrapped_is_the_original_function():
     assert srcad.value_and_grad(product).__wrapped__ is product
 
 
+def _generated_files():
+    """Generated sources registered with linecache (one per compilation, see SPEC.md)."""
+    return {name for name in linecache.cache if name.startswith("<srcad")}
+
+
 def test_compiled_once(monkeypatch, xy):
     x, y = xy
     compiled = []
@@ -200,15 +206,19 @@ def test_compiled_once(monkeypatch, xy):
 
     monkeypatch.setattr(emit, "compile_source", counting)
     df = srcad.grad(product, wrt=(0, 1))
+    before = _generated_files()
     first = df(x, y)
     generated = df.generated
-    assert len(compiled) == 1
+    after_first = _generated_files()
+    assert after_first - before, "the first call compiled nothing"
+    compiled_first = len(compiled)
     for _ in range(3):
-        again = df(x * 2.0, y)
+        df(x * 2.0, y)
         assert df.generated is generated
     df(x, y=y)
     assert df.source is generated.source
-    assert len(compiled) == 1
+    assert _generated_files() == after_first
+    assert len(compiled) == compiled_first
     np.testing.assert_allclose(df(x, y)[0], first[0])
 
 
