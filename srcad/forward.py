@@ -46,12 +46,13 @@ from .inline import Contribution, Inliner, Template
 from .resolve import UNKNOWN, classify, resolve_expression
 from .rules import registry
 from .runtime.accumulate import add_at, zeros_buffer
-from .runtime.forward import broadcast_like, fresh_copy
+from .runtime.dispatch import call_backward, call_forward
+from .runtime.forward import broadcast_like, call_backward_jvp, call_forward_jvp, call_jvp, fresh_copy
 from .runtime.numeric import einsum_tangent, pick, zeros_like
 from .runtime.tape import Tape
 from .shapes import SCALAR, ShapeClasses, loop_targets
-from .syntax import assign, call, clone, constant, expr_stmt, function_def, located, name, names_loaded, \
-    names_stored, substitute
+from .syntax import assign, assigned_variables, call, clone, constant, expr_stmt, function_def, located, name, \
+    names_loaded, names_stored, substitute
 from .transform import _finish, _Pipeline
 
 TANGENT_PREFIX = "t_"
@@ -256,13 +257,16 @@ class Forward:
         flows = []
         for stmt in gast.walk(node):
             if isinstance(stmt, gast.Assign):
-                targets = {n.id for t in stmt.targets for n in gast.walk(t) if isinstance(n, gast.Name)}
+                targets = set(assigned_variables(stmt))
                 if self.is_tape_constructor(stmt.value) and isinstance(stmt.targets[0], gast.Name):
                     self.tapes.add(stmt.targets[0].id)
                 flows.append((targets, self.sources(stmt.value)))
             elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
                 receiver, argument = self.stored_value(stmt.value)
                 if receiver is not None:
+                    flows.append(({receiver}, flowing_names(argument)))
+                if receiver is None and self.method(stmt.value, "push", "append")[0] is not None:
+                    receiver, argument = self.method(stmt.value, "push", "append")[0], stmt.value.args[0]
                     flows.append(({receiver}, flowing_names(argument)))
         carriers = set(wrt)
         changed = True
@@ -291,18 +295,16 @@ class Forward:
     def is_tape_constructor(self, value):
         return isinstance(value, gast.Call) and not value.args and self.resolve(value.func) is Tape
 
-    def tape_method(self, value, method):
-        """The tape variable of ``tape.<method>(...)``, or None."""
+    def method(self, value, *methods):
+        """``(variable, method)`` for a call ``variable.method(...)`` of one of ``methods``."""
         if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
-                and value.func.attr == method and isinstance(value.func.value, gast.Name):
-            return value.func.value.id
-        return None
+                and value.func.attr in methods and isinstance(value.func.value, gast.Name) \
+                and value.func.value.id in self.local_names and not value.keywords:
+            return value.func.value.id, value.func.attr
+        return None, None
 
     def stored_value(self, value):
-        """For ``tape.push(v)`` and ``add_at(buffer, index, v)``: (receiver, v)."""
-        tape = self.tape_method(value, "push")
-        if tape is not None and len(value.args) == 1:
-            return tape, value.args[0]
+        """For ``add_at(buffer, index, v)``: (buffer, v)."""
         if self.resolve(value.func) is add_at and len(value.args) == 3 and isinstance(value.args[0], gast.Name):
             return value.args[0].id, value.args[2]
         return None, None
@@ -366,6 +368,9 @@ class Forward:
         out = []
         target, value = stmt.targets[0], stmt.value
         value = self.atomize(value, state, out)
+        if isinstance(target, gast.Subscript):
+            out.extend(self.store(stmt, target, value, state))
+            return out
         if isinstance(target, (gast.Tuple, gast.List)):
             out.extend(self.unpacking(stmt, target, value, state))
             return out
@@ -386,11 +391,37 @@ class Forward:
             return out
         if tangent is not _DONE:
             self.emit(out, assign(self.t(var), tangent))
+            if isinstance(tangent, (gast.BinOp, gast.UnaryOp)) or isinstance(tangent, gast.Call) \
+                    and self.resolve(tangent.func) is fresh_copy:
+                state.owned.add(var)  # a new array: it may be written into in place
         state.nonzero.add(var)
         return out
 
+    def store(self, stmt, target, value, state):
+        """``y[i] = v``: ``t_y[i] = t_v``, on a tangent array no other variable shares."""
+        out = []
+        primal = located(clone(stmt), getattr(stmt, "srcad_origin", None))
+        primal.value = clone(value)
+        base = target.value.id
+        carries = isinstance(value, gast.Name) and value.id in state.nonzero
+        if base not in state.nonzero:
+            out.append(primal)
+            if not carries:
+                return out
+            self.emit(out, assign(self.t(base), self.zeros_of(name(base))))
+        else:
+            if base not in state.owned:
+                self.emit(out, assign(self.t(base), call(self.helper("fresh_copy", fresh_copy), name(self.t(base)))))
+            out.append(primal)
+        state.nonzero.add(base)
+        state.owned.add(base)
+        written = gast.Subscript(value=name(self.t(base)), slice=clone(target.slice), ctx=gast.Store())
+        self.emit(out, gast.Assign(targets=[written], value=name(self.t(value.id)) if carries else constant(0.0),
+                                   type_comment=None))
+        return out
+
     def carries(self, expr, state):
-        return bool(flowing_names(expr) & state.nonzero) or self.tape_method(expr, "pop") in self.tapes
+        return bool(flowing_names(expr) & state.nonzero)
 
     def assignment_tangent(self, var, value, state, out, primal):
         """Emit the primal statement and what its tangent needs; return the tangent
@@ -401,10 +432,14 @@ class Forward:
                 self.emit(out, assign(self.t(var), call(self.helper("Tape", Tape))))
                 return _DONE
             return None
-        tape = self.tape_method(value, "pop")
-        if tape is not None and tape in self.tapes:
+        sequence, _ = self.method(value, "pop")
+        if sequence is not None:
+            # what the tape (or list) held: its tangent holds that value's tangent
             out.append(primal)
-            pop = assign(self.t(var), call(gast.Attribute(value=name(self.t(tape)), attr="pop", ctx=gast.Load())))
+            if sequence not in state.nonzero:
+                return None
+            pop = assign(self.t(var), call(gast.Attribute(value=name(self.t(sequence)), attr="pop", ctx=gast.Load()),
+                                           *[clone(a) for a in value.args]))
             pop.srcad_keep = True
             self.emit(out, pop)
             return _DONE
@@ -482,6 +517,18 @@ class Forward:
         if operation is None or operation.nondifferentiable:
             out.append(primal)
             return None
+        if _is_one_of(operation.function, _COPIES) and len(operation.args) == 1:
+            # the primal copies so that later writes into one leave the other: so must the tangent
+            out.append(primal)
+            source = operation.args[0]
+            if isinstance(source, gast.Name) and source.id in state.nonzero:
+                return call(self.helper("fresh_copy", fresh_copy), name(self.t(source.id)))
+            return None
+        if _is_one_of(operation.function, (call_forward, call_backward)):
+            return self.dispatched_call(var, value, operation, state, out, primal)
+        if operation.function is UNKNOWN and isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+                and value.func.id in self.local_names:
+            return self.run_time_call(var, value, state, out, primal)
         if operation.function is UNKNOWN and isinstance(value, gast.Call):
             operation.function = self.static_transform(value.func)
         rule = registry.tangent_of(operation.function)
@@ -656,6 +703,47 @@ class Forward:
         out.append(located(stmt, getattr(primal, "srcad_origin", None)))
         return _DONE
 
+    def run_time_call(self, var, value, state, out, primal):
+        """``y = act(z)`` with ``act`` known only when the code runs (an argument, a list
+        item): ``y, t_y = call_jvp(act, (z,), (t_z,))`` finds or makes its forward mode then."""
+        def tangent(arg):
+            return name(self.t(arg.id)) if isinstance(arg, gast.Name) and arg.id in state.nonzero else constant(None)
+
+        args = [gast.Tuple(elts=[clone(a) for a in value.args], ctx=gast.Load()),
+                gast.Tuple(elts=[tangent(a) for a in value.args], ctx=gast.Load())]
+        if value.keywords:
+            keys = [constant(k.arg) for k in value.keywords]
+            args.append(gast.Dict(keys=keys, values=[clone(k.value) for k in value.keywords]))
+            args.append(gast.Dict(keys=[clone(k) for k in keys], values=[tangent(k.value) for k in value.keywords]))
+        stmt = assign([var, self.t(var)], call(self.helper("call_jvp", call_jvp), clone(value.func), *args))
+        out.append(located(stmt, getattr(primal, "srcad_origin", None)))
+        return _DONE
+
+    def dispatched_call(self, var, value, operation, state, out, primal):
+        """Reverse-mode code's calls of functions known only at run time:
+        ``call_forward(f, wrt, *args)`` and ``call_backward(saved, d_y)`` become
+        ``call_forward_jvp`` and ``call_backward_jvp``, which run the forward mode of
+        the sweeps ``call_forward`` would choose."""
+        if value.keywords:
+            out.append(primal)
+            raise NonDifferentiableError(f"srcad cannot take the forward mode of a call with keyword arguments "
+                                         f"to a function known only at run time{self.fn.where(primal)}")
+
+        def tangent(arg):
+            return name(self.t(arg.id)) if isinstance(arg, gast.Name) and arg.id in state.nonzero else constant(None)
+
+        if operation.function is call_forward:
+            function, wrt, *args = value.args
+            replacement = call(self.helper("call_forward_jvp", call_forward_jvp), clone(function), clone(wrt),
+                               gast.Tuple(elts=[clone(a) for a in args], ctx=gast.Load()),
+                               gast.Tuple(elts=[tangent(a) for a in args], ctx=gast.Load()))
+        else:
+            saved, d_y = value.args
+            replacement = call(self.helper("call_backward_jvp", call_backward_jvp), clone(saved), tangent(saved),
+                               clone(d_y), tangent(d_y))
+        out.append(located(assign([var, self.t(var)], replacement), getattr(primal, "srcad_origin", None)))
+        return _DONE
+
     def argument_node(self, callee, parameter, value):
         if isinstance(value, gast.AST):
             return value
@@ -669,13 +757,15 @@ class Forward:
         value = stmt.value
         if not isinstance(value, gast.Call):
             return out
-        receiver, stored = self.stored_value(value)
-        tape = self.tape_method(value, "push")
-        if tape is not None and receiver == tape:
-            if tape in self.tapes:
-                push = gast.Attribute(value=name(self.t(tape)), attr="push", ctx=gast.Load())
-                self.emit(out, expr_stmt(call(push, self.tangent_value(stored, state))))
+        sequence, method = self.method(value, "push", "append", "pop")
+        if method == "pop" and not value.args:
+            if sequence in state.nonzero:
+                self.emit(out, expr_stmt(call(gast.Attribute(value=name(self.t(sequence)), attr="pop",
+                                                             ctx=gast.Load()))))
             return out
+        if method is not None and len(value.args) == 1:
+            return self.grow(out[0], sequence, method, value.args[0], state)
+        receiver, stored = self.stored_value(value)
         if receiver is not None and isinstance(stored, gast.Name) and stored.id in state.nonzero:
             buffer, index = value.args[0], value.args[1]
             if receiver not in state.nonzero:
@@ -687,6 +777,21 @@ class Forward:
             state.owned.add(receiver)
             self.emit(out, expr_stmt(call(self.helper("add_at", add_at), name(self.t(receiver)), clone(index),
                                           name(self.t(stored.id)))))
+        return out
+
+    def grow(self, primal, sequence, method, item, state):
+        """``tape.push(v)``, ``xs.append(v)``: the tangent tape (list) grows by ``t_v``."""
+        out = []
+        carries = isinstance(item, gast.Name) and item.id in state.nonzero
+        if sequence not in state.nonzero:
+            if not carries:
+                return [primal]
+            # until now it held values without tangents: their tangents are zeros
+            self.emit(out, assign(self.t(sequence), call(self.helper("zeros_like", zeros_like), name(sequence))))
+            state.nonzero.add(sequence)
+        out.append(primal)
+        grown = gast.Attribute(value=name(self.t(sequence)), attr=method, ctx=gast.Load())
+        self.emit(out, expr_stmt(call(grown, self.tangent_value(item, state))))
         return out
 
     # -- control flow -------------------------------------------------------------
@@ -721,7 +826,8 @@ class Forward:
             body = self.block(stmt.body, trial)
             exits = self.exits.pop()
             nonzero = entry.nonzero | trial.nonzero
-            owned = entry.owned & trial.owned
+            # owned at the start of the body: on entering (explicit zeros are new arrays) and after a step
+            owned = (state.owned | (nonzero - state.nonzero)) & trial.owned
             for _, _, exit_state in exits:
                 nonzero |= exit_state.nonzero
                 owned &= exit_state.owned
@@ -729,8 +835,7 @@ class Forward:
                 break
             self.names.taken = set(snapshot) | set(self.tangent_names.values())
             self.callees = list(callees)
-            entry.nonzero = nonzero
-            entry.owned = (state.owned | (nonzero - state.nonzero)) & owned
+            entry.nonzero, entry.owned = nonzero, owned
         for var in sorted(entry.nonzero - trial.nonzero):
             self.materialize(var, trial, body)
         for block, position, exit_state in reversed(exits):
@@ -751,6 +856,13 @@ class Forward:
 
 
 _DONE = object()
+
+
+_COPIES = (np.copy, np.ndarray.copy)
+
+
+def _is_one_of(obj, candidates):
+    return any(obj is c for c in candidates)
 
 
 def _readable(obj):

@@ -10,9 +10,13 @@ generated derivative can be differentiated again.
 Like ``numeric.py``, they call NumPy functions on the arrays they are given
 and keep the dtype of what they are given.
 """
+import inspect
+import itertools
+import linecache
+
 import numpy as np
 
-from .numeric import _float_dtype, unbroadcast, unreduce
+from .numeric import _float_dtype, unbroadcast, unreduce, zeros_like
 
 
 # ---------------------------------------------------------------- broadcasting
@@ -57,6 +61,108 @@ def fresh_copy(t):
     if isinstance(t, np.ndarray):
         return t.copy()
     return t
+
+
+# ------------------------------------------- calls known only at run time
+
+
+def call_jvp(function, args, tangents, keywords=None, keyword_tangents=None):
+    """``(function(*args, **keywords), its tangent)`` for a function that generated
+    code knows only when it runs (``act(z)`` with ``act`` an argument). ``tangents``
+    has one entry per argument, None where the argument carries no tangent. The
+    forward mode of ``function`` is generated on first use and kept: its own
+    source transformed, or, for a function with a rule, a one-line function that
+    calls it."""
+    from ..forward import forward_function
+    from ..reverse import is_user_function
+    from ..rules import registry
+
+    keywords, keyword_tangents = keywords or {}, keyword_tangents or {}
+    active = [i for i, t in enumerate(tangents) if t is not None]
+    active_keywords = sorted(k for k, t in keyword_tangents.items() if t is not None)
+    if registry.is_nondifferentiable(function) or not (active or active_keywords):
+        value = function(*args, **keywords)
+        return value, zeros_like(value)
+    given = [tangents[i] for i in active] + [keyword_tangents[k] for k in active_keywords]
+    if registry.tangent_of(function) is None and is_user_function(function):
+        signature = inspect.signature(function)
+        bound = signature.bind(*args, **keywords)
+        bound.apply_defaults()
+        params = list(signature.parameters)
+        generated = forward_function(function, [params[i] for i in active] + active_keywords)
+        return generated.function(*bound.arguments.values(), *given)
+    names = tuple(sorted(keywords))
+    wrapper = _caller(function, len(args), names)
+    generated = forward_function(wrapper, [f"arg{i}" for i in active] + active_keywords)
+    return generated.function(*args, *[keywords[k] for k in names], *given)
+
+
+def call_forward_jvp(function, wrt, args, tangents):
+    """The forward mode of ``call_forward(function, wrt, *args)`` (reverse-mode code's
+    call of a function known only at run time): ``((value, saved), (t_value, t_saved))``,
+    where ``t_saved`` carries the tangents of what the forward sweep saved."""
+    from ..forward import forward_function
+    from ..rules import registry
+    from .dispatch import _split, call_forward
+
+    active = [i for i, t in enumerate(tangents) if t is not None]
+    if registry.is_nondifferentiable(function) or not active:
+        value, saved = call_forward(function, wrt, *args)
+        return (value, saved), (zeros_like(value), None)
+    forward, backward = _split(function, wrt, len(args), ())
+    params = list(inspect.signature(forward).parameters)
+    generated = forward_function(forward, [params[i] for i in active])
+    (value, state), (t_value, t_state) = generated.function(*args, *[tangents[i] for i in active])
+    return (value, (backward, state, wrt)), (t_value, (None, t_state, None))
+
+
+def call_backward_jvp(saved, t_saved, d_y, t_d_y):
+    """The forward mode of ``call_backward(saved, d_y)``: the derivatives it returns
+    and their tangents, given the tangents of ``saved`` and of ``d_y`` (None: zero)."""
+    from ..forward import forward_function
+    from .dispatch import call_backward
+
+    backward, state, wrt = saved
+    t_state = t_saved[1] if t_saved is not None else None
+    generated_sweep = getattr(getattr(backward, "__code__", None), "co_filename", "").startswith("<srcad")
+    if not generated_sweep or (t_state is None and t_d_y is None):
+        derivatives = call_backward(saved, d_y)
+        return derivatives, zeros_like(derivatives)
+    params = list(inspect.signature(backward).parameters)
+    given = [(p, t) for p, t in zip(params, (t_state, t_d_y)) if t is not None]
+    generated = forward_function(backward, [p for p, _ in given])
+    derivatives, tangents = generated.function(state, d_y, *[t for _, t in given])
+    if len(wrt) == 1:
+        return (derivatives,), (tangents,)
+    return derivatives, tangents
+
+
+_CALLERS = {}
+_counter = itertools.count(1)
+
+
+def _caller(function, n_args, keywords):
+    """A Python function that calls ``function`` (so that its rule can be inlined)."""
+    key = (function, n_args, keywords)
+    try:
+        return _CALLERS[key]
+    except KeyError:
+        pass
+    except TypeError:
+        key = None
+    params = [f"arg{i}" for i in range(n_args)] + list(keywords)
+    arguments = [f"arg{i}" for i in range(n_args)] + [f"{k}={k}" for k in keywords]
+    label = getattr(function, "__name__", "function")
+    label = label if label.isidentifier() else "function"
+    filename = f"<srcad call of {label} #{next(_counter)}>"
+    source = f"def call_{label}({', '.join(params)}):\n    return function({', '.join(arguments)})\n"
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    scope = {"function": function}
+    exec(compile(source, filename, "exec"), scope)  # noqa: S102 - generated code, like emit.compile_source
+    caller = scope[f"call_{label}"]
+    if key is not None:
+        _CALLERS[key] = caller
+    return caller
 
 
 # ------------------------------------------------- second derivatives of helpers
