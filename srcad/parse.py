@@ -118,7 +118,7 @@ def _generated_function(obj):
     generated, so that a derivative can be differentiated again. Returns the
     function to read and whether it is generated code."""
     if inspect.isfunction(obj):
-        return obj, False
+        return obj, obj.__code__.co_filename.startswith("<srcad")
     function = getattr(getattr(obj, "generated", None), "function", None)
     if inspect.isfunction(function):
         return function, True
