@@ -6,6 +6,7 @@ import numbers
 import numpy as np
 
 from .errors import NonDifferentiableError, SrcadError
+from .runtime.accumulate import check_scalar_output
 from .transform import reverse_function
 
 
@@ -94,15 +95,27 @@ class Derivative:
         for param, value in zip(self._wrt_names, values):
             _check_differentiable(param, value)
         generated.namespace.refresh()
+        check = generated.scalar_check
+        if check[0] == "argument":
+            check_scalar_output(self._argument(check[1], args, kwargs))
         result = generated.function(*args, **kwargs)
         if self._options["with_value"]:
             value, grads = result
+            check_scalar_output(value[0] if self._options["has_aux"] else value)
         else:
             value, grads = None, result
         grads = (grads,) if len(values) == 1 else grads
         grads = tuple(match_like(g, x) for g, x in zip(grads, values))
         grads = grads[0] if self._single else grads
         return (value, grads) if self._options["with_value"] else grads
+
+    def _argument(self, parameter, args, kwargs):
+        position = list(self._signature.parameters).index(parameter)
+        if position < len(args):
+            return args[position]
+        bound = self._signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return bound.arguments[parameter]
 
     def _wrt_values(self, args, kwargs):
         if not kwargs and all(p < len(args) for p in self._positions):

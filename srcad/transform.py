@@ -17,7 +17,7 @@ from .namespace import Globals, Namespace
 from .optimize import optimize as simplify
 from .parse import read_function
 from .reverse import Reverse, State, annotate_definitions, count_iterations, place_tape
-from .shapes import ShapeClasses, loop_targets, simplify_broadcasts
+from .shapes import SCALAR, ShapeClasses, loop_targets, simplify_broadcasts
 from .runtime.accumulate import check_scalar_output
 from .runtime.numeric import zeros_like
 from .dataflow import liveness
@@ -58,6 +58,10 @@ class Generated:
     source: str
     function: object
     namespace: Namespace
+    # how the caller makes sure a gradient's function had a scalar output: ("code",) the
+    # generated code checks it; ("value",) check the returned value; ("argument", name) the
+    # output has that argument's shape; ("scalar",) it is a scalar by construction
+    scalar_check: tuple = ("code",)
 
 
 class _Pipeline:
@@ -139,12 +143,15 @@ class _Sweeps:
                 self.seed.append(seed_stmt)
         self.body = body
         adjoint = reverse.block(body, state)
+        self.output_class = None
         if optimize:
             classes = ShapeClasses(fn, body, pipeline.params, pipeline.local_names, loop_targets(body),
                                    namespace.objects)
             stable = set(pipeline.params) - names_stored(fn.node)
             scalars = [self.seed_name] if self.seed else []
             adjoint = simplify_broadcasts(adjoint, classes, reverse.adjoint_names, stable, scalars)
+            if isinstance(output, gast.Name):
+                self.output_class = classes.classes.get(output.id)
         self.adjoint = adjoint
         zeros = namespace.bind("zeros_like", zeros_like)
         gradients = [name(reverse.d(p)) if p in state.defined else call(zeros, name(p)) for p in pipeline.wrt]
@@ -175,12 +182,30 @@ def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimi
     returned = gast.Return(value=result)
     live_at_end = names_loaded(returned)
     primal, adjoint, _ = sweeps.place_tape(live_at_end)
-    check = expr_stmt(call(namespace.bind("check_scalar_output", check_scalar_output), sweeps.output))
+    scalar_check = _scalar_check(sweeps, with_value, pipeline.params)
+    checks = []
+    if scalar_check == ("code",):
+        checks.append(expr_stmt(call(namespace.bind("check_scalar_output", check_scalar_output), sweeps.output)))
     node = pipeline.fn.node
     node.name = namespace.fresh(("value_and_d_" if with_value else "d_") + node.name)
-    node.body = primal + [check] + captures + sweeps.seed + adjoint + [returned]
+    node.body = primal + checks + captures + sweeps.seed + adjoint + [returned]
     pipeline.snapshot("reverse mode", node)
-    return _finish(pipeline, [(node, live_at_end)], optimize, sweeps.reverse.adjoint_names.values())
+    generated = _finish(pipeline, [(node, live_at_end)], optimize, sweeps.reverse.adjoint_names.values())
+    generated.scalar_check = scalar_check
+    return generated
+
+
+def _scalar_check(sweeps, with_value, params):
+    """Where to check that the output is a scalar without computing it needlessly: its shape
+    class may say it is one, or that it has the shape of an argument (``lam * loss``)."""
+    if with_value:
+        return ("value",)
+    cls = sweeps.output_class
+    if cls == SCALAR:
+        return ("scalar",)
+    if cls is not None and cls[0] == "param" and cls[1] in params:
+        return ("argument", cls[1])
+    return ("code",)
 
 
 def reverse_split(func, wrt_names, *, has_aux=False, optimize=True, program=None, function_names=None):
