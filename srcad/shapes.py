@@ -14,6 +14,7 @@ import gast
 import numpy as np
 
 from .resolve import UNKNOWN, resolve_expression
+from .syntax import clone
 from . import nn
 from .runtime import numeric
 
@@ -181,21 +182,67 @@ def simplify_broadcasts(adjoint, classes, adjoint_names, stable, scalars=()):
     for var in sorted(stable):
         if classes.classes.get(var) is not None:
             witnesses.setdefault(classes.classes[var], var)
+    spread = {}
+    simplify = _Simplify(classes, witnesses, spread)
+    assigned = {}
+    for stmt in adjoint:
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                assigned[node.id] = assigned.get(node.id, 0) + 1
     for stmt in adjoint:
         for node in gast.walk(stmt):
             if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
-                node.value = _Simplify(classes, witnesses).visit(node.value)
+                node.value = simplify.visit(node.value)
                 target = node.targets[0].id
                 classes.classes[target] = classes.meet(target, classes.expression(node.value))
+                if assigned.get(target) == 1:
+                    _note_spread_scalar(node, target, classes, spread)
             elif isinstance(node, (gast.AugAssign, gast.Expr)):
-                node.value = _Simplify(classes, witnesses).visit(node.value)
+                node.value = simplify.visit(node.value)
     return adjoint
 
 
+def _note_spread_scalar(node, target, classes, spread):
+    """``t = unreduce(g, x)`` with a scalar ``g`` only spreads ``g`` over ``x``'s shape."""
+    spread.pop(target, None)
+    value = node.value
+    if isinstance(value, gast.Call) and classes.function(value.func) is numeric.unreduce \
+            and len(value.args) >= 2 and _full_reduction(value.args[2:]) \
+            and classes.expression(value.args[0]) == SCALAR:
+        spread[target] = (value.args[0], classes.expression(value.args[1]))
+
+
+def _full_reduction(axis_and_keepdims):
+    defaults = (None, False)
+    return all(isinstance(arg, gast.Constant) and arg.value is default
+               for arg, default in zip(axis_and_keepdims, defaults))
+
+
 class _Simplify(gast.NodeTransformer):
-    def __init__(self, classes, witnesses):
+    def __init__(self, classes, witnesses, spread):
         self.classes = classes
         self.witnesses = witnesses
+        self.spread = spread
+
+    def visit_BinOp(self, node):
+        """In a product whose other factors already have ``x``'s shape, a scalar spread
+        over ``x`` (see :func:`_note_spread_scalar`) is just the scalar: ``2 * lam * W``."""
+        self.generic_visit(node)
+        if not isinstance(node.op, gast.Mult):
+            return node
+        factors = _factors(node)
+        for position, (parent, side) in enumerate(factors):
+            factor = getattr(parent, side)
+            if not (isinstance(factor, gast.Name) and factor.id in self.spread):
+                continue
+            scalar, shape_class = self.spread[factor.id]
+            others = SCALAR
+            for other_parent, other_side in factors[:position] + factors[position + 1:]:
+                others = _broadcast(others, self.classes.expression(getattr(other_parent, other_side)), node)
+            if shape_class is not None and others == shape_class:
+                setattr(parent, side, clone(scalar))
+        return node
+
 
     def visit_Call(self, node):
         self.generic_visit(node)
@@ -210,6 +257,18 @@ class _Simplify(gast.NodeTransformer):
             if witness is not None:
                 node.args[1] = gast.Name(id=witness, ctx=gast.Load(), annotation=None, type_comment=None)
         return node
+
+
+def _factors(product):
+    """The factors of ``a * b * c``, as (parent node, attribute) places."""
+    places = []
+    for side in ("left", "right"):
+        child = getattr(product, side)
+        if isinstance(child, gast.BinOp) and isinstance(child.op, gast.Mult):
+            places.extend(_factors(child))
+        else:
+            places.append((product, side))
+    return places
 
 
 __all__ = ["ShapeClasses", "SCALAR", "UNKNOWN", "simplify_broadcasts", "loop_targets", "math"]
