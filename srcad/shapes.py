@@ -24,7 +24,7 @@ _SCALAR_REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin
 _SCALAR_BUILTINS = {len, float, abs, min, max, sum, int, round}
 _ELEMENTWISE_EXTRA = {np.clip, np.where}
 _SAME_AS_FIRST = {nn.relu, nn.leaky_relu, nn.hard_tanh, nn.sigmoid, nn.softplus, nn.softmax, nn.log_softmax}
-_SCALAR_RESULT = {nn.softmax_cross_entropy}
+_SCALAR_RESULT = {nn.softmax_cross_entropy, numeric.sum_to_scalar}
 _SHAPE_OF_ARGUMENT = {numeric.unbroadcast: 1, numeric.unreduce: 1, numeric.cast_like: 1, numeric.zeros_like: 0,
                       numeric.unmatmul_a: 1, numeric.unmatmul_b: 2}
 
@@ -170,9 +170,10 @@ def loop_targets(body):
     return {n.target.id for stmt in body for n in gast.walk(stmt) if isinstance(n, gast.For)}
 
 
-def simplify_broadcasts(adjoint, classes, adjoint_names, stable, scalars=()):
+def simplify_broadcasts(adjoint, classes, adjoint_names, stable, sum_name, scalars=()):
     """Drop ``unbroadcast`` where shapes match; read shapes from ``stable`` variables.
-    ``scalars`` are derivative names known to hold a Python number (the seed ``1.0``)."""
+    ``sum_name`` is ``sum_to_scalar``'s name in the generated code; ``scalars`` are
+    derivative names known to hold a Python number (the seed ``1.0``)."""
     for var, d_var in adjoint_names.items():
         if var in classes.classes:
             classes.classes[d_var] = classes.classes[var]
@@ -183,7 +184,7 @@ def simplify_broadcasts(adjoint, classes, adjoint_names, stable, scalars=()):
         if classes.classes.get(var) is not None:
             witnesses.setdefault(classes.classes[var], var)
     spread = {}
-    simplify = _Simplify(classes, witnesses, spread)
+    simplify = _Simplify(classes, witnesses, spread, sum_name)
     assigned = {}
     for stmt in adjoint:
         for node in gast.walk(stmt):
@@ -219,10 +220,11 @@ def _full_reduction(axis_and_keepdims):
 
 
 class _Simplify(gast.NodeTransformer):
-    def __init__(self, classes, witnesses, spread):
+    def __init__(self, classes, witnesses, spread, sum_to_scalar):
         self.classes = classes
         self.witnesses = witnesses
         self.spread = spread
+        self.sum_to_scalar = sum_to_scalar
 
     def visit_BinOp(self, node):
         """In a product whose other factors already have ``x``'s shape, a scalar spread
@@ -252,6 +254,11 @@ class _Simplify(gast.NodeTransformer):
             cls = self.classes.expression(like)
             if cls is not None and cls == self.classes.expression(gradient):
                 return gradient
+        if function is numeric.unbroadcast and len(node.args) == 2 \
+                and self.classes.expression(node.args[1]) == SCALAR:
+            # summing back to a scalar needs no value to take the shape from
+            total = gast.Name(id=self.sum_to_scalar, ctx=gast.Load(), annotation=None, type_comment=None)
+            return gast.Call(func=total, args=[node.args[0]], keywords=[])
         if function in (numeric.unbroadcast, numeric.unreduce) and len(node.args) >= 2:
             witness = self.witnesses.get(self.classes.expression(node.args[1]))
             if witness is not None:

@@ -19,7 +19,7 @@ from .parse import read_function
 from .reverse import Reverse, State, annotate_definitions, count_iterations, place_tape
 from .shapes import SCALAR, ShapeClasses, loop_targets, simplify_broadcasts
 from .runtime.accumulate import check_scalar_output
-from .runtime.numeric import zeros_like
+from .runtime.numeric import sum_to_scalar, zeros_like
 from .dataflow import liveness
 from .syntax import assign, call, clone_signature, constant, expr_stmt, function_def, name, names_loaded, names_stored
 
@@ -149,7 +149,8 @@ class _Sweeps:
                                    namespace.objects)
             stable = set(pipeline.params) - names_stored(fn.node)
             scalars = [self.seed_name] if self.seed else []
-            adjoint = simplify_broadcasts(adjoint, classes, reverse.adjoint_names, stable, scalars)
+            adjoint = simplify_broadcasts(adjoint, classes, reverse.adjoint_names, stable,
+                                          namespace.bind("sum_to_scalar", sum_to_scalar), scalars)
             if isinstance(output, gast.Name):
                 self.output_class = classes.classes.get(output.id)
         self.adjoint = adjoint

@@ -13,6 +13,8 @@ CASES = [
     case(n.unbroadcast, normal((3, 1)), np.zeros((2, 3, 4)), wrt=[0]),
     case(n.unbroadcast, normal((2, 3)), 1.0, wrt=[0]),
     case(n.unbroadcast, normal(None), np.zeros((3,)), wrt=[0]),
+    case(n.sum_to_scalar, normal((2, 3))),
+    case(n.sum_to_scalar, normal(None)),
     case(n.unreduce, normal((2,)), np.zeros((2, 3)), 1, wrt=[0]),
     case(n.unreduce, normal(None), np.zeros((3, 4)), wrt=[0]),
     case(n.unreduce, normal((1, 4)), np.zeros((3, 4)), 0, True, wrt=[0]),

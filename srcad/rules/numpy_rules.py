@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from ..runtime.numeric import (
+    sum_to_scalar,
     cast_like,
     einsum_tangent,
     extremum_partials,
@@ -946,6 +947,16 @@ def _(y, g, x):
 @tangent(unbroadcast)
 def _(y, g, x):
     d[y] = unbroadcast(d[g], x)
+
+
+@adjoint(sum_to_scalar)
+def _(y, g):
+    d[g] = unbroadcast(d[y], g)
+
+
+@tangent(sum_to_scalar)
+def _(y, g):
+    d[y] = sum_to_scalar(d[g])
 
 
 @adjoint(unreduce)

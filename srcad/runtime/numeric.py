@@ -43,6 +43,11 @@ def unbroadcast(g, x):
     return _spread(g, x, shape)
 
 
+def sum_to_scalar(g):
+    """``g`` summed to a scalar; a number stays the number it is (and keeps its type)."""
+    return g if np.ndim(g) == 0 else np.sum(g)
+
+
 def zeros_like(x):
     """A zero derivative shaped like ``x``: 0.0 for Python numbers, an array of
     ``x``'s dtype for arrays, and the same container for lists, tuples, dicts."""
