@@ -4,14 +4,15 @@
 Most helpers' rules sit with the rules that call them (``numpy_rules.py``, end
 of file). These are the rest: accumulation, the forward-mode helpers, and the
 partials of the 2-norm. Each is linear in the derivative it carries except
-``norm_partials``, whose second derivative is spelled out in
-``runtime/forward.py``. Two statements of generated code are not calls with a
+``norm_partials``, whose derivatives are spelled out in ``runtime/forward.py``
+(for the 2-norm and Frobenius norm, and the norms with piecewise-constant partials). Two statements of generated code are not calls with a
 result and have no rule here: ``tape.push``/``tape.pop`` and ``add_at``
 (``forward.py`` gives their tangents: a tangent tape, the same in-place update
 of the tangent buffer).
 """
 from ..runtime.accumulate import add_grads, check_scalar_output, zeros_buffer
-from ..runtime.forward import broadcast_like, fresh_copy, norm_partials_adjoint, norm_partials_tangent, resum
+from ..runtime.forward import broadcast_like, fresh_copy, norm_partials_dx, norm_partials_dy, \
+    norm_partials_dy_transposed, resum
 from ..runtime.numeric import norm_partials, unbroadcast, unsum
 from ..runtime.tape import Tape
 from .registry import adjoint, d, nondifferentiable, tangent
@@ -78,14 +79,13 @@ def _(y, t):
 
 @adjoint(norm_partials)
 def _(p, x, y, ord=None, axis=None, keepdims=False):
-    through_x, through_y = norm_partials_adjoint(d[p], x, y, ord, axis, keepdims)
-    d[x] = through_x
-    d[y] = through_y
+    d[x] = norm_partials_dx(d[p], x, y, ord, axis, keepdims)
+    d[y] = norm_partials_dy_transposed(d[p], x, y, ord, axis, keepdims)
 
 
 @tangent(norm_partials)
 def _(p, x, y, ord=None, axis=None, keepdims=False):
-    d[p] = norm_partials_tangent(d[x], d[y], x, y, ord, axis, keepdims)
+    d[p] = norm_partials_dx(d[x], x, y, ord, axis, keepdims) + norm_partials_dy(d[y], x, y, ord, axis, keepdims)
 
 
 # ------------------------------------------------- no derivative: bookkeeping

@@ -168,28 +168,37 @@ def _caller(function, n_args, keywords):
 # ------------------------------------------------- second derivatives of helpers
 
 
-def norm_partials_tangent(t_x, t_y, x, y, ord=None, axis=None, keepdims=False):
-    """The tangent of ``norm_partials(x, y, ord, axis, keepdims)`` for tangents
-    ``t_x`` and ``t_y`` of ``x`` and ``y``. Defined for the 2-norm and Frobenius
-    norm (``x / y``) and for the norms whose partials are piecewise constant
-    (``ord`` 0, 1, inf, -inf on vectors: zero)."""
+def norm_partials_dx(t, x, y, ord=None, axis=None, keepdims=False):
+    """How ``norm_partials(x, y, ...)`` changes along a change ``t`` of ``x``: ``t / y``
+    for the 2-norm and the Frobenius norm (where the partials are ``x / y``), zero for
+    the norms whose partials are piecewise constant (``ord`` 0, 1, inf, -inf on
+    vectors). Linear in ``t`` and its own transpose."""
     if _norm_is_euclidean(x, ord, axis):
-        scale = unreduce(y, x, axis, keepdims)
-        return t_x / scale - x * unreduce(t_y, x, axis, keepdims) / (scale * scale)
+        return t / unreduce(y, x, axis, keepdims)
     if _norm_is_piecewise_constant(x, ord, axis):
         return np.zeros_like(x, dtype=_float_dtype(x))
     raise NotImplementedError(f"srcad has no second derivative of np.linalg.norm with ord={ord!r}")
 
 
-def norm_partials_adjoint(g, x, y, ord=None, axis=None, keepdims=False):
-    """The adjoints of ``norm_partials(x, y, ord, axis, keepdims)`` with respect
-    to ``x`` and ``y``, as a pair, given the derivative ``g`` of its result."""
+def norm_partials_dy(t, x, y, ord=None, axis=None, keepdims=False):
+    """How ``norm_partials(x, y, ...)`` changes along a change ``t`` of ``y``:
+    ``-x t / y**2`` for the 2-norm and the Frobenius norm, zero for the others
+    :func:`norm_partials_dx` allows."""
     if _norm_is_euclidean(x, ord, axis):
         scale = unreduce(y, x, axis, keepdims)
-        d_y = -np.reshape(np.sum(g * x / (scale * scale), axis=axis, keepdims=keepdims), np.shape(y))
-        return g / scale, d_y
+        return -x * unreduce(t, x, axis, keepdims) / (scale * scale)
     if _norm_is_piecewise_constant(x, ord, axis):
-        return np.zeros_like(x, dtype=_float_dtype(x)), np.zeros_like(y, dtype=_float_dtype(y))
+        return np.zeros_like(x, dtype=_float_dtype(x))
+    raise NotImplementedError(f"srcad has no second derivative of np.linalg.norm with ord={ord!r}")
+
+
+def norm_partials_dy_transposed(g, x, y, ord=None, axis=None, keepdims=False):
+    """The transpose of :func:`norm_partials_dy` (``g`` shaped like ``x``, the result like ``y``)."""
+    if _norm_is_euclidean(x, ord, axis):
+        scale = unreduce(y, x, axis, keepdims)
+        return -np.reshape(np.sum(g * x / (scale * scale), axis=axis, keepdims=keepdims), np.shape(y))
+    if _norm_is_piecewise_constant(x, ord, axis):
+        return np.zeros_like(y, dtype=_float_dtype(y))
     raise NotImplementedError(f"srcad has no second derivative of np.linalg.norm with ord={ord!r}")
 
 
