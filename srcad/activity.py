@@ -8,7 +8,7 @@ a constant to the derivative.
 import gast
 
 from .resolve import classify
-from .syntax import appended, assigned_variables, names_loaded
+from .syntax import appended, assigned_variables
 
 
 def active_variables(fn, node, wrt_names, outputs, local_names):

@@ -68,3 +68,35 @@ def _loop(stmt, live_after, target, test, record, hook):
         if grown == end_of_body:
             return live_after | (body_in - target)
         end_of_body = grown
+
+
+def annotate_definitions(stmts, maybe, must):
+    """Tag compound statements with the variables that may exist before them,
+    and every statement with those that surely do. Returns (maybe, must) after."""
+    for stmt in stmts:
+        stmt.srcad_maybe_defined = frozenset(maybe)
+        stmt.srcad_must_defined = frozenset(must)
+        if isinstance(stmt, gast.If):
+            maybe_body, must_body = annotate_definitions(stmt.body, maybe, must)
+            maybe_else, must_else = annotate_definitions(stmt.orelse, maybe, must)
+            maybe, must = maybe_body | maybe_else, must_body & must_else
+        elif isinstance(stmt, (gast.For, gast.While)):
+            inner_maybe = set(maybe)
+            if isinstance(stmt, gast.For):
+                inner_maybe.add(stmt.target.id)
+            # a second pass sees what earlier iterations defined
+            first, _ = annotate_definitions(stmt.body, inner_maybe, must | set(_loop_target(stmt)))
+            annotate_definitions(stmt.body, inner_maybe | first, must | set(_loop_target(stmt)))
+            maybe = set(maybe) | first
+        elif isinstance(stmt, gast.Assign):
+            defined = set(_assigned(stmt))
+            maybe, must = set(maybe) | defined, set(must) | defined
+    return set(maybe), set(must)
+
+
+def _loop_target(stmt):
+    return [stmt.target.id] if isinstance(stmt, gast.For) else []
+
+
+def _assigned(stmt):
+    return [n.id for t in stmt.targets for n in gast.walk(t) if isinstance(n, gast.Name)]

@@ -9,7 +9,7 @@ After this pass the body has:
 import gast
 
 from .lift import lift_nested_functions
-from .syntax import assign, call, clone, constant, located, name
+from .syntax import assign, call, clone, constant, name
 
 _UNSUPPORTED = {
     gast.Try: "try/except",

@@ -8,20 +8,18 @@ right after its statement's adjoint, but only when the backward sweep reads
 that value: a liveness analysis of the backward sweep decides.
 """
 import inspect
-import operator
 
 import gast
 
-from .dataflow import liveness
 from .errors import NonDifferentiableError
 from .inline import Contribution, Inliner, Template
+from .restore import restore_marker
 from .resolve import UNKNOWN, classify
 from .rules import registry
 from .runtime import dispatch, numeric
 from .runtime.accumulate import add_at, add_grads, zeros_buffer
 from .runtime.numeric import zeros_like
-from .runtime.tape import Tape
-from .syntax import appended, assign, call, clone, constant, expr_stmt, located, name, names_loaded
+from .syntax import appended, assign, call, clone, constant, expr_stmt, located, name
 import numpy as np
 
 
@@ -426,15 +424,6 @@ class Reverse:
                         body=[], orelse=[], type_comment=None)
 
 
-def restore_marker(stmt, variables):
-    """A placeholder where the backward sweep may restore ``variables`` (see :func:`place_tape`)."""
-    marker = gast.Expr(value=gast.Constant(value=None, kind=None))
-    marker.srcad_restore = list(variables)
-    marker.srcad_statement = stmt
-    marker.srcad_needed = set()
-    return marker
-
-
 def _target_names(stmt):
     return [n.id for t in stmt.targets for n in gast.walk(t) if isinstance(n, gast.Name)]
 
@@ -486,162 +475,3 @@ def count_iterations(stmts, names):
                 stmt.body.insert(0, assign(steps, increment, origin))
         out.append(stmt)
     return out
-
-
-# -- which variables exist before each statement ----------------------------
-def annotate_definitions(stmts, maybe, must):
-    """Tag compound statements with the variables that may exist before them,
-    and every statement with those that surely do. Returns (maybe, must) after."""
-    for stmt in stmts:
-        stmt.srcad_maybe_defined = frozenset(maybe)
-        stmt.srcad_must_defined = frozenset(must)
-        if isinstance(stmt, gast.If):
-            maybe_body, must_body = annotate_definitions(stmt.body, maybe, must)
-            maybe_else, must_else = annotate_definitions(stmt.orelse, maybe, must)
-            maybe, must = maybe_body | maybe_else, must_body & must_else
-        elif isinstance(stmt, (gast.For, gast.While)):
-            inner_maybe = set(maybe)
-            if isinstance(stmt, gast.For):
-                inner_maybe.add(stmt.target.id)
-            # a second pass sees what earlier iterations defined
-            first, _ = annotate_definitions(stmt.body, inner_maybe, must | set(_loop_target(stmt)))
-            annotate_definitions(stmt.body, inner_maybe | first, must | set(_loop_target(stmt)))
-            maybe = set(maybe) | first
-        elif isinstance(stmt, gast.Assign):
-            defined = set(_target_names(stmt))
-            maybe, must = set(maybe) | defined, set(must) | defined
-    return set(maybe), set(must)
-
-
-def _loop_target(stmt):
-    return [stmt.target.id] if isinstance(stmt, gast.For) else []
-
-
-# -- the tape ----------------------------------------------------------------
-def place_tape(primal, adjoint, live_at_end, names, namespace):
-    """Decide which overwritten values the backward sweep reads; add pushes and pops.
-
-    Returns the primal and adjoint statement lists and whether a tape is used.
-    """
-    markers = {}
-
-    def hook(stmt, live_after):
-        variables = getattr(stmt, "srcad_restore", None)
-        if variables is None:
-            return None
-        stmt.srcad_needed |= {v for v in variables if v in live_after}
-        markers[id(stmt)] = stmt
-        if getattr(stmt, "srcad_store", False):
-            # restoring part of an array reads the array and the index
-            written = stmt.srcad_statement.targets[0]
-            return live_after | (names_loaded(written) if stmt.srcad_needed else set())
-        return live_after - set(variables)
-
-    while True:
-        markers.clear()
-        liveness(adjoint, live_at_end, hook=hook)
-        adjoint, pruned = _prune(adjoint)
-        if not pruned:
-            break
-        for marker in markers.values():
-            marker.srcad_needed = set()
-    pushes = {}
-    for marker in markers.values():
-        if marker.srcad_needed and not getattr(marker, "srcad_shrink", False):
-            ordered = [v for v in marker.srcad_restore if v in marker.srcad_needed]
-            pushes[id(marker.srcad_statement)] = ordered
-    tape = names.fresh("tape") if pushes else None
-    adjoint = _replace_markers(adjoint, tape)
-    primal = _insert_pushes(primal, pushes, tape)
-    if tape:
-        tape_class = namespace.bind("Tape", Tape)
-        primal.insert(0, assign(tape, call(tape_class)))
-    return primal, adjoint, tape is not None
-
-
-def _prune(stmts):
-    """Drop restore markers nothing needs, then branches and loops left empty."""
-    out, pruned = [], False
-    for stmt in stmts:
-        if getattr(stmt, "srcad_restore", None) is not None and not stmt.srcad_needed:
-            pruned = True
-            continue
-        if isinstance(stmt, (gast.If, gast.For)):
-            stmt.body, body_pruned = _prune(stmt.body)
-            stmt.orelse, else_pruned = _prune(stmt.orelse)
-            pruned = pruned or body_pruned or else_pruned
-            if all(isinstance(s, gast.Pass) for s in stmt.body + stmt.orelse):
-                pruned = True
-                continue
-            if not stmt.body:
-                stmt.body = [gast.Pass()]
-        out.append(stmt)
-    return out, pruned
-
-
-def _replace_markers(stmts, tape):
-    out = []
-    for stmt in stmts:
-        variables = getattr(stmt, "srcad_restore", None)
-        if variables is not None and getattr(stmt, "srcad_store", False):
-            if stmt.srcad_needed:
-                written = clone(stmt.srcad_statement.srcad_written)
-                pop = gast.Assign(targets=[written], value=call(gast.Attribute(value=name(tape), attr="pop",
-                                                                               ctx=gast.Load())), type_comment=None)
-                out.append(located(pop, getattr(stmt.srcad_statement, "srcad_origin", None)))
-            continue
-        if variables is not None and getattr(stmt, "srcad_shrink", False):
-            for var in stmt.srcad_needed:
-                shrink = call(gast.Attribute(value=name(var), attr="pop", ctx=gast.Load()))
-                out.append(expr_stmt(shrink, getattr(stmt.srcad_statement, "srcad_origin", None)))
-            continue
-        if variables is not None:
-            for var in reversed([v for v in variables if v in stmt.srcad_needed]):
-                pop = assign(var, call(gast.Attribute(value=name(tape), attr="pop", ctx=gast.Load())),
-                             getattr(stmt.srcad_statement, "srcad_origin", None))
-                pop.srcad_keep = True
-                out.append(pop)
-            continue
-        for field in ("body", "orelse"):
-            if isinstance(getattr(stmt, field, None), list):
-                setattr(stmt, field, _replace_markers(getattr(stmt, field), tape) or
-                        ([gast.Pass()] if field == "body" else []))
-        out.append(stmt)
-    return out
-
-
-def _insert_pushes(stmts, pushes, tape, inits=None):
-    """Add ``tape.push(v)`` before each statement that overwrites a value the backward
-    sweep reads. A variable that may not exist yet at a push starts as ``None``:
-    just before the statement, or, inside a loop, just before the outermost loop
-    (collected in ``inits``)."""
-    out = []
-    for stmt in stmts:
-        loop_inits = None
-        if isinstance(stmt, (gast.For, gast.While)):
-            loop_inits = set() if inits is None else inits
-            stmt.body = _insert_pushes(stmt.body, pushes, tape, loop_inits)
-        elif isinstance(stmt, gast.If):
-            stmt.body = _insert_pushes(stmt.body, pushes, tape, inits)
-            stmt.orelse = _insert_pushes(stmt.orelse, pushes, tape, inits)
-        missing = {v for v in pushes.get(id(stmt), []) if v not in stmt.srcad_must_defined}
-        if inits is not None:
-            inits.update(missing)
-            missing = set()
-        if inits is None and loop_inits:
-            missing |= loop_inits
-        origin = getattr(stmt, "srcad_origin", None)
-        out.extend(assign(v, constant(None), origin) for v in sorted(missing))
-        out.extend(_pushes_before(stmt, pushes, tape))
-        out.append(stmt)
-    return out
-
-
-def _pushes_before(stmt, pushes, tape):
-    origin = getattr(stmt, "srcad_origin", None)
-    push = gast.Attribute(value=name(tape), attr="push", ctx=gast.Load()) if tape else None
-    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript) and id(stmt) in pushes:
-        old = gast.Subscript(value=clone(stmt.targets[0].value), slice=clone(stmt.targets[0].slice),
-                             ctx=gast.Load())
-        return [expr_stmt(call(push, call(gast.Attribute(value=old, attr="copy", ctx=gast.Load()))), origin)]
-    return [expr_stmt(call(push, name(var)), origin) for var in pushes.get(id(stmt), [])]

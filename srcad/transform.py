@@ -16,7 +16,9 @@ from .names import Names
 from .namespace import Globals, Namespace
 from .optimize import optimize as simplify
 from .parse import read_function
-from .reverse import Reverse, State, annotate_definitions, count_iterations, place_tape
+from .dataflow import annotate_definitions
+from .restore import place_tape
+from .reverse import Reverse, State, count_iterations
 from .shapes import SCALAR, ShapeClasses, loop_targets, simplify_broadcasts
 from .runtime.accumulate import check_scalar_output
 from .runtime.numeric import sum_to_scalar, zeros_like
@@ -174,7 +176,7 @@ class _Sweeps:
 def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimize=True, record=None):
     """Generate, compile and return the reverse-mode derivative of the scalar function ``func``."""
     pipeline = _Pipeline(func, wrt_names, record)
-    names, namespace = pipeline.names, pipeline.namespace
+    namespace = pipeline.namespace
     sweeps = _Sweeps(pipeline, has_aux=has_aux, optimize=optimize, seeded=True)
     result = sweeps.gradients
     captures = []
