@@ -1,4 +1,5 @@
 """Readable, collision-free names for generated variables."""
+import builtins
 import keyword
 import re
 
@@ -46,12 +47,15 @@ class Names:
         return self.reserve(f"{stem}_{counter}")
 
 
+_BUILTINS = frozenset(dir(builtins))
+
+
 def _clean(hint):
     if hint == "_":
         return hint
     hint = re.sub(r"\W+", "_", hint).strip("_") or "t"
     if hint[0].isdigit():
         hint = "t" + hint
-    if keyword.iskeyword(hint):
-        hint += "_"
+    if keyword.iskeyword(hint) or hint in _BUILTINS:
+        hint += "_"  # never shadow a keyword or a builtin the generated code may call
     return hint
