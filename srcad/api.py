@@ -6,7 +6,9 @@ import numbers
 import numpy as np
 
 from .errors import NonDifferentiableError, SrcadError
+from .rules import registry
 from .runtime.accumulate import check_scalar_output
+from .runtime.dispatch import rule_caller
 from .transform import reverse_function
 
 
@@ -81,7 +83,7 @@ class Derivative:
     @property
     def generated(self):
         if self._generated is None:
-            self._generated = reverse_function(self.__wrapped__, self._wrt_names, **self._options)
+            self._generated = reverse_function(_source_of(self.__wrapped__), self._wrt_names, **self._options)
         return self._generated
 
     @property
@@ -126,6 +128,16 @@ class Derivative:
 
     def __repr__(self):
         return f"<srcad derivative of {getattr(self.__wrapped__, '__qualname__', self.__wrapped__)}>"
+
+
+def _source_of(f):
+    """What to transform for ``f``: a call of ``f`` when ``f`` has a registered rule
+    (a rule wins over ``f``'s own source), else ``f`` itself."""
+    if registry.adjoint_of(f) is not None:
+        caller = rule_caller(f)
+        if caller is not None:
+            return caller
+    return f
 
 
 def _signature(f):

@@ -44,6 +44,7 @@ from .anf import hint
 from .errors import NonDifferentiableError, SrcadError
 from .inline import Contribution, Inliner, Template
 from .resolve import UNKNOWN, classify, resolve_expression
+from .reverse import is_user_function
 from .rules import registry
 from .runtime.accumulate import add_at, zeros_buffer
 from .runtime.dispatch import call_backward, call_forward
@@ -635,8 +636,14 @@ class Forward:
 
     def missing_rule(self, stmt, operation):
         label = operation.label or getattr(operation.function, "__name__", "this call")
-        why = "srcad cannot tell what it calls" if operation.function is UNKNOWN else \
-            "it has no tangent rule and no Python source to transform"
+        module = getattr(operation.function, "__module__", None) or ""
+        if operation.function is UNKNOWN:
+            why = "srcad cannot tell what it calls"
+        elif module.startswith("srcad."):
+            why = (f"it is a helper of srcad's generated code without a tangent rule yet (second derivatives "
+                   f"through the function whose rule calls {label} are not supported)")
+        else:
+            why = "it has no tangent rule and no Python source to transform"
         return NonDifferentiableError(
             f"cannot differentiate {label} in forward mode: {why}. Register a rule with @srcad.tangent, "
             f"or wrap the value in srcad.stop_gradient if it needs no derivative.{self.fn.where(stmt)}")
@@ -866,11 +873,12 @@ def _is_one_of(obj, candidates):
 
 
 def _readable(obj):
-    """A Python function srcad can read, or a srcad derivative of one."""
+    """A Python function srcad transforms from its source (a user's, or one srcad generated),
+    or a srcad derivative of one; not NumPy's, nor srcad's own helpers."""
     if obj is UNKNOWN:
         return False
     if inspect.isfunction(obj):
-        return True
+        return is_user_function(obj)
     return inspect.isfunction(getattr(getattr(obj, "generated", None), "function", None))
 
 

@@ -260,7 +260,8 @@ class Jacobian(_Transform):
         mode = self.mode
         if mode == "auto":
             out = self.__wrapped__(*args, **kwargs)
-            mode = "forward" if sum(np.size(x) for x in chosen) < np.size(out) else "reverse"
+            # as many passes either way on a tie: forward mode then, which keeps no tape
+            mode = "forward" if sum(np.size(x) for x in chosen) <= np.size(out) else "reverse"
         blocks = self._by_columns(args, kwargs, chosen) if mode == "forward" else self._by_rows(args, kwargs, chosen)
         return blocks[0] if self._single else tuple(blocks)
 
@@ -297,9 +298,10 @@ def jacobian(f, wrt=0, *, mode="auto"):
 
     ``mode="forward"`` builds it column by column, one forward-mode sweep per
     element of the arguments; ``mode="reverse"`` row by row, one backward sweep
-    per element of the output after a single forward sweep. ``"auto"`` takes
-    forward mode when the arguments have fewer elements than the output, reverse
-    mode otherwise (for a scalar output, that is the gradient).
+    per element of the output after a single forward sweep. ``"auto"`` counts
+    the passes: forward mode when the arguments have fewer elements than the
+    output (or as many), reverse mode when they have more (for a scalar output
+    of an array, that is one backward sweep: the gradient).
     """
     return Jacobian(f, wrt, mode)
 

@@ -94,6 +94,8 @@ class _Pipeline:
             self.record.append((stage, emit.to_source(node, self.location)))
 
     def location(self, origin):
+        if self.fn.filename.startswith("<srcad"):
+            return None  # a call srcad wrote itself: no user line to point at
         return f"{self.fn.short_filename}:{self.fn.user_line(origin)}"
 
     def _bind_user_globals(self, node):

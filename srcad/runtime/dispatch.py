@@ -8,6 +8,7 @@ rule is used when there is one, ``stop_gradient`` passes no derivative,
 ``checkpoint`` recomputes its forward sweep, and otherwise the function's own
 source is transformed.
 """
+import ast
 import inspect
 import itertools
 import linecache
@@ -90,11 +91,45 @@ def _make_split(function, wrt, n_args, keywords):
 def _wrapper(function, n_args, keywords):
     """A Python function that calls ``function``, so that its rule can be inlined."""
     params = [f"arg{position}" for position in range(n_args)] + list(keywords)
-    arguments = [f"arg{position}" for position in range(n_args)] + [f"{k}={k}" for k in keywords]
+    return calling_function(function, params, params[:n_args], list(keywords))
+
+
+def rule_caller(function):
+    """``def f(x, alpha=0.01): return function(x, alpha=alpha)`` for a function with a
+    registered rule, taking its parameters from the rule (they are the function's own), so
+    that ``grad(function)`` uses the rule; None when a default is not a literal."""
+    from ..inline import Template
+
+    template = Template.of(registry.adjoint_of(function))
+    params, positional, keywords = [], [], []
+    for parameter in template.signature.parameters.values():
+        if parameter.kind not in (parameter.POSITIONAL_OR_KEYWORD, parameter.POSITIONAL_ONLY,
+                                  parameter.KEYWORD_ONLY):
+            return None
+        if parameter.default is parameter.empty:
+            params.append(parameter.name)
+        elif _is_literal(parameter.default):
+            params.append(f"{parameter.name}={parameter.default!r}")
+        else:
+            return None
+        (keywords if parameter.kind == parameter.KEYWORD_ONLY else positional).append(parameter.name)
+    return calling_function(function, params, positional, keywords)
+
+
+def _is_literal(value):
+    try:
+        return ast.literal_eval(repr(value)) == value
+    except (ValueError, SyntaxError):
+        return False
+
+
+def calling_function(function, params, positional, keywords):
+    """A Python function with parameters ``params`` whose body calls ``function``."""
+    arguments = list(positional) + [f"{k}={k}" for k in keywords]
     label = getattr(function, "__name__", "function")
     filename = f"<srcad call of {label} #{next(_counter)}>"
-    source = f"def call_{label}({', '.join(params)}):\n    return function({', '.join(arguments)})\n"
+    source = f"def {label}({', '.join(params)}):\n    return function({', '.join(arguments)})\n"
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     scope = {"function": function}
     exec(compile(source, filename, "exec"), scope)  # noqa: S102
-    return scope[f"call_{label}"]
+    return scope[label]
