@@ -284,3 +284,12 @@ def test_second_derivative_of_the_norm():
     x = RNG.normal(size=6)
     np.testing.assert_allclose(srcad.hessian(norm_loss)(x), finite_difference_of_gradient(norm_loss, x),
                                rtol=1e-5, atol=1e-7)
+
+
+def product_of_elements(x):
+    return np.prod(x)
+
+
+def test_a_helper_without_rules_is_named_in_second_order():
+    with pytest.raises(srcad.NonDifferentiableError, match="prod_partials"):
+        srcad.hessian(product_of_elements)(np.array([0.3, 0.5, 0.9]))
