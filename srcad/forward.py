@@ -89,9 +89,12 @@ _VARIANTS = {}
 
 def _variant_name(func):
     """``jvp_f`` for the first forward-mode function of ``f``, then ``jvp_f_2``
-    (a function called with different arguments active), ..."""
+    (``f`` called with other arguments carrying tangents), ..."""
     label = "jvp_" + _label(func)
-    count = _VARIANTS[label] = _VARIANTS.get(label, 0) + 1
+    try:
+        count = _VARIANTS[func] = _VARIANTS.get(func, 0) + 1
+    except TypeError:
+        count = 1
     return label if count == 1 else f"{label}_{count}"
 
 

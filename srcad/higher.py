@@ -44,7 +44,10 @@ class _Transform:
         self._signature = api._signature(f)
         self._single = not isinstance(wrt, (tuple, list))
         self._positions, self._wrt_names = api._normalise_wrt(f, self._signature, wrt)
-        self._params = [p.name for p in self._signature.parameters.values()
+        # what is transformed: f, or a call of f when f has a registered rule (the rule wins)
+        self._target = api._source_of(f)
+        signature = self._signature if self._target is f else api._signature(self._target)
+        self._params = [p.name for p in signature.parameters.values()
                         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
         self._compiled = None
 
@@ -107,7 +110,7 @@ class JVP(_Transform):
     """``g(*args, *tangents)`` → ``(out, out_tangent)``: see :func:`jvp`."""
 
     def _generate(self):
-        return forward_function(self.__wrapped__, self._wrt_names)
+        return forward_function(self._target, self._wrt_names)
 
     def __call__(self, *args, **kwargs):
         primal, tangents = self._split_trailing(args, "tangent")
@@ -137,17 +140,17 @@ class VJP(_Transform):
     """``g(*args)`` → ``(out, pullback)``: see :func:`vjp`."""
 
     def _generate(self):
-        generated = reverse_split(self.__wrapped__, self._wrt_names)
+        generated = reverse_split(self._target, self._wrt_names)
         forward, backward = generated.function
         generated.mutated = _mutated_in_backward(backward)
         return generated
 
     def __call__(self, *args, **kwargs):
-        _, chosen = self._arguments(args, kwargs)
+        values, chosen = self._arguments(args, kwargs)
         generated = self._compile()
         generated.namespace.refresh()
         forward, backward = generated.function
-        value, saved = forward(*args, **kwargs)
+        value, saved = forward(*values)
         return value, Pullback(self, backward, saved, generated.mutated, chosen)
 
 

@@ -274,3 +274,13 @@ def test_stop_gradient_blocks_the_tangent():
     x, v = RNG.normal(size=3), RNG.normal(size=3)
     _, tangent = srcad.jvp(f)(x, v)
     assert tangent == pytest.approx(np.sum(v * x))
+
+
+@pytest.mark.parametrize("op", [np.sin, np.tanh, nn.sigmoid, nn.softplus], ids=lambda op: op.__name__)
+def test_a_function_with_a_rule_uses_its_rule(op):
+    x, v = np.array([-1.0, 0.3, 2.0]), RNG.normal(size=3)
+    out, tangent = srcad.jvp(op)(x, v)
+    np.testing.assert_allclose(out, op(x), rtol=1e-15)
+    _, pullback = srcad.vjp(op)(x)
+    np.testing.assert_allclose(tangent, pullback(np.ones(3)) * v, rtol=1e-12)
+    assert srcad.jvp(op).source.count("\n") == 4  # the value, its tangent from the rule, the return
