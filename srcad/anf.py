@@ -24,7 +24,8 @@ def to_anf(node, names, wrt_names, refuse=None):
     """Rewrite the desugared function ``node`` into A-normal form in place; ``refuse(node,
     message)`` makes the error for a construct that cannot be differentiated."""
     varied = may_vary(node, wrt_names)
-    builder = _Anf(names, varied, [a.id for a in node.args.args + node.args.kwonlyargs], refuse)
+    variadic = [node.args.vararg.id] if node.args.vararg is not None else []
+    builder = _Anf(names, varied, [a.id for a in node.args.args + node.args.kwonlyargs] + variadic, refuse)
     builder.written = {w for s in gast.walk(node) if isinstance(s, gast.Assign)
                        and isinstance(s.targets[0], gast.Subscript) for w in assigned_variables(s)}
     node.body = builder.block(node.body, top_level=True)
@@ -264,7 +265,8 @@ class _Anf:
                 func = gast.Attribute(value=self.operand(func.value, out), attr=func.attr, ctx=gast.Load())
             else:
                 func = self.rename_loads(func)
-            args = [self.operand(a, out) for a in expr.args]
+            args = [gast.Starred(value=self.operand(a.value, out), ctx=gast.Load()) if isinstance(a, gast.Starred)
+                    else self.operand(a, out) for a in expr.args]
             keywords = [gast.keyword(arg=k.arg, value=self.operand(k.value, out)) for k in expr.keywords]
             return gast.Call(func=func, args=args, keywords=keywords)
         if isinstance(expr, gast.Attribute):

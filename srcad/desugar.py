@@ -30,7 +30,6 @@ _UNSUPPORTED = {
     gast.DictComp: "dict comprehensions",
     gast.GeneratorExp: "generator expressions",
     gast.NamedExpr: "assignment expressions (:=)",
-    gast.Starred: "starred expressions (*args)",
 }
 if hasattr(gast, "Match"):
     _UNSUPPORTED[gast.Match] = "match statements"
@@ -41,7 +40,11 @@ if hasattr(gast, "TryStar"):
 def check_syntax(fn):
     """Raise :class:`UnsupportedSyntaxError` at the first construct srcad cannot differentiate."""
     for stmt in fn.node.body:
+        spread_arguments = {id(a) for n in gast.walk(stmt) if isinstance(n, gast.Call) for a in n.args}
         for node in gast.walk(stmt):
+            if isinstance(node, gast.Starred) and id(node) not in spread_arguments:
+                raise fn.syntax_error(node, "srcad can differentiate *xs only as a call's argument (f(*xs)), "
+                                            "not in other starred expressions")
             construct = _UNSUPPORTED.get(type(node))
             if construct is not None:
                 raise fn.syntax_error(node, f"srcad cannot differentiate {construct}")
@@ -51,9 +54,12 @@ def check_syntax(fn):
                 targets = node.targets if isinstance(node, gast.Assign) else [node.target]
                 for target in targets:
                     _check_target(fn, target)
-    args = fn.node.args
-    if args.vararg is not None or args.kwarg is not None:
-        raise fn.syntax_error(fn.node, "srcad cannot differentiate a function with *args or **kwargs parameters")
+    if fn.node.args.kwarg is not None:
+        raise fn.syntax_error(fn.node, "srcad cannot differentiate a function with a **kwargs parameter")
+    for node in gast.walk(fn.node):
+        if isinstance(node, gast.Call) and any(k.arg is None for k in node.keywords):
+            raise fn.syntax_error(node, "srcad cannot differentiate a call with **kwargs; pass the keywords "
+                                        "by name")
 
 
 def _check_target(fn, target):

@@ -231,6 +231,9 @@ class Reverse:
         if operation is None or operation.nondifferentiable:
             return
         template = registry.adjoint_of(operation.function)
+        if any(isinstance(arg, gast.Starred) for arg in operation.args):
+            self.spread_call(stmt, value, var, d_var, state, out)
+            return
         if _known_at_run_time_only(value, operation, self.local_names) \
                 or getattr(operation.function, "srcad_checkpoint", False):
             self.run_time_call(stmt, value, var, d_var, state, out)
@@ -293,6 +296,45 @@ class Reverse:
         for part, argument in zip(parts, arguments):
             self.contribute(argument, name(part), state, out)
 
+    def spread_call(self, stmt, value, var, d_var, state, out):
+        """``y = f(a, *xs)``: which positions carry a derivative is known only when the code runs,
+        so ``call_forward(f, None, a, *xs)`` decides then; the backward sweep gives ``a`` and
+        every item of ``xs`` their derivatives (one starred argument at most)."""
+        starred = [position for position, arg in enumerate(value.args) if isinstance(arg, gast.Starred)]
+        if len(starred) > 1 or any(isinstance(k.value, gast.Name) and k.value.id in self.active
+                                   for k in value.keywords):
+            raise NonDifferentiableError(
+                f"srcad differentiates calls with one *sequence and no differentiated keyword arguments"
+                f"{self.fn.where(stmt)}")
+        saved = self.rewrite_as_run_time_call(stmt, value, var, None)
+        parts = self.names.fresh(f"d_{var}_arguments")
+        self.emit(out, assign(parts, call(self.helper("call_backward", dispatch.call_backward), name(saved), d_var)))
+        star = starred[0]
+        after = len(value.args) - star - 1
+        for position, arg in enumerate(value.args):
+            if position == star:
+                end = constant(-after) if after else None
+                spread = gast.Subscript(value=name(parts), slice=gast.Slice(lower=constant(star), upper=end, step=None),
+                                        ctx=gast.Load())
+                self.containers.add(arg.value.id) if isinstance(arg.value, gast.Name) else None
+                self.contribute(arg.value, call("list", spread), state, out)
+            elif isinstance(arg, gast.Name) and arg.id in self.active:
+                index = position if position < star else position - len(value.args)
+                self.contribute(arg, _item(name(parts), index), state, out)
+
+    def rewrite_as_run_time_call(self, stmt, value, var, wrt):
+        """The forward sweep's ``y = f(...)`` as ``y, y_saved = call_forward(f, wrt, ...)`` (once)."""
+        saved = getattr(stmt, "srcad_saved", None)
+        if saved is None:
+            saved = self.names.fresh(f"{var}_saved")
+            stmt.srcad_saved = saved
+            stmt.srcad_original = (stmt.targets[0], clone(stmt.value))
+            stmt.targets = [gast.Tuple(elts=[name(var, store=True), name(saved, store=True)], ctx=gast.Store())]
+            stmt.value = call(self.helper("call_forward", dispatch.call_forward), value.func, constant(wrt),
+                              *value.args, keywords=value.keywords)
+        self.names.reserve(saved)
+        return saved
+
     def run_time_call(self, stmt, value, var, d_var, state, out):
         """``y = act(z)`` where ``act`` is known only at run time (an argument, a list item):
         ``call_forward`` and ``call_backward`` choose the rule or transform when the code runs."""
@@ -301,15 +343,7 @@ class Reverse:
         wrt += [k.arg for k in value.keywords if isinstance(k.value, gast.Name) and k.value.id in self.active]
         if not wrt:
             return
-        saved = getattr(stmt, "srcad_saved", None)
-        if saved is None:
-            saved = self.names.fresh(f"{var}_saved")
-            stmt.srcad_saved = saved
-            stmt.srcad_original = (stmt.targets[0], clone(stmt.value))
-            stmt.targets = [gast.Tuple(elts=[name(var, store=True), name(saved, store=True)], ctx=gast.Store())]
-            stmt.value = call(self.helper("call_forward", dispatch.call_forward), value.func, constant(tuple(wrt)),
-                              *value.args, keywords=value.keywords)
-        self.names.reserve(saved)
+        saved = self.rewrite_as_run_time_call(stmt, value, var, tuple(wrt))
         arguments = [value.args[w] if isinstance(w, int) else next(k.value for k in value.keywords if k.arg == w)
                      for w in wrt]
         derivatives = call(self.helper("call_backward", dispatch.call_backward), name(saved), d_var)

@@ -179,6 +179,8 @@ def simplify_broadcasts(adjoint, classes, adjoint_names, stable, sum_name, scala
             classes.classes[d_var] = classes.classes[var]
     for scalar in scalars:
         classes.classes[scalar] = SCALAR
+    derivative_names = {d_var for var, d_var in adjoint_names.items() if var in classes.classes}
+    derivative_names -= set(scalars)
     witnesses = {}
     for var in sorted(stable):
         if classes.classes.get(var) is not None:
@@ -195,7 +197,8 @@ def simplify_broadcasts(adjoint, classes, adjoint_names, stable, sum_name, scala
             if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
                 node.value = simplify.visit(node.value)
                 target = node.targets[0].id
-                classes.classes[target] = classes.meet(target, classes.expression(node.value))
+                if target not in derivative_names:  # a derivative always has its variable's shape
+                    classes.classes[target] = classes.meet(target, classes.expression(node.value))
                 if assigned.get(target) == 1:
                     _note_spread_scalar(node, target, classes, spread)
             elif isinstance(node, (gast.AugAssign, gast.Expr)):

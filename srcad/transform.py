@@ -74,7 +74,8 @@ class _Pipeline:
         self.program = program or Program()
         self.fn = read_function(func)
         node = self.fn.node
-        self.params = [a.id for a in node.args.args + node.args.kwonlyargs]
+        variadic = [node.args.vararg.id] if node.args.vararg is not None else []
+        self.params = [a.id for a in node.args.args + node.args.kwonlyargs] + variadic
         for wrt_name in wrt_names:
             if wrt_name not in self.params:
                 raise SrcadError(f"{node.name} has no parameter {wrt_name!r} to differentiate")

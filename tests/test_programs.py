@@ -411,3 +411,42 @@ def test_checkpointed_function_recomputes_and_matches():
     assert_gradient(srcad.grad(uses_checkpoint, wrt=(0, 1)), uses_checkpoint, (W, x), wrt=(0, 1))
     assert "call_forward(expensive_block" in srcad.grad(uses_checkpoint).source
     np.testing.assert_allclose(expensive_block(W, x), np.tanh(np.tanh(x @ W) @ W))
+
+
+def weighted(x, *scales):
+    total = 0.0
+    for scale in scales:
+        total = total + np.sum(x * scale)
+    return total
+
+
+def forwards_a_tuple(x):
+    factors = (np.sin(x), 2.0, x * x)
+    return weighted(x, *factors) + weighted(*(x, 3.0))
+
+
+def spreads_parameters(params, x):
+    return np.sum(layer(*params, x))
+
+
+@pytest.mark.parametrize("function", [forwards_a_tuple])
+def test_star_arguments(function):
+    assert_gradient(srcad.grad(function), function, (RNG.uniform(0.1, 0.9, size=3),))
+
+
+def test_parameters_spread_into_a_call():
+    params = [RNG.normal(size=(3, 2)), RNG.normal(size=2)]
+    x = RNG.normal(size=(4, 3))
+    gradient = srcad.grad(spreads_parameters)(params, x)
+    for index in range(2):
+        def f(value, index=index):
+            changed = list(params)
+            changed[index] = value
+            return spreads_parameters(changed, x)
+        np.testing.assert_allclose(gradient[index], numerical_gradient(f, (params[index],), 0), rtol=1e-6)
+
+
+def test_variadic_function_differentiated_directly():
+    scales = (0.5, np.array([1.0, 2.0, 3.0]))
+    gradient = srcad.grad(weighted)(np.array([0.1, 0.2, 0.3]), *scales)
+    np.testing.assert_allclose(gradient, 0.5 + scales[1])

@@ -33,7 +33,10 @@ def _is_basic(index):
 
 
 def add_grads(a, b):
-    """The sum of two derivatives of the same structure (arrays, numbers, containers)."""
+    """The sum of two derivatives of the same structure (arrays, numbers, containers);
+    None, the derivative of what carries none, adds nothing."""
+    if a is None or b is None:
+        return b if a is None else a
     if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
         return type(a)(add_grads(x, y) for x, y in zip(a, b))
     if isinstance(a, dict):

@@ -10,8 +10,11 @@ source is transformed.
 """
 import ast
 import inspect
+import numbers
 import itertools
 import linecache
+
+import numpy as np
 
 from ..errors import NonDifferentiableError
 from ..rules import registry
@@ -22,28 +25,54 @@ _counter = itertools.count(1)
 
 
 def call_forward(function, wrt, *args, **kwargs):
-    """``(function(*args, **kwargs), saved)`` where ``saved`` feeds :func:`call_backward`."""
-    if registry.is_nondifferentiable(function):
-        return function(*args, **kwargs), (_zero_backward, (args, wrt), wrt)
-    forward, backward = _split(function, wrt, len(args), tuple(sorted(kwargs)))
+    """``(function(*args, **kwargs), saved)`` where ``saved`` feeds :func:`call_backward`.
+
+    ``wrt`` names the arguments to differentiate: positions and keyword names, or None
+    for "every positional argument that can carry a derivative" (a call with ``*args``,
+    whose positions are known only now).
+    """
+    every = None
+    if wrt is None:
+        every = len(args)
+        wrt = tuple(position for position, arg in enumerate(args) if _carries_derivative(arg))
+    if not wrt or registry.is_nondifferentiable(function):
+        return function(*args, **kwargs), (_zero_backward, (args, kwargs, wrt), wrt, every, None)
+    forward, backward, layout = _split(function, wrt, len(args), tuple(sorted(kwargs)))
     if getattr(function, "srcad_checkpoint", False):
-        return function(*args, **kwargs), (_recompute_backward, (forward, backward, args, kwargs), wrt)
+        state = (forward, backward, args, kwargs)
+        return function(*args, **kwargs), (_recompute_backward, state, wrt, every, layout)
     value, saved = forward(*args, **kwargs)
-    return value, (backward, saved, wrt)
+    return value, (backward, saved, wrt, every, layout)
 
 
 def call_backward(saved, d_y):
-    """The derivatives of the arguments in ``wrt`` (a tuple, one per position)."""
-    backward, state, wrt = saved
+    """The derivatives of the arguments in ``wrt``, a tuple with one per entry; with
+    ``wrt=None``, one per positional argument (None for those that carry none)."""
+    backward, state, wrt, every, layout = saved
     derivatives = backward(state, d_y)
-    return derivatives if len(wrt) > 1 else (derivatives,)
+    if layout is not None:
+        outputs = derivatives if layout.outputs > 1 else (derivatives,)
+        derivatives = tuple(outputs[index] if element is None else outputs[index][element]
+                            for index, element in layout.places)
+    if every is None:
+        return derivatives
+    full = [None] * every
+    for position, derivative in zip(wrt, derivatives):
+        full[position] = derivative
+    return tuple(full)
+
+
+def _carries_derivative(value):
+    if isinstance(value, (bool, numbers.Integral, str, bytes)) or value is None:
+        return False
+    dtype = getattr(value, "dtype", None)
+    return dtype is None or np.dtype(dtype).kind in "fc"
 
 
 def _zero_backward(state, d_y):
     """``stop_gradient`` and other piecewise-constant functions: zero derivatives."""
-    args, wrt = state
-    derivatives = tuple(zeros_like(args[position]) for position in wrt)
-    return derivatives if len(wrt) > 1 else derivatives[0]
+    args, kwargs, wrt = state
+    return tuple(zeros_like(args[w] if isinstance(w, int) else kwargs[w]) for w in wrt)
 
 
 def _recompute_backward(state, d_y):
@@ -51,6 +80,15 @@ def _recompute_backward(state, d_y):
     forward, backward, args, kwargs = state
     _, saved = forward(*args, **kwargs)
     return backward(saved, d_y)
+
+
+class _Layout:
+    """Where each differentiated argument's derivative is in a backward sweep's result:
+    ``places[k] = (index, element)``; ``element`` picks from a ``*args`` parameter's tuple."""
+
+    def __init__(self, places, outputs):
+        self.places = places
+        self.outputs = outputs
 
 
 def _split(function, wrt, n_args, keywords):
@@ -80,12 +118,26 @@ def _make_split(function, wrt, n_args, keywords):
                 f"cannot differentiate a call to {label}: it has no derivative rule and no Python source "
                 f"to transform. Register a rule with @srcad.adjoint or wrap it in srcad.stop_gradient.")
         function = _wrapper(function, n_args, keywords)
-        names = [f"arg{position}" for position in range(n_args)]
-    else:
-        parameters = list(inspect.signature(function).parameters)
-        names = parameters
-    wrt_names = [names[position] for position in wrt]
-    return reverse_split(function, wrt_names).function
+    wrt_names, layout = _parameters_for(function, wrt)
+    forward, backward = reverse_split(function, wrt_names).function
+    return forward, backward, layout
+
+
+def _parameters_for(function, wrt):
+    """The parameters that receive the arguments in ``wrt``, and where their derivatives land."""
+    parameters = list(inspect.signature(function).parameters.values())
+    positional = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    variadic = next((p.name for p in parameters if p.kind == p.VAR_POSITIONAL), None)
+    names, places = [], []
+    for entry in wrt:
+        if isinstance(entry, int) and entry >= len(positional):
+            name, element = variadic, entry - len(positional)
+        else:
+            name, element = (positional[entry] if isinstance(entry, int) else entry), None
+        if name not in names:
+            names.append(name)
+        places.append((names.index(name), element))
+    return names, _Layout(places, len(names))
 
 
 def _wrapper(function, n_args, keywords):
