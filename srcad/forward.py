@@ -535,6 +535,9 @@ class Forward:
             return self.run_time_call(var, value, state, out, primal)
         if operation.function is UNKNOWN and isinstance(value, gast.Call):
             operation.function = self.static_transform(value.func)
+        while getattr(operation.function, "srcad_checkpoint", False):
+            # checkpointing saves memory in reverse mode; forward mode keeps nothing anyway
+            operation.function = operation.function.__wrapped__
         rule = registry.tangent_of(operation.function)
         if rule is None and _readable(operation.function):
             return self.call_user_function(var, operation, state, out, primal)
@@ -734,19 +737,20 @@ class Forward:
         ``call_forward(f, wrt, *args)`` and ``call_backward(saved, d_y)`` become
         ``call_forward_jvp`` and ``call_backward_jvp``, which run the forward mode of
         the sweeps ``call_forward`` would choose."""
-        if value.keywords:
-            out.append(primal)
-            raise NonDifferentiableError(f"srcad cannot take the forward mode of a call with keyword arguments "
-                                         f"to a function known only at run time{self.fn.where(primal)}")
-
         def tangent(arg):
             return name(self.t(arg.id)) if isinstance(arg, gast.Name) and arg.id in state.nonzero else constant(None)
 
         if operation.function is call_forward:
             function, wrt, *args = value.args
+            arguments = [gast.Tuple(elts=[clone(a) for a in args], ctx=gast.Load()),
+                         gast.Tuple(elts=[tangent(a) for a in args], ctx=gast.Load())]
+            if value.keywords:
+                keys = [constant(k.arg) for k in value.keywords]
+                arguments.append(gast.Dict(keys=keys, values=[clone(k.value) for k in value.keywords]))
+                arguments.append(gast.Dict(keys=[clone(k) for k in keys],
+                                           values=[tangent(k.value) for k in value.keywords]))
             replacement = call(self.helper("call_forward_jvp", call_forward_jvp), clone(function), clone(wrt),
-                               gast.Tuple(elts=[clone(a) for a in args], ctx=gast.Load()),
-                               gast.Tuple(elts=[tangent(a) for a in args], ctx=gast.Load()))
+                               *arguments)
         else:
             saved, d_y = value.args
             replacement = call(self.helper("call_backward_jvp", call_backward_jvp), clone(saved), tangent(saved),

@@ -293,3 +293,23 @@ def product_of_elements(x):
 def test_a_helper_without_rules_is_named_in_second_order():
     with pytest.raises(srcad.NonDifferentiableError, match="prod_partials"):
         srcad.hessian(product_of_elements)(np.array([0.3, 0.5, 0.9]))
+
+
+@srcad.checkpoint
+def checkpointed_block(W, h):
+    return np.tanh(W @ h) * 2.0
+
+
+def through_checkpoints(W, x):
+    h = x
+    for _ in range(3):
+        h = checkpointed_block(W, h)
+    return np.sum(h ** 2)
+
+
+def test_checkpointed_functions_in_forward_mode_and_forward_over_reverse():
+    W, x, V = RNG.normal(size=(3, 3)) * 0.3, RNG.normal(size=3), RNG.normal(size=(3, 3))
+    gradient = srcad.grad(through_checkpoints)
+    assert srcad.jvp(through_checkpoints)(W, x, V)[1] == pytest.approx(np.sum(gradient(W, x) * V), rel=1e-10)
+    expected = (gradient(W + 1e-6 * V, x) - gradient(W - 1e-6 * V, x)) / 2e-6
+    np.testing.assert_allclose(srcad.hvp(through_checkpoints)(W, x, V), expected, rtol=1e-5, atol=1e-8)

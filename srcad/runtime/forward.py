@@ -97,23 +97,37 @@ def call_jvp(function, args, tangents, keywords=None, keyword_tangents=None):
     return generated.function(*args, *[keywords[k] for k in names], *given)
 
 
-def call_forward_jvp(function, wrt, args, tangents):
-    """The forward mode of ``call_forward(function, wrt, *args)`` (reverse-mode code's
-    call of a function known only at run time): ``((value, saved), (t_value, t_saved))``,
-    where ``t_saved`` carries the tangents of what the forward sweep saved."""
+def call_forward_jvp(function, wrt, args, tangents, keywords=None, keyword_tangents=None):
+    """The forward mode of ``call_forward(function, wrt, *args, **keywords)`` (reverse-mode
+    code's call of a function known only at run time): ``((value, saved), (t_value, t_saved))``,
+    where ``t_saved`` carries the tangents of what the forward sweep saved. A checkpointed
+    function is not recomputed here: forward mode keeps no tape to save memory on."""
     from ..forward import forward_function
     from ..rules import registry
-    from .dispatch import _split, call_forward
+    from . import dispatch
 
-    active = [i for i, t in enumerate(tangents) if t is not None]
-    if registry.is_nondifferentiable(function) or not active:
-        value, saved = call_forward(function, wrt, *args)
+    keywords, keyword_tangents = keywords or {}, keyword_tangents or {}
+    given = {i: t for i, t in enumerate(tangents) if t is not None}
+    given.update({k: t for k, t in keyword_tangents.items() if t is not None})
+    every = None
+    if wrt is None:
+        every = len(args)
+        wrt = tuple(i for i, arg in enumerate(args) if dispatch._carries_derivative(arg))
+    if not wrt or not given or registry.is_nondifferentiable(function):
+        value, saved = dispatch.call_forward(function, None if every is not None else wrt, *args, **keywords)
         return (value, saved), (zeros_like(value), None)
-    forward, backward = _split(function, wrt, len(args), ())
-    params = list(inspect.signature(forward).parameters)
-    generated = forward_function(forward, [params[i] for i in active])
-    (value, state), (t_value, t_state) = generated.function(*args, *[tangents[i] for i in active])
-    return (value, (backward, state, wrt)), (t_value, (None, t_state, None))
+    forward, backward, layout = dispatch._split(function, wrt, len(args), tuple(sorted(keywords)))
+    signature = inspect.signature(forward)
+    positional = [p.name for p in signature.parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if any(p.kind == p.VAR_POSITIONAL for p in signature.parameters.values()):
+        raise NotImplementedError("srcad has no forward mode of a function with *args known only at run time")
+    bound = signature.bind(*args, **keywords)
+    bound.apply_defaults()
+    names = [positional[k] if isinstance(k, int) else k for k in given]
+    generated = forward_function(forward, names)
+    (value, state), (t_value, t_state) = generated.function(*bound.arguments.values(), *given.values())
+    return (value, (backward, state, wrt, every, layout)), (t_value, (None, t_state, None, None, None))
 
 
 def call_backward_jvp(saved, t_saved, d_y, t_d_y):
@@ -122,7 +136,7 @@ def call_backward_jvp(saved, t_saved, d_y, t_d_y):
     from ..forward import forward_function
     from .dispatch import call_backward
 
-    backward, state, wrt = saved
+    backward, state, wrt, every, layout = saved
     t_state = t_saved[1] if t_saved is not None else None
     generated_sweep = getattr(getattr(backward, "__code__", None), "co_filename", "").startswith("<srcad")
     if not generated_sweep or (t_state is None and t_d_y is None):
@@ -132,9 +146,12 @@ def call_backward_jvp(saved, t_saved, d_y, t_d_y):
     given = [(p, t) for p, t in zip(params, (t_state, t_d_y)) if t is not None]
     generated = forward_function(backward, [p for p, _ in given])
     derivatives, tangents = generated.function(state, d_y, *[t for _, t in given])
-    if len(wrt) == 1:
-        return (derivatives,), (tangents,)
-    return derivatives, tangents
+
+    def arranged(result):
+        # the derivatives (or their tangents) placed as call_backward places them
+        return call_backward((lambda _state, _d_y: result, None, wrt, every, layout), None)
+
+    return arranged(derivatives), arranged(tangents)
 
 
 _CALLERS = {}
