@@ -324,16 +324,9 @@ class Reverse:
 
     def rewrite_as_run_time_call(self, stmt, value, var, wrt):
         """The forward sweep's ``y = f(...)`` as ``y, y_saved = call_forward(f, wrt, ...)`` (once)."""
-        saved = getattr(stmt, "srcad_saved", None)
-        if saved is None:
-            saved = self.names.fresh(f"{var}_saved")
-            stmt.srcad_saved = saved
-            stmt.srcad_original = (stmt.targets[0], clone(stmt.value))
-            stmt.targets = [gast.Tuple(elts=[name(var, store=True), name(saved, store=True)], ctx=gast.Store())]
-            stmt.value = call(self.helper("call_forward", dispatch.call_forward), value.func, constant(wrt),
-                              *value.args, keywords=value.keywords)
-        self.names.reserve(saved)
-        return saved
+        forward = self.helper("call_forward", dispatch.call_forward)
+        return self.save_call(stmt, var, lambda: call(forward, value.func, constant(wrt), *value.args,
+                                                      keywords=value.keywords))
 
     def run_time_call(self, stmt, value, var, d_var, state, out):
         """``y = act(z)`` where ``act`` is known only at run time (an argument, a list item):
@@ -353,13 +346,18 @@ class Reverse:
 
     def rewrite_as_forward(self, stmt, var, forward):
         """Turn the forward sweep's ``y = f(...)`` into ``y, f_saved = f_forward(...)`` (once)."""
+        return self.save_call(stmt, var, lambda: call(name(forward), *stmt.value.args, keywords=stmt.value.keywords))
+
+    def save_call(self, stmt, var, forward_call):
+        """Rewrite ``y = call`` as ``y, y_saved = forward_call()`` once (the backward sweep may be
+        built several times for a loop); the original stays for differentiating it again."""
         saved = getattr(stmt, "srcad_saved", None)
         if saved is None:
             saved = self.names.fresh(f"{var}_saved")
             stmt.srcad_saved = saved
             stmt.srcad_original = (stmt.targets[0], clone(stmt.value))
+            stmt.value = forward_call()
             stmt.targets = [gast.Tuple(elts=[name(var, store=True), name(saved, store=True)], ctx=gast.Store())]
-            stmt.value.func = name(forward)
         self.names.reserve(saved)
         return saved
 

@@ -470,3 +470,11 @@ def case(op, *args, wrt=None, id=None, **kwargs):
         parts = [_describe(a) for a in args] + [f"{k}={_describe(v)}" for k, v in kwargs.items()]
         id = f"{op_name(op)}({', '.join(parts)})"
     return pytest.param(op, args, kwargs, wrt, id=id)
+
+
+CHECKS = {"adjoint": check_adjoint, "tangent": check_tangent, "forward_vs_reverse": check_forward_reverse}
+
+
+def check_by_kind(kind, op, args, kwargs=None, wrt=None):
+    """One of the three checks by name, so a test file parametrises over them once."""
+    CHECKS[kind](op, args, kwargs, wrt)

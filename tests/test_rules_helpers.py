@@ -4,7 +4,7 @@ values, containers, dtypes and ties that finite differences do not reach."""
 import numpy as np
 import pytest
 
-from rule_harness import case, check_adjoint, check_forward_reverse, check_tangent, distinct, normal, uniform
+from rule_harness import CHECKS, case, check_by_kind, distinct, normal, uniform
 from srcad.runtime import numeric as n
 
 
@@ -84,19 +84,10 @@ for op, wrt in [(n.untensordot_a, [0, 2]), (n.untensordot_b, [0, 1])]:
         CASES.append(case(op, normal(y_shape), normal(a), normal(b), axes, wrt=wrt))
 
 
+@pytest.mark.parametrize("kind", sorted(CHECKS))
 @pytest.mark.parametrize("op, args, kwargs, wrt", CASES)
-def test_helper_adjoint_matches_finite_differences(op, args, kwargs, wrt):
-    check_adjoint(op, args, kwargs, wrt)
-
-
-@pytest.mark.parametrize("op, args, kwargs, wrt", CASES)
-def test_helper_tangent_matches_finite_differences(op, args, kwargs, wrt):
-    check_tangent(op, args, kwargs, wrt)
-
-
-@pytest.mark.parametrize("op, args, kwargs, wrt", CASES)
-def test_helper_forward_matches_reverse(op, args, kwargs, wrt):
-    check_forward_reverse(op, args, kwargs, wrt)
+def test_rule_against_finite_differences_and_its_twin(kind, op, args, kwargs, wrt):
+    check_by_kind(kind, op, args, kwargs, wrt)
 
 
 def test_unbroadcast_sums_stretched_and_leading_axes():

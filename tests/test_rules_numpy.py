@@ -3,10 +3,7 @@ differences, forward against reverse, and for dtype."""
 import numpy as np
 import pytest
 
-from rule_harness import (
-    Rule, away, case, check_adjoint, check_dtypes, check_forward_reverse, check_tangent,
-    distinct, normal, uniform,
-)
+from rule_harness import away, case, check_dtypes, check_by_kind, CHECKS, distinct, normal, Rule, uniform
 
 SHAPES = [None, (), (4,), (2, 3), (2, 3, 2)]  # None: a Python float, (): a 0-d array
 
@@ -228,19 +225,10 @@ CASES += [
 ]
 
 
+@pytest.mark.parametrize("kind", sorted(CHECKS))
 @pytest.mark.parametrize("op, args, kwargs, wrt", CASES)
-def test_adjoint_matches_finite_differences(op, args, kwargs, wrt):
-    check_adjoint(op, args, kwargs, wrt)
-
-
-@pytest.mark.parametrize("op, args, kwargs, wrt", CASES)
-def test_tangent_matches_finite_differences(op, args, kwargs, wrt):
-    check_tangent(op, args, kwargs, wrt)
-
-
-@pytest.mark.parametrize("op, args, kwargs, wrt", CASES)
-def test_forward_matches_reverse(op, args, kwargs, wrt):
-    check_forward_reverse(op, args, kwargs, wrt)
+def test_rule_against_finite_differences_and_its_twin(kind, op, args, kwargs, wrt):
+    check_by_kind(kind, op, args, kwargs, wrt)
 
 
 # ---------------------------------------------------------------------- dtypes
