@@ -41,11 +41,16 @@ class _Transform:
             raise SrcadError(f"srcad transforms a function, not {type(f).__name__}")
         self.__wrapped__ = f
         functools.update_wrapper(self, f, updated=())
-        self._signature = api._signature(f)
-        self._single = not isinstance(wrt, (tuple, list))
-        self._positions, self._wrt_names = api._normalise_wrt(f, self._signature, wrt)
         # what is transformed: f, or a call of f when f has a registered rule (the rule wins)
         self._target = api._source_of(f)
+        try:
+            self._signature = api._signature(f)
+        except SrcadError:
+            if self._target is f:
+                raise
+            self._signature = api._signature(self._target)  # a ufunc under NumPy 1.x: the rule's parameters
+        self._single = not isinstance(wrt, (tuple, list))
+        self._positions, self._wrt_names = api._normalise_wrt(f, self._signature, wrt)
         signature = self._signature if self._target is f else api._signature(self._target)
         self._params = [p.name for p in signature.parameters.values()
                         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
