@@ -71,6 +71,9 @@ class _Anf:
         return out
 
     def statement(self, stmt, top_level):
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            # the header's own line, not that of the body's last statement
+            stmt.srcad_origin = getattr(stmt, "srcad_origin", None) or self.origin
         if isinstance(stmt, gast.Assign):
             return self.assignment(stmt, top_level)
         if isinstance(stmt, gast.If):
@@ -109,6 +112,17 @@ class _Anf:
                 out.extend(self.bind(t, v, top_level))
             return out
         value = self.operand(stmt.value, out)
+        if any(not isinstance(t, gast.Name) for t in target.elts):
+            # (W1, b1), (W2, b2) = params: unpack one level at a time
+            parts = [t if isinstance(t, gast.Name) else name(self.names.fresh("part"), store=True)
+                     for t in target.elts]
+            out.extend(self.assignment(gast.Assign(targets=[gast.Tuple(elts=parts, ctx=gast.Store())],
+                                                   value=value, type_comment=None), top_level))
+            for part, original in zip(parts, target.elts):
+                if part is not original:
+                    inner = gast.Assign(targets=[original], value=name(part.id), type_comment=None)
+                    out.extend(self.assignment(inner, top_level))
+            return out
         targets = [self.target_name(t.id, top_level) for t in target.elts]
         varied = bool(flowing_names(value) & self.varied)
         for old, new in zip((t.id for t in target.elts), targets):
@@ -170,6 +184,7 @@ class _Anf:
         body = self.block(stmt.body)
         orelse = self.block(stmt.orelse)
         node = gast.If(test=test, body=body or [gast.Pass()], orelse=orelse)
+        node.srcad_origin = stmt.srcad_origin
         node.srcad_loop_exit = getattr(stmt, "srcad_loop_exit", False)
         return out + [self.tag(gast.copy_location(node, stmt))]
 
@@ -218,6 +233,7 @@ class _Anf:
         self.rename_loads(recompute)
         body.append(self.tag(assign(cond, recompute)))
         node = gast.While(test=name(cond), body=body, orelse=[])
+        node.srcad_origin = stmt.srcad_origin
         node.srcad_stop_flag = getattr(stmt, "srcad_stop_flag", None)
         return out + [self.tag(gast.copy_location(node, stmt))]
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from .errors import NonDifferentiableError, SrcadError
 from .rules import registry
-from .runtime.accumulate import check_scalar_output
+from .runtime.accumulate import NonScalarOutputError, check_scalar_output
 from .runtime.dispatch import rule_caller
 from .transform import reverse_function
 
@@ -97,19 +97,30 @@ class Derivative:
         for param, value in zip(self._wrt_names, values):
             _check_differentiable(param, value)
         generated.namespace.refresh()
-        check = generated.scalar_check
-        if check[0] == "argument":
-            check_scalar_output(self._argument(check[1], args, kwargs))
-        result = generated.function(*args, **kwargs)
+        try:
+            check = generated.scalar_check
+            if check[0] == "argument":
+                check_scalar_output(self._argument(check[1], args, kwargs))
+            result = generated.function(*args, **kwargs)
+            if self._options["with_value"]:
+                value, grads = result
+                check_scalar_output(value[0] if self._options["has_aux"] else value)
+        except NonScalarOutputError as error:
+            raise NonScalarOutputError(f"{error} (the output of {self.__wrapped__.__qualname__})"
+                                       f"{generated.output_where}") from None
+        aux = None
         if self._options["with_value"]:
             value, grads = result
-            check_scalar_output(value[0] if self._options["has_aux"] else value)
+        elif self._options["has_aux"]:
+            value, (grads, aux) = None, result
         else:
             value, grads = None, result
         grads = (grads,) if len(values) == 1 else grads
         grads = tuple(match_like(g, x) for g, x in zip(grads, values))
         grads = grads[0] if self._single else grads
-        return (value, grads) if self._options["with_value"] else grads
+        if self._options["with_value"]:
+            return value, grads
+        return (grads, aux) if self._options["has_aux"] else grads
 
     def _argument(self, parameter, args, kwargs):
         position = list(self._signature.parameters).index(parameter)
@@ -192,6 +203,8 @@ def match_like(g, x):
         return type(x)(match_like(gi, xi) for gi, xi in zip(g, x))
     if isinstance(x, dict):
         return {key: match_like(g[key], x[key]) for key in x}
+    if isinstance(x, np.generic):
+        return x.dtype.type(g)
     if isinstance(x, float):
         return float(g)
     if isinstance(x, np.ndarray):

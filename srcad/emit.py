@@ -28,7 +28,7 @@ def to_source(function_node, location=None):
     column = min(max(width + 2, _COMMENT_COLUMN), 80)
     out = []
     for text, comment in lines:
-        out.append(f"{text.ljust(column)}# {comment}" if comment else text)
+        out.append(f"{text.ljust(column - 2)}  # {comment}" if comment else text)
     return "\n".join(out) + "\n"
 
 

@@ -6,13 +6,16 @@ its global names (``np``, runtime helpers) by names bound in the generated
 module. Contributions ``d[param] = expr`` are handed back to the caller, which
 decides how to accumulate them, or drops them when the parameter is inactive.
 """
+import ast
 import builtins
 import inspect
 import textwrap
+import warnings
 from dataclasses import dataclass
 
 import gast
 
+from .errors import SrcadError
 from .syntax import clone, constant, name
 
 
@@ -40,7 +43,12 @@ class Template:
 
     def __init__(self, function):
         self.function = function
-        source = textwrap.dedent(inspect.getsource(function))
+        try:
+            source = textwrap.dedent(inspect.getsource(function))
+        except (OSError, TypeError):
+            raise SrcadError(f"srcad cannot read the source of the rule {getattr(function, '__qualname__', function)}: "
+                             f"a rule is a template whose body srcad copies, so define it with def in a "
+                             f".py file") from None
         node = next(n for n in gast.walk(gast.parse(source)) if isinstance(n, gast.FunctionDef))
         self.body = node.body
         args = node.args
@@ -128,7 +136,8 @@ class _Context:
             body = [item for s in stmt.body for item in self.statement(s)]
             orelse = [item for s in stmt.orelse for item in self.statement(s)]
             if any(isinstance(i, Contribution) for i in body + orelse):
-                raise NotImplementedError("a template may not contribute inside an if that depends on values")
+                raise SrcadError(f"the rule {self.template.function.__qualname__} sets d[...] inside an if "
+                                 f"that depends on values; write it as one expression (np.where) instead")
             return [gast.If(test=test, body=body or [gast.Pass()], orelse=orelse)]
         if isinstance(stmt, gast.Assign):
             stmt.value = self.expression(stmt.value)
@@ -139,7 +148,8 @@ class _Context:
             return [stmt]
         if isinstance(stmt, gast.Pass):
             return []
-        raise NotImplementedError(f"unsupported statement in a rule template: {type(stmt).__name__}")
+        raise SrcadError(f"the rule {self.template.function.__qualname__} uses {type(stmt).__name__}: "
+                         f"rule templates hold assignments, d[...] = ... and ifs on arguments only")
 
     def d_target(self, node):
         key = _d_key(node)
@@ -159,13 +169,22 @@ def _fold(test):
     if any(isinstance(n, gast.Name) for n in gast.walk(test)):
         return _UNFOLDED
     try:
-        return bool(eval(compile(gast.gast_to_ast(gast.Expression(body=test)), "<rule>", "eval")))
+        tree = ast.fix_missing_locations(gast.gast_to_ast(gast.Expression(body=test)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)  # `2.0 is None` is what we mean
+            return bool(eval(compile(tree, "<rule>", "eval")))  # noqa: S307 - literals only
     except Exception:  # noqa: BLE001 - anything unfoldable stays a run-time test
         return _UNFOLDED
 
 
 def _is_d(node):
-    return isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) and node.value.id == "d"
+    """``d[x]``, also spelled ``srcad.d[x]``."""
+    if not isinstance(node, gast.Subscript):
+        return False
+    marker = node.value
+    if isinstance(marker, gast.Attribute) and marker.attr == "d" and isinstance(marker.value, gast.Name):
+        return marker.value.id == "srcad"
+    return isinstance(marker, gast.Name) and marker.id == "d"
 
 
 def _d_key(node):

@@ -148,6 +148,10 @@ def _parse_lambda_line(text, label):
 def _find_function_node(module, func, label):
     name = func.__name__
     for node in gast.walk(module):
+        if isinstance(node, gast.AsyncFunctionDef) and node.name == name:
+            raise UnsupportedSyntaxError(f"srcad cannot differentiate async def {name}",
+                                         inspect.getsourcefile(func), func.__code__.co_firstlineno,
+                                         f"async def {name}(...)")
         if isinstance(node, gast.FunctionDef) and node.name == name:
             node.decorator_list = []
             return node

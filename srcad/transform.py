@@ -64,6 +64,7 @@ class Generated:
     # generated code checks it; ("value",) check the returned value; ("argument", name) the
     # output has that argument's shape; ("scalar",) it is a scalar by construction
     scalar_check: tuple = ("code",)
+    output_where: str = ""  # the user's return line, for errors about the output
 
 
 class _Pipeline:
@@ -117,6 +118,7 @@ class _Pipeline:
         if not body or not isinstance(body[-1], gast.Return):
             raise SrcadError(f"{self.fn.node.name} returns nothing to differentiate"
                              f"{self.fn.where(self.fn.node)}")
+        self.return_statement = body[-1]
         return body[:-1], body[-1].value
 
 
@@ -185,6 +187,9 @@ def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimi
     captures = []
     if with_value:
         result = gast.Tuple(elts=[sweeps.value(captures), result], ctx=gast.Load())
+    elif has_aux:
+        aux = _capture(sweeps.aux, "aux", pipeline.names, captures)
+        result = gast.Tuple(elts=[result, aux], ctx=gast.Load())
     returned = gast.Return(value=result)
     live_at_end = names_loaded(returned)
     primal, adjoint, _ = sweeps.place_tape(live_at_end)
@@ -198,6 +203,7 @@ def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimi
     pipeline.snapshot("reverse mode", node)
     generated = _finish(pipeline, [(node, live_at_end)], optimize, sweeps.reverse.adjoint_names.values())
     generated.scalar_check = scalar_check
+    generated.output_where = pipeline.fn.where(pipeline.return_statement)
     return generated
 
 

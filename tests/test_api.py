@@ -3,6 +3,8 @@ import ast
 import linecache
 import sys
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -152,6 +154,53 @@ def test_has_aux_with_value_and_grad(xy):
     np.testing.assert_allclose(value, np.sum(np.tanh(x) ** 2))
     np.testing.assert_allclose(aux, np.tanh(x))
     np.testing.assert_allclose(dx, 2 * np.tanh(x) * (1 - np.tanh(x) ** 2))
+
+
+def test_has_aux_with_grad(xy):
+    x, _ = xy
+    dx, aux = srcad.grad(with_aux, has_aux=True)(x)
+    np.testing.assert_allclose(aux, np.tanh(x))
+    np.testing.assert_allclose(dx, 2 * np.tanh(x) * (1 - np.tanh(x) ** 2))
+
+
+def test_numpy_scalar_argument_gives_a_numpy_scalar_derivative():
+    gradient = srcad.grad(with_aux, has_aux=True)(np.float32(0.5))[0]
+    assert type(gradient) is np.float32
+
+
+def nested_parameters(params, x):
+    (W1, b1), (W2, b2) = params
+    return np.sum(np.tanh(x @ W1 + b1) @ W2 + b2)
+
+
+def test_nested_unpacking_of_parameters():
+    rng = np.random.default_rng(0)
+    params = [(rng.normal(size=(2, 3)), rng.normal(size=3)), (rng.normal(size=(3, 1)), rng.normal(size=1))]
+    x = rng.normal(size=(4, 2))
+    gradient = srcad.grad(nested_parameters)(params, x)
+    for i in range(2):
+        for j in range(2):
+            def f(value, i=i, j=j):
+                changed = [list(p) for p in params]
+                changed[i][j] = value
+                return nested_parameters(changed, x)
+            np.testing.assert_allclose(gradient[i][j], numerical_gradient(f, [params[i][j]], 0), rtol=1e-6)
+
+
+def branchy(x, n):
+    for i in range(n):
+        if np.sum(x) > 0:
+            x = np.sin(x)
+    return np.sum(x)
+
+
+def test_loop_and_branch_headers_point_at_their_own_lines():
+    lines, first = inspect.getsourcelines(branchy)
+    source = srcad.grad(branchy).source
+    for_line = next(line for line in source.splitlines() if line.strip().startswith("for i in range"))
+    if_line = next(line for line in source.splitlines() if line.strip().startswith("if cond"))
+    assert for_line.endswith(f"test_api.py:{first + 1}")
+    assert if_line.endswith(f"test_api.py:{first + 2}")
 
 
 def test_value_and_grad_value_matches_the_function(xy):

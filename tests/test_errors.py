@@ -234,6 +234,7 @@ def test_grad_of_a_non_scalar_output(transform):
     message = str(caught.value)
     assert "scalar" in message
     assert "(2, 3)" in message
+    assert "elementwise" in message and "return np.tanh(x) * 2.0" in message
 
 
 # ---------------------------------------------------------- functions with no source
@@ -306,3 +307,43 @@ def test_errors_in_generated_code_point_at_the_users_line(f, args, kind, marker)
     innermost = frames[-1]
     assert innermost.line, "the generated line's text is not available to traceback"
     assert f"# {FILE_NAME}:{line_of(marker)}" in innermost.line
+
+
+async def top_level_coroutine(x):
+    return x
+
+
+def test_top_level_async_def_is_unsupported_syntax():
+    with pytest.raises(srcad.UnsupportedSyntaxError, match="async def"):
+        srcad.grad(top_level_coroutine).source
+
+
+def test_rule_written_with_srcad_d_and_a_folded_if():
+    def cube(x, scale=None):
+        return x ** 3 if scale is None else scale * x ** 3
+
+    @srcad.adjoint(cube)
+    def _(y, x, scale=None):
+        if scale is None:
+            srcad.d[x] = srcad.d[y] * 3.0 * x ** 2
+        else:
+            srcad.d[x] = srcad.d[y] * 3.0 * scale * x ** 2
+
+    def f(x):
+        return cube(x) + cube(x, 2.0)
+
+    assert srcad.grad(f)(2.0) == pytest.approx(12.0 + 24.0)
+
+
+def test_rule_without_a_source_file_is_a_clear_error():
+    def triple(x):
+        return 3.0 * x
+
+    scope = {"srcad": srcad, "triple": triple, "d": srcad.d}
+    exec("@srcad.adjoint(triple)\ndef _(y, x):\n    d[x] = d[y] * 3.0\n", scope)
+
+    def f(x):
+        return triple(x)
+
+    with pytest.raises(srcad.SrcadError, match="source of the rule"):
+        srcad.grad(f)(1.0)

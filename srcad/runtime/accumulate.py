@@ -44,11 +44,15 @@ def add_grads(a, b):
     return a + b
 
 
+class NonScalarOutputError(NonDifferentiableError):
+    """``grad`` of a function whose output has more than one element."""
+
+
 def check_scalar_output(value):
     """``grad`` differentiates scalar functions: refuse anything with more than one element."""
     size = np.size(value)
     if size != 1:
-        raise NonDifferentiableError(
+        raise NonScalarOutputError(
             f"grad needs a function whose output is a scalar, but this output has shape "
             f"{np.shape(value)}; use srcad.vjp or srcad.jacobian for array outputs, or reduce "
             f"it (for example with np.sum) first"
