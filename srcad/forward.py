@@ -41,7 +41,7 @@ import numpy as np
 
 from .activity import flowing_names
 from .anf import hint
-from .errors import NonDifferentiableError, SrcadError
+from .errors import NonDifferentiableError
 from .inline import Contribution, Inliner, Template
 from .resolve import UNKNOWN, classify, resolve_expression
 from .reverse import is_user_function
@@ -269,9 +269,9 @@ class Forward:
                 receiver, argument = self.stored_value(stmt.value)
                 if receiver is not None:
                     flows.append(({receiver}, flowing_names(argument)))
-                if receiver is None and self.method(stmt.value, "push", "append")[0] is not None:
-                    receiver, argument = self.method(stmt.value, "push", "append")[0], stmt.value.args[0]
-                    flows.append(({receiver}, flowing_names(argument)))
+                sequence, _ = self.method(stmt.value, "push", "append")
+                if receiver is None and sequence is not None and len(stmt.value.args) == 1:
+                    flows.append(({sequence}, flowing_names(stmt.value.args[0])))
         carriers = set(wrt)
         changed = True
         while changed:
@@ -1038,4 +1038,4 @@ class _Zeros:
         return _Explicit().visit(node)
 
 
-__all__ = ["forward_function", "namespaces", "TANGENT_PREFIX", "SrcadError"]
+__all__ = ["forward_function", "namespaces", "TANGENT_PREFIX"]
