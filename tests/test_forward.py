@@ -14,7 +14,13 @@ import pytest
 import srcad
 import test_control_flow as control_flow
 import test_programs as programs
+import test_rules_builtins
+import test_rules_helpers
+import test_rules_math
+import test_rules_numpy
+import test_rules_operators
 from srcad import nn
+from srcad.runtime.forward import _caller
 
 RNG = np.random.default_rng(11)
 
@@ -138,6 +144,28 @@ RULE_CASES = [
 @pytest.mark.parametrize("function, args, wrt", RULE_CASES)
 def test_rules_forward_matches_reverse(function, args, wrt):
     assert_modes_agree(function, args, wrt)
+
+
+def _library_cases():
+    """Every case of the rule library's tests whose differentiated arguments are whole
+    arguments, as a call of the op inside a Python function (as user code calls it)."""
+    for module in (test_rules_operators, test_rules_numpy, test_rules_math, test_rules_builtins,
+                   test_rules_helpers):
+        for case in module.CASES:
+            op, args, kwargs, leaves = case.values
+            if leaves is None:
+                leaves = [i for i, a in enumerate(args)
+                          if isinstance(a, float) or np.issubdtype(getattr(a, "dtype", np.int64), np.floating)]
+            if callable(op) and leaves and all(isinstance(leaf, int) for leaf in leaves):
+                yield pytest.param(op, args, kwargs, tuple(leaves), id=case.id)
+
+
+@pytest.mark.parametrize("op, args, kwargs, leaves", list(_library_cases()))
+def test_every_rule_forward_matches_reverse_through_the_engine(op, args, kwargs, leaves):
+    names = sorted(kwargs)
+    calls_op = _caller(op, len(args), tuple(names))  # def call_op(arg0, ..., kw): return op(arg0, ..., kw=kw)
+    arguments = tuple(args) + tuple(kwargs[k] for k in names)
+    assert_modes_agree(calls_op, arguments, leaves if len(leaves) > 1 else leaves[0], jacobians=False)
 
 
 def test_only_one_argument_carries_a_tangent():
