@@ -8,6 +8,7 @@ a constant to the derivative.
 import gast
 
 from .resolve import classify
+from .runtime.accumulate import add_at
 from .syntax import appended, assigned_variables
 
 
@@ -20,6 +21,9 @@ def active_variables(fn, node, wrt_names, outputs, local_names):
         append = appended(stmt)
         if append is not None:
             carriers.append((stmt, {append[0]}, flowing_names(append[1])))
+        accumulated = accumulation(fn, stmt, local_names)
+        if accumulated is not None:
+            carriers.append((stmt, {accumulated[0]}, flowing_names(accumulated[1])))
     varied = set(wrt_names)
     _propagate(carriers, varied, forward=True)
     useful = set(outputs)
@@ -79,3 +83,14 @@ def flowing_names(expr):
     for child in gast.iter_child_nodes(expr):
         names |= flowing_names(child)
     return names
+
+
+def accumulation(fn, stmt, local_names):
+    """``(buffer, g)`` for a statement ``add_at(buffer, index, g)`` (generated code), else None."""
+    if not (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) and len(stmt.value.args) == 3):
+        return None
+    operation = classify(fn, stmt.value, local_names)
+    buffer = stmt.value.args[0]
+    if operation is not None and operation.function is add_at and isinstance(buffer, gast.Name):
+        return buffer.id, stmt.value.args[2]
+    return None

@@ -40,6 +40,10 @@ def may_vary(node, wrt_names):
         append = appended(stmt)
         if append is not None:  # xs.append(v) is, for derivatives, xs = xs + [v]
             assignments.append(assign(append[0], append[1]))
+        elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) and stmt.value.args \
+                and isinstance(stmt.value.args[0], gast.Name):
+            # a call that may change its first argument in place (add_at(buffer, index, g))
+            assignments.append(assign(stmt.value.args[0].id, gast.Tuple(elts=stmt.value.args[1:], ctx=gast.Load())))
     changed = True
     while changed:
         changed = False

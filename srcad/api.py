@@ -74,16 +74,17 @@ class Derivative:
             raise SrcadError(f"srcad transforms a function, not {type(f).__name__}")
         self.__wrapped__ = f
         functools.update_wrapper(self, f, updated=())
-        self._signature = _signature(f)
+        self._source = _source_of(f)  # f itself, or a call of f when f has a rule
+        self._signature = _signature(self._source)
         self._single = not isinstance(wrt, (tuple, list))
-        self._positions, self._wrt_names = _normalise_wrt(f, self._signature, wrt)
+        self._positions, self._wrt_names = _normalise_wrt(self._source, self._signature, wrt)
         self._options = dict(with_value=with_value, has_aux=has_aux, optimize=optimize)
         self._generated = None
 
     @property
     def generated(self):
         if self._generated is None:
-            self._generated = reverse_function(_source_of(self.__wrapped__), self._wrt_names, **self._options)
+            self._generated = reverse_function(self._source, self._wrt_names, **self._options)
         return self._generated
 
     @property

@@ -127,6 +127,10 @@ class _Normalise:
                 raise SyntaxError(f"cannot unpack a range element at line {raise_target.lineno}")
             return [stmt]
         before = []
+        if _is_call_to(iterable, "reversed") and len(iterable.args) == 1:
+            # the same items backwards, as a sequence with a length (a reversed range stays a range)
+            backwards = gast.Slice(lower=None, upper=None, step=constant(-1))
+            iterable = gast.Subscript(value=iterable.args[0], slice=backwards, ctx=gast.Load())
         if _is_call_to(iterable, "enumerate") and len(iterable.args) == 1 and _is_pair(stmt.target):
             counter, element = stmt.target.elts
             sequences, targets = [iterable.args[0]], [element]

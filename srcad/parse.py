@@ -84,7 +84,7 @@ def read_function(func):
         return Function(known.func, copy.deepcopy(known.node), known.filename, known.line_offset,
                         known.source_lines, dict(known.extra_names))
     func = inspect.unwrap(func, stop=lambda f: getattr(f, "srcad_keep_wrapper", False))
-    func, generated = _generated_function(func)
+    func = _generated_function(func)
     label = getattr(func, "__qualname__", repr(func))
     if not inspect.isfunction(func):
         raise SrcadError(
@@ -107,35 +107,17 @@ def read_function(func):
         # A lambda in the middle of an expression: parse its line on its own.
         module = _parse_lambda_line(text, label)
     node = _find_function_node(module, func, label)
-    if generated:
-        _reversed_loops_as_slices(node)
     first = max(first_line, 1)
     return Function(func, node, filename, first - 1, text.splitlines())
 
 
 def _generated_function(obj):
     """A srcad derivative (``srcad.grad(f)``) is read through the plain function it
-    generated, so that a derivative can be differentiated again. Returns the
-    function to read and whether it is generated code."""
+    generated, so that a derivative can be differentiated again."""
     if inspect.isfunction(obj):
-        return obj, obj.__code__.co_filename.startswith("<srcad")
+        return obj
     function = getattr(getattr(obj, "generated", None), "function", None)
-    if inspect.isfunction(function):
-        return function, True
-    return obj, False
-
-
-def _reversed_loops_as_slices(node):
-    """``for t in reversed(seq)`` in generated code becomes ``for t in seq[::-1]``:
-    the same steps, over a sequence that has a length and can be indexed (a
-    reversed ``range`` sliced is still a ``range``)."""
-    for loop in gast.walk(node):
-        iterable = loop.iter if isinstance(loop, gast.For) else None
-        if isinstance(iterable, gast.Call) and isinstance(iterable.func, gast.Name) \
-                and iterable.func.id == "reversed" and len(iterable.args) == 1 and not iterable.keywords:
-            backwards = gast.Slice(lower=None, upper=None, step=gast.UnaryOp(
-                op=gast.USub(), operand=gast.Constant(value=1, kind=None)))
-            loop.iter = gast.Subscript(value=iterable.args[0], slice=backwards, ctx=gast.Load())
+    return function if inspect.isfunction(function) else obj
 
 
 def _parse_lambda_line(text, label):

@@ -37,9 +37,12 @@ def place_tape(primal, adjoint, live_at_end, names, namespace):
             return None
         stmt.srcad_needed |= {v for v in variables if v in live_after}
         markers[id(stmt)] = stmt
+        if getattr(stmt, "srcad_unpop", None) is not None:
+            # putting the popped value back reads the list and the value
+            return live_after | (set(stmt.srcad_unpop) if stmt.srcad_needed else set())
         if getattr(stmt, "srcad_store", False):
             # restoring part of an array reads the array and the index
-            written = stmt.srcad_statement.targets[0]
+            written = stmt.srcad_statement.srcad_written
             return live_after | (names_loaded(written) if stmt.srcad_needed else set())
         return live_after - set(variables)
 
@@ -53,7 +56,8 @@ def place_tape(primal, adjoint, live_at_end, names, namespace):
             marker.srcad_needed = set()
     pushes = {}
     for marker in markers.values():
-        if marker.srcad_needed and not getattr(marker, "srcad_shrink", False):
+        if marker.srcad_needed and not getattr(marker, "srcad_shrink", False) \
+                and getattr(marker, "srcad_unpop", None) is None:
             ordered = [v for v in marker.srcad_restore if v in marker.srcad_needed]
             pushes[id(marker.srcad_statement)] = ordered
     tape = names.fresh("tape") if pushes else None
@@ -95,6 +99,12 @@ def _replace_markers(stmts, tape):
                 pop = gast.Assign(targets=[written], value=call(gast.Attribute(value=name(tape), attr="pop",
                                                                                ctx=gast.Load())), type_comment=None)
                 out.append(located(pop, getattr(stmt.srcad_statement, "srcad_origin", None)))
+            continue
+        if variables is not None and getattr(stmt, "srcad_unpop", None) is not None:
+            if stmt.srcad_needed:
+                sequence, value = stmt.srcad_unpop
+                grow = gast.Attribute(value=name(sequence), attr="append", ctx=gast.Load())
+                out.append(expr_stmt(call(grow, name(value)), getattr(stmt.srcad_statement, "srcad_origin", None)))
             continue
         if variables is not None and getattr(stmt, "srcad_shrink", False):
             for var in stmt.srcad_needed:
@@ -146,8 +156,13 @@ def _insert_pushes(stmts, pushes, tape, inits=None):
 def _pushes_before(stmt, pushes, tape):
     origin = getattr(stmt, "srcad_origin", None)
     push = gast.Attribute(value=name(tape), attr="push", ctx=gast.Load()) if tape else None
-    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript) and id(stmt) in pushes:
-        old = gast.Subscript(value=clone(stmt.targets[0].value), slice=clone(stmt.targets[0].slice),
-                             ctx=gast.Load())
-        return [expr_stmt(call(push, call(gast.Attribute(value=old, attr="copy", ctx=gast.Load()))), origin)]
+    written = getattr(stmt, "srcad_written", None)
+    if written is not None and id(stmt) in pushes:
+        # the slots about to be written, copied (a view would change with them)
+        old = gast.Subscript(value=clone(written.value), slice=clone(written.slice), ctx=gast.Load())
+        if isinstance(stmt, gast.Assign):
+            kept = call(gast.Attribute(value=old, attr="copy", ctx=gast.Load()))
+        else:
+            kept = call(name(stmt.srcad_copy_of), old)  # add_at on a list may hold plain numbers
+        return [expr_stmt(call(push, kept), origin)]
     return [expr_stmt(call(push, name(var)), origin) for var in pushes.get(id(stmt), [])]

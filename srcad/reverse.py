@@ -17,9 +17,9 @@ from .restore import restore_marker
 from .resolve import UNKNOWN, classify
 from .rules import registry
 from .runtime import dispatch, numeric
-from .runtime.accumulate import add_at, add_grads, zeros_buffer
+from .runtime.accumulate import add_at, add_grads, copy_of, zeros_buffer
 from .runtime.numeric import zeros_like
-from .syntax import appended, assign, call, clone, constant, expr_stmt, located, name
+from .syntax import appended, assign, popped, call, clone, constant, expr_stmt, located, name
 import numpy as np
 
 
@@ -49,6 +49,7 @@ class Reverse:
         self.adjoint_names = {}
         self.containers = set()
         self.written_into = set()
+        self.kept_names = set()
         self.origin = None
 
     # -- names ------------------------------------------------------------
@@ -105,6 +106,8 @@ class Reverse:
         self.origin = getattr(stmt, "srcad_origin", self.origin)
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
             return self.store(stmt, state)
+        if isinstance(stmt, gast.Assign) and popped(stmt.value) is not None:
+            return self.pop(stmt, state)
         if isinstance(stmt, gast.Assign):
             out = self.assignment(stmt, state)
             out.append(restore_marker(stmt, [n for n in _target_names(stmt)]))
@@ -117,7 +120,69 @@ class Reverse:
             return self.branch(stmt, state)
         if isinstance(stmt, (gast.For, gast.While)):
             return self.loop(stmt, state)
+        if isinstance(stmt, gast.Expr):
+            return self.call_statement(stmt, state)
         return []
+
+    def call_statement(self, stmt, state):
+        """A call whose value is not used: ``add_at(buffer, index, g)`` (in generated code) is
+        differentiated; a call that may change its arguments in place, on values that carry a
+        derivative, is refused rather than ignored."""
+        value = stmt.value
+        if not isinstance(value, gast.Call):
+            return []
+        operation = classify(self.fn, value, self.local_names)
+        if operation is not None and operation.function is add_at:
+            return self.accumulation(stmt, state)
+        arguments = list(value.args) + [k.value for k in value.keywords]
+        if isinstance(value.func, gast.Attribute):
+            arguments.append(value.func.value)
+        carrying = [a for a in arguments if isinstance(a, gast.Name) and a.id in self.active]
+        if carrying and not (operation is not None and operation.nondifferentiable):
+            raise NonDifferentiableError(
+                f"cannot differentiate the statement {operation.label if operation else 'call'}(...): a call "
+                f"whose result is not used may change {carrying[0].id} in place, which srcad cannot follow. "
+                f"Assign its result instead{self.fn.where(stmt)}")
+        return []
+
+    def accumulation(self, stmt, state):
+        """``add_at(buffer, index, g)``: ``g`` takes ``d_buffer[index]``; the buffer's derivative
+        passes through unchanged, and its old slots come back from the tape when read."""
+        out = []
+        buffer, index, g = stmt.value.args
+        if isinstance(buffer, gast.Name) and buffer.id in self.active and buffer.id in state.defined:
+            piece = gast.Subscript(value=name(self.d(buffer.id)), slice=clone(index), ctx=gast.Load())
+            self.contribute(g, call(self.helper("unbroadcast", numeric.unbroadcast), piece, g), state, out)
+        written = gast.Subscript(value=clone(buffer), slice=clone(index), ctx=gast.Store())
+        stmt.srcad_written = written
+        stmt.srcad_copy_of = self.namespace.bind("copy_of", copy_of)
+        marker = restore_marker(stmt, [buffer.id] if isinstance(buffer, gast.Name) else [])
+        marker.srcad_store = True
+        out.append(marker)
+        return out
+
+    def pop(self, stmt, state):
+        """``y = xs.pop()`` (a tape's pop, in generated code): ``d_xs`` grows back by ``d_y``,
+        and ``xs`` gets ``y`` back when the backward sweep still reads it."""
+        out = []
+        var, sequence = stmt.targets[0].id, popped(stmt.value)
+        if sequence in self.active:
+            if sequence not in state.defined and var in state.defined:
+                self.zero(sequence, state, out)
+            if sequence in state.defined:
+                if sequence not in state.owned:
+                    self.emit(out, assign(self.d(sequence), call("list", name(self.d(sequence)))))
+                    state.owned.add(sequence)
+                last = name(self.d(var)) if var in state.defined and var in self.active \
+                    else call(self.helper("zeros_like", zeros_like), name(var))
+                grow = gast.Attribute(value=name(self.d(sequence)), attr="append", ctx=gast.Load())
+                self.emit(out, expr_stmt(call(grow, last)))
+        self.consume(var, state)
+        unpop = restore_marker(stmt, [sequence])
+        unpop.srcad_unpop = (sequence, var)
+        out.append(unpop)
+        out.append(restore_marker(stmt, [var]))
+        return out
 
     def assignment(self, stmt, state):
         out = []
@@ -354,6 +419,7 @@ class Reverse:
         saved = getattr(stmt, "srcad_saved", None)
         if saved is None:
             saved = self.names.fresh(f"{var}_saved")
+            self.kept_names.add(saved)
             stmt.srcad_saved = saved
             stmt.srcad_original = (stmt.targets[0], clone(stmt.value))
             stmt.value = forward_call()
@@ -424,7 +490,8 @@ class Reverse:
             gained = ((trial.owned & entry.defined) - entry.owned) & self.written_into
             if not carried and not disowned and not gained:
                 break
-            self.names.taken = set(snapshot)
+            # forget the names of the discarded attempt, not those other statements hold on to
+            self.names.taken = set(snapshot) | set(self.adjoint_names.values()) | self.kept_names
             for var in sorted(carried):
                 self.zero(var, entry, before)
             for var in sorted(gained):
@@ -472,9 +539,11 @@ def _known_at_run_time_only(value, operation, local_names):
     """A call of a local variable, an item of one (``acts["tanh"](z)``) or a call's result."""
     if operation.function is not UNKNOWN or not isinstance(value, gast.Call):
         return False
+    if isinstance(value.func, gast.Call):
+        return True  # make_activation()(z), srcad.grad(loss)(w)
     callee = value.func
-    while isinstance(callee, (gast.Subscript, gast.Call)):
-        callee = callee.value if isinstance(callee, gast.Subscript) else callee.func
+    while isinstance(callee, gast.Subscript):
+        callee = callee.value
     return isinstance(callee, gast.Name) and (callee.id in local_names or callee is not value.func)
 
 

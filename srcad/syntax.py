@@ -136,12 +136,21 @@ def clone_signature(function_node, identifier):
 
 
 def appended(stmt):
-    """``(list_name, value)`` for a statement ``list_name.append(value)``, else None."""
+    """``(list_name, value)`` for a statement ``list_name.append(value)`` (or a tape's
+    ``push``, the same operation), else None."""
     if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
         func = stmt.value.func
-        if isinstance(func, gast.Attribute) and func.attr == "append" and isinstance(func.value, gast.Name) \
-                and len(stmt.value.args) == 1 and not stmt.value.keywords:
+        if isinstance(func, gast.Attribute) and func.attr in ("append", "push") \
+                and isinstance(func.value, gast.Name) and len(stmt.value.args) == 1 and not stmt.value.keywords:
             return func.value.id, stmt.value.args[0]
+    return None
+
+
+def popped(value):
+    """``list_name`` for a right-hand side ``list_name.pop()``, else None."""
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and value.func.attr == "pop" \
+            and isinstance(value.func.value, gast.Name) and not value.args and not value.keywords:
+        return value.func.value.id
     return None
 
 

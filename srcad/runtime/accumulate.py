@@ -32,6 +32,11 @@ def _is_basic(index):
     return index is None or index is Ellipsis or isinstance(index, (int, np.integer, slice))
 
 
+def copy_of(value):
+    """A copy of an array (or a NumPy scalar); numbers and containers of them as they are."""
+    return value.copy() if hasattr(value, "copy") and not isinstance(value, (list, dict)) else value
+
+
 def add_grads(a, b):
     """The sum of two derivatives of the same structure (arrays, numbers, containers);
     None, the derivative of what carries none, adds nothing."""
