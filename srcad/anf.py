@@ -416,6 +416,8 @@ def hint(value, is_local=lambda identifier: True):
         fallback = f"{base}_item" if base else "item"
         index = _word(value.slice) if not isinstance(value.slice, (gast.Slice, gast.Tuple)) else None
         words = f"{base}_{index}" if base and index else None
+    elif isinstance(value, gast.Compare):
+        return _condition_hint(value).replace("cond", "mask")
     elif isinstance(value, gast.Tuple):
         fallback = "pair" if len(value.elts) == 2 else "items"
     elif isinstance(value, gast.List):

@@ -888,7 +888,7 @@ def _(y, a, order="K", subok=False):
 
 @tangent(np.copy, np.ndarray.copy)
 def _(y, a, order="K", subok=False):
-    d[y] = d[a]
+    d[y] = np.copy(d[a])  # a copy: writes into y must not reach a's tangent
 
 
 @adjoint(np.ndarray.astype)
