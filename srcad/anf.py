@@ -373,7 +373,8 @@ def _word(node):
     if isinstance(node, gast.Name):
         return node.id
     if isinstance(node, gast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-        return str(node.value).replace(".", "_").replace("-", "m")
+        value = int(node.value) if float(node.value).is_integer() else node.value
+        return str(value).replace(".", "_").replace("-", "m")
     return None
 
 

@@ -1,16 +1,35 @@
-"""docs/how-it-works.md shows what srcad prints today, pass by pass.
+"""The docs show what srcad prints today: docs/how-it-works.md pass by pass, and the
+generated sources in docs/modes.md.
 
-Run ``python tests/test_docs.py`` to rewrite its listings after a change to the engine.
+Run ``python tests/test_docs.py`` to rewrite their listings after a change to the engine.
 """
 import importlib.util
 import pathlib
 import re
 import sys
 
+import srcad
 from srcad.transform import stages
 
-DOC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "how-it-works.md"
+DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
+DOC = DOCS / "how-it-works.md"
+MODES = DOCS / "modes.md"
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
+# the file docs/modes.md follows: its listings' comments point at these lines
+MODES_MODEL = """import numpy as np
+from srcad import nn
+
+
+def layer(W, b, x):
+    h = np.tanh(W @ x + b)
+    return h * h
+
+
+def loss(W1, W2, X, y, lam):
+    H = np.maximum(0.0, X @ W1)
+    U = H @ W2
+    return nn.softmax_cross_entropy(U, y) + lam * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
+"""
 
 
 def _blocks(text):
@@ -30,6 +49,29 @@ def _listings(tmp_dir):
     return [listing for _, listing in stages(module.rnn, (0,))]
 
 
+def _load(source, tmp_dir):
+    path = pathlib.Path(tmp_dir) / "model.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("model", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _modes_listings(tmp_dir):
+    """Blocks 1, 2 and 4 of docs/modes.md: a jvp, a vjp, and the first function of an hvp."""
+    model = _load(MODES_MODEL, tmp_dir)
+    hvp = srcad.hvp(model.loss, wrt=(0, 1)).source
+    return {1: srcad.jvp(model.layer, wrt=(0, 1)).source, 2: srcad.vjp(model.layer, wrt=(0, 1)).source,
+            4: hvp.split("\n\n\n")[0].rstrip("\n") + "\n"}
+
+
+def test_modes_listings_match_what_srcad_prints(tmp_path):
+    blocks = _blocks(MODES.read_text())
+    for index, listing in _modes_listings(tmp_path).items():
+        assert blocks[index].group(1) == listing, "docs/modes.md is out of date: run python tests/test_docs.py"
+
+
 def test_listings_match_what_srcad_prints(tmp_path):
     shown = [block.group(1) for block in _blocks(DOC.read_text())[2:]]
     printed = _listings(tmp_path)
@@ -38,16 +80,23 @@ def test_listings_match_what_srcad_prints(tmp_path):
         assert got == expected, "docs/how-it-works.md is out of date: run python tests/test_docs.py"
 
 
+def _rewrite(path, listings):
+    """Put ``listings`` ({block index: text}) into the document's python blocks."""
+    text = path.read_text()
+    blocks = _blocks(text)
+    for index in sorted(listings, reverse=True):
+        block = blocks[index]
+        text = text[:block.start(1)] + listings[index] + text[block.end(1):]
+    path.write_text(text)
+
+
 def main():
     import tempfile
 
-    text = DOC.read_text()
     with tempfile.TemporaryDirectory() as tmp_dir:
-        printed = _listings(tmp_dir)
-    blocks = _blocks(text)[2:]
-    for block, listing in reversed(list(zip(blocks, printed))):
-        text = text[:block.start(1)] + listing + text[block.end(1):]
-    DOC.write_text(text)
+        _rewrite(DOC, {index + 2: listing for index, listing in enumerate(_listings(tmp_dir))})
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        _rewrite(MODES, _modes_listings(tmp_dir))
 
 
 if __name__ == "__main__":
