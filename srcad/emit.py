@@ -47,6 +47,10 @@ def _block(stmts, depth, lines, location):
         elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant) \
                 and isinstance(stmt.value.value, str) and getattr(stmt, "srcad_comment", False):
             lines.append((f"{indent}# {stmt.value.value}", None))
+        elif isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Tuple):
+            # a, b = ...: without the parentheses some Python versions add
+            targets = ", ".join(_unparse(element) for element in stmt.targets[0].elts)
+            lines.append((f"{indent}{targets} = {_unparse(stmt.value)}", comment))
         else:
             lines.append((indent + _unparse(stmt), comment))
 
