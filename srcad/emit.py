@@ -49,7 +49,8 @@ def _block(stmts, depth, lines, location):
             lines.append((f"{indent}# {stmt.value.value}", None))
         elif isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Tuple):
             # a, b = ...: without the parentheses some Python versions add
-            targets = ", ".join(_unparse(element) for element in stmt.targets[0].elts)
+            elements = stmt.targets[0].elts
+            targets = ", ".join(_unparse(element) for element in elements) + ("," if len(elements) == 1 else "")
             lines.append((f"{indent}{targets} = {_unparse(stmt.value)}", comment))
         else:
             lines.append((indent + _unparse(stmt), comment))
