@@ -274,17 +274,25 @@ class Jacobian(_Transform):
         return blocks[0] if self._single else tuple(blocks)
 
     def _by_columns(self, args, kwargs, chosen):
-        """Forward mode: ``J e_i`` for each basis vector ``e_i`` of each argument."""
+        """Forward mode: ``J e_i`` for each basis vector ``e_i`` of each argument, all basis
+        vectors in one sweep when the function allows it (see :func:`_columns`)."""
+        out = _array_output(self.__wrapped__(*args, **kwargs), self._label())
+
+        forward = self._forward
+        values, _ = forward._arguments(args, kwargs)
+        generated = forward._compile()
+        _refresh(generated)
+
+        def tangent_of(tangents):  # the generated code itself: a batch of tangents keeps its axis
+            tangent = _array_output(generated.function(*values, *tangents)[1], self._label())
+            if _one_direction(tangents, chosen):
+                tangent = api.match_like(tangent, out)
+            return [np.asarray(tangent)]
+
         blocks = []
-        out = None
         for k, x in enumerate(chosen):
-            columns = []
-            for basis in _basis(x):
-                tangents = [basis if j == k else _zeros(y) for j, y in enumerate(chosen)]
-                out, tangent = self._forward(*args, *tangents, **kwargs)
-                columns.append(_array_output(tangent, self._label()))
-            out_shape = np.shape(out)
-            blocks.append(np.reshape(np.stack(columns, axis=-1), out_shape + np.shape(x)))
+            (columns,) = _columns(tangent_of, chosen, k)
+            blocks.append(np.reshape(np.moveaxis(columns, 0, -1), np.shape(out) + np.shape(x)))
         return blocks
 
     def _by_rows(self, args, kwargs, chosen):
@@ -324,6 +332,44 @@ def _basis(x):
         e = np.zeros(np.shape(x), dtype=dtype)
         e[index] = 1.0
         yield e
+
+
+def _columns(linear_map, chosen, k):
+    """``linear_map`` (a list of directions, one per argument → a list of arrays) applied to
+    every basis vector of argument ``k``: a list of arrays with a leading axis of basis vectors.
+
+    All basis vectors go through in one sweep, as a leading batch axis, when the generated
+    code carries it through: elementwise work and matrix products do, a reduction over axis
+    0 or an index into the first axis does not. A random combination of the basis vectors,
+    run on its own, checks the batched result; if it disagrees, or the batch fails, the
+    basis vectors go one sweep each.
+    """
+    x = chosen[k]
+    directions = list(_basis(x))
+
+    def apply(direction):
+        return linear_map([direction if j == k else _zeros(y) for j, y in enumerate(chosen)])
+
+    if len(directions) > 1:
+        batch = np.stack(directions)
+        try:
+            with np.errstate(all="ignore"):
+                batched = apply(batch)
+                weights = np.random.default_rng(len(directions)).standard_normal(len(directions))
+                combined = apply(np.tensordot(weights, batch, axes=1))
+            if all(np.shape(b) == (len(directions),) + np.shape(c) and
+                   np.allclose(np.tensordot(weights, b, axes=1), c, rtol=1e-8, atol=1e-12 * (1 + np.max(np.abs(c))))
+                   for b, c in zip(batched, combined)):
+                return batched
+        except (ValueError, TypeError, IndexError, ArithmeticError):
+            pass  # the code does not carry a batch axis: one sweep per basis vector
+    outputs = [apply(direction) for direction in directions]
+    return [np.stack([output[j] for output in outputs]) for j in range(len(outputs[0]))]
+
+
+def _one_direction(directions, chosen):
+    """Whether ``directions`` is one direction (shaped like the arguments), not a batch."""
+    return all(np.shape(d) == np.shape(x) for d, x in zip(directions, chosen))
 
 
 def _zeros(x):
@@ -388,15 +434,20 @@ class Hessian(_Transform):
 
     def __call__(self, *args, **kwargs):
         _, chosen = self._arguments(args, kwargs)
-        columns = [[[] for _ in chosen] for _ in chosen]
-        for k, x in enumerate(chosen):
-            for basis in _basis(x):
-                v = [basis if j == k else _zeros(y) for j, y in enumerate(chosen)]
-                products = self._hvp(*args, v[0] if self._single else tuple(v), **kwargs)
-                products = (products,) if self._single else products
-                for j, product in enumerate(products):
-                    columns[j][k].append(product)
-        blocks = [[np.reshape(np.stack(columns[j][k], axis=-1), np.shape(chosen[j]) + np.shape(chosen[k]))
+
+        values, _ = self._hvp._arguments(args, kwargs)
+        generated = self._hvp._compile()
+        _refresh(generated)
+
+        def products_of(v):  # the generated code itself: a batch of directions keeps its axis
+            products = generated.function(*values, *v)
+            products = (products,) if self._single else products
+            if _one_direction(v, chosen):
+                products = [api.match_like(p, x) for p, x in zip(products, chosen)]
+            return [np.asarray(p) for p in products]
+
+        columns = [_columns(products_of, chosen, k) for k in range(len(chosen))]
+        blocks = [[np.reshape(np.moveaxis(columns[k][j], 0, -1), np.shape(chosen[j]) + np.shape(chosen[k]))
                    for k in range(len(chosen))] for j in range(len(chosen))]
         return blocks[0][0] if self._single else tuple(tuple(row) for row in blocks)
 
