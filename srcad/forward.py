@@ -545,12 +545,7 @@ class Forward:
         if rule is None:
             raise self.missing_rule(primal, operation)
         template = Template.of(rule)
-        try:
-            mapping = template.bind(operation.args, operation.keywords)
-        except TypeError as error:
-            raise NonDifferentiableError(
-                f"the call to {operation.label} does not match its derivative rule: {error}"
-                f"{self.fn.where(primal)}") from None
+        mapping = template.bind_operation(operation, self.fn.where(primal))
 
         def derivative(target):
             if isinstance(target, gast.Name) and target.id in state.nonzero:

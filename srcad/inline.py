@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import gast
 
-from .errors import SrcadError
+from .errors import NonDifferentiableError, SrcadError
 from .syntax import clone, constant, name
 
 
@@ -81,6 +81,14 @@ class Template:
             else:
                 mapping[param] = constant(value)
         return mapping
+
+    def bind_operation(self, operation, where):
+        """:meth:`bind` for a call in the user's code; ``where`` locates it for the error."""
+        try:
+            return self.bind(operation.args, operation.keywords)
+        except TypeError as error:
+            raise NonDifferentiableError(
+                f"the call to {operation.label} does not match its derivative rule: {error}{where}") from None
 
     def resolve_global(self, identifier):
         if identifier in self.globals:

@@ -309,12 +309,7 @@ class Reverse:
         if template is None:
             raise self.missing_rule(stmt, operation)
         template = Template.of(template)
-        try:
-            mapping = template.bind(operation.args, operation.keywords)
-        except TypeError as error:
-            raise NonDifferentiableError(
-                f"the call to {operation.label} does not match its derivative rule: {error}"
-                f"{self.fn.where(stmt)}") from None
+        mapping = template.bind_operation(operation, self.fn.where(stmt))
         derivative = lambda key: d_var  # noqa: E731 - adjoint templates read only d[result]
         items = self.inliner.inline(template, mapping, name(var), derivative)
         for item in items:
@@ -381,7 +376,8 @@ class Reverse:
                 end = constant(-after) if after else None
                 spread = gast.Subscript(value=name(parts), slice=gast.Slice(lower=constant(star), upper=end, step=None),
                                         ctx=gast.Load())
-                self.containers.add(arg.value.id) if isinstance(arg.value, gast.Name) else None
+                if isinstance(arg.value, gast.Name):
+                    self.containers.add(arg.value.id)
                 self.contribute(arg.value, call("list", spread), state, out)
             elif isinstance(arg, gast.Name) and arg.id in self.active:
                 index = position if position < star else position - len(value.args)
