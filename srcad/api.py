@@ -93,10 +93,10 @@ class Derivative:
         return self.generated.source
 
     def __call__(self, *args, **kwargs):
-        generated = self.generated
         values = self._wrt_values(args, kwargs)
         for param, value in zip(self._wrt_names, values):
             _check_differentiable(param, value)
+        generated = self.generated
         generated.namespace.refresh()
         try:
             check = generated.scalar_check

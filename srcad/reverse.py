@@ -437,10 +437,15 @@ class Reverse:
 
     def missing_rule(self, stmt, operation):
         label = operation.label or getattr(operation.function, "__name__", "this call")
-        if operation.function is UNKNOWN:
+        value = getattr(stmt, "srcad_original", (None, stmt.value))[1]
+        method_of = value.func.value if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
+            else None
+        if operation.function is UNKNOWN and isinstance(method_of, gast.Name):
+            label = f"{method_of.id}.{value.func.attr}()"
+            why = (f"it is a method of {method_of.id}, an object srcad cannot see into (an instance of "
+                   f"a class, not an array); call a plain function of arrays instead")
+        elif operation.function is UNKNOWN:
             why = "srcad cannot tell what it calls"
-        elif _is_python_function(operation.function):
-            why = "it is a Python function, and srcad does not differentiate calls into other Python functions yet"
         else:
             why = "it has no derivative rule and no Python source to transform"
         return NonDifferentiableError(
@@ -525,10 +530,6 @@ def _target_names(stmt):
 
 def _item(container, index):
     return gast.Subscript(value=container, slice=constant(index), ctx=gast.Load())
-
-
-def _is_python_function(obj):
-    return hasattr(obj, "__code__")
 
 
 def _known_at_run_time_only(value, operation, local_names):
