@@ -3,6 +3,7 @@
 :func:`reverse_function` runs it; :func:`stages` returns the source after
 each pass, which is how ``docs/how-it-works.md`` is written.
 """
+import inspect
 from dataclasses import dataclass
 
 import gast
@@ -16,13 +17,12 @@ from .names import Names
 from .namespace import Globals, Namespace
 from .optimize import optimize as simplify
 from .parse import read_function
-from .dataflow import annotate_definitions
+from .dataflow import annotate_definitions, liveness
 from .restore import place_tape
 from .reverse import Reverse, State, count_iterations
 from .shapes import SCALAR, ShapeClasses, loop_targets, simplify_broadcasts
 from .runtime.accumulate import check_scalar_output
 from .runtime.numeric import sum_to_scalar, zeros_like
-from .dataflow import liveness
 from .syntax import assign, call, clone_signature, constant, expr_stmt, function_def, name, names_loaded, names_stored
 
 
@@ -41,7 +41,7 @@ class Program:
         self.splits = {}
         self.sources = []
 
-    def split(self, func, wrt_names, has_aux=False):
+    def split(self, func, wrt_names):
         """Names of the forward and backward functions of ``func`` for ``wrt_names``."""
         key = (func, tuple(wrt_names))
         if key not in self.splits:
@@ -295,7 +295,6 @@ def _split_aux(body, output, names):
 def stages(func, wrt_names=(0,)):
     """The source of ``func`` after each pass, as a list of (stage, source) pairs."""
     record = []
-    import inspect
     params = list(inspect.signature(func).parameters)
     wrt = [params[w] if isinstance(w, int) else w for w in wrt_names]
     generated = reverse_function(func, wrt, record=record)
