@@ -375,6 +375,10 @@ def _word(node):
     if isinstance(node, gast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         value = int(node.value) if float(node.value).is_integer() else node.value
         return str(value).replace(".", "_").replace("-", "m")
+    if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) \
+            and isinstance(node.slice, (gast.Name, gast.Constant)):
+        index = _word(node.slice)
+        return f"{node.value.id}_{index}" if index else None
     return None
 
 
@@ -395,7 +399,10 @@ def hint(value, is_local=lambda identifier: True):
         left, right = _word(value.left), _word(value.right)
         fallback = {"": "product"}.get(op, op)
         if left and right:
-            words = f"{left}{right}" if op == "" else f"{left}_{op}_{right}"
+            # a matrix product reads like the book's juxtaposition: XW1; longer names keep a separator
+            joined = f"{left}{right}" if len(left) + len(right) <= 5 and "_" not in left + right \
+                else f"{left}_{right}"
+            words = joined if op == "" else f"{left}_{op}_{right}"
     elif isinstance(value, gast.UnaryOp):
         operand = _word(value.operand)
         fallback = "neg"
