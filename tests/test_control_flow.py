@@ -265,3 +265,9 @@ def test_straight_line_code_has_no_tape():
     source = srcad.grad(straight_line).source
     assert "tape" not in source.lower()
     assert "push" not in source
+
+
+@pytest.mark.parametrize("function, extra", CASES, ids=lambda c: getattr(c, "__name__", repr(c)))
+def test_unoptimised_derivative_is_right_too(function, extra):
+    args = (INPUTS["mixed"].copy(),) + extra
+    assert_gradient(srcad.grad(function, optimize=False), function, args)
