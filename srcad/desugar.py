@@ -144,10 +144,13 @@ class _Normalise:
         for sequence in sequences:
             if isinstance(sequence, gast.Name):
                 sequence_names.append(sequence.id)
-            else:
-                hoisted = self.names.fresh("sequence")
-                before.append(gast.copy_location(assign(hoisted, sequence), stmt))
-                sequence_names.append(hoisted)
+                continue
+            if isinstance(sequence, gast.Call):
+                # params.items(), a generator, ...: a list can be indexed and has a length
+                sequence = call("list", sequence)
+            hoisted = self.names.fresh("sequence")
+            before.append(gast.copy_location(assign(hoisted, sequence), stmt))
+            sequence_names.append(hoisted)
         if index is None:
             index = self.names.fresh("i")
         lengths = [call("len", name(s)) for s in sequence_names]

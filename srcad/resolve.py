@@ -87,9 +87,12 @@ def _classify_call(fn, call, local_names):
     return Operation(target, list(call.args), keywords, label=label)
 
 
+_DICT_VIEWS = {"items": dict.items, "values": dict.values, "keys": dict.keys}
+
+
 def _array_member(attr):
-    member = getattr(np.ndarray, attr, UNKNOWN)
-    return member
+    """What ``x.attr`` is for a local ``x``: an array's member, or a dict's view method."""
+    return getattr(np.ndarray, attr, _DICT_VIEWS.get(attr, UNKNOWN))
 
 
 def _is_local(node, local_names):

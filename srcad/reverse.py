@@ -72,6 +72,9 @@ class Reverse:
         if not (isinstance(target, gast.Name) and target.id in self.active):
             return
         var = target.id
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+                and self.namespace.objects.get(value.func.id) in _CONTAINER_DERIVATIVES:
+            self.containers.add(var)  # a dict or list of derivatives adds up item by item
         d_var = self.d(var)
         if var not in state.defined:
             self.emit(out, assign(d_var, value))
@@ -530,6 +533,9 @@ def _target_names(stmt):
 
 def _item(container, index):
     return gast.Subscript(value=container, slice=constant(index), ctx=gast.Load())
+
+
+_CONTAINER_DERIVATIVES = (numeric.from_items, numeric.from_values, numeric.unlist)
 
 
 def _known_at_run_time_only(value, operation, local_names):

@@ -450,3 +450,41 @@ def test_variadic_function_differentiated_directly():
     scales = (0.5, np.array([1.0, 2.0, 3.0]))
     gradient = srcad.grad(weighted)(np.array([0.1, 0.2, 0.3]), *scales)
     np.testing.assert_allclose(gradient, 0.5 + scales[1])
+
+
+def decay_over_items(params, x):
+    total = np.sum(np.tanh(x @ params["W"]))
+    for name, value in params.items():
+        total = total + 0.1 * np.sum(value ** 2)
+    return total
+
+
+def decay_over_values(params, x):
+    total = 0.0
+    for value in params.values():
+        total = total + np.sum(np.sin(value) * x[0, 0])
+    for key in params.keys():
+        total = total + np.sum(params[key])
+    return total
+
+
+@pytest.mark.parametrize("function", [decay_over_items, decay_over_values])
+def test_loops_over_a_dict_of_parameters(function):
+    params = {"W": RNG.normal(size=(3, 2)), "b": RNG.normal(size=2)}
+    x = RNG.normal(size=(4, 3))
+    gradient = srcad.grad(function)(params, x)
+    assert set(gradient) == {"W", "b"}
+    for key in params:
+        def f(value, key=key):
+            return function({**params, key: value}, x)
+        np.testing.assert_allclose(gradient[key], numerical_gradient(f, (params[key],), 0), rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("function", [decay_over_items, decay_over_values])
+def test_forward_mode_over_a_dict_of_parameters_agrees(function):
+    params = {"W": RNG.normal(size=(3, 2)), "b": RNG.normal(size=2)}
+    x = RNG.normal(size=(4, 3))
+    direction = {"W": RNG.normal(size=(3, 2)), "b": RNG.normal(size=2)}
+    _, tangent = srcad.jvp(function)(params, x, direction)
+    gradient = srcad.grad(function)(params, x)
+    assert tangent == pytest.approx(sum(np.sum(gradient[k] * direction[k]) for k in params), rel=1e-10)

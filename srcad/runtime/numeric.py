@@ -642,3 +642,27 @@ def unsum(g, iterable):
     if isinstance(iterable, (list, tuple)):
         return type(iterable)(unbroadcast(g, x) for x in iterable)
     return unbroadcast(g, iterable)
+
+
+# ------------------------------------------------------------------ containers
+
+
+def unlist(g, iterable):
+    """Adjoint of ``list(iterable)``: the list of derivatives in ``iterable``'s own form
+    (an array stacks them back; a dict view keeps the list for the dict method's rule)."""
+    if isinstance(iterable, np.ndarray):
+        return np.stack([zeros_like(row) if item is None else item for item, row in zip(g, iterable)])
+    if isinstance(iterable, tuple):
+        return tuple(g)
+    return list(g)
+
+
+def from_items(g, mapping):
+    """Adjoint of ``mapping.items()``: ``g`` holds one (key, value) derivative pair per item."""
+    return {key: zeros_like(mapping[key]) if pair is None or pair[1] is None else pair[1]
+            for key, pair in zip(mapping, g)}
+
+
+def from_values(g, mapping):
+    """Adjoint of ``mapping.values()``: one derivative per value, in the dict's order."""
+    return {key: zeros_like(mapping[key]) if value is None else value for key, value in zip(mapping, g)}
