@@ -11,8 +11,10 @@ def zeros_buffer(x):
         return [zeros_buffer(item) for item in x]
     if isinstance(x, dict):
         return {key: zeros_buffer(value) for key, value in x.items()}
+    if isinstance(x, (str, bytes)):
+        return None  # keys and names: nothing to add up
     if isinstance(x, (int, float, complex)) or x is None:
-        return 0.0
+        return 0.0  # None: a value not made yet (a tape's placeholder)
     return np.zeros_like(x)
 
 

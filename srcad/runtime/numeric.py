@@ -50,12 +50,15 @@ def sum_to_scalar(g):
 
 def zeros_like(x):
     """A zero derivative shaped like ``x``: 0.0 for Python numbers, an array of
-    ``x``'s dtype for arrays, and the same container for lists, tuples, dicts."""
+    ``x``'s dtype for arrays, the same container for lists, tuples, dicts, and None
+    for strings (keys and names carry no derivative)."""
     if isinstance(x, (list, tuple)):
         return type(x)(zeros_like(item) for item in x)
     if isinstance(x, dict):
         return {key: zeros_like(value) for key, value in x.items()}
-    if isinstance(x, (int, float, complex)):
+    if isinstance(x, (str, bytes)):
+        return None
+    if isinstance(x, (int, float, complex)) or x is None:
         return 0.0
     return np.zeros_like(x)
 
