@@ -11,7 +11,7 @@ variable) stay whole: ``c = np.exp(X) * 2`` is one statement.
 import gast
 
 from .activity import flowing_names
-from .syntax import appended, assign, assigned_variables, constant, located, name, names_loaded
+from .syntax import appended, assign, assigned_variables, clone, constant, located, name, names_loaded
 
 _OP_WORDS = {
     gast.Add: "plus", gast.Sub: "minus", gast.Mult: "times", gast.Div: "over",
@@ -226,14 +226,14 @@ class _Anf:
     def while_statement(self, stmt):
         out = []
         test_source = stmt.test
-        first = self.condition(_copy(test_source), out, [stmt])
+        first = self.condition(clone(test_source), out, [stmt])
         if isinstance(first, gast.Name) and not out:
             cond = self.names.fresh(_condition_hint(test_source))
             out.append(self.tag(assign(cond, first)))
             first = name(cond)
         cond = first.id
         body = self.block(stmt.body)
-        recompute = _copy(test_source)
+        recompute = clone(test_source)
         self.rename_loads(recompute)
         body.append(self.tag(assign(cond, recompute)))
         node = gast.While(test=name(cond), body=body, orelse=[])
@@ -339,10 +339,6 @@ class _Anf:
     def tag(self, stmt):
         return located(stmt, getattr(stmt, "srcad_origin", None) or self.origin)
 
-
-def _copy(node):
-    import copy
-    return copy.deepcopy(node)
 
 
 def _is_negative_literal(expr):

@@ -5,7 +5,7 @@ backward sweep needs restored (reverse mode), and removing dead code.
 """
 import gast
 
-from .syntax import names_loaded
+from .syntax import assigned_variables, names_loaded
 
 
 def loads(node):
@@ -89,14 +89,10 @@ def annotate_definitions(stmts, maybe, must):
             annotate_definitions(stmt.body, inner_maybe | first, must | set(_loop_target(stmt)))
             maybe = set(maybe) | first
         elif isinstance(stmt, gast.Assign):
-            defined = set(_assigned(stmt))
+            defined = set(assigned_variables(stmt))
             maybe, must = set(maybe) | defined, set(must) | defined
     return set(maybe), set(must)
 
 
 def _loop_target(stmt):
     return [stmt.target.id] if isinstance(stmt, gast.For) else []
-
-
-def _assigned(stmt):
-    return [n.id for t in stmt.targets for n in gast.walk(t) if isinstance(n, gast.Name)]

@@ -19,7 +19,7 @@ from .rules import registry
 from .runtime import dispatch, numeric
 from .runtime.accumulate import add_at, add_grads, copy_of, zeros_buffer
 from .runtime.numeric import zeros_like
-from .syntax import appended, assign, popped, call, clone, constant, expr_stmt, located, name
+from .syntax import appended, assign, assigned_variables, popped, call, clone, constant, expr_stmt, located, name
 import numpy as np
 
 
@@ -113,7 +113,7 @@ class Reverse:
             return self.pop(stmt, state)
         if isinstance(stmt, gast.Assign):
             out = self.assignment(stmt, state)
-            out.append(restore_marker(stmt, [n for n in _target_names(stmt)]))
+            out.append(restore_marker(stmt, assigned_variables(stmt)))
             return out
         if appended(stmt) is not None:
             return self.append(stmt, state)
@@ -525,10 +525,6 @@ class Reverse:
                                         ctx=gast.Load())
         return gast.For(target=name(stmt.target.id, store=True), iter=call("reversed", iterations),
                         body=[], orelse=[], type_comment=None)
-
-
-def _target_names(stmt):
-    return [n.id for t in stmt.targets for n in gast.walk(t) if isinstance(n, gast.Name)]
 
 
 def _item(container, index):

@@ -46,9 +46,6 @@ def parse_expr(source):
     return gast.parse(source, mode="eval").body
 
 
-def parse_stmts(source):
-    """The statement nodes of a source string."""
-    return gast.parse(source).body
 
 
 def located(node, origin):
@@ -58,9 +55,6 @@ def located(node, origin):
     return node
 
 
-def origin_of(node):
-    """The user's line a statement comes from, or None."""
-    return getattr(node, "srcad_origin", None)
 
 
 def clone(node):
@@ -78,25 +72,8 @@ def names_stored(node):
     return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
 
 
-def assigned_names(stmt):
-    """The names a simple assignment statement binds."""
-    if isinstance(stmt, gast.Assign):
-        out = []
-        for target in stmt.targets:
-            out.extend(n.id for n in gast.walk(target) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
-        return out
-    if isinstance(stmt, gast.For):
-        return [stmt.target.id] if isinstance(stmt.target, gast.Name) else sorted(names_stored(stmt.target))
-    return []
 
 
-def is_atom(node):
-    """Names and literals: what an A-normal-form operand may be."""
-    if isinstance(node, (gast.Name, gast.Constant)):
-        return True
-    if isinstance(node, gast.UnaryOp) and isinstance(node.operand, gast.Constant):
-        return True
-    return False
 
 
 def substitute(node, mapping):
@@ -111,12 +88,6 @@ def substitute(node, mapping):
     return _Substitute().visit(node)
 
 
-def rename(node, mapping):
-    """Rename identifiers (loads and stores) in place according to ``mapping``."""
-    for n in gast.walk(node):
-        if isinstance(n, gast.Name) and n.id in mapping:
-            n.id = mapping[n.id]
-    return node
 
 
 def function_def(identifier, parameters):
