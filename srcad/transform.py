@@ -10,6 +10,7 @@ import gast
 
 from . import emit
 from .activity import active_variables
+from .calls import bind_calls
 from .anf import to_anf
 from .desugar import desugar
 from .errors import SrcadError
@@ -84,6 +85,7 @@ class _Pipeline:
         self.names = Names.for_tree(node)
         self.snapshot("parsed", node)
         desugar(self.fn, self.names)
+        bind_calls(self.fn, self.names)
         self.snapshot("desugared", node)
         to_anf(node, self.names, self.wrt, refuse=self.fn.syntax_error)
         self.snapshot("A-normal form", node)

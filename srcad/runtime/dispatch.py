@@ -50,10 +50,8 @@ def call_backward(saved, d_y):
     ``wrt=None``, one per positional argument (None for those that carry none)."""
     backward, state, wrt, every, layout = saved
     derivatives = backward(state, d_y)
-    if layout is not None:
-        outputs = derivatives if layout.outputs > 1 else (derivatives,)
-        derivatives = tuple(outputs[index] if element is None else outputs[index][element]
-                            for index, element in layout.places)
+    if layout is not None and layout.outputs == 1:
+        derivatives = (derivatives,)
     if every is None:
         return derivatives
     full = [None] * every
@@ -83,11 +81,9 @@ def _recompute_backward(state, d_y):
 
 
 class _Layout:
-    """Where each differentiated argument's derivative is in a backward sweep's result:
-    ``places[k] = (index, element)``; ``element`` picks from a ``*args`` parameter's tuple."""
+    """How many derivatives a backward sweep returns: a single one is not in a tuple."""
 
-    def __init__(self, places, outputs):
-        self.places = places
+    def __init__(self, outputs):
         self.outputs = outputs
 
 
@@ -106,38 +102,31 @@ def _split(function, wrt, n_args, keywords):
 
 
 def _make_split(function, wrt, n_args, keywords):
+    from ..calls import fixed_callable
     from ..reverse import is_user_function
     from ..transform import reverse_split
 
     if getattr(function, "srcad_checkpoint", False):
         function = function.__wrapped__
-    if registry.adjoint_of(function) is not None or not is_user_function(function):
+    fixed = fixed_callable(function, n_args, keywords)
+    if registry.adjoint_of(function) is not None or not is_user_function(fixed):
         if registry.adjoint_of(function) is None:
             label = getattr(function, "__qualname__", None) or repr(function)
             raise NonDifferentiableError(
                 f"cannot differentiate a call to {label}: it has no derivative rule and no Python source "
                 f"to transform. Register a rule with @srcad.adjoint or wrap it in srcad.stop_gradient.")
-        function = _wrapper(function, n_args, keywords)
-    wrt_names, layout = _parameters_for(function, wrt)
-    forward, backward = reverse_split(function, wrt_names).function
-    return forward, backward, layout
+        fixed = _wrapper(function, n_args, keywords)
+    wrt_names = _parameters_for(fixed, wrt)
+    forward, backward = reverse_split(fixed, wrt_names).function
+    return forward, backward, _Layout(len(wrt_names))
 
 
 def _parameters_for(function, wrt):
-    """The parameters that receive the arguments in ``wrt``, and where their derivatives land."""
-    parameters = list(inspect.signature(function).parameters.values())
-    positional = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    variadic = next((p.name for p in parameters if p.kind == p.VAR_POSITIONAL), None)
-    names, places = [], []
-    for entry in wrt:
-        if isinstance(entry, int) and entry >= len(positional):
-            name, element = variadic, entry - len(positional)
-        else:
-            name, element = (positional[entry] if isinstance(entry, int) else entry), None
-        if name not in names:
-            names.append(name)
-        places.append((names.index(name), element))
-    return names, _Layout(places, len(names))
+    """The parameters that receive the arguments in ``wrt`` (positions and keyword names)
+    of a function with fixed parameters."""
+    positional = [p.name for p in inspect.signature(function).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return [positional[entry] if isinstance(entry, int) else entry for entry in wrt]
 
 
 def _wrapper(function, n_args, keywords):

@@ -73,6 +73,7 @@ def call_jvp(function, args, tangents, keywords=None, keyword_tangents=None):
     forward mode of ``function`` is generated on first use and kept: its own
     source transformed, or, for a function with a rule, a one-line function that
     calls it."""
+    from ..calls import fixed_callable
     from ..forward import forward_function
     from ..reverse import is_user_function
     from ..rules import registry
@@ -84,17 +85,23 @@ def call_jvp(function, args, tangents, keywords=None, keyword_tangents=None):
         value = function(*args, **keywords)
         return value, zeros_like(value)
     given = [tangents[i] for i in active] + [keyword_tangents[k] for k in active_keywords]
-    if registry.tangent_of(function) is None and is_user_function(function):
-        signature = inspect.signature(function)
+    names = tuple(sorted(keywords))
+    fixed = fixed_callable(function, len(args), names)
+    if registry.tangent_of(function) is None and is_user_function(fixed):
+        signature = inspect.signature(fixed)
         bound = signature.bind(*args, **keywords)
         bound.apply_defaults()
         params = list(signature.parameters)
-        generated = forward_function(function, [params[i] for i in active] + active_keywords)
+        generated = forward_function(fixed, [params[i] for i in active] + active_keywords)
         return generated.function(*bound.arguments.values(), *given)
-    names = tuple(sorted(keywords))
     wrapper = _caller(function, len(args), names)
     generated = forward_function(wrapper, [f"arg{i}" for i in active] + active_keywords)
     return generated.function(*args, *[keywords[k] for k in names], *given)
+
+
+def no_tangents(items):
+    """No tangent for each of ``items`` (a sequence spread into a call's arguments)."""
+    return [None] * len(items)
 
 
 def call_forward_jvp(function, wrt, args, tangents, keywords=None, keyword_tangents=None):
@@ -120,8 +127,6 @@ def call_forward_jvp(function, wrt, args, tangents, keywords=None, keyword_tange
     signature = inspect.signature(forward)
     positional = [p.name for p in signature.parameters.values()
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if any(p.kind == p.VAR_POSITIONAL for p in signature.parameters.values()):
-        raise NotImplementedError("srcad has no forward mode of a function with *args known only at run time")
     bound = signature.bind(*args, **keywords)
     bound.apply_defaults()
     names = [positional[k] if isinstance(k, int) else k for k in given]
