@@ -216,3 +216,179 @@ def _value_node(fn, names, value, hint):
     identifier = names.fresh(hint if hint.isidentifier() else "value")
     fn.extra_names[identifier] = value
     return name(identifier)
+
+
+# -- what a transform differentiates ---------------------------------------------
+
+
+class Subject:
+    """What a transform differentiates for the callable ``f`` the user passed, and which
+    parameters the ``wrt`` entries name.
+
+    ``f`` itself when it is a plain Python function; a call of ``f`` when ``f`` has a
+    registered rule (the rule wins) or is another kind of callable (a decorated function,
+    a bound method, a callable object, a ``functools.partial``), so that what runs is what
+    the user passed. A callable with ``*args`` or ``**kwargs`` in its signature gets one such
+    call per call shape (:meth:`for_call`): ``star(x, *scales)`` called with three arguments
+    is differentiated as ``def star(x, scales_0, scales_1): return f(x, scales_0, scales_1)``.
+    """
+
+    def __init__(self, f, wrt):
+        if not callable(f):
+            raise SrcadError(f"srcad transforms a function, not {type(f).__name__}")
+        self.f = f
+        self.single = not isinstance(wrt, (tuple, list))
+        self.entries = _wrt_entries(wrt)
+        self.signature = _public_signature(f)
+        kinds = {p.kind for p in self.signature.parameters.values()}
+        self.variadic = bool(kinds & {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD}) \
+            and _is_python_code(f)
+        self._shapes = {}
+        if self.variadic:
+            _check_variadic_entries(f, self.signature, self.entries)
+        else:
+            self._shapes[None] = Shape(None, _transformed(f, self.signature), self.entries, f, self.signature)
+
+    @property
+    def label(self):
+        return getattr(self.f, "__qualname__", None) or callable_name(self.f)
+
+    def fixed_shape(self):
+        """The one shape of a callable without ``*args``/``**kwargs``, else None."""
+        return self._shapes.get(None)
+
+    def for_call(self, args, kwargs):
+        """The :class:`Shape` that differentiates the call ``f(*args, **kwargs)``."""
+        if not self.variadic:
+            return self._shapes[None]
+        key = (len(args), tuple(sorted(kwargs)))
+        if key not in self._shapes:
+            self._shapes[key] = Shape(key, _call_of_shape(self.f, self.signature, *key), self.entries, self.f,
+                                     self.signature)
+        return self._shapes[key]
+
+
+class Shape:
+    """One function srcad transforms for a :class:`Subject`, its signature, and the names
+    of its parameters the ``wrt`` entries are."""
+
+    def __init__(self, key, function, entries, original, signature):
+        self.key = key
+        self.function = function
+        # what srcad made (a call of the original) has the parameters it was given
+        self.signature = signature if function is original else inspect.signature(function, follow_wrapped=False)
+        self.params = [p.name for p in self.signature.parameters.values()
+                       if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        label = getattr(original, "__name__", None) or callable_name(original)
+        self.wrt_names = [_parameter_named(label, self.params, entry, key is not None) for entry in entries]
+        self.positions = [self.params.index(n) for n in self.wrt_names]
+
+    def bind(self, args, kwargs, label):
+        """Every parameter's value (defaults filled in), by name."""
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError as error:
+            raise SrcadError(f"{label}: {error}") from None
+        bound.apply_defaults()
+        return bound.arguments
+
+    def wrt_values(self, args, kwargs, label):
+        """The values of the ``wrt`` arguments of the call."""
+        if not kwargs and all(p < len(args) for p in self.positions):
+            return [args[p] for p in self.positions]
+        arguments = self.bind(args, kwargs, label)
+        return [arguments[n] for n in self.wrt_names]
+
+
+def callable_name(function):
+    """A readable identifier for any callable (see :func:`runtime.dispatch.callable_label`)."""
+    from .runtime.dispatch import callable_label  # noqa: PLC0415
+
+    return callable_label(function)
+
+
+def _wrt_entries(wrt):
+    entries = tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,)
+    if not entries:
+        raise SrcadError("wrt names no argument to differentiate")
+    for entry in entries:
+        if isinstance(entry, bool) or not isinstance(entry, (int, str)):
+            raise SrcadError(f"wrt entries are argument positions or names, not {entry!r}")
+    return entries
+
+
+def _public_signature(f):
+    """The parameters a user calls ``f`` with (a decorated function: those of the function it
+    wraps, as ``functools.wraps`` says; a plain function: its own)."""
+    from .rules import registry  # noqa: PLC0415
+    from .runtime.dispatch import rule_caller  # noqa: PLC0415
+
+    if registry.adjoint_of(f) is not None and rule_caller(f) is not None:
+        f = rule_caller(f)  # the rule's parameters are the function's (a ufunc's may not be readable)
+    try:
+        if inspect.isfunction(f) and not has_variadic_parameters(f):
+            return inspect.signature(f, follow_wrapped=False)
+        return inspect.signature(f)
+    except (TypeError, ValueError):
+        raise SrcadError(f"srcad cannot read the parameters of {f!r}") from None
+
+
+def _transformed(f, signature):
+    """What to transform for ``f`` with a fixed signature (see :class:`Subject`)."""
+    from .rules import registry  # noqa: PLC0415
+    from .runtime.dispatch import rule_caller, signature_caller  # noqa: PLC0415
+
+    while getattr(f, "srcad_checkpoint", False):
+        f = f.__wrapped__  # checkpointing changes how calls of f are swept, not f
+    if registry.adjoint_of(f) is not None:
+        caller = rule_caller(f)
+        if caller is not None:
+            return caller
+    if getattr(f, "srcad_keep_wrapper", False) or not _is_python_code(f) \
+            or inspect.isfunction(f) and not has_variadic_parameters(f):
+        return f  # read as it is (or refused when it has no source)
+    return signature_caller(f, signature)
+
+
+def _is_python_code(f):
+    """A Python function, or a callable that runs one (see :func:`unfold_callee`)."""
+    return inspect.isfunction(f) or unfold_callee(f) is not None
+
+
+def _call_of_shape(f, signature, n_positional, keywords):
+    """``def f(x, scales_0, scales_1, *, k): return function(x, scales_0, scales_1, k=k)``:
+    a call of ``f`` with these many positional arguments and these keywords."""
+    from .runtime.dispatch import calling_function  # noqa: PLC0415
+
+    parameters = list(signature.parameters.values())
+    fixed = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    variadic = next((p.name for p in parameters if p.kind == p.VAR_POSITIONAL), "args")
+    positional = fixed[:n_positional] + [f"{variadic}_{i}" for i in range(n_positional - len(fixed))]
+    keywords = [k for k in keywords if k not in positional]
+    params = positional + (["*"] + keywords if keywords else [])
+    return calling_function(f, params, positional, keywords)
+
+
+def _check_variadic_entries(f, signature, entries):
+    label = getattr(f, "__qualname__", None) or callable_name(f)
+    parameters = signature.parameters.values()
+    takes_keywords = any(p.kind == p.VAR_KEYWORD for p in parameters)
+    named = {p.name for p in parameters if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    for entry in entries:
+        if isinstance(entry, int) and entry < 0:
+            raise SrcadError(f"{label} takes *args: wrt positions count from the first argument, "
+                             f"so wrt={entry} is not one")
+        if isinstance(entry, str) and entry not in named and not takes_keywords:
+            raise SrcadError(f"{label} has no parameter named {entry!r}")
+
+
+def _parameter_named(label, params, entry, per_call):
+    """The parameter a ``wrt`` entry names, or a clear error."""
+    if isinstance(entry, int):
+        if not -len(params) <= entry < len(params):
+            what = "is called here with" if per_call else "has"
+            raise SrcadError(f"{label} {what} {len(params)} parameters; wrt={entry} is out of range")
+        return params[entry]
+    if entry not in params:
+        raise SrcadError(f"{label} has no parameter named {entry!r}" + (" in this call" if per_call else ""))
+    return entry

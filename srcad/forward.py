@@ -54,7 +54,7 @@ from .runtime.tape import Tape
 from .shapes import SCALAR, ShapeClasses, loop_targets
 from .syntax import assign, assigned_variables, call, clone, constant, expr_stmt, function_def, located, name, \
     names_loaded, names_stored, substitute
-from .transform import _finish, _Pipeline
+from .transform import _finish, _Pipeline, all_callees, is_stale
 
 TANGENT_PREFIX = "t_"
 _ZERO, _CONST, _LINEAR = 0, 1, 2
@@ -73,7 +73,7 @@ def forward_function(func, wrt_names, *, optimize=True, tangent_only=False, pref
     cacheable = optimize and not tangent_only and prefix == "jvp_" and record is None
     if not cacheable:
         return _generate(func, list(wrt_names), optimize, tangent_only, prefix, record, None)
-    if key not in _GENERATED:
+    if key not in _GENERATED or is_stale(_GENERATED[key]):
         _IN_PROGRESS[key] = _variant_name(func)  # a recursive call finds its function by this name
         try:
             _GENERATED[key] = _generate(func, list(wrt_names), optimize, tangent_only, prefix, record, key)
@@ -127,25 +127,11 @@ def _generate(func, wrt, optimize, tangent_only, prefix, record, key):
     generated = _finish(pipeline, [(generated_node, names_loaded(returned))], optimize)
     generated.callees = forward.callees
     callee_sources = []
-    for callee in _all_callees(forward.callees):
+    for callee in all_callees(forward.callees):
         if callee.source not in callee_sources:
             callee_sources.append(callee.source)
     generated.source = "\n\n".join([generated.source] + callee_sources)
     return generated
-
-
-def namespaces(generated):
-    """The namespaces of a forward-mode function and of every function it calls."""
-    return [generated.namespace] + [callee.namespace for callee in _all_callees(getattr(generated, "callees", []))]
-
-
-def _all_callees(callees, seen=None):
-    seen = [] if seen is None else seen
-    for callee in callees:
-        if all(callee is not s for s in seen):
-            seen.append(callee)
-            _all_callees(getattr(callee, "callees", []), seen)
-    return seen
 
 
 def _user_location(pipeline):
@@ -1049,4 +1035,4 @@ class _Zeros:
         return _Explicit().visit(node)
 
 
-__all__ = ["forward_function", "namespaces", "TANGENT_PREFIX"]
+__all__ = ["forward_function", "TANGENT_PREFIX"]

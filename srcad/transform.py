@@ -180,6 +180,28 @@ class _Sweeps:
         return value
 
 
+def namespaces(generated):
+    """The namespaces of generated code and of the code generated for the functions it calls
+    (forward mode generates one function per callee)."""
+    return [generated.namespace] + [callee.namespace for callee in all_callees(getattr(generated, "callees", []))]
+
+
+def all_callees(callees, seen=None):
+    """``callees`` and, recursively, the generated code they call, each once."""
+    seen = [] if seen is None else seen
+    for callee in callees:
+        if all(callee is not s for s in seen):
+            seen.append(callee)
+            all_callees(getattr(callee, "callees", []), seen)
+    return seen
+
+
+def is_stale(generated):
+    """Whether generated code calls a function that a global name of the user's no longer
+    names (a helper redefined after the derivative was made): it must be generated again."""
+    return any(namespace.stale() for namespace in namespaces(generated))
+
+
 def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimize=True, record=None):
     """Generate, compile and return the reverse-mode derivative of the scalar function ``func``."""
     pipeline = _Pipeline(func, wrt_names, record)

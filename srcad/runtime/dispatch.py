@@ -88,16 +88,22 @@ class _Layout:
 
 
 def _split(function, wrt, n_args, keywords):
+    """``(forward, backward, layout)`` for a call of ``function``, made once (again when a
+    function it calls was redefined since)."""
+    from ..transform import is_stale
+
     key = (function, wrt, n_args, keywords)
     try:
-        return _SPLITS[key]
+        split, generated = _SPLITS[key]
+        if not is_stale(generated):
+            return split
     except KeyError:
         pass
     except TypeError:
         key = None
-    split = _make_split(function, wrt, n_args, keywords)
+    split, generated = _make_split(function, wrt, n_args, keywords)
     if key is not None:
-        _SPLITS[key] = split
+        _SPLITS[key] = split, generated
     return split
 
 
@@ -117,8 +123,9 @@ def _make_split(function, wrt, n_args, keywords):
                 f"to transform. Register a rule with @srcad.adjoint or wrap it in srcad.stop_gradient.")
         fixed = _wrapper(function, n_args, keywords)
     wrt_names = _parameters_for(fixed, wrt)
-    forward, backward = reverse_split(fixed, wrt_names).function
-    return forward, backward, _Layout(len(wrt_names))
+    generated = reverse_split(fixed, wrt_names)
+    forward, backward = generated.function
+    return (forward, backward, _Layout(len(wrt_names))), generated
 
 
 def _parameters_for(function, wrt):
@@ -141,20 +148,32 @@ def rule_caller(function):
     that ``grad(function)`` uses the rule; None when a default is not a literal."""
     from ..inline import Template
 
-    template = Template.of(registry.adjoint_of(function))
-    params, positional, keywords = [], [], []
-    for parameter in template.signature.parameters.values():
-        if parameter.kind not in (parameter.POSITIONAL_OR_KEYWORD, parameter.POSITIONAL_ONLY,
-                                  parameter.KEYWORD_ONLY):
+    signature = Template.of(registry.adjoint_of(function)).signature
+    if any(p.default is not p.empty and not _is_literal(p.default) for p in signature.parameters.values()):
+        return None
+    return signature_caller(function, signature)
+
+
+def signature_caller(function, signature):
+    """A Python function with the parameters ``signature`` describes (and their defaults)
+    whose body calls ``function`` with them: ``def f(x, *, k=2.0): return function(x, k=k)``.
+    None for a signature with ``*args`` or ``**kwargs``."""
+    params, positional, keywords, defaults = [], [], [], {}
+    for parameter in signature.parameters.values():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             return None
-        if parameter.default is parameter.empty:
-            params.append(parameter.name)
-        elif _is_literal(parameter.default):
-            params.append(f"{parameter.name}={parameter.default!r}")
-        else:
-            return None
+        if parameter.kind == parameter.KEYWORD_ONLY and not keywords:
+            params.append("*")
+        text = parameter.name
+        if parameter.default is not parameter.empty:
+            if _is_literal(parameter.default):
+                text += f"={parameter.default!r}"
+            else:
+                defaults[f"default_{parameter.name}"] = parameter.default
+                text += f"=default_{parameter.name}"
+        params.append(text)
         (keywords if parameter.kind == parameter.KEYWORD_ONLY else positional).append(parameter.name)
-    return calling_function(function, params, positional, keywords)
+    return calling_function(function, params, positional, keywords, defaults)
 
 
 def _is_literal(value):
@@ -164,13 +183,21 @@ def _is_literal(value):
         return False
 
 
-def calling_function(function, params, positional, keywords):
-    """A Python function with parameters ``params`` whose body calls ``function``."""
+def calling_function(function, params, positional, keywords, scope=None):
+    """A Python function with parameters ``params`` whose body calls ``function``; the names
+    in ``scope`` (default values) are its globals."""
     arguments = list(positional) + [f"{k}={k}" for k in keywords]
-    label = getattr(function, "__name__", "function")
+    label = callable_label(function)
     filename = f"<srcad call of {label} #{next(_counter)}>"
     source = f"def {label}({', '.join(params)}):\n    return function({', '.join(arguments)})\n"
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-    scope = {"function": function}
+    scope = {**(scope or {}), "function": function}
     exec(compile(source, filename, "exec"), scope)  # noqa: S102
     return scope[label]
+
+
+def callable_label(function):
+    """A readable identifier for any callable: its name, its function's, or its class's."""
+    label = getattr(function, "__name__", None) or getattr(getattr(function, "func", None), "__name__", None) \
+        or type(function).__name__.lower()
+    return label if label.isidentifier() and label != "function" else "call"

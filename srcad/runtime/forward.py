@@ -11,8 +11,6 @@ Like ``numeric.py``, they call NumPy functions on the arrays they are given
 and keep the dtype of what they are given.
 """
 import inspect
-import itertools
-import linecache
 
 import numpy as np
 
@@ -160,11 +158,13 @@ def call_backward_jvp(saved, t_saved, d_y, t_d_y):
 
 
 _CALLERS = {}
-_counter = itertools.count(1)
 
 
 def _caller(function, n_args, keywords):
-    """A Python function that calls ``function`` (so that its rule can be inlined)."""
+    """A Python function that calls ``function`` (so that its rule can be inlined), one per
+    call shape."""
+    from .dispatch import calling_function
+
     key = (function, n_args, keywords)
     try:
         return _CALLERS[key]
@@ -173,15 +173,7 @@ def _caller(function, n_args, keywords):
     except TypeError:
         key = None
     params = [f"arg{i}" for i in range(n_args)] + list(keywords)
-    arguments = [f"arg{i}" for i in range(n_args)] + [f"{k}={k}" for k in keywords]
-    label = getattr(function, "__name__", "function")
-    label = label if label.isidentifier() else "function"
-    filename = f"<srcad call of {label} #{next(_counter)}>"
-    source = f"def call_{label}({', '.join(params)}):\n    return function({', '.join(arguments)})\n"
-    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-    scope = {"function": function}
-    exec(compile(source, filename, "exec"), scope)  # noqa: S102 - generated code, like emit.compile_source
-    caller = scope[f"call_{label}"]
+    caller = calling_function(function, params, params[:n_args], list(keywords))
     if key is not None:
         _CALLERS[key] = caller
     return caller
