@@ -86,3 +86,23 @@ def assert_same_tree(got, expected, rtol=1e-5, atol=1e-7):
     else:
         assert np.shape(got) == np.shape(expected)
         np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
+
+
+def assert_modes_agree(f, args, wrt=0, rtol=1e-5, atol=1e-7, forward=True):
+    """Reverse mode (optimised and not) against finite differences, and forward mode
+    (``jvp`` in a random direction, unless ``forward`` is false) against the same, for
+    one argument ``wrt``."""
+    import srcad
+
+    expected = numerical_gradient(f, args, wrt)
+    for optimize in (True, False):
+        got = srcad.grad(f, wrt, optimize=optimize)(*args)
+        assert np.shape(got) == np.shape(expected)
+        np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
+    if not forward:
+        return
+    direction = np.random.default_rng(0).normal(size=np.shape(args[wrt]))
+    if isinstance(args[wrt], float):
+        direction = float(direction)
+    _, tangent = srcad.jvp(f, wrt)(*args, direction)
+    np.testing.assert_allclose(tangent, np.sum(expected * direction), rtol=rtol, atol=atol)
