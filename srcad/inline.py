@@ -244,6 +244,11 @@ def _d_key(node):
     return node.slice.id  # a parameter's name: Template checks every d[...] when it reads the rule
 
 
+def _is_number(node):
+    return isinstance(node, gast.Constant) and isinstance(node.value, (int, float)) \
+        and not isinstance(node.value, bool)
+
+
 class _Substitute(gast.NodeTransformer):
     def __init__(self, context):
         self.context = context
@@ -261,6 +266,17 @@ class _Substitute(gast.NodeTransformer):
         self.generic_visit(node)
         return node
 
+    def visit_Call(self, node):
+        helper = None
+        if isinstance(node.func, gast.Name) and node.func.id not in self.context.mapping \
+                and node.func.id not in self.context.local_names:
+            helper = self.context.template.resolve_global(node.func.id)
+        self.generic_visit(node)
+        if getattr(helper, "srcad_fold", False) and not node.keywords \
+                and all(_is_number(a) for a in node.args):
+            return constant(helper(*[a.value for a in node.args]))  # a helper of literals: its value
+        return node
+
     def visit_Name(self, node):
         context = self.context
         identifier = node.id
@@ -275,4 +291,3 @@ class _Substitute(gast.NodeTransformer):
             return clone(value)
         obj = context.template.resolve_global(identifier)
         return name(context.bind_global(identifier, obj))
-

@@ -81,11 +81,11 @@ REQUIRED = [
 
 REQUIRED_NONDIFFERENTIABLE = [
     operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
-    operator.floordiv, operator.mod, len, range, int, bool, round,
+    operator.floordiv, len, range, int, bool, round,
     np.greater, np.less, np.equal, np.argmax, np.argmin, np.argsort, np.floor, np.ceil, np.round,
     np.rint, np.trunc, np.sign, np.isnan, np.isfinite, np.logical_and, np.logical_not,
-    np.zeros, np.ones, np.empty, np.full, np.arange, np.linspace, np.eye, np.zeros_like,
-    np.ones_like, np.full_like, np.empty_like, np.random.randn, np.random.rand, np.random.normal,
+    np.zeros, np.ones, np.empty, np.eye, np.zeros_like,
+    np.ones_like, np.empty_like, np.random.randn, np.random.rand,
     np.ndarray.shape, np.ndarray.ndim, np.ndarray.size, np.ndarray.dtype,
 ]
 
