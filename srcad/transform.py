@@ -38,10 +38,11 @@ class Program:
     """Everything generated for one transform: the shared globals, the forward/backward
     pairs of the user functions it calls (made once each), and their sources in order."""
 
-    def __init__(self):
+    def __init__(self, optimize=True):
         self.globals = Globals()
         self.splits = {}
         self.sources = []
+        self.optimize = optimize  # the functions it calls are optimised as the caller is
 
     def split(self, func, wrt_names):
         """Names of the forward and backward functions of ``func`` for ``wrt_names``."""
@@ -51,7 +52,7 @@ class Program:
             base = getattr(func, "__name__", "function").strip("<>")
             entry = (namespace.fresh(base + "_forward"), namespace.fresh(base + "_backward"))
             self.splits[key] = entry
-            reverse_split(func, wrt_names, program=self, function_names=entry)
+            reverse_split(func, wrt_names, optimize=self.optimize, program=self, function_names=entry)
         return self.splits[key]
 
 
@@ -72,9 +73,9 @@ class Generated:
 class _Pipeline:
     """The passes up to activity analysis, shared by every transform."""
 
-    def __init__(self, func, wrt_names, record=None, program=None):
+    def __init__(self, func, wrt_names, record=None, program=None, optimize=True):
         self.record = record
-        self.program = program or Program()
+        self.program = program or Program(optimize)
         self.fn = read_function(func)
         check_language(self.fn)
         node = self.fn.node
@@ -198,7 +199,7 @@ def _refuse_container_output(pipeline, output):
 
 def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimize=True, record=None):
     """Generate, compile and return the reverse-mode derivative of the scalar function ``func``."""
-    pipeline = _Pipeline(func, wrt_names, record)
+    pipeline = _Pipeline(func, wrt_names, record, optimize=optimize)
     namespace = pipeline.namespace
     sweeps = _Sweeps(pipeline, has_aux=has_aux, optimize=optimize, seeded=True)
     result = sweeps.gradients
@@ -245,7 +246,7 @@ def reverse_split(func, wrt_names, *, has_aux=False, optimize=True, program=None
     returns the derivatives for ``wrt_names`` given the output's cotangent ``d_out``
     (any structure the output has). This is what ``vjp`` runs.
     """
-    pipeline = _Pipeline(func, wrt_names, program=program)
+    pipeline = _Pipeline(func, wrt_names, program=program, optimize=optimize)
     names, node = pipeline.names, pipeline.fn.node
     forward_name, backward_name = function_names or (pipeline.namespace.fresh(node.name + "_forward"),
                                                       pipeline.namespace.fresh(node.name + "_backward"))
