@@ -49,7 +49,8 @@ from .reverse import is_user_function
 from .rules import registry
 from .runtime.accumulate import add_at, zeros_buffer
 from .runtime.dispatch import call_backward, call_forward
-from .runtime.forward import broadcast_like, call_backward_jvp, call_forward_jvp, call_jvp, fresh_copy, no_tangents
+from .runtime.forward import attribute_tangent, broadcast_like, call_backward_jvp, call_forward_jvp, call_jvp, \
+    fresh_copy, no_tangents
 from .runtime.numeric import einsum_tangent, pick, zeros_like
 from .runtime.tape import Tape
 from .shapes import SCALAR, ShapeClasses, elementwise_operands, loop_targets
@@ -524,6 +525,11 @@ class Forward:
         if operation.function is UNKNOWN and isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
                 and value.func.id in self.local_names or isinstance(value, gast.Call) and _spreads(value):
             return self.run_time_call(var, value, state, out, primal)
+        if operation.function is UNKNOWN and isinstance(value, gast.Attribute) and isinstance(value.value, gast.Name):
+            # an attribute of an object (self.weights, params.W): the same attribute of its tangent
+            out.append(primal)
+            return call(self.helper("attribute_tangent", attribute_tangent), name(self.t(value.value.id)),
+                        clone(value.value), constant(value.attr))
         if operation.function is UNKNOWN and isinstance(value, gast.Call):
             operation.function = self.static_transform(value.func)
         while getattr(operation.function, "srcad_checkpoint", False):

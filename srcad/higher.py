@@ -181,10 +181,14 @@ class Pullback:
 
 
 def _copy(value):
+    """A copy of what a backward sweep may change in place: tapes, lists, dicts and arrays,
+    also inside the tuples a called function's forward sweep saved."""
     if isinstance(value, (Tape, list)):
-        return type(value)(value)
+        return type(value)(_copy(item) for item in value)
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return tuple(_copy(item) for item in value)
     if isinstance(value, dict):
-        return dict(value)
+        return {key: _copy(item) for key, item in value.items()}
     if isinstance(value, np.ndarray):
         return value.copy()
     return value
@@ -210,6 +214,9 @@ def _mutated_in_backward(backward):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                 and node.func.attr in ("pop", "append") and isinstance(node.func.value, ast.Name):
             changed.add(node.func.value.id)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and "backward" in node.func.id:
+            # a called function's backward sweep (f_backward(f_saved, d), call_backward) pops its own tapes
+            changed.update(a.id for a in node.args if isinstance(a, ast.Name))
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 while isinstance(target, ast.Subscript):

@@ -116,6 +116,7 @@ def read_function(func):
         # A lambda in the middle of an expression: parse its line on its own.
         module = _parse_lambda_line(text, label)
     node = _find_function_node(module, func, label)
+    _mangle_private_names(node, _class_scopes(func))
     first = max(first_line, 1)
     function = Function(func, node, filename, first - 1, text.splitlines())
     _check_current(function, text)
@@ -140,6 +141,29 @@ def filename_is_generated(filename):
     return filename.startswith("<srcad")
 
 
+def _class_scopes(func):
+    """The classes a function is defined in, outermost first (``Net.loss``: ``["Net"]``)."""
+    return func.__qualname__.split(".<locals>.")[-1].split(".")[:-1]
+
+
+def _mangle_private_names(node, scopes):
+    """Inside a class, ``self.__scale`` is ``self._Net__scale``: write it so, as the generated
+    code runs outside the class."""
+    owner = scopes[-1].lstrip("_") if scopes else ""
+    if not owner:
+        return
+
+    def mangled(identifier):
+        private = identifier.startswith("__") and not identifier.endswith("__")
+        return f"_{owner}{identifier}" if private else identifier
+
+    for n in gast.walk(node):
+        if isinstance(n, gast.Attribute):
+            n.attr = mangled(n.attr)
+        elif isinstance(n, gast.Name):
+            n.id = mangled(n.id)
+
+
 def _imported_names(filename):
     """The names the module in ``filename`` binds by ``import`` at its top level, or None."""
     text = "".join(linecache.getlines(filename))
@@ -161,7 +185,7 @@ def _compiled_from(text, func, filename):
     """The code object ``text`` compiles to for ``func``'s definition, in the same context: inside
     its classes (private names are mangled) and an enclosing function (its free variables)."""
     code = func.__code__
-    scopes = func.__qualname__.split(".<locals>.")[-1].split(".")[:-1]
+    scopes = _class_scopes(func)
     imported = _imported_names(filename)
     if imported is None:
         return code  # the module's text does not parse on its own: nothing to compare with

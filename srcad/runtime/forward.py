@@ -97,6 +97,15 @@ def call_jvp(function, args, tangents, keywords=None, keyword_tangents=None):
     return generated.function(*args, *[keywords[k] for k in names], *given)
 
 
+def attribute_tangent(t_obj, obj, attribute):
+    """The tangent of ``obj.attribute``: that attribute of ``obj``'s tangent when the tangent
+    has the same structure (a namedtuple of tangents), else zero (an object's attributes,
+    ``self.weights``, are constants of a derivative: only arguments carry tangents)."""
+    if type(t_obj) is type(obj) and isinstance(obj, tuple):
+        return getattr(t_obj, attribute)
+    return zeros_like(getattr(obj, attribute))
+
+
 def no_tangents(items):
     """No tangent for each of ``items`` (a sequence spread into a call's arguments)."""
     return [None] * len(items)
