@@ -23,7 +23,7 @@ from .restore import place_tape
 from .reverse import Reverse, State, count_iterations
 from .shapes import SCALAR, ShapeClasses, loop_targets, simplify_broadcasts
 from .runtime.accumulate import check_scalar_output
-from .runtime.numeric import sum_to_scalar, zeros_like
+from .runtime.numeric import sum_to_scalar, unbroadcast, zeros_like
 from .syntax import assign, call, clone_signature, constant, expr_stmt, function_def, name, names_loaded, names_stored
 
 
@@ -148,7 +148,10 @@ class _Sweeps:
             self.seed_name = reverse.d(outputs[0])
             state.defined.add(outputs[0])
             if seeded:
-                seed_stmt = assign(self.seed_name, constant(1.0))
+                # the output's derivative has the output's shape: 1.0 spread over an array of one
+                # element (the optimiser keeps the plain 1.0 where the output is a scalar)
+                seed = call(namespace.bind("unbroadcast", unbroadcast), constant(1.0), output)
+                seed_stmt = assign(self.seed_name, seed)
                 seed_stmt.srcad_seed = True
                 self.seed.append(seed_stmt)
         self.body = body
@@ -158,9 +161,10 @@ class _Sweeps:
             classes = ShapeClasses(fn, body, pipeline.params, pipeline.local_names, loop_targets(body),
                                    namespace.objects)
             stable = set(pipeline.params) - names_stored(fn.node)
-            scalars = [self.seed_name] if self.seed else []
-            adjoint = simplify_broadcasts(adjoint, classes, reverse.adjoint_names, stable,
-                                          namespace.bind("sum_to_scalar", sum_to_scalar), scalars)
+            scalars = [self.seed_name] if self.seed and classes.classes.get(output.id) == SCALAR else []
+            simplified = simplify_broadcasts(self.seed + adjoint, classes, reverse.adjoint_names, stable,
+                                             namespace.bind("sum_to_scalar", sum_to_scalar), scalars)
+            self.seed, adjoint = simplified[:len(self.seed)], simplified[len(self.seed):]
             if isinstance(output, gast.Name):
                 self.output_class = classes.classes.get(output.id)
         self.adjoint = adjoint
