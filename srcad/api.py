@@ -122,7 +122,7 @@ class Derivative:
         else:
             value, grads = None, result
         grads = (grads,) if len(values) == 1 else grads
-        check_derivatives(grads)
+        check_derivatives(grads, self._subject.label)
         grads = tuple(match_like(g, x) for g, x in zip(grads, values))
         grads = grads[0] if self._subject.single else grads
         if self._options["with_value"]:

@@ -53,11 +53,12 @@ def check_output(value, containers=False):
                                  f"array (for a count or a flag, srcad.stop_gradient or has_aux keeps it aside)")
 
 
-def check_derivatives(derivatives):
-    """Refuse derivatives that came out complex: a complex value arose inside the function."""
+def check_derivatives(derivatives, label):
+    """Refuse derivatives that came out complex: a complex value arose inside the function
+    ``label`` names."""
     if _has_complex_leaf(derivatives):
-        raise NonRealOutputError("the derivative is complex: a complex value arises inside the function, and "
-                                 "srcad differentiates real functions only")
+        raise NonRealOutputError(f"the derivative of {label} is complex: a complex value arises inside the "
+                                 f"function, and srcad differentiates real functions only")
 
 
 def _no_derivative(value):

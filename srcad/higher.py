@@ -86,7 +86,7 @@ class _Transform:
 
     def _shaped_like(self, results, chosen):
         results = (results,) if len(chosen) == 1 else tuple(results)
-        check_derivatives(results)
+        check_derivatives(results, self._subject.label)
         results = tuple(api.match_like(r, x) for r, x in zip(results, chosen))
         return results[0] if self._single else results
 
@@ -118,7 +118,7 @@ class JVP(_Transform):
         _refresh(generated)
         out, tangent = generated.function(*values, *tangents)
         check_output(out, containers=True)
-        check_derivatives(tangent)
+        check_derivatives(tangent, self._subject.label)
         return out, api.match_like(tangent, out)
 
 

@@ -256,9 +256,12 @@ def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimi
 
 def _scalar_check(sweeps, with_value, params):
     """Where to check that the output is a scalar without computing it needlessly: its shape
-    class may say it is one, or that it has the shape of an argument (``lam * loss``)."""
+    class may say it is one, or that it has the shape of an argument (``lam * loss``). An
+    output that does not depend on the arguments may be an int or a bool: its value is checked."""
     if with_value:
         return ("value",)
+    if sweeps.seed_name is None:
+        return ("code",)
     cls = sweeps.output_class
     if cls == SCALAR:
         return ("scalar",)

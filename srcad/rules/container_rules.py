@@ -77,6 +77,12 @@ def _(y, iterable=()):
     d[y] = list(d[iterable])
 
 
+# the adjoints above are linear in the derivatives they send back: so are their tangents
+@tangent(unlist)
+def _(y, g, iterable):
+    d[y] = unlist(d[g], iterable)
+
+
 # ------------------------------------------------------ a dict's items and values
 
 
@@ -98,6 +104,16 @@ def _(y, self):
 @tangent(dict.values)
 def _(y, self):
     d[y] = d[self].values()
+
+
+@tangent(from_items)
+def _(y, g, mapping):
+    d[y] = from_items(d[g], mapping)
+
+
+@tangent(from_values)
+def _(y, g, mapping):
+    d[y] = from_values(d[g], mapping)
 
 
 nondifferentiable(dict.keys)
