@@ -6,6 +6,8 @@ After this pass the body has:
 * ``for`` loops only over ``range(...)``: ``for x in xs`` reads ``x = xs[i]``;
 * no augmented assignment: ``x += y`` is ``x = x + y``.
 """
+import ast
+
 import gast
 
 from .lift import lift_nested_functions
@@ -76,6 +78,15 @@ def _check_target(fn, target):
                                       "not into a nested one (y[i][j] = v); index with a tuple: y[i, j] = v")
 
 
+def _augmented_source(stmt):
+    """``x *= 2.0``, as the user wrote it (for messages)."""
+    operator_source = gast.gast_to_ast(gast.BinOp(left=gast.Name(id="a", ctx=gast.Load(), annotation=None,
+                                                                 type_comment=None),
+                                                  op=stmt.op, right=gast.Constant(value=1, kind=None)))
+    symbol = ast.unparse(operator_source).split()[1]
+    return f"{stmt.target.id} {symbol}= {ast.unparse(gast.gast_to_ast(clone(stmt.value)))}"
+
+
 def desugar(fn, names):
     """Rewrite ``fn.node`` in place into the normalised forms; returns the node."""
     check_syntax(fn)
@@ -108,6 +119,9 @@ class _Normalise:
                     n.ctx = gast.Load()
             value = gast.BinOp(left=current, op=stmt.op, right=stmt.value)
             node = gast.Assign(targets=[stmt.target], value=value, type_comment=None)
+            if isinstance(stmt.target, gast.Name):
+                # on an array or a list Python changes the value in place: see aliasing.py
+                node.srcad_augmented = _augmented_source(stmt)
             return [gast.copy_location(node, stmt)]
         if isinstance(stmt, gast.If):
             stmt.body = self.visit_block(stmt.body)

@@ -10,7 +10,7 @@ result and have no rule here: ``tape.push``/``tape.pop`` and ``add_at``
 (``forward.py`` gives their tangents: a tangent tape, the same in-place update
 of the tangent buffer).
 """
-from ..runtime.accumulate import add_grads, check_scalar_output, zeros_buffer
+from ..runtime.accumulate import add_grads, check_rebinding, check_scalar_output, zeros_buffer
 from ..runtime.forward import broadcast_like, fresh_copy, norm_partials_dx, norm_partials_dy, \
     norm_partials_dy_transposed, resum
 from ..runtime.numeric import norm_partials, unbroadcast, unsum
@@ -90,4 +90,4 @@ def _(p, x, y, ord=None, axis=None, keepdims=False):
 
 # ------------------------------------------------- no derivative: bookkeeping
 
-nondifferentiable(zeros_buffer, check_scalar_output, Tape)
+nondifferentiable(zeros_buffer, check_scalar_output, check_rebinding, Tape)

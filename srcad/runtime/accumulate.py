@@ -1,7 +1,7 @@
 """Accumulating derivatives into buffers and containers, and checking outputs."""
 import numpy as np
 
-from ..errors import NonDifferentiableError
+from ..errors import NonDifferentiableError, SrcadError
 
 
 def zeros_buffer(x):
@@ -16,6 +16,13 @@ def zeros_buffer(x):
     if isinstance(x, (int, float, complex)) or x is None:
         return 0.0  # None: a value not made yet (a tape's placeholder)
     return np.zeros_like(x)
+
+
+def check_rebinding(value, message):
+    """Refuse (``message``) an augmented assignment ``x op= v`` that srcad differentiates as
+    ``x = x op v`` when ``x`` is an array or a container, which Python changes in place."""
+    if isinstance(value, (np.ndarray, list, dict, set, bytearray)):
+        raise SrcadError(message)
 
 
 def add_at(buffer, index, g):
