@@ -25,6 +25,7 @@ to the objects they may hold, and "ghosts" are objects that intermediate values
 and overwritten bindings (the tape) may still refer to.
 """
 import builtins
+import inspect
 
 import gast
 import numpy as np
@@ -271,8 +272,8 @@ class _PointsTo:
         if isinstance(expr, gast.Name):
             if expr.id in state.names:
                 return state.names[expr.id]
-            if expr.id in self.local_names:
-                return frozenset()  # not bound yet on this path
+            if expr.id in self.local_names or not self.outside_data(expr.id):
+                return frozenset()  # not bound yet on this path; a module or a function
             return frozenset({(("outside", expr.id), "recent")})
         if isinstance(expr, gast.Attribute):
             inner = self.value(expr.value, state)
@@ -314,6 +315,14 @@ class _PointsTo:
             if isinstance(child, gast.expr):
                 self.value(child, state)
         return frozenset({self.fresh(expr, state)}) | self.intermediate(frozenset(), state)
+
+    def outside_data(self, identifier):
+        """Whether the global ``identifier`` may be data the function could write into."""
+        try:
+            obj = self.fn.resolve(identifier)
+        except (KeyError, AttributeError):
+            return True
+        return not (inspect.ismodule(obj) or callable(obj))
 
     def container(self, expr, elements, state):
         items = frozenset().union(*(self.value(e, state) for e in elements)) if elements else frozenset()
