@@ -387,18 +387,21 @@ def _family_source(view, write, context, read_after):
 _MODULES = pathlib.Path(tempfile.mkdtemp(prefix="srcad_aliasing_"))
 
 
-def family(view, write, context="straight", read_after=False):
-    """The family program as a function in a module file of its own (srcad reads its source)."""
-    source = "import numpy as np\n\n\ndef identity(v):\n    return v\n\n\n" \
-        + _family_source(view, write, context, read_after)
-    stem = "m_" + "_".join("".join(c if c.isalnum() else "_" for c in part)
-                           for part in (view, write, context, str(read_after)))
+def _function_f(source, *words):
+    """``f`` of ``source`` (after a helper ``identity``), in a module file of its own: srcad
+    reads its source."""
+    stem = "m_" + "_".join("".join(c if c.isalnum() else "_" for c in word) for word in words)
     path = _MODULES / f"{stem}.py"
-    path.write_text(source)
+    path.write_text("import numpy as np\n\n\ndef identity(v):\n    return v\n\n\n" + source)
     spec = importlib.util.spec_from_file_location(stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.f
+
+
+def family(view, write, context="straight", read_after=False):
+    """The family program: ``y``, a view ``a`` of it read, a write into ``y``, the result."""
+    return _function_f(_family_source(view, write, context, read_after), view, write, context, str(read_after))
 
 
 def _gradient_is_right(f, optimize=True):
@@ -432,16 +435,9 @@ def test_every_view_read_after_the_write_is_refused(view, context):
 def _through_the_view(view, read_base_after):
     """``a = <view of y>``, the base read first, then a write through the view."""
     result = "np.sum(y ** 2)" if read_base_after else "np.sum(a * x[0])"
-    source = "import numpy as np\n\n\ndef identity(v):\n    return v\n\n\n" \
-        f"def f(x):\n    y = x * 1.5\n    {VIEWS[view]}\n    s = np.sum(y * y)\n" \
+    source = f"def f(x):\n    y = x * 1.5\n    {VIEWS[view]}\n    s = np.sum(y * y)\n" \
         f"    a[...] = a * 2.0\n    return s + {result}\n"
-    stem = "through_" + "".join(c if c.isalnum() else "_" for c in view) + ("_base" if read_base_after else "")
-    path = _MODULES / f"{stem}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.f
+    return _function_f(source, "through", view, str(read_base_after))
 
 
 @pytest.mark.parametrize("view", VIEWS)
