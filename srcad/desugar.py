@@ -8,6 +8,7 @@ After this pass the body has:
 """
 import gast
 
+from .effects import translate_effects
 from .lift import lift_nested_functions
 from .syntax import assign, call, clone, constant, name
 
@@ -80,6 +81,7 @@ def desugar(fn, names):
     """Rewrite ``fn.node`` in place into the normalised forms; returns the node."""
     check_syntax(fn)
     lift_nested_functions(fn)
+    translate_effects(fn, names)
     node = fn.node
     node.body = _Normalise(names).visit_block(node.body)
     node.body = _JumpLowering(names).function_body(node.body)
