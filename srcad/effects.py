@@ -193,9 +193,9 @@ class _Effects:
         rewrites = {"extend": self.extend, "update": self.update, "__setitem__": self.set_item,
                     "append": self.append, "pop": self.pop}
         if attr in rewrites and (attr != "pop" or not node.args and not node.keywords):
-            if not isinstance(target, gast.Name) or target.id not in self.local_names:
-                raise self.fn.syntax_error(stmt, f"srcad follows {attr}() on a variable of the function "
-                                                 f"(xs.{attr}(...)); assign {_source(target)} to a variable first")
+            if not isinstance(target, gast.Name):
+                raise self.fn.syntax_error(stmt, f"srcad follows {attr}() on a variable (xs.{attr}(...)), not on "
+                                                 f"{_source(target)}; assign it to a variable first")
             if attr == "pop" and isinstance(stmt, gast.Assign) and stmt.value is node:
                 return None  # y = xs.pop() is differentiated as it is
             if dry:

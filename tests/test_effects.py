@@ -464,7 +464,7 @@ def set_add(x):
 
 
 def set_discard(x):
-    seen = {1}
+    seen = set([1])
     seen.discard(1)
     return np.sum(x)
 
