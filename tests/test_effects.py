@@ -36,7 +36,7 @@ def copyto_broadcasts(x):
 
 
 def copyto_where(x):
-    buf = np.full(3, 2.0)
+    buf = 2.0 * np.ones(3)
     np.copyto(buf, np.sin(x), where=x > 0.5)
     return np.sum(buf * x)
 
@@ -109,7 +109,7 @@ def out_tuple(x):
 
 
 def out_with_where(x):
-    buf = np.full(3, -1.0)
+    buf = -np.ones(3)
     np.multiply(x, 3.0, out=buf, where=x < 0.5)
     return np.sum(buf * buf)
 
