@@ -77,7 +77,11 @@ def _(y, iterable=()):
     d[y] = list(d[iterable])
 
 
-# the adjoints above are linear in the derivatives they send back: so are their tangents
+@adjoint(unlist)
+def _(y, g, iterable):
+    d[g] = list(d[y])
+
+
 @tangent(unlist)
 def _(y, g, iterable):
     d[y] = unlist(d[g], iterable)
