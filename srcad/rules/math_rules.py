@@ -117,6 +117,31 @@ def _(y, x):
     d[y] = d[x] * np.sign(x)
 
 
+# ------------------------------------------------------------------ remainders
+
+
+@adjoint(math.fmod)
+def _(z, x, y):
+    d[x] = d[z]
+    d[y] = -d[z] * round((x - z) / y)  # the quotient, truncated toward zero
+
+
+@tangent(math.fmod)
+def _(z, x, y):
+    d[z] = d[x] - d[y] * round((x - z) / y)
+
+
+@adjoint(math.remainder)
+def _(z, x, y):
+    d[x] = d[z]
+    d[y] = -d[z] * round((x - z) / y)  # the quotient, rounded to nearest
+
+
+@tangent(math.remainder)
+def _(z, x, y):
+    d[z] = d[x] - d[y] * round((x - z) / y)
+
+
 # ---------------------------------------------------------------- trigonometry
 
 

@@ -23,7 +23,8 @@ import operator
 import numpy as np
 
 from ..runtime.accumulate import check_scalar_output, zeros_buffer
-from ..runtime.numeric import extremum_partials, reduction_size, within, zeros_like
+from ..runtime.numeric import (arange_start_slope, extremum_partials, linspace_fractions, reduction_size,
+                               within, zeros_like)
 from ..runtime.tape import Tape
 from .registry import nondifferentiable
 
@@ -64,7 +65,8 @@ NO_DERIVATIVE = {
         np.random.Generator.integers, np.random.Generator.binomial, np.random.Generator.poisson,
     ),
     "srcad's own bookkeeping in generated code": (
-        zeros_like, zeros_buffer, reduction_size, extremum_partials, within,
+        zeros_like, zeros_buffer, reduction_size, extremum_partials, within, arange_start_slope,
+        linspace_fractions,
         check_scalar_output, Tape,
     ),
 }
