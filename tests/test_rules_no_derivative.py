@@ -5,7 +5,6 @@ Every entry with a float argument is called at random points: its finite differe
 call), and ``srcad.grad``/``srcad.jvp`` of a function calling it give zero. The list on
 docs/rules.md is the module's (``python tests/test_rules_no_derivative.py`` rewrites it).
 """
-import linecache
 import math
 import operator
 import pathlib
@@ -173,15 +172,8 @@ def _through_the_engine():
 
 
 def _total(op, n_args):
-    """``def total(a0, ...): return np.sum(np.multiply(op(a0, ...), 1.0)) + np.sum(a0)``, with a
-    source file: op's result is a constant, and a0's own derivative still flows."""
-    params = ", ".join(f"a{i}" for i in range(n_args))
-    source = f"def total({params}):\n    return np.sum(np.multiply(op({params}), 1.0)) + np.sum(a0)\n"
-    filename = f"<no derivative {_name(op)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-    scope = {"op": op, "np": np}
-    exec(compile(source, filename, "exec"), scope)  # noqa: S102
-    return scope["total"]
+    """``sum(op(a0, ...) * 1.0) + sum(a0)``: op's result is a constant, a0's own derivative flows."""
+    return _calling(op, n_args, {}, returns="np.sum(np.multiply({call}, 1.0)) + np.sum(a0)")
 
 
 @pytest.mark.parametrize("optimize", [True, False], ids=["optimized", "unoptimized"])

@@ -33,14 +33,16 @@ def _cases():
                 yield pytest.param(op, args, kwargs, tuple(positions), id=f"{module.__name__[11:]}-{param.id}")
 
 
-def _calling(op, n_args, kwargs):
-    """``def apply(a0, a1, ...): return op(a0, a1, ..., key=value)``, with a source file."""
+def _calling(op, n_args, kwargs, returns="{call}"):
+    """``def apply(a0, a1, ...): return op(a0, a1, ..., key=value)``, with a source file;
+    ``returns`` may put the call in a larger expression (``np`` is NumPy)."""
     params = [f"a{i}" for i in range(n_args)]
     keywords = [f"{key}=keywords[{key!r}]" for key in kwargs]
-    source = f"def apply({', '.join(params)}):\n    return op({', '.join(params + keywords)})\n"
+    expression = returns.format(call=f"op({', '.join(params + keywords)})")
+    source = f"def apply({', '.join(params)}):\n    return {expression}\n"
     filename = f"<rule through grad {next(_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-    scope = {"op": op, "keywords": kwargs}
+    scope = {"op": op, "keywords": kwargs, "np": np}
     exec(compile(source, filename, "exec"), scope)  # noqa: S102
     return scope["apply"]
 

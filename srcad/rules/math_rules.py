@@ -120,24 +120,13 @@ def _(y, x):
 # ------------------------------------------------------------------ remainders
 
 
-@adjoint(math.fmod)
+@adjoint(math.fmod, math.remainder)
 def _(z, x, y):
     d[x] = d[z]
-    d[y] = -d[z] * round((x - z) / y)  # the quotient, truncated toward zero
+    d[y] = -d[z] * round((x - z) / y)  # the quotient (truncated by fmod, rounded by remainder)
 
 
-@tangent(math.fmod)
-def _(z, x, y):
-    d[z] = d[x] - d[y] * round((x - z) / y)
-
-
-@adjoint(math.remainder)
-def _(z, x, y):
-    d[x] = d[z]
-    d[y] = -d[z] * round((x - z) / y)  # the quotient, rounded to nearest
-
-
-@tangent(math.remainder)
+@tangent(math.fmod, math.remainder)
 def _(z, x, y):
     d[z] = d[x] - d[y] * round((x - z) / y)
 
