@@ -43,6 +43,7 @@ from .activity import flowing_names
 from .anf import hint
 from .errors import NonDifferentiableError
 from .inline import Contribution, Inliner, Template
+from .kinds import Kinds, binary_function
 from .resolve import UNKNOWN, classify, resolve_expression
 from .reverse import is_user_function
 from .rules import registry
@@ -202,6 +203,7 @@ class Forward:
         self.namespace = pipeline.namespace
         self.local_names = pipeline.local_names
         self.classes = classes
+        self.kinds = Kinds(pipeline.fn, pipeline.fn.node, pipeline.local_names, pipeline.namespace.objects)
         self.inliner = Inliner(self.namespace.bind, self.names.fresh)
         self.tangent_names = {}
         self.origin = None
@@ -521,6 +523,7 @@ class Forward:
         if operation is None or operation.nondifferentiable:
             out.append(primal)
             return None
+        operation.function = binary_function(self.kinds, value, operation.function)
         if _is_one_of(operation.function, _COPIES) and len(operation.args) == 1:
             # the primal copies so that later writes into one leave the other: so must the tangent
             out.append(primal)
