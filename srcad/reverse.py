@@ -11,8 +11,10 @@ import inspect
 
 import gast
 
+from .effects import changes_nothing
 from .errors import NonDifferentiableError
 from .inline import Contribution, Inliner, Template
+from .kinds import Kinds, binary_function
 from .restore import restore_marker
 from .resolve import UNKNOWN, classify
 from .rules import registry
@@ -38,7 +40,7 @@ class State:
 class Reverse:
     """Builds the two sweeps of one function in A-normal form."""
 
-    def __init__(self, fn, names, namespace, active, local_names, program=None):
+    def __init__(self, fn, names, namespace, active, local_names, program=None, scalar_output=None):
         self.fn = fn
         self.program = program
         self.names = names
@@ -47,7 +49,7 @@ class Reverse:
         self.local_names = local_names
         self.inliner = Inliner(namespace.bind, names.fresh)
         self.adjoint_names = {}
-        self.containers = set()
+        self.kinds = Kinds(fn, fn.node, local_names, namespace.objects, [scalar_output] if scalar_output else ())
         self.written_into = set()
         self.kept_names = set()
         self.origin = None
@@ -72,21 +74,25 @@ class Reverse:
         if not (isinstance(target, gast.Name) and target.id in self.active):
             return
         var = target.id
-        if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
-                and self.namespace.objects.get(value.func.id) in _CONTAINER_DERIVATIVES:
-            self.containers.add(var)  # a dict or list of derivatives adds up item by item
         d_var = self.d(var)
         if var not in state.defined:
             self.emit(out, assign(d_var, value))
             state.defined.add(var)
             state.owned.discard(var)
-        elif var in self.containers:
+        elif not self.adds_as_numbers(var, value):
+            # a list, tuple or dict of derivatives (or what may be one) adds up leaf by leaf
             self.emit(out, assign(d_var, call(self.helper("add_grads", add_grads), name(d_var), value)))
         elif var in state.owned:
             self.emit(out, gast.AugAssign(target=name(d_var, store=True), op=gast.Add(), value=value))
         else:
             self.emit(out, assign(d_var, gast.BinOp(left=name(d_var), op=gast.Add(), right=value)))
             state.owned.discard(var)
+
+    def adds_as_numbers(self, var, value):
+        """Whether a contribution ``value`` to ``d_var`` is surely an array or a number
+        (then so is ``d_var``: ``+`` adds them), proven from ``var`` or from ``value``."""
+        derivatives = {d_var: primal for primal, d_var in self.adjoint_names.items()}
+        return self.kinds.is_numeric(name(var)) or self.kinds.is_numeric(value, derivatives)
 
     def zero(self, var, state, out):
         """``d_var = zeros_like(var)``: an owned buffer to accumulate into."""
@@ -128,15 +134,18 @@ class Reverse:
         return []
 
     def call_statement(self, stmt, state):
-        """A call whose value is not used: ``add_at(buffer, index, g)`` (in generated code) is
-        differentiated; a call that may change its arguments in place, on values that carry a
-        derivative, is refused rather than ignored."""
+        """A call whose value is not used: ``add_at(buffer, index, g)`` is differentiated, a call
+        that changes nothing (``print``, a function with a rule) has no adjoint, and any other
+        call that may change its arguments in place, on values that carry a derivative, is
+        refused rather than ignored (``effects.py`` refuses most of them earlier)."""
         value = stmt.value
         if not isinstance(value, gast.Call):
             return []
         operation = classify(self.fn, value, self.local_names)
         if operation is not None and operation.function is add_at:
             return self.accumulation(stmt, state)
+        if operation is not None and changes_nothing(operation.function):
+            return []
         arguments = list(value.args) + [k.value for k in value.keywords]
         if isinstance(value.func, gast.Attribute):
             arguments.append(value.func.value)
@@ -202,11 +211,9 @@ class Reverse:
         if isinstance(value, gast.Name):
             self.contribute(value, d_var, state, out)
         elif isinstance(value, (gast.Tuple, gast.List)):
-            self.containers.add(var)
             for index, element in enumerate(value.elts):
                 self.contribute(element, _item(d_var, index), state, out)
         elif isinstance(value, gast.Dict):
-            self.containers.add(var)
             for key, element in zip(value.keys, value.values):
                 self.contribute(element, gast.Subscript(value=d_var, slice=key, ctx=gast.Load()), state, out)
         elif isinstance(value, gast.Subscript):
@@ -268,7 +275,6 @@ class Reverse:
         for t in targets:
             self.consume(t, state)
         if any_defined and isinstance(value, gast.Name):
-            self.containers.add(value.id)
             self.contribute(value, gast.Tuple(elts=parts, ctx=gast.Load()), state, out)
         return out
 
@@ -298,6 +304,7 @@ class Reverse:
         operation = classify(self.fn, value, self.local_names)
         if operation is None or operation.nondifferentiable:
             return
+        operation.function = binary_function(self.kinds, value, operation.function)
         template = registry.adjoint_of(operation.function)
         if any(isinstance(arg, gast.Starred) for arg in operation.args):
             self.spread_call(stmt, value, var, d_var, state, out)
@@ -379,8 +386,6 @@ class Reverse:
                 end = constant(-after) if after else None
                 spread = gast.Subscript(value=name(parts), slice=gast.Slice(lower=constant(star), upper=end, step=None),
                                         ctx=gast.Load())
-                if isinstance(arg.value, gast.Name):
-                    self.containers.add(arg.value.id)
                 self.contribute(arg.value, call("list", spread), state, out)
             elif isinstance(arg, gast.Name) and arg.id in self.active:
                 index = position if position < star else position - len(value.args)
@@ -529,9 +534,6 @@ class Reverse:
 
 def _item(container, index):
     return gast.Subscript(value=container, slice=constant(index), ctx=gast.Load())
-
-
-_CONTAINER_DERIVATIVES = (numeric.from_items, numeric.from_values, numeric.unlist)
 
 
 def _known_at_run_time_only(value, operation, local_names):

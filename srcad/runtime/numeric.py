@@ -50,10 +50,10 @@ def sum_to_scalar(g):
 
 def zeros_like(x):
     """A zero derivative shaped like ``x``: 0.0 for Python numbers, an array of
-    ``x``'s dtype for arrays, the same container for lists, tuples, dicts, and None
-    for strings (keys and names carry no derivative)."""
+    ``x``'s dtype for arrays, the same container for lists, tuples (namedtuples too),
+    dicts, and None for strings (keys and names carry no derivative)."""
     if isinstance(x, (list, tuple)):
-        return type(x)(zeros_like(item) for item in x)
+        return same_sequence(x, [zeros_like(item) for item in x])
     if isinstance(x, dict):
         return {key: zeros_like(value) for key, value in x.items()}
     if isinstance(x, (str, bytes)):
@@ -61,6 +61,13 @@ def zeros_like(x):
     if isinstance(x, (int, float, complex)) or x is None:
         return 0.0
     return np.zeros_like(x)
+
+
+def same_sequence(like, items):
+    """``items`` as a sequence of ``like``'s type: a list, a tuple, or the same
+    namedtuple (whose constructor takes the items one by one)."""
+    make = getattr(type(like), "_make", None)
+    return make(items) if isinstance(like, tuple) and make is not None else type(like)(items)
 
 
 def cast_like(g, x):
@@ -95,6 +102,8 @@ def _spread(g, x, shape):
 
 
 def _positive_axes(axis, ndim):
+    if ndim == 0:
+        return ()  # NumPy lets a 0-d array be reduced over axis 0 or -1: nothing is combined
     axes = axis if isinstance(axis, tuple) else (axis,)
     return tuple(sorted(operator.index(a) % ndim for a in axes))
 
@@ -143,7 +152,10 @@ def std_partials(x, y, axis=None, keepdims=False, ddof=0):
     """dy/dx for ``y = np.std(x, axis, ddof=ddof, keepdims=keepdims)``:
     ``(x - mean) / ((n - ddof) y)``."""
     centered = np.subtract(x, np.mean(x, axis=axis, keepdims=True))
-    return centered / (unreduce(y, x, axis, keepdims) * (reduction_size(x, axis) - ddof))
+    scale = unreduce(y, x, axis, keepdims) * (reduction_size(x, axis) - ddof)
+    # y is 0 only where the values are all equal (one element, say): then centered is 0 too,
+    # and so is the derivative
+    return centered / np.where(np.equal(scale, 0), 1.0, scale)
 
 
 def norm_partials(x, y, ord=None, axis=None, keepdims=False):
@@ -194,7 +206,7 @@ def _vector_norm_partials(x, y, ord, axis, keepdims):
 
 def uncumsum(g, x, axis=None):
     """Adjoint of ``np.cumsum(x, axis)``: cumulative sums taken from the end."""
-    if axis is None:
+    if axis is None or np.ndim(x) == 0:  # cumsum flattens, also a 0-d array
         return np.reshape(np.flip(np.cumsum(np.flip(g))), np.shape(x))
     return np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis)
 
@@ -390,7 +402,7 @@ def unindex(g, x, index):
     if isinstance(x, (list, tuple)):
         out = [zeros_like(item) for item in x]
         out[index] = list(g) if isinstance(index, slice) else g
-        return type(x)(out)
+        return same_sequence(x, out)
     out = np.zeros_like(x)
     if _is_basic_index(index):
         out[index] = g
@@ -457,7 +469,7 @@ def untile(g, x, reps):
 def unrepeat(g, x, repeats, axis=None):
     """Adjoint of ``np.repeat(x, repeats, axis)``: the copies of each element summed."""
     shape = np.shape(x)
-    if axis is None:
+    if axis is None or not shape:  # repeat flattens, also a 0-d array
         g, axis, flat = np.ravel(g), 0, (math.prod(shape),)
     else:
         axis, flat = axis % len(shape), shape
@@ -579,6 +591,18 @@ def unarray(g, obj):
 # ------------------------------------------------------------ elementwise bits
 
 
+def exponent_minus_one(b):
+    """``b - 1``, but 1 where ``b`` is 0, so that ``b * a ** exponent_minus_one(b)``, the
+    derivative of ``a ** b``, is exactly 0 there for every ``a`` (``a ** 0`` is 1, also at
+    ``a = 0``, where ``0 * 0 ** -1`` would be nan or raise ZeroDivisionError)."""
+    if isinstance(b, (int, float)):
+        return 1 if b == 0 else b - 1
+    return np.where(np.equal(b, 0), 1, np.subtract(b, 1))
+
+
+exponent_minus_one.srcad_fold = True  # of a literal exponent, srcad writes the value while inlining
+
+
 def xlogy(x, y):
     """``x * log(y)``, taken as 0 where ``x`` is 0 (so ``d(0 ** b)/db`` is 0)."""
     if isinstance(x, (int, float)) and isinstance(y, (int, float)):
@@ -643,7 +667,7 @@ def pick(tangents, y, args):
 def unsum(g, iterable):
     """Adjoint of the builtin ``sum(iterable)``: ``g`` for every item."""
     if isinstance(iterable, (list, tuple)):
-        return type(iterable)(unbroadcast(g, x) for x in iterable)
+        return same_sequence(iterable, [unbroadcast(g, x) for x in iterable])
     return unbroadcast(g, iterable)
 
 
@@ -669,3 +693,30 @@ def from_items(g, mapping):
 def from_values(g, mapping):
     """Adjoint of ``mapping.values()``: one derivative per value, in the dict's order."""
     return {key: zeros_like(mapping[key]) if value is None else value for key, value in zip(mapping, g)}
+
+
+def concatenation(a, b):
+    """``a + b`` for two lists or two tuples: the items of ``a``, then those of ``b``."""
+    return a + b
+
+
+def plus(a, b):
+    """``a + b``, where srcad cannot see whether it adds numbers or arrays or joins two
+    lists or tuples: the operands' types decide when the code runs, as in Python."""
+    return a + b
+
+
+def times(a, b):
+    """``a * b``, a product or a list or tuple repeated an int number of times: the
+    operands' types decide when the code runs, as in Python."""
+    return a * b
+
+
+def joins(a, b):
+    """Whether ``a + b`` joins two sequences (two lists, or two tuples)."""
+    return isinstance(a, list) and isinstance(b, list) or isinstance(a, tuple) and isinstance(b, tuple)
+
+
+def repeats(a, n):
+    """Whether ``a * n`` repeats the list or tuple ``a`` ``n`` times."""
+    return isinstance(a, (list, tuple)) and isinstance(n, (int, np.integer)) and not isinstance(n, bool)
