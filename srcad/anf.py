@@ -10,6 +10,8 @@ variable) stay whole: ``c = np.exp(X) * 2`` is one statement.
 """
 import gast
 
+from .runtime.accumulate import copy_of
+
 from .activity import flowing_names
 from .syntax import appended, assign, assigned_variables, clone, constant, located, name, names_loaded
 
@@ -20,12 +22,14 @@ _OP_WORDS = {
 _MAX_HINT = 16
 
 
-def to_anf(node, names, wrt_names, refuse=None):
+def to_anf(node, names, wrt_names, refuse=None, bind=None):
     """Rewrite the desugared function ``node`` into A-normal form in place; ``refuse(node,
-    message)`` makes the error for a construct that cannot be differentiated."""
+    message)`` makes the error for a construct that cannot be differentiated; ``bind(name,
+    obj)`` names a runtime helper in the generated module."""
     varied = may_vary(node, wrt_names)
     variadic = [node.args.vararg.id] if node.args.vararg is not None else []
     builder = _Anf(names, varied, [a.id for a in node.args.args + node.args.kwonlyargs] + variadic, refuse)
+    builder.bind_helper = bind
     builder.written = {w for s in gast.walk(node) if isinstance(s, gast.Assign)
                        and isinstance(s.targets[0], gast.Subscript) for w in assigned_variables(s)}
     node.body = builder.block(node.body, top_level=True)
@@ -299,8 +303,11 @@ class _Anf:
                 view = self.names.fresh(hint(read, self.is_local))
                 self.varied.add(view)
                 out.append(self.tag(assign(view, read)))
-                return gast.Call(func=gast.Attribute(value=name(view), attr="copy", ctx=gast.Load()),
-                                 args=[], keywords=[])
+                if self.bind_helper is None:
+                    return gast.Call(func=gast.Attribute(value=name(view), attr="copy", ctx=gast.Load()),
+                                     args=[], keywords=[])
+                # copy_of: an item of a dict or list may be a number, which has no .copy()
+                return gast.Call(func=name(self.bind_helper("copy_of", copy_of)), args=[name(view)], keywords=[])
             return read
         if isinstance(expr, (gast.Tuple, gast.List)):
             return type(expr)(elts=[self.operand(e, out) for e in expr.elts], ctx=gast.Load())
