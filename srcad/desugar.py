@@ -12,13 +12,16 @@ The function has passed :func:`language.check_language`: every node is of a supp
 """
 import gast
 
+from .effects import translate_effects
 from .language import is_value_boolop
 from .lift import lift_nested_functions
 from .syntax import assign, call, clone, constant, name
 
+
 def desugar(fn, names):
     """Rewrite ``fn.node`` in place into the normalised forms; returns the node."""
     lift_nested_functions(fn)
+    translate_effects(fn, names)
     node = fn.node
     node.body = _Normalise(names).visit_block(node.body)
     node.body = _JumpLowering(names).function_body(node.body)

@@ -11,6 +11,7 @@ import inspect
 
 import gast
 
+from .effects import changes_nothing
 from .errors import NonDifferentiableError
 from .inline import Contribution, Inliner, Template
 from .kinds import Kinds, binary_function
@@ -133,15 +134,18 @@ class Reverse:
         return []
 
     def call_statement(self, stmt, state):
-        """A call whose value is not used: ``add_at(buffer, index, g)`` (in generated code) is
-        differentiated; a call that may change its arguments in place, on values that carry a
-        derivative, is refused rather than ignored."""
+        """A call whose value is not used: ``add_at(buffer, index, g)`` is differentiated, a call
+        that changes nothing (``print``, a function with a rule) has no adjoint, and any other
+        call that may change its arguments in place, on values that carry a derivative, is
+        refused rather than ignored (``effects.py`` refuses most of them earlier)."""
         value = stmt.value
         if not isinstance(value, gast.Call):
             return []
         operation = classify(self.fn, value, self.local_names)
         if operation is not None and operation.function is add_at:
             return self.accumulation(stmt, state)
+        if operation is not None and changes_nothing(operation.function):
+            return []
         arguments = list(value.args) + [k.value for k in value.keywords]
         if isinstance(value.func, gast.Attribute):
             arguments.append(value.func.value)

@@ -37,7 +37,7 @@ def _(y, value):
 
 @tangent(copy_of)
 def _(y, value):
-    d[y] = fresh_copy(d[value])
+    d[y] = copy_of(d[value])
 
 
 @adjoint(unsum)
