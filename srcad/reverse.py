@@ -11,6 +11,7 @@ import inspect
 
 import gast
 
+from .activity import flowing_names
 from .effects import changes_nothing
 from .errors import NonDifferentiableError
 from .inline import Contribution, Inliner, Template
@@ -218,9 +219,14 @@ class Reverse:
                 self.contribute(element, gast.Subscript(value=d_var, slice=key, ctx=gast.Load()), state, out)
         elif isinstance(value, gast.Subscript):
             self.subscript(value, d_var, state, out)
-        elif not isinstance(value, gast.Constant):
+        elif self.carries(value):
             self.operation(stmt, value, var, d_var, state, out)
         return out
+
+    def carries(self, value):
+        """Whether a derivative can flow into ``value`` (a value of constants, such as
+        ``np.sin(z).copy()`` with ``z`` constant, is not even classified)."""
+        return bool(flowing_names(value) & self.active)
 
     def store(self, stmt, state):
         """``y[i] = v``: ``v`` takes ``d_y[i]``, and those slots of ``d_y`` become zero (the
