@@ -62,7 +62,6 @@ def _(y, g, a):
     d[y] = unrepeat_sequence(d[g], a)
 
 
-nondifferentiable(joins, repeats)
 
 # ------------------------------------------------ for x in xs, where xs may be a dict
 
@@ -76,8 +75,6 @@ def _(y, xs, i):
 def _(y, xs, i):
     d[y] = None if is_mapping(xs) else d[xs][i]
 
-
-nondifferentiable(is_mapping)
 
 # -------------------------------------------------------------- list(iterable)
 
