@@ -272,6 +272,58 @@ def test_writes_another_name_sees_are_refused(function, fragment):
             transform(function)(X3, X3) if transform is srcad.jvp else transform(function)(X3)
 
 
+# -- calls that write into an array (np.add.at, np.copyto, out=) follow the same model --
+
+
+def scatter_added_seen_through_a_view(x):
+    y = np.zeros(3)
+    z = y[1:]
+    np.add.at(y, [0, 1], x[:2])
+    return np.sum(z * z)
+
+
+def scatter_added_into_an_argument(x):
+    y = x
+    np.add.at(y, [0, 1], x[:2])
+    return np.sum(y * y)
+
+
+def copied_into_an_array_a_transpose_reads(x):
+    y = np.zeros(3)
+    z = y.T
+    np.copyto(y, x)
+    return np.sum(z * z)
+
+
+def scatter_added_after_a_transpose_was_read(x):
+    y = x * 1.0
+    s = np.sum(y.T ** 2)
+    np.add.at(y, [0, 0], x[:2] * y[1])
+    return np.sum(y * y) + s
+
+
+def multiplied_into_itself_after_a_transpose_was_read(x):
+    y = x * 1.0
+    s = np.sum(y.T ** 2)
+    np.multiply(y, y, out=y)
+    return np.sum(y) + s
+
+
+@pytest.mark.parametrize("function, fragment", [
+    (scatter_added_seen_through_a_view, "z may share y's memory"),
+    (scatter_added_into_an_argument, "may be x (an argument being differentiated)"),
+    (copied_into_an_array_a_transpose_reads, "z may share y's memory"),
+])
+def test_calls_writing_into_shared_arrays_are_refused(function, fragment):
+    refused(function, X3, fragment=fragment)
+
+
+@pytest.mark.parametrize("function", [scatter_added_after_a_transpose_was_read,
+                                      multiplied_into_itself_after_a_transpose_was_read])
+def test_calls_writing_into_arrays_something_else_read_are_exact(function):
+    check_everything(function, [X3])
+
+
 # -- augmented assignment on a name: in place in Python, a new value in srcad ---------
 
 
