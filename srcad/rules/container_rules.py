@@ -122,4 +122,14 @@ def _(y, self):
     d[y] = d[self].values()
 
 
+@tangent(from_items)
+def _(y, g, mapping):
+    d[y] = from_items(d[g], mapping)
+
+
+@tangent(from_values)
+def _(y, g, mapping):
+    d[y] = from_values(d[g], mapping)
+
+
 nondifferentiable(dict.keys)
