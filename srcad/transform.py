@@ -24,7 +24,7 @@ from .dataflow import annotate_definitions, liveness
 from .restore import place_tape
 from .reverse import Reverse, State, count_iterations
 from .shapes import SCALAR, ShapeClasses, loop_targets, simplify_broadcasts
-from .kinds import DICT, LIST, TUPLE, Kinds
+from .kinds import DICT, LIST, TUPLE, Kinds, read_keys_of_dicts
 from .runtime.accumulate import NonScalarOutputError, check_scalar_output
 from .runtime.numeric import sum_to_scalar, unbroadcast, zeros_like
 from .syntax import assign, call, clone_signature, constant, expr_stmt, function_def, name, names_loaded, names_stored
@@ -99,6 +99,14 @@ class _Pipeline:
         self.namespace.shared.local_names |= self.names.taken  # the temporaries A-normal form named
         self.local_names = set(self.params) | names_stored(node)
         self._bind_user_globals(node)
+        read_keys_of_dicts(node, Kinds(self.fn, node, self.local_names, self.namespace.objects), self.bind_helper)
+
+    def bind_helper(self, identifier, obj):
+        """Name a runtime helper that a pass writes into the user's code: bound in the
+        generated module, and found by every later pass as the function's own name is."""
+        bound = self.namespace.bind(identifier, obj)
+        self.fn.extra_names[bound] = obj
+        return bound
 
     def snapshot(self, stage, node):
         if self.record is not None:
