@@ -123,6 +123,18 @@ for subscripts, *shapes in EINSUMS:
     CASES.append(case(np.einsum, subscripts, *[normal(s) for s in shapes]))
 CASES.append(case(np.einsum, "ij,jk,kl->il", normal((2, 3)), normal((3, 4)), normal((4, 2)),
                   optimize=True))
+# the sublist form: each operand followed by its axes, then (optionally) the output's
+CASES += [
+    case(np.einsum, normal((3, 4)), [0, 1], normal((4, 2)), [1, 2], [0, 2]),
+    case(np.einsum, normal((3, 4)), [0, 1], normal((4, 2)), [1, 2]),
+    case(np.einsum, normal((2, 3)), [0, 1], [1, 0]),
+    case(np.einsum, normal((3, 3)), [0, 0]),
+    case(np.einsum, normal((4,)), [0], normal((4,)), [0], []),
+    case(np.einsum, normal((5, 2, 3)), [Ellipsis, 0, 1], normal((3, 4)), [1, 2], [Ellipsis, 0, 2]),
+    case(np.einsum, normal((2, 3)), [0, 1], normal((3, 4)), [1, 2], normal((4, 2)), [2, 3], [0, 3],
+         optimize=True),
+    case(np.einsum, np.ones((3, 4)), [0, 1], normal((4, 2)), [1, 2], [0, 2], wrt=[2]),
+]
 
 # ------------------------------------------------------------------ reductions
 REDUCE_AXES = [

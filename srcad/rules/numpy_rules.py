@@ -21,6 +21,7 @@ from ..runtime.numeric import (
     sum_to_scalar,
     cast_like,
     einsum_tangent,
+    einsum_tangent_leading,
     exponent_minus_one,
     extremum_partials,
     linspace_fractions,
@@ -41,6 +42,7 @@ from ..runtime.numeric import (
     undot_a,
     undot_b,
     uneinsum,
+    uneinsum_leading,
     unhstack,
     unindex,
     uninner_a,
@@ -514,12 +516,15 @@ def _(y, a, b, axes=2):
 
 @adjoint(np.einsum)
 def _(y, subscripts, *operands, optimize=False):
+    # subscripts is the first array in the sublist form, np.einsum(a, [0, 1], b, [1, 2], [0, 2])
+    d[subscripts] = uneinsum_leading(d[y], subscripts, operands)
     d[operands] = uneinsum(d[y], subscripts, operands)
 
 
 @tangent(np.einsum)
 def _(y, subscripts, *operands, optimize=False):
-    d[y] = einsum_tangent(subscripts, operands, d[operands], optimize)
+    d[y] = einsum_tangent_leading(subscripts, operands, d[subscripts], optimize) + \
+        einsum_tangent(subscripts, operands, d[operands], optimize)
 
 
 # ------------------------------------------------------------------ reductions
