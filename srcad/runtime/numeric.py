@@ -602,6 +602,58 @@ def unconcatenate(g, arrays, axis=0):
     return np.split(g, _split_points([np.shape(x)[axis] for x in arrays]), axis=axis)
 
 
+def _joined(item):
+    """Whether an item of ``np.r_[...]`` is a value that is joined (not a range or a directive)."""
+    return not isinstance(item, (slice, str))
+
+
+def _range_length(item):
+    """How many numbers the range ``a:b:c`` gives in ``np.r_`` (a complex step counts them)."""
+    return np.size(np.r_[item])
+
+
+def unjoin_index(g, indexer, key):
+    """Adjoint of ``indexer[key]`` for ``np.r_`` and ``np.c_``: the derivative of each item of
+    ``key`` (None for ranges ``a:b:c`` and directive strings, which are constants). Each value's
+    elements are found in the result by joining their positions the same way."""
+    tags, offset = [], 0
+    for item in key:
+        if _joined(item):
+            tags.append(np.reshape(np.arange(offset, offset + np.size(item), dtype=float), np.shape(item)))
+            offset += np.size(item)
+        else:
+            tags.append(np.full(_range_length(item), np.nan) if isinstance(item, slice) else item)
+    joined = indexer[tuple(tags)]
+    placed = np.ravel(joined)
+    found = ~np.isnan(placed)
+    position = np.empty(offset, dtype=int)
+    position[placed[found].astype(int)] = np.flatnonzero(found)
+    flat = np.ravel(np.broadcast_to(g, np.shape(joined)))
+    grads, offset = [], 0
+    for item in key:
+        if not _joined(item):
+            grads.append(None)
+            continue
+        piece = flat[position[offset:offset + np.size(item)]]
+        grads.append(np.reshape(piece, np.shape(item)) if isinstance(item, np.ndarray) else float(piece[0]))
+        offset += np.size(item)
+    return grads
+
+
+def join_index_tangent(indexer, key, tangents):
+    """Tangent of ``indexer[key]`` for ``np.r_`` and ``np.c_``: the tangents joined the same way
+    (None: inactive; a range's tangent is zero)."""
+    joined = []
+    for item, t in zip(key, tangents):
+        if isinstance(item, slice):
+            joined.append(np.zeros(_range_length(item)))
+        elif isinstance(item, str):
+            joined.append(item)
+        else:
+            joined.append(zeros_like(item) if t is None else t)
+    return indexer[tuple(joined)]
+
+
 def unstack(g, axis=0):
     """Adjoint of ``np.stack(arrays, axis)``: the slices of ``g`` along ``axis``."""
     return list(np.moveaxis(g, axis, 0))
