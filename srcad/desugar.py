@@ -17,7 +17,7 @@ import gast
 from .effects import translate_effects
 from .language import is_value_boolop
 from .lift import lift_nested_functions
-from .syntax import assign, call, clone, constant, name
+from .syntax import assign, call, clone, constant, name, names_stored
 
 
 def _augmented_source(stmt):
@@ -84,12 +84,15 @@ class _Normalise:
 
     def chained_assignment(self, stmt):
         """``a = b = e``: ``e`` once, then each target in order, as Python does. The value is
-        read back from the first target when it is a name, else kept in a new variable."""
-        first = stmt.targets[0]
+        read from the first target (or is ``e`` itself, a name or a literal) when no target
+        before the last rebinds that name; else it is kept in a new variable."""
+        first, *others = stmt.targets
+        rebound = {n for target in stmt.targets[:-1] for n in names_stored(target)}
         out = []
-        if isinstance(stmt.value, (gast.Name, gast.Constant)):
+        if isinstance(stmt.value, gast.Constant) \
+                or isinstance(stmt.value, gast.Name) and stmt.value.id not in rebound:
             value = stmt.value
-        elif isinstance(first, gast.Name):
+        elif isinstance(first, gast.Name) and first.id not in {n for t in others[:-1] for n in names_stored(t)}:
             value = name(first.id)
         else:
             value = name(self.names.fresh("assigned"))
@@ -119,10 +122,11 @@ class _Normalise:
         else:
             sequences, targets, index = [iterable], [stmt.target], None
         sequence_names = []
+        rebound = {n for s in stmt.body for n in names_stored(s)}
         for sequence in sequences:
-            if isinstance(sequence, gast.Name):
+            if isinstance(sequence, gast.Name) and sequence.id not in rebound:
                 sequence_names.append(sequence.id)
-                continue
+                continue  # (a name the body rebinds is hoisted: the loop goes over the old value)
             if isinstance(sequence, gast.Call):
                 # params.items(), a generator, ...: a list can be indexed and has a length
                 sequence = call("list", sequence)
