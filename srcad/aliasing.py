@@ -222,6 +222,11 @@ class _PointsTo:
         else:
             self.value(stmt.test, state)
         inside = state.copy()
+        # what the body makes is new in each iteration: what an earlier iteration (or the code
+        # before the loop) made there is an older object, so the two are never confused
+        for node in gast.walk(gast.Module(body=stmt.body, type_ignores=[])):
+            if isinstance(node, gast.expr):
+                inside.renew(id(node))
         while True:
             if isinstance(stmt, gast.For):
                 inside.names[stmt.target.id] = frozenset()  # a counter: range() is all desugar leaves

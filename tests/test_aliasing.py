@@ -385,6 +385,33 @@ def test_in_place_operators_on_numbers_and_fresh_arrays_are_rebindings():
     check_everything(added_into_a_local_array, [X3, X3 + 1.0], wrt=0)
 
 
+def row_of_an_array_rebound_and_added_into(x, y):
+    for v in y:
+        y = y * 0.5
+        for i in range(2):
+            y += x * y
+    return np.sum(v)
+
+
+def test_an_array_made_anew_in_each_iteration_shares_nothing_with_the_last_one():
+    y = np.arange(6.0).reshape(2, 3)
+    assert srcad.grad(row_of_an_array_rebound_and_added_into)(0.3, y) == 0.0
+    check_everything(row_of_an_array_rebound_and_added_into, [0.3, y], wrt=0)
+    check_everything(row_of_an_array_rebound_and_added_into, [0.3, y], wrt=1)
+
+
+def loop_over_an_array_the_body_rebinds(x):
+    total = 0.0
+    for v in x:
+        x = x * 2.0
+        total = total + np.sum(v * x)
+    return total
+
+
+def test_a_loop_goes_over_the_value_its_sequence_had_when_it_started():
+    check_everything(loop_over_an_array_the_body_rebinds, [X3])
+
+
 def test_the_caller_array_stays_as_it_was_when_nothing_is_refused():
     x = X3.copy()
     srcad.grad(slice_squared_of_rebound_argument)(x)
