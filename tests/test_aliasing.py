@@ -272,6 +272,46 @@ def test_writes_another_name_sees_are_refused(function, fragment):
             transform(function)(X3, X3) if transform is srcad.jvp else transform(function)(X3)
 
 
+def write_into_a_data_argument(x, buffer):
+    buffer[0] = 5.0
+    return np.sum(x * buffer)
+
+
+def fill_first(buffer):
+    buffer[0] = 5.0
+    return 0.0
+
+
+def helper_writing_into_its_argument(x):
+    y = np.ones(3)
+    t = np.sum(y * x)
+    u = fill_first(y)
+    return t + np.sum(y) + u
+
+
+def set_row(M, i, v):
+    M[i] = v
+    return M
+
+
+def helper_setting_a_row(x):
+    M = np.zeros((2, 3))
+    M = set_row(M, 0, x)
+    return np.sum(M * M)
+
+
+def test_a_write_into_an_argument_not_differentiated_is_refused_too():
+    with pytest.raises(srcad.UnsupportedSyntaxError, match="buffer, which is the caller's array"):
+        srcad.grad(write_into_a_data_argument)(X3, np.ones(3))
+
+
+@pytest.mark.parametrize("function, helper", [(helper_writing_into_its_argument, "fill_first"),
+                                              (helper_setting_a_row, "set_row")])
+def test_a_helper_writing_into_its_argument_is_refused_at_the_call(function, helper):
+    message = refused(function, X3, fragment=f"{helper} writes into its argument")
+    assert message.count("test_aliasing.py") == 2  # the helper's write and the call
+
+
 # -- calls that write into an array (np.add.at, np.copyto, out=) follow the same model --
 
 
