@@ -429,8 +429,9 @@ _ARGUMENT_WRITTEN = {}
 
 def argument_written(function):
     """``(parameter, where)`` for the first argument the user's ``function`` writes into
-    (``buf[i] = v``, ``np.add.at(buf, ...)``), or None. A function srcad cannot read is
-    taken to write nothing, as its own transform would tell otherwise."""
+    through any name that shares its memory (``b = buf.T; b[i] = v``), or None. (A write
+    into the parameter itself is refused earlier, by ``effects.py``.) A function srcad
+    cannot read is taken to write nothing, as its own transform would tell otherwise."""
     if function in _ARGUMENT_WRITTEN:
         return _ARGUMENT_WRITTEN[function]
     _ARGUMENT_WRITTEN[function] = None  # a recursive call, while this one is read
@@ -510,16 +511,18 @@ def check_writes(fn, node, names, wrt_names, parameters, varied, bind):
                                         f"caller's array {caller[0]}, and values the derivative reads share its "
                                         f"memory. Work on a copy ({base} = {base}.copy()) first")
         copy_before.add(id(stmt))
-    copy, check = (_helper(fn, bind, helper) for helper in (fresh_copy, check_rebinding))
+    copy, check = (_helper(fn, names, bind, helper) for helper in (fresh_copy, check_rebinding))
     writes = {id(w.stmt): w.base for w in as_run.writes.values() if w.in_place}
     node.body = _Rewrite(names, copied, writes, copy_before, copy, check).block(node.body)
     return node
 
 
-def _helper(fn, bind, function):
-    """The name the code calls runtime ``function`` by, known to the passes that resolve it."""
+def _helper(fn, names, bind, function):
+    """The name the code calls runtime ``function`` by, known to the passes that resolve it
+    and taken from the names left for variables (another function may have bound it first)."""
     identifier = bind(function.__name__, function)
     fn.extra_names[identifier] = function
+    names.reserve(identifier)
     return identifier
 
 
