@@ -35,6 +35,7 @@ A call to a Python function without a rule (a user function, a helper, a
 """
 import inspect
 import numbers
+import operator
 
 import gast
 import numpy as np
@@ -449,8 +450,14 @@ class Forward:
             out.append(primal)
             return gast.Dict(keys=[clone(k) for k in value.keys],
                              values=[self.tangent_value(v, state) for v in value.values])
-        if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name):
+        if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
+                and classify(self.fn, value, self.local_names).function is operator.getitem:
+            # not np.r_[...], whose rule joins the index's items; an index only selects (reverse
+            # mode refuses an index carrying a derivative into a constant; here a value popped
+            # from a tape is taken to carry one, so the index cannot be judged)
             out.append(primal)
+            if value.value.id not in state.nonzero:
+                return None
             return gast.Subscript(value=name(self.t(value.value.id)), slice=clone(value.slice), ctx=gast.Load())
         return self.operation(var, value, state, out, primal)
 

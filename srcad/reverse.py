@@ -8,6 +8,7 @@ right after its statement's adjoint, but only when the backward sweep reads
 that value: a liveness analysis of the backward sweep decides.
 """
 import inspect
+import operator
 
 import gast
 
@@ -219,8 +220,9 @@ class Reverse:
         elif isinstance(value, gast.Dict):
             for key, element in zip(value.keys, value.values):
                 self.contribute(element, gast.Subscript(value=d_var, slice=key, ctx=gast.Load()), state, out)
-        elif isinstance(value, gast.Subscript):
-            self.subscript(value, d_var, state, out)
+        elif isinstance(value, gast.Subscript) and classify(self.fn, value, self.local_names).function \
+                is operator.getitem:
+            self.subscript(stmt, value, d_var, state, out)
         elif self.carries(value):
             self.operation(stmt, value, var, d_var, state, out)
         return out
@@ -289,9 +291,17 @@ class Reverse:
             self.contribute(value, gast.Tuple(elts=parts, ctx=gast.Load()), state, out)
         return out
 
-    def subscript(self, value, d_var, state, out):
+    def subscript(self, stmt, value, d_var, state, out):
         source = value.value
         if not (isinstance(source, gast.Name) and source.id in self.active):
+            # indexing selects, so an index has no derivative; a subscript of a constant whose only
+            # derivative would come from its index computes something (a local np.r_): refused
+            carrying = sorted(flowing_names(value.slice) & self.active)
+            if carrying:
+                raise NonDifferentiableError(
+                    f"cannot differentiate the subscript of a constant with index {carrying[0]}, which "
+                    f"carries a derivative: an index only selects. Index with integers (int(...), "
+                    f"np.argmax), or write np.r_[...] and np.c_[...] as such{self.fn.where(stmt)}")
             return
         index = self.index_value(value.slice)
         var = source.id
