@@ -17,6 +17,7 @@ from .effects import changes_nothing
 from .errors import NonDifferentiableError
 from .inline import Contribution, Inliner, Template
 from .kinds import Kinds, binary_function
+from .language import without_derivative
 from .restore import restore_marker
 from .resolve import UNKNOWN, classify
 from .rules import registry
@@ -134,7 +135,7 @@ class Reverse:
             return self.loop(stmt, state)
         if isinstance(stmt, gast.Expr):
             return self.call_statement(stmt, state)
-        return []
+        return without_derivative(self.fn, stmt, [])
 
     def call_statement(self, stmt, state):
         """A call whose value is not used: ``add_at(buffer, index, g)`` is differentiated, a call
