@@ -41,7 +41,7 @@ from .resolve import UNKNOWN, classify, resolve_expression
 from .rules import registry
 from .runtime.accumulate import add_at
 from .runtime.lists import insertion_index, pop_index
-from .syntax import assign, call, clone, constant, expr_stmt, name, names_stored
+from .syntax import assign, call, clone, constant, expr_stmt, name, names_loaded, names_stored
 
 _PERMUTE = "index with a permutation instead: x = x[rng.permutation(len(x))]"
 _REFUSED_FUNCTIONS = {
@@ -111,6 +111,7 @@ class _Effects:
         self.fn = fn
         self.names = names
         self.local_names = local_names
+        self.loaded = names_loaded(fn.node)
 
     # -- statements -------------------------------------------------------
     def block(self, stmts):
@@ -132,7 +133,7 @@ class _Effects:
                 self.refuse_nested(part, stmt)
             rewritten = self.rewrite(value, stmt)
             if rewritten is None:
-                if isinstance(stmt, gast.Expr):
+                if isinstance(stmt, gast.Expr) or self.never_read(stmt) and not self.calls_user_function(value):
                     self.check_harmless(value, stmt)
                 return hoisted + [stmt]
             before, result = rewritten
@@ -174,6 +175,24 @@ class _Effects:
                                                  f"its arguments, only as a statement of its own (or the whole "
                                                  f"right-hand side of an assignment); call it on its own line")
 
+    def never_read(self, stmt):
+        """An assignment to names the function never reads: its call is made for what it does."""
+        if not isinstance(stmt, (gast.Assign, gast.AnnAssign)):
+            return False
+        targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
+        if not all(isinstance(n, (gast.Name, gast.Tuple, gast.List, gast.Starred)) for t in targets
+                   for n in gast.walk(t) if not isinstance(n, gast.expr_context)):
+            return False
+        assigned = {n.id for t in targets for n in gast.walk(t) if isinstance(n, gast.Name)}
+        return not assigned & self.loaded
+
+    def calls_user_function(self, value):
+        """Whether the callee is a Python function of the user's, whose writes into its arguments
+        :func:`parameter_written_into` knows; of any other (a function passed in, a method of an
+        object) only its rule can tell that it changes nothing."""
+        operation = classify(self.fn, value, self.local_names)
+        return operation is not None and _is_user_function(operation.function)
+
     def check_harmless(self, value, stmt):
         """A call whose result is unused is made for what it does: allowed only if it does nothing."""
         operation = classify(self.fn, value, self.local_names)
@@ -185,8 +204,8 @@ class _Effects:
             return
         raise NonDifferentiableError(
             f"cannot differentiate the statement {_label(value)}(...): its result is not used, so it is "
-            f"called for what it does to its arguments, which srcad does not follow. Assign its result "
-            f"instead (y = {_label(value)}(...)), or write the change it makes as an assignment"
+            f"called for what it does to its arguments, which srcad does not follow. Use its result "
+            f"instead (y = {_label(value)}(...), then read y), or write the change it makes as an assignment"
             f"{self.fn.where(stmt)}")
 
     # -- which calls write, and what they are rewritten into -----------------
@@ -450,14 +469,18 @@ _WRITTEN_INTO = {}
 def parameter_written_into(function):
     """The parameter a Python function of the user may write into (``buf[i] = v``, ``buf += v``,
     ``buf.append(v)``, ``np.copyto(buf, v)``, a call that writes into it ...), or None."""
-    from .reverse import is_user_function  # reverse mode itself reads this module
-
-    if not is_user_function(function):
+    if not _is_user_function(function):
         return None
     if function not in _WRITTEN_INTO:
         _WRITTEN_INTO[function] = None  # a recursive call finds nothing new
         _WRITTEN_INTO[function] = _written_parameter(function)
     return _WRITTEN_INTO[function]
+
+
+def _is_user_function(function):
+    from .reverse import is_user_function  # reverse mode itself reads this module
+
+    return is_user_function(function)
 
 
 def _written_parameter(function):
