@@ -133,7 +133,7 @@ class _Effects:
                 self.refuse_nested(part, stmt)
             rewritten = self.rewrite(value, stmt)
             if rewritten is None:
-                if isinstance(stmt, gast.Expr) or self.never_read(stmt) and not self.calls_user_function(value):
+                if isinstance(stmt, gast.Expr) or self.never_read(stmt) and self.unknown_callee(value):
                     self.check_harmless(value, stmt)
                 return hoisted + [stmt]
             before, result = rewritten
@@ -186,17 +186,26 @@ class _Effects:
         assigned = {n.id for t in targets for n in gast.walk(t) if isinstance(n, gast.Name)}
         return not assigned & self.loaded
 
-    def calls_user_function(self, value):
-        """Whether the callee is a Python function of the user's, whose writes into its arguments
-        :func:`parameter_written_into` knows; of any other (a function passed in, a method of an
-        object) only its rule can tell that it changes nothing."""
+    def unknown_callee(self, value):
+        """Whether srcad cannot tell what the callee does to its arguments: a function passed in,
+        a method of an object (a user function's writes are read from its source, and NumPy's
+        and the builtins' writers are listed above)."""
+        function = self.callee(value)
+        return function is UNKNOWN or inspect.ismethod(function) \
+            and not isinstance(function.__self__, (types.ModuleType, np.random.RandomState, np.random.Generator))
+
+    def callee(self, value):
+        """The function a call's value comes from, as far as srcad can tell before it runs."""
         operation = classify(self.fn, value, self.local_names)
-        return operation is not None and _is_user_function(operation.function)
+        function = operation.function if operation is not None else UNKNOWN
+        func = value.func
+        if function is UNKNOWN and isinstance(func, gast.Attribute) and not isinstance(func.value, gast.Name):
+            function = getattr(np.ndarray, func.attr, UNKNOWN)  # (-x).prod(): a method of a value made here
+        return function
 
     def check_harmless(self, value, stmt):
         """A call whose result is unused is made for what it does: allowed only if it does nothing."""
-        operation = classify(self.fn, value, self.local_names)
-        function = operation.function if operation is not None else UNKNOWN
+        function = self.callee(value)
         if function is add_at or changes_nothing(function):
             return
         if isinstance(value.func, gast.Attribute) and value.func.attr in ("append", "push") \
