@@ -41,7 +41,7 @@ from .resolve import UNKNOWN, classify, resolve_expression
 from .rules import registry
 from .runtime.accumulate import add_at
 from .runtime.lists import insertion_index, pop_index
-from .syntax import assign, call, clone, constant, expr_stmt, name, names_loaded, names_stored
+from .syntax import assign, call, clone, constant, expr_stmt, name, names_loaded, names_stored, popped
 
 _PERMUTE = "index with a permutation instead: x = x[rng.permutation(len(x))]"
 _REFUSED_FUNCTIONS = {
@@ -133,7 +133,8 @@ class _Effects:
                 self.refuse_nested(part, stmt)
             rewritten = self.rewrite(value, stmt)
             if rewritten is None:
-                if isinstance(stmt, gast.Expr) or self.never_read(stmt) and self.unknown_callee(value):
+                if isinstance(stmt, gast.Expr) or self.never_read(stmt) and popped(value) is None \
+                        and self.unknown_callee(value):
                     self.check_harmless(value, stmt)
                 return hoisted + [stmt]
             before, result = rewritten
@@ -235,7 +236,10 @@ class _Effects:
         advice = _refused_function(function)
         if advice is not None:
             raise self.refusal(node, stmt, advice)
-        written = parameter_written_into(function)
+        # s *= v on a bare parameter writes into an array but rebinds a number: where the result is
+        # read, the function is differentiated and its augmented assignments are checked when they run
+        written = parameter_written_into(function, augmented=getattr(stmt, "value", None) is node
+                                         and self.never_read(stmt))
         if written is not None:
             raise NonDifferentiableError(
                 f"cannot differentiate {_label(node)}(...): it writes into its parameter {written}, which srcad "
@@ -475,15 +479,17 @@ class _Effects:
 _WRITTEN_INTO = {}
 
 
-def parameter_written_into(function):
-    """The parameter a Python function of the user may write into (``buf[i] = v``, ``buf += v``,
-    ``buf.append(v)``, ``np.copyto(buf, v)``, a call that writes into it ...), or None."""
+def parameter_written_into(function, augmented=False):
+    """The parameter a Python function of the user may write into (``buf[i] = v``,
+    ``buf.append(v)``, ``np.copyto(buf, v)``, a call that writes into it ...; with ``augmented``,
+    ``buf += v`` too), or None."""
     if not _is_user_function(function):
         return None
-    if function not in _WRITTEN_INTO:
-        _WRITTEN_INTO[function] = None  # a recursive call finds nothing new
-        _WRITTEN_INTO[function] = _written_parameter(function)
-    return _WRITTEN_INTO[function]
+    key = (function, augmented)
+    if key not in _WRITTEN_INTO:
+        _WRITTEN_INTO[key] = None  # a recursive call finds nothing new
+        _WRITTEN_INTO[key] = _written_parameter(function, augmented)
+    return _WRITTEN_INTO[key]
 
 
 def _is_user_function(function):
@@ -492,7 +498,7 @@ def _is_user_function(function):
     return is_user_function(function)
 
 
-def _written_parameter(function):
+def _written_parameter(function, augmented):
     try:
         fn = read_function(function)
     except SrcadError:
@@ -504,7 +510,7 @@ def _written_parameter(function):
     local_names = callers | names_stored(fn.node)
     for stmt in fn.node.body:
         for node in gast.walk(stmt):
-            written = _parameter_written_by(fn, node, callers, local_names)
+            written = _parameter_written_by(fn, node, callers, local_names, augmented)
             if written is not None:
                 return written
         if isinstance(stmt, gast.Assign) and not (isinstance(stmt.value, gast.Name) and stmt.value.id in callers):
@@ -513,12 +519,13 @@ def _written_parameter(function):
     return None
 
 
-def _parameter_written_by(fn, node, callers, local_names):
+def _parameter_written_by(fn, node, callers, local_names, augmented):
     """The parameter still holding the caller's value (in ``callers``) that ``node`` may write into."""
     if isinstance(node, (gast.Assign, gast.AugAssign)):
         for target in node.targets if isinstance(node, gast.Assign) else [node.target]:
             root = _root(target)
-            if root in callers and (isinstance(target, gast.Subscript) or isinstance(node, gast.AugAssign)):
+            written = isinstance(target, gast.Subscript) or augmented and isinstance(node, gast.AugAssign)
+            if root in callers and written:
                 return root
     if isinstance(node, gast.Call):
         written = [_root(argument) for argument in _arguments_written(fn, node, local_names)]

@@ -819,3 +819,17 @@ def test_a_call_whose_result_is_never_read_is_refused_unless_it_changes_nothing(
     with pytest.raises(srcad.NonDifferentiableError, match="its result is not used") as error:
         srcad.value_and_grad(f)(X.copy(), *arguments)
     _assert_names_the_call(error.value, f, text)
+
+
+def doubles_a_number(a, s):
+    s *= 2.0
+    return s * a
+
+
+def passes_a_number_to_an_augmented_parameter(x):
+    return np.sum(doubles_a_number(x, np.sum(x)))
+
+
+def test_an_augmented_assignment_to_a_parameter_holding_a_number_is_differentiated():
+    f = passes_a_number_to_an_augmented_parameter
+    np.testing.assert_allclose(srcad.grad(f)(X.copy()), numerical_gradient(f, [X.copy()], 0), rtol=1e-6)
