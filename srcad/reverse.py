@@ -17,6 +17,7 @@ from .effects import changes_nothing
 from .errors import NonDifferentiableError
 from .inline import Contribution, Inliner, Template
 from .kinds import Kinds, binary_function
+from .language import without_derivative
 from .restore import restore_marker
 from .resolve import UNKNOWN, Operation, classify
 from .rules import registry
@@ -134,7 +135,7 @@ class Reverse:
             return self.loop(stmt, state)
         if isinstance(stmt, gast.Expr):
             return self.call_statement(stmt, state)
-        return []
+        return without_derivative(self.fn, stmt, [])
 
     def call_statement(self, stmt, state):
         """A call whose value is not used: ``add_at(buffer, index, g)`` is differentiated, a call
@@ -247,12 +248,13 @@ class Reverse:
                 state.owned.add(base)
             if isinstance(value, gast.Name) and value.id in self.active:
                 piece = gast.Subscript(value=name(d_base), slice=clone(target.slice), ctx=gast.Load())
-                piece = call(gast.Attribute(value=piece, attr="copy", ctx=gast.Load()))
+                piece = call(self.helper("copy_of", copy_of), piece)  # an item may be a number
                 self.contribute(value, call(self.helper("unbroadcast", numeric.unbroadcast), piece, value),
                                 state, out)
             cleared = gast.Subscript(value=name(d_base), slice=clone(target.slice), ctx=gast.Store())
             self.emit(out, gast.Assign(targets=[cleared], value=constant(0.0), type_comment=None))
         stmt.srcad_written = clone(target)
+        stmt.srcad_copy_of = self.namespace.bind("copy_of", copy_of)
         marker = restore_marker(stmt, [base])
         marker.srcad_store = True
         out.append(marker)
