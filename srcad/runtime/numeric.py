@@ -728,6 +728,14 @@ def unsplit(gs, pieces, axis=0):
     )
 
 
+def unless_integer(g, y):
+    """``g``, or zero when ``y`` holds integers or bools: a cast to them (``x.astype(int)``,
+    ``np.array(x, dtype=int)``) is piecewise constant."""
+    if getattr(getattr(y, "dtype", None), "kind", "f") in "biu":
+        return np.zeros_like(g) if hasattr(g, "dtype") else 0.0
+    return g
+
+
 def unarray(g, obj):
     """Adjoint of ``np.array(obj)``: ``g`` in the shape of ``obj`` and, for a
     (nested) list or tuple, split into the same container."""
