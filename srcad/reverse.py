@@ -247,12 +247,13 @@ class Reverse:
                 state.owned.add(base)
             if isinstance(value, gast.Name) and value.id in self.active:
                 piece = gast.Subscript(value=name(d_base), slice=clone(target.slice), ctx=gast.Load())
-                piece = call(gast.Attribute(value=piece, attr="copy", ctx=gast.Load()))
+                piece = call(self.helper("copy_of", copy_of), piece)  # an item may be a number
                 self.contribute(value, call(self.helper("unbroadcast", numeric.unbroadcast), piece, value),
                                 state, out)
             cleared = gast.Subscript(value=name(d_base), slice=clone(target.slice), ctx=gast.Store())
             self.emit(out, gast.Assign(targets=[cleared], value=constant(0.0), type_comment=None))
         stmt.srcad_written = clone(target)
+        stmt.srcad_copy_of = self.namespace.bind("copy_of", copy_of)
         marker = restore_marker(stmt, [base])
         marker.srcad_store = True
         out.append(marker)
