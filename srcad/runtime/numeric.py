@@ -21,6 +21,8 @@ import numpy as np
 
 from ..errors import NonDifferentiableError
 
+from ..errors import NonDifferentiableError
+
 
 # ---------------------------------------------------------------- broadcasting
 
@@ -923,3 +925,21 @@ def loop_item(xs, i):
 def is_mapping(xs):
     """Whether a loop over ``xs`` sees its keys (a dict), whose items carry no derivative."""
     return isinstance(xs, dict)
+
+
+def field_of(record, field, like=None):
+    """``record.field``, for a namedtuple; for the derivative of one, which may be a plain
+    list or tuple, the item at the position of ``field`` in ``like``'s fields."""
+    if hasattr(record, field) or like is None:
+        return getattr(record, field)
+    return record[type(like)._fields.index(field)]
+
+
+def unfield(g, record, field):
+    """Adjoint of ``record.field``: a namedtuple of zeros like ``record``, ``g`` at ``field``."""
+    if not hasattr(type(record), "_fields"):
+        raise NonDifferentiableError(
+            f"cannot differentiate reading .{field} of a {type(record).__name__}: srcad differentiates the "
+            f"attributes of arrays and of namedtuples; pass the values themselves, or a namedtuple, a tuple "
+            f"or a dict of them")
+    return zeros_like(record)._replace(**{field: g})
