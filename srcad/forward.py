@@ -45,6 +45,7 @@ from .anf import hint
 from .errors import NonDifferentiableError
 from .inline import Contribution, Inliner, Template
 from .kinds import Kinds, binary_function
+from .language import without_derivative
 from .resolve import UNKNOWN, classify, resolve_expression
 from .reverse import _method_of_a_constant, is_user_function
 from .rules import registry
@@ -355,7 +356,7 @@ class Forward:
             return self.loop(stmt, state)
         if isinstance(stmt, gast.Expr):
             return self.expression_statement(stmt, state)
-        return [clone(stmt)]
+        return without_derivative(self.fn, stmt, [clone(stmt)])
 
     # -- assignments ----------------------------------------------------------
     def assignment(self, stmt, state):

@@ -17,8 +17,9 @@ from .effects import changes_nothing
 from .errors import NonDifferentiableError
 from .inline import Contribution, Inliner, Template
 from .kinds import Kinds, binary_function
+from .language import without_derivative
 from .restore import restore_marker
-from .resolve import UNKNOWN, classify
+from .resolve import UNKNOWN, Operation, classify
 from .rules import registry
 from .runtime import dispatch, numeric
 from .runtime.accumulate import add_at, add_grads, copy_of, zeros_buffer
@@ -134,7 +135,7 @@ class Reverse:
             return self.loop(stmt, state)
         if isinstance(stmt, gast.Expr):
             return self.call_statement(stmt, state)
-        return []
+        return without_derivative(self.fn, stmt, [])
 
     def call_statement(self, stmt, state):
         """A call whose value is not used: ``add_at(buffer, index, g)`` is differentiated, a call
@@ -327,6 +328,7 @@ class Reverse:
         if operation is None or operation.nondifferentiable:
             return
         operation.function = binary_function(self.kinds, value, operation.function)
+        operation = field_read(value, operation)
         template = registry.adjoint_of(operation.function)
         if any(isinstance(arg, gast.Starred) for arg in operation.args):
             self.spread_call(stmt, value, var, d_var, state, out)
@@ -569,6 +571,14 @@ def _known_at_run_time_only(value, operation, local_names):
     while isinstance(callee, gast.Subscript):
         callee = callee.value
     return isinstance(callee, gast.Name) and (callee.id in local_names or callee is not value.func)
+
+
+def field_read(value, operation):
+    """``p.W`` where ``W`` is not a member of arrays: the field of a namedtuple, read by
+    ``field_of(p, "W")`` (whose rules make the derivative a namedtuple too)."""
+    if isinstance(value, gast.Attribute) and operation.function is UNKNOWN:
+        return Operation(numeric.field_of, [value.value, constant(value.attr)], label=f".{value.attr}")
+    return operation
 
 
 def _method_of_a_constant(value, operation, local_names, carrying):

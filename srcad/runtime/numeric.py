@@ -21,6 +21,8 @@ import numpy as np
 
 from ..errors import NonDifferentiableError
 
+from ..errors import NonDifferentiableError
+
 
 # ---------------------------------------------------------------- broadcasting
 
@@ -728,6 +730,17 @@ def unsplit(gs, pieces, axis=0):
     )
 
 
+def unless_integer(g, dtype=None):
+    """``g``, or zero when ``dtype`` is an integer or bool type: a cast to one (``x.astype(int)``,
+    ``np.array(x, dtype=int)``) is piecewise constant."""
+    if dtype is not None and np.dtype(dtype).kind in "biu":
+        return np.zeros_like(g) if hasattr(g, "dtype") else 0.0
+    return g
+
+
+unless_integer.srcad_same_when_none = 1  # with dtype the literal None, srcad writes just g
+
+
 def unarray(g, obj):
     """Adjoint of ``np.array(obj)``: ``g`` in the shape of ``obj`` and, for a
     (nested) list or tuple, split into the same container."""
@@ -912,3 +925,21 @@ def loop_item(xs, i):
 def is_mapping(xs):
     """Whether a loop over ``xs`` sees its keys (a dict), whose items carry no derivative."""
     return isinstance(xs, dict)
+
+
+def field_of(record, field, like=None):
+    """``record.field``, for a namedtuple; for the derivative of one, which may be a plain
+    list or tuple, the item at the position of ``field`` in ``like``'s fields."""
+    if hasattr(record, field) or like is None:
+        return getattr(record, field)
+    return record[type(like)._fields.index(field)]
+
+
+def unfield(g, record, field):
+    """Adjoint of ``record.field``: a namedtuple of zeros like ``record``, ``g`` at ``field``."""
+    if not hasattr(type(record), "_fields"):
+        raise NonDifferentiableError(
+            f"cannot differentiate reading .{field} of a {type(record).__name__}: srcad differentiates the "
+            f"attributes of arrays and of namedtuples; pass the values themselves, or a namedtuple, a tuple "
+            f"or a dict of them")
+    return zeros_like(record)._replace(**{field: g})
