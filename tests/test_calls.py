@@ -523,3 +523,22 @@ def test_names_given_to_specialised_callees_never_shadow_a_global_another_functi
     v = _direction(y)
     assert srcad.jvp(nests_star_args_calls, 1)(x, y, v)[1] == pytest.approx(
         np.dot(srcad.grad(nests_star_args_calls, 1)(x, y), v), rel=1e-10)
+
+
+def adds_the_first_of_the_rest(m4, *rest):
+    return m4 + rest[0]
+
+
+def spreads_after_a_default(v8, k=0.3, *rest):
+    return adds_the_first_of_the_rest(k * v8, *[rest[0]])
+
+
+def spreads_inside_a_specialised_callee(x):
+    return np.sum(spreads_after_a_default(x, np.sum(x), x * x))
+
+
+def test_a_spread_call_inside_a_function_with_a_default_before_star_args():
+    for optimize in (True, False):
+        _, gradient = srcad.value_and_grad(spreads_inside_a_specialised_callee, optimize=optimize)(X)
+        np.testing.assert_allclose(gradient, numerical_gradient(spreads_inside_a_specialised_callee, (X,), 0),
+                                   rtol=1e-6)
