@@ -43,6 +43,7 @@ from .activity import flowing_names
 from .anf import hint
 from .errors import NonDifferentiableError
 from .inline import Contribution, Inliner, Template
+from .jumps import refuse_unlowered_jump
 from .resolve import UNKNOWN, classify, resolve_expression
 from .reverse import is_user_function
 from .rules import registry
@@ -365,6 +366,7 @@ class Forward:
             return self.loop(stmt, state)
         if isinstance(stmt, gast.Expr):
             return self.expression_statement(stmt, state)
+        refuse_unlowered_jump(self.fn, stmt)
         return [clone(stmt)]
 
     # -- assignments ----------------------------------------------------------

@@ -13,6 +13,7 @@ import gast
 
 from .errors import NonDifferentiableError
 from .inline import Contribution, Inliner, Template
+from .jumps import refuse_unlowered_jump
 from .restore import restore_marker
 from .resolve import UNKNOWN, classify
 from .rules import registry
@@ -125,6 +126,7 @@ class Reverse:
             return self.loop(stmt, state)
         if isinstance(stmt, gast.Expr):
             return self.call_statement(stmt, state)
+        refuse_unlowered_jump(self.fn, stmt)
         return []
 
     def call_statement(self, stmt, state):
