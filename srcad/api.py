@@ -7,8 +7,9 @@ import numpy as np
 
 from .errors import NonDifferentiableError, SrcadError
 from .rules import registry
-from .runtime.accumulate import NonScalarOutputError, check_scalar_output
+from .runtime.accumulate import NonScalarOutputError, check_scalar_output, describe_structure
 from .runtime.dispatch import rule_caller
+from .runtime.numeric import same_sequence, zeros_like
 from .transform import reverse_function
 
 
@@ -200,10 +201,15 @@ def match_like(g, x):
     """
     if _carries_no_derivative(x):
         return None
+    if g is None or isinstance(x, (list, tuple, dict)) and not isinstance(g, (list, tuple, dict)) and np.all(g == 0):
+        g = zeros_like(x)  # nothing reached x: its zero, in x's structure
     if isinstance(x, (list, tuple)):
-        return type(x)(match_like(gi, xi) for gi, xi in zip(g, x))
+        if not isinstance(g, (list, tuple)) or len(g) != len(x):
+            raise SrcadError(f"srcad made a derivative of structure {describe_structure(g)} for a value of "
+                             f"structure {describe_structure(x)}; please report this as a bug")
+        return same_sequence(x, [match_like(gi, xi) for gi, xi in zip(g, x)])
     if isinstance(x, dict):
-        return {key: match_like(g[key], x[key]) for key in x}
+        return {key: match_like(g.get(key), x[key]) for key in x}
     if isinstance(x, np.generic):
         return x.dtype.type(g)
     if isinstance(x, float):

@@ -4,82 +4,21 @@ After this pass the body has:
 * no ``return``, ``break`` or ``continue`` except one ``return`` at the very end,
   and loops that may stop early end with ``if <flag>: break`` (see :mod:`srcad.jumps`);
 * ``for`` loops only over ``range(...)``: ``for x in xs`` reads ``x = xs[i]``;
-* no augmented assignment: ``x += y`` is ``x = x + y``.
+* no augmented, annotated or chained assignment: ``x += y`` is ``x = x + y``,
+  ``x: T = e`` is ``x = e``, ``a = b = e`` is ``a = e; b = a``;
+* ``and``/``or`` only as truth values: ``y = a or b`` is ``y = a if a else b``.
+
+The function has passed :func:`language.check_language`: every node is of a supported kind.
 """
 import gast
 
 from .jumps import lower_jumps
+from .language import is_value_boolop
 from .lift import lift_nested_functions
 from .syntax import assign, call, clone, constant, name
 
-_UNSUPPORTED = {
-    gast.Try: "try/except",
-    gast.With: "with",
-    gast.AsyncWith: "async with",
-    gast.AsyncFor: "async for",
-    gast.AsyncFunctionDef: "async def",
-    gast.Await: "await",
-    gast.Yield: "yield",
-    gast.YieldFrom: "yield from",
-    gast.Global: "global",
-    gast.Nonlocal: "nonlocal",
-    gast.ClassDef: "class definitions",
-    gast.Lambda: "lambda",
-    gast.Delete: "del",
-    gast.ListComp: "list comprehensions",
-    gast.SetComp: "set comprehensions",
-    gast.DictComp: "dict comprehensions",
-    gast.GeneratorExp: "generator expressions",
-    gast.NamedExpr: "assignment expressions (:=)",
-}
-if hasattr(gast, "Match"):
-    _UNSUPPORTED[gast.Match] = "match statements"
-if hasattr(gast, "TryStar"):
-    _UNSUPPORTED[gast.TryStar] = "try/except*"
-
-
-def check_syntax(fn):
-    """Raise :class:`UnsupportedSyntaxError` at the first construct srcad cannot differentiate."""
-    for stmt in fn.node.body:
-        spread_arguments = {id(a) for n in gast.walk(stmt) if isinstance(n, gast.Call) for a in n.args}
-        for node in gast.walk(stmt):
-            if isinstance(node, gast.Starred) and id(node) not in spread_arguments:
-                raise fn.syntax_error(node, "srcad can differentiate *xs only as a call's argument (f(*xs)), "
-                                            "not in other starred expressions")
-            construct = _UNSUPPORTED.get(type(node))
-            if construct is not None:
-                raise fn.syntax_error(node, f"srcad cannot differentiate {construct}")
-            if isinstance(node, (gast.For, gast.While)) and node.orelse:
-                raise fn.syntax_error(node, "srcad cannot differentiate a loop with an else clause")
-            if isinstance(node, (gast.Assign, gast.AugAssign)):
-                targets = node.targets if isinstance(node, gast.Assign) else [node.target]
-                for target in targets:
-                    _check_target(fn, target)
-    if fn.node.args.kwarg is not None:
-        raise fn.syntax_error(fn.node, "srcad cannot differentiate a function with a **kwargs parameter")
-    for node in gast.walk(fn.node):
-        if isinstance(node, gast.Call) and any(k.arg is None for k in node.keywords):
-            raise fn.syntax_error(node, "srcad cannot differentiate a call with **kwargs; pass the keywords "
-                                        "by name")
-
-
-def _check_target(fn, target):
-    if isinstance(target, gast.Name):
-        return
-    if isinstance(target, (gast.Tuple, gast.List)):
-        for element in target.elts:
-            _check_target(fn, element)
-        return
-    if isinstance(target, gast.Attribute):
-        raise fn.syntax_error(target, "srcad cannot differentiate assignment to an attribute")
-    if isinstance(target, gast.Subscript) and not isinstance(target.value, gast.Name):
-        raise fn.syntax_error(target, "srcad can assign into a subscript of a variable (y[i] = v), "
-                                      "not into a nested one (y[i][j] = v); index with a tuple: y[i, j] = v")
-
-
 def desugar(fn, names):
     """Rewrite ``fn.node`` in place into the normalised forms; returns the node."""
-    check_syntax(fn)
     lift_nested_functions(fn)
     node = fn.node
     node.body = _Normalise(names).visit_block(node.body)
@@ -102,6 +41,14 @@ class _Normalise:
     def visit(self, stmt):
         if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant):
             return []  # a docstring or a bare literal computes nothing
+        _lower_value_boolops(stmt)
+        if isinstance(stmt, gast.AnnAssign):
+            if stmt.value is None:
+                return []  # a declaration computes nothing
+            node = gast.Assign(targets=[stmt.target], value=stmt.value, type_comment=None)
+            return [gast.copy_location(node, stmt)]
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) > 1:
+            return self.chained_assignment(stmt)
         if isinstance(stmt, gast.AugAssign):
             current = clone(stmt.target)
             for n in gast.walk(current):
@@ -111,21 +58,35 @@ class _Normalise:
             node = gast.Assign(targets=[stmt.target], value=value, type_comment=None)
             return [gast.copy_location(node, stmt)]
         if isinstance(stmt, gast.If):
-            stmt.body = self.visit_block(stmt.body)
+            stmt.body = self.visit_block(stmt.body) or [gast.Pass()]
             stmt.orelse = self.visit_block(stmt.orelse)
         elif isinstance(stmt, gast.While):
-            stmt.body = self.visit_block(stmt.body)
+            stmt.body = self.visit_block(stmt.body) or [gast.Pass()]
         elif isinstance(stmt, gast.For):
             return self.visit_for(stmt)
         return [stmt]
 
+    def chained_assignment(self, stmt):
+        """``a = b = e``: ``e`` once, then each target in order, as Python does. The value is
+        read back from the first target when it is a name, else kept in a new variable."""
+        first = stmt.targets[0]
+        out = []
+        if isinstance(stmt.value, (gast.Name, gast.Constant)):
+            value = stmt.value
+        elif isinstance(first, gast.Name):
+            value = name(first.id)
+        else:
+            value = name(self.names.fresh("assigned"))
+            out.append(gast.copy_location(assign(value.id, stmt.value), stmt))
+        for target in stmt.targets:
+            rhs = stmt.value if target is first and not out else clone(value)
+            out.append(gast.copy_location(gast.Assign(targets=[target], value=rhs, type_comment=None), stmt))
+        return out
+
     def visit_for(self, stmt):
-        stmt.body = self.visit_block(stmt.body)
+        stmt.body = self.visit_block(stmt.body) or [gast.Pass()]
         iterable = stmt.iter
         if _is_call_to(iterable, "range"):
-            if not isinstance(stmt.target, gast.Name):
-                raise_target = stmt.target
-                raise SyntaxError(f"cannot unpack a range element at line {raise_target.lineno}")
             return [stmt]
         before = []
         if _is_call_to(iterable, "reversed") and len(iterable.args) == 1:
@@ -166,6 +127,36 @@ class _Normalise:
         loop = gast.For(target=name(index, store=True), iter=call("range", stop),
                         body=reads + stmt.body, orelse=[], type_comment=None)
         return before + [gast.copy_location(loop, stmt)]
+
+
+def _lower_value_boolops(node):
+    """``a or b`` used for its value becomes ``a if a else b`` (``a and b``: ``b if a else a``),
+    so that the operand it returns carries its derivative. Nested statements are left to
+    their own visit; the language check made sure the operands repeated are names or literals."""
+    for field, value in gast.iter_fields(node):
+        children = value if isinstance(value, list) else [value]
+        lowered = []
+        for child in children:
+            if isinstance(child, gast.AST) and not isinstance(child, gast.stmt):
+                child = _lower_value_boolops(child)
+                if is_value_boolop(child, node):
+                    child = gast.copy_location(_as_conditional(child.op, child.values), child)
+            lowered.append(child)
+        if isinstance(value, list):
+            setattr(node, field, lowered)
+        elif value is not None:
+            setattr(node, field, lowered[0])
+    return node
+
+
+def _as_conditional(op, values):
+    first, rest = values[0], values[1:]
+    if not rest:
+        return _as_conditional(first.op, first.values) if is_value_boolop(first, None) else first
+    remaining = _as_conditional(op, rest)
+    if isinstance(op, gast.Or):
+        return gast.IfExp(test=first, body=clone(first), orelse=remaining)
+    return gast.IfExp(test=first, body=remaining, orelse=clone(first))
 
 
 def _as_store(target):

@@ -14,6 +14,7 @@ import gast
 from .errors import NonDifferentiableError
 from .inline import Contribution, Inliner, Template
 from .jumps import refuse_unlowered_jump
+from .kinds import Kinds
 from .restore import restore_marker
 from .resolve import UNKNOWN, classify
 from .rules import registry
@@ -48,7 +49,7 @@ class Reverse:
         self.local_names = local_names
         self.inliner = Inliner(namespace.bind, names.fresh)
         self.adjoint_names = {}
-        self.containers = set()
+        self.kinds = Kinds(fn, fn.node, local_names, namespace.objects)
         self.written_into = set()
         self.kept_names = set()
         self.origin = None
@@ -73,21 +74,25 @@ class Reverse:
         if not (isinstance(target, gast.Name) and target.id in self.active):
             return
         var = target.id
-        if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
-                and self.namespace.objects.get(value.func.id) in _CONTAINER_DERIVATIVES:
-            self.containers.add(var)  # a dict or list of derivatives adds up item by item
         d_var = self.d(var)
         if var not in state.defined:
             self.emit(out, assign(d_var, value))
             state.defined.add(var)
             state.owned.discard(var)
-        elif var in self.containers:
+        elif not self.adds_as_numbers(var, value):
+            # a list, tuple or dict of derivatives (or what may be one) adds up leaf by leaf
             self.emit(out, assign(d_var, call(self.helper("add_grads", add_grads), name(d_var), value)))
         elif var in state.owned:
             self.emit(out, gast.AugAssign(target=name(d_var, store=True), op=gast.Add(), value=value))
         else:
             self.emit(out, assign(d_var, gast.BinOp(left=name(d_var), op=gast.Add(), right=value)))
             state.owned.discard(var)
+
+    def adds_as_numbers(self, var, value):
+        """Whether a contribution ``value`` to ``d_var`` is surely an array or a number
+        (then so is ``d_var``: ``+`` adds them), proven from ``var`` or from ``value``."""
+        derivatives = {d_var: primal for primal, d_var in self.adjoint_names.items()}
+        return self.kinds.is_numeric(name(var)) or self.kinds.is_numeric(value, derivatives)
 
     def zero(self, var, state, out):
         """``d_var = zeros_like(var)``: an owned buffer to accumulate into."""
@@ -204,11 +209,9 @@ class Reverse:
         if isinstance(value, gast.Name):
             self.contribute(value, d_var, state, out)
         elif isinstance(value, (gast.Tuple, gast.List)):
-            self.containers.add(var)
             for index, element in enumerate(value.elts):
                 self.contribute(element, _item(d_var, index), state, out)
         elif isinstance(value, gast.Dict):
-            self.containers.add(var)
             for key, element in zip(value.keys, value.values):
                 self.contribute(element, gast.Subscript(value=d_var, slice=key, ctx=gast.Load()), state, out)
         elif isinstance(value, gast.Subscript):
@@ -270,7 +273,6 @@ class Reverse:
         for t in targets:
             self.consume(t, state)
         if any_defined and isinstance(value, gast.Name):
-            self.containers.add(value.id)
             self.contribute(value, gast.Tuple(elts=parts, ctx=gast.Load()), state, out)
         return out
 
@@ -381,8 +383,6 @@ class Reverse:
                 end = constant(-after) if after else None
                 spread = gast.Subscript(value=name(parts), slice=gast.Slice(lower=constant(star), upper=end, step=None),
                                         ctx=gast.Load())
-                if isinstance(arg.value, gast.Name):
-                    self.containers.add(arg.value.id)
                 self.contribute(arg.value, call("list", spread), state, out)
             elif isinstance(arg, gast.Name) and arg.id in self.active:
                 index = position if position < star else position - len(value.args)
@@ -531,9 +531,6 @@ class Reverse:
 
 def _item(container, index):
     return gast.Subscript(value=container, slice=constant(index), ctx=gast.Load())
-
-
-_CONTAINER_DERIVATIVES = (numeric.from_items, numeric.from_values, numeric.unlist)
 
 
 def _known_at_run_time_only(value, operation, local_names):

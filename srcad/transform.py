@@ -13,6 +13,7 @@ from .activity import active_variables
 from .anf import to_anf
 from .desugar import desugar
 from .errors import SrcadError
+from .language import check_language
 from .names import Names
 from .namespace import Globals, Namespace
 from .optimize import optimize as simplify
@@ -74,6 +75,7 @@ class _Pipeline:
         self.record = record
         self.program = program or Program()
         self.fn = read_function(func)
+        check_language(self.fn)
         node = self.fn.node
         variadic = [node.args.vararg.id] if node.args.vararg is not None else []
         self.params = [a.id for a in node.args.args + node.args.kwonlyargs] + variadic

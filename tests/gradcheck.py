@@ -33,3 +33,76 @@ def assert_gradient(df, f, args, wrt=(0,), rtol=1e-5, atol=1e-7):
         expected = numerical_gradient(f, args, position)
         assert np.shape(got) == np.shape(expected)
         np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
+
+
+def leaves(tree):
+    """The float leaves of a nested list, tuple (namedtuple) or dict, in order."""
+    if isinstance(tree, dict):
+        return [leaf for key in tree for leaf in leaves(tree[key])]
+    if isinstance(tree, (list, tuple)):
+        return [leaf for item in tree for leaf in leaves(item)]
+    return [tree] if isinstance(tree, (float, np.ndarray)) and np.asarray(tree).dtype.kind == "f" else []
+
+
+def replace_leaves(tree, new):
+    """``tree`` with its float leaves replaced, in order, by the items of the iterator ``new``."""
+    if isinstance(tree, dict):
+        return {key: replace_leaves(value, new) for key, value in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        items = [replace_leaves(item, new) for item in tree]
+        return type(tree)._make(items) if hasattr(tree, "_fields") else type(tree)(items)
+    return next(new) if leaves(tree) else tree
+
+
+def numerical_tree_gradient(f, args, position, step=STEP):
+    """:func:`numerical_gradient` for an argument that is a container of floats and arrays:
+    a container of the same structure."""
+    tree = args[position]
+    gradients = []
+    for k, leaf in enumerate(leaves(tree)):
+        def at_leaf(value, k=k):
+            new = [value if j == k else other for j, other in enumerate(leaves(tree))]
+            changed = list(args)
+            changed[position] = replace_leaves(tree, iter(new))
+            return f(*changed)
+        gradients.append(numerical_gradient(at_leaf, [leaf], 0, step))
+    return replace_leaves(tree, iter(gradients))
+
+
+def assert_same_tree(got, expected, rtol=1e-5, atol=1e-7):
+    """``got`` has ``expected``'s structure (container types, namedtuple types, keys) and values."""
+    if isinstance(expected, float):
+        assert isinstance(got, float), type(got)  # a float or a NumPy float64
+    else:
+        assert type(got) is type(expected), (type(got), type(expected))
+    if isinstance(expected, dict):
+        assert list(got) == list(expected)
+        for key in expected:
+            assert_same_tree(got[key], expected[key], rtol, atol)
+    elif isinstance(expected, (list, tuple)):
+        assert len(got) == len(expected)
+        for g, e in zip(got, expected):
+            assert_same_tree(g, e, rtol, atol)
+    else:
+        assert np.shape(got) == np.shape(expected)
+        np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
+
+
+def assert_modes_agree(f, args, wrt=0, rtol=1e-5, atol=1e-7, forward=True):
+    """Reverse mode (optimised and not) against finite differences, and forward mode
+    (``jvp`` in a random direction, unless ``forward`` is false) against the same, for
+    one argument ``wrt``."""
+    import srcad
+
+    expected = numerical_gradient(f, args, wrt)
+    for optimize in (True, False):
+        got = srcad.grad(f, wrt, optimize=optimize)(*args)
+        assert np.shape(got) == np.shape(expected)
+        np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
+    if not forward:
+        return
+    direction = np.random.default_rng(0).normal(size=np.shape(args[wrt]))
+    if isinstance(args[wrt], float):
+        direction = float(direction)
+    _, tangent = srcad.jvp(f, wrt)(*args, direction)
+    np.testing.assert_allclose(tangent, np.sum(expected * direction), rtol=rtol, atol=atol)

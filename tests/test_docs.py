@@ -1,5 +1,5 @@
-"""The docs show what srcad prints today: docs/how-it-works.md pass by pass, and the
-generated sources in docs/modes.md.
+"""The docs show what srcad prints today: docs/how-it-works.md pass by pass, the
+generated sources in docs/modes.md, and the supported language in docs/programs.md.
 
 Run ``python tests/test_docs.py`` to rewrite their listings after a change to the engine.
 """
@@ -8,12 +8,18 @@ import pathlib
 import re
 import sys
 
+if __name__ == "__main__":  # rewrite the docs with this checkout's srcad, not an installed one
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+
 import srcad
+from srcad import language
 from srcad.transform import stages
 
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
 DOC = DOCS / "how-it-works.md"
 MODES = DOCS / "modes.md"
+PROGRAMS = DOCS / "programs.md"
+LANGUAGE = re.compile(r"(<!-- language: generated from srcad/language.py -->\n)(.*?)(<!-- end of language -->)", re.S)
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 # the file docs/modes.md follows: its listings' comments point at these lines
 MODES_MODEL = """import numpy as np
@@ -80,6 +86,15 @@ def test_listings_match_what_srcad_prints(tmp_path):
         assert got == expected, "docs/how-it-works.md is out of date: run python tests/test_docs.py"
 
 
+def test_programs_lists_exactly_the_language_of_srcad_language():
+    shown = LANGUAGE.search(PROGRAMS.read_text()).group(2)
+    assert shown == language.markdown(), "docs/programs.md is out of date: run python tests/test_docs.py"
+
+
+def _rewrite_language():
+    PROGRAMS.write_text(LANGUAGE.sub(lambda m: m.group(1) + language.markdown() + m.group(3), PROGRAMS.read_text()))
+
+
 def _rewrite(path, listings):
     """Put ``listings`` ({block index: text}) into the document's python blocks."""
     text = path.read_text()
@@ -97,6 +112,7 @@ def main():
         _rewrite(DOC, {index + 2: listing for index, listing in enumerate(_listings(tmp_dir))})
     with tempfile.TemporaryDirectory() as tmp_dir:
         _rewrite(MODES, _modes_listings(tmp_dir))
+    _rewrite_language()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Accumulating derivatives into buffers and containers, and checking outputs."""
 import numpy as np
 
-from ..errors import NonDifferentiableError
+from ..errors import NonDifferentiableError, SrcadError
+from .numeric import same_sequence
 
 
 def zeros_buffer(x):
@@ -20,7 +21,9 @@ def zeros_buffer(x):
 
 def add_at(buffer, index, g):
     """``buffer[index] += g`` in place; repeated integer indices accumulate."""
-    if isinstance(buffer, (list, dict)):
+    if isinstance(buffer, dict):
+        buffer[index] = add_grads(buffer.get(index), g)
+    elif isinstance(buffer, list):
         buffer[index] = add_grads(buffer[index], g)
     elif _is_basic(index):
         buffer[index] += g
@@ -40,15 +43,64 @@ def copy_of(value):
 
 
 def add_grads(a, b):
-    """The sum of two derivatives of the same structure (arrays, numbers, containers);
-    None, the derivative of what carries none, adds nothing."""
+    """The sum of two derivatives of one value, leaf by leaf.
+
+    Arrays and numbers add. Lists, tuples (namedtuples too) and dicts add item by
+    item, nested to any depth; a dict entry only one side has is kept as it is.
+    None (the derivative of what carries none) adds nothing, and so does the
+    number 0 against a container (the zero of a path that made no derivative).
+    Every accumulation of derivatives in generated code whose operands may be
+    containers goes through here, as ``+`` would concatenate lists and tuples.
+    """
     if a is None or b is None:
         return b if a is None else a
-    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
-        return type(a)(add_grads(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict):
-        return {key: add_grads(a[key], b[key]) for key in a}
-    return a + b
+    a_tree, b_tree = _is_tree(a), _is_tree(b)
+    if a_tree and _is_zero_number(b):
+        return a
+    if b_tree and _is_zero_number(a):
+        return b
+    if isinstance(a, dict) and isinstance(b, dict):
+        keys = list(a) + [key for key in b if key not in a]
+        return {key: add_grads(a.get(key), b.get(key)) for key in keys}
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        if len(a) != len(b):
+            raise _mismatch(a, b)
+        return same_sequence(a, [add_grads(x, y) for x, y in zip(a, b)])
+    if isinstance(a, dict) or isinstance(b, dict) or a_tree != b_tree and not _is_array(a) and not _is_array(b):
+        raise _mismatch(a, b)
+    return a + b  # arrays, numbers, or an array and the list of its rows
+
+
+def _is_tree(value):
+    return isinstance(value, (list, tuple, dict))
+
+
+def _is_array(value):
+    return isinstance(value, np.ndarray)
+
+
+def _is_zero_number(value):
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, bool) and value == 0
+
+
+def _mismatch(a, b):
+    return SrcadError(f"srcad cannot add two derivatives of one value with different structures: "
+                      f"{describe_structure(a)} and {describe_structure(b)}")
+
+
+def describe_structure(value):
+    """A short description of a derivative's structure, for error messages:
+    ``tuple of 2 (array (3, 2), float)``, ``dict with keys 'W', 'b'``."""
+    if isinstance(value, dict):
+        return f"dict with keys {', '.join(map(repr, value))}" if value else "empty dict"
+    if isinstance(value, (list, tuple)):
+        items = ", ".join(describe_structure(item) for item in value[:4]) + (", ..." if len(value) > 4 else "")
+        return f"{type(value).__name__} of {len(value)} ({items})"
+    if value is None:
+        return "None"
+    if isinstance(value, np.ndarray):
+        return f"array {value.shape}"
+    return type(value).__name__
 
 
 class NonScalarOutputError(NonDifferentiableError):

@@ -16,7 +16,7 @@ import linecache
 
 import numpy as np
 
-from .numeric import _float_dtype, unbroadcast, unreduce, zeros_like
+from .numeric import _float_dtype, same_sequence, unbroadcast, unreduce, zeros_like
 
 
 # ---------------------------------------------------------------- broadcasting
@@ -55,7 +55,7 @@ def fresh_copy(t):
     """A copy of ``t`` that nothing else refers to (``add_at`` may then update it
     in place): arrays are copied, containers rebuilt, numbers kept."""
     if isinstance(t, (list, tuple)):
-        return type(t)(fresh_copy(item) for item in t)
+        return same_sequence(t, [fresh_copy(item) for item in t])
     if isinstance(t, dict):
         return {key: fresh_copy(value) for key, value in t.items()}
     if isinstance(t, np.ndarray):

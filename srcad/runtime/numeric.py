@@ -50,10 +50,10 @@ def sum_to_scalar(g):
 
 def zeros_like(x):
     """A zero derivative shaped like ``x``: 0.0 for Python numbers, an array of
-    ``x``'s dtype for arrays, the same container for lists, tuples, dicts, and None
-    for strings (keys and names carry no derivative)."""
+    ``x``'s dtype for arrays, the same container for lists, tuples (namedtuples too),
+    dicts, and None for strings (keys and names carry no derivative)."""
     if isinstance(x, (list, tuple)):
-        return type(x)(zeros_like(item) for item in x)
+        return same_sequence(x, [zeros_like(item) for item in x])
     if isinstance(x, dict):
         return {key: zeros_like(value) for key, value in x.items()}
     if isinstance(x, (str, bytes)):
@@ -61,6 +61,13 @@ def zeros_like(x):
     if isinstance(x, (int, float, complex)) or x is None:
         return 0.0
     return np.zeros_like(x)
+
+
+def same_sequence(like, items):
+    """``items`` as a sequence of ``like``'s type: a list, a tuple, or the same
+    namedtuple (whose constructor takes the items one by one)."""
+    make = getattr(type(like), "_make", None)
+    return make(items) if isinstance(like, tuple) and make is not None else type(like)(items)
 
 
 def cast_like(g, x):
@@ -390,7 +397,7 @@ def unindex(g, x, index):
     if isinstance(x, (list, tuple)):
         out = [zeros_like(item) for item in x]
         out[index] = list(g) if isinstance(index, slice) else g
-        return type(x)(out)
+        return same_sequence(x, out)
     out = np.zeros_like(x)
     if _is_basic_index(index):
         out[index] = g
