@@ -52,7 +52,7 @@ from .runtime.dispatch import call_backward, call_forward
 from .runtime.forward import broadcast_like, call_backward_jvp, call_forward_jvp, call_jvp, fresh_copy
 from .runtime.numeric import einsum_tangent, pick, zeros_like
 from .runtime.tape import Tape
-from .shapes import SCALAR, ShapeClasses, loop_targets
+from .shapes import SCALAR, ShapeClasses, elementwise_operands, loop_targets
 from .syntax import assign, assigned_variables, call, clone, constant, expr_stmt, function_def, located, name, \
     names_loaded, names_stored, substitute
 from .transform import _finish, _Pipeline
@@ -613,17 +613,15 @@ class Forward:
         """Like :meth:`ShapeClasses.expression`, also through comparisons and masks."""
         if isinstance(node, gast.Constant):
             return SCALAR if isinstance(node.value, numbers.Number) else None
-        if isinstance(node, gast.UnaryOp):
+        if isinstance(node, gast.UnaryOp) and not isinstance(node.op, gast.Not):
             return self.shape_class(node.operand)
         operands = None
         if isinstance(node, gast.BinOp) and not isinstance(node.op, gast.MatMult):
             operands = [node.left, node.right]
         elif isinstance(node, gast.Compare):
             operands = [node.left] + list(node.comparators)
-        elif isinstance(node, gast.BoolOp):
-            operands = node.values
-        elif isinstance(node, gast.Call) and not node.keywords and _is_elementwise(self.resolve(node.func)):
-            operands = node.args
+        elif isinstance(node, gast.Call):
+            operands = elementwise_operands(self.resolve(node.func), node)
         if operands is None:
             return self.classes.expression(node)
         result = SCALAR
@@ -896,15 +894,6 @@ def _defaults(function):
     if defaults.get("keepdims", False) is getattr(np, "_NoValue", None):
         defaults["keepdims"] = False  # NumPy's reductions: not passing keepdims means False
     return defaults
-
-
-def _is_elementwise(function):
-    if isinstance(function, np.ufunc):
-        return function.nout == 1
-    try:
-        return function in (np.where, np.clip) or bool(getattr(function, "srcad_elementwise", False))
-    except TypeError:
-        return False
 
 
 class _Deferred:

@@ -14,8 +14,10 @@ import warnings
 from dataclasses import dataclass
 
 import gast
+import numpy as np
 
 from .errors import NonDifferentiableError, SrcadError
+from .rules import registry
 from .syntax import clone, constant, name
 
 
@@ -61,6 +63,28 @@ class Template:
         self.locals = {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         self.locals -= {self.result, *self.params, *self.kwonly, self.varargs}
         self.globals = function.__globals__
+        self._check_names(node)
+
+    def _check_names(self, node):
+        """Refuse now, naming the rule, a template whose body names a helper that does not exist
+        or writes ``d[...]`` of something that is not a parameter."""
+        parameters = {self.result, *self.params, *self.kwonly, self.varargs}
+        for n in gast.walk(node):
+            if _is_d(n):
+                index = n.slice
+                if not (isinstance(index, gast.Name) and index.id in parameters):
+                    raise SrcadError(f"{rule_name(self.function)} reads or writes d[{ast.unparse(gast.gast_to_ast(index))}]: "
+                                     f"d[...] must name one of the rule's parameters {sorted(parameters - {None})}")
+        body = gast.Module(body=node.body, type_ignores=[])
+        for n in gast.walk(body):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id not in parameters \
+                    and n.id not in self.locals and n.id != "d":
+                try:
+                    self.resolve_global(n.id)
+                except AttributeError:
+                    raise SrcadError(f"{rule_name(self.function)} uses {n.id}, which is not defined in "
+                                     f"{self.function.__module__} (a helper the rule calls must be importable "
+                                     f"there)") from None
 
     @classmethod
     def of(cls, function):
@@ -94,6 +118,27 @@ class Template:
         if identifier in self.globals:
             return self.globals[identifier]
         return getattr(builtins, identifier)
+
+
+def rule_name(template):
+    """``the adjoint rule of np.tanh (srcad/rules/numpy_rules.py:120)``: a template for messages."""
+    ops = [op for op, t in registry.ADJOINTS.items() if t is template]
+    kind = "adjoint"
+    if not ops:
+        ops = [op for op, t in registry.TANGENTS.items() if t is template]
+        kind = "tangent"
+    code = getattr(template, "__code__", None)
+    where = f" ({code.co_filename}:{code.co_firstlineno})" if code is not None else ""
+    names = ", ".join(_op_label(op) for op in ops) or getattr(template, "__qualname__", repr(template))
+    return f"the {kind} rule of {names}{where}"
+
+
+def _op_label(op):
+    module = getattr(op, "__module__", None) or ""
+    label = getattr(op, "__qualname__", None) or getattr(op, "__name__", None) or repr(op)
+    if isinstance(op, np.ufunc) or module.startswith("numpy"):
+        return f"np.{label}"
+    return label if module in ("", "builtins") else f"{module}.{label}"
 
 
 class Inliner:
@@ -144,7 +189,7 @@ class _Context:
             body = [item for s in stmt.body for item in self.statement(s)]
             orelse = [item for s in stmt.orelse for item in self.statement(s)]
             if any(isinstance(i, Contribution) for i in body + orelse):
-                raise SrcadError(f"the rule {self.template.function.__qualname__} sets d[...] inside an if "
+                raise SrcadError(f"{rule_name(self.template.function)} sets d[...] inside an if "
                                  f"that depends on values; write it as one expression (np.where) instead")
             return [gast.If(test=test, body=body or [gast.Pass()], orelse=orelse)]
         if isinstance(stmt, gast.Assign):
@@ -156,7 +201,7 @@ class _Context:
             return [stmt]
         if isinstance(stmt, gast.Pass):
             return []
-        raise SrcadError(f"the rule {self.template.function.__qualname__} uses {type(stmt).__name__}: "
+        raise SrcadError(f"{rule_name(self.template.function)} uses {type(stmt).__name__}: "
                          f"rule templates hold assignments, d[...] = ... and ifs on arguments only")
 
     def d_target(self, node):
@@ -196,10 +241,12 @@ def _is_d(node):
 
 
 def _d_key(node):
-    index = node.slice
-    if isinstance(index, gast.Name):
-        return index.id
-    raise NotImplementedError("d[...] in a template must name a parameter")
+    return node.slice.id  # a parameter's name: Template checks every d[...] when it reads the rule
+
+
+def _is_number(node):
+    return isinstance(node, gast.Constant) and isinstance(node.value, (int, float)) \
+        and not isinstance(node.value, bool)
 
 
 class _Substitute(gast.NodeTransformer):
@@ -219,6 +266,17 @@ class _Substitute(gast.NodeTransformer):
         self.generic_visit(node)
         return node
 
+    def visit_Call(self, node):
+        helper = None
+        if isinstance(node.func, gast.Name) and node.func.id not in self.context.mapping \
+                and node.func.id not in self.context.local_names:
+            helper = self.context.template.resolve_global(node.func.id)
+        self.generic_visit(node)
+        if getattr(helper, "srcad_fold", False) and not node.keywords \
+                and all(_is_number(a) for a in node.args):
+            return constant(helper(*[a.value for a in node.args]))  # a helper of literals: its value
+        return node
+
     def visit_Name(self, node):
         context = self.context
         identifier = node.id
@@ -233,4 +291,3 @@ class _Substitute(gast.NodeTransformer):
             return clone(value)
         obj = context.template.resolve_global(identifier)
         return name(context.bind_global(identifier, obj))
-

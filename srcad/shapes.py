@@ -19,13 +19,22 @@ from . import nn
 from .runtime import numeric
 
 SCALAR = ("scalar",)
+# Every fact below holds whatever the operands are (arrays, numbers, lists of either): a
+# function is listed only where its result's shape follows from its operands' classes alone.
+
+# one argument, no axis: a scalar, whatever the argument
 _SCALAR_REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, np.var, np.std,
-                      np.linalg.norm, np.trace, np.dot, np.vdot}
-_SCALAR_BUILTINS = {len, float, abs, min, max, sum, int, round}
-_ELEMENTWISE_EXTRA = {np.clip, np.where}
-_SAME_AS_FIRST = {nn.relu, nn.leaky_relu, nn.hard_tanh, nn.sigmoid, nn.softplus, nn.softmax, nn.log_softmax}
+                      np.linalg.norm}
+# a Python number or an error, whatever they are given
+_NUMBER_BUILTINS = {len, float, int, bool}
+# math functions return one number, except these
+_MATH_NOT_A_NUMBER = {math.prod, math.frexp, math.modf}
+# the shape of their first argument (``round(a, 2)``, ``abs(a)`` on arrays too)
+_SAME_AS_FIRST = {abs, round, nn.softmax, nn.log_softmax}
+# elementwise in every argument, keywords too: the broadcast of all of them
+_ELEMENTWISE_EXTRA = {np.clip, nn.relu, nn.leaky_relu, nn.hard_tanh, nn.sigmoid, nn.softplus}
 _SCALAR_RESULT = {nn.softmax_cross_entropy, numeric.sum_to_scalar}
-_SHAPE_OF_ARGUMENT = {numeric.unbroadcast: 1, numeric.unreduce: 1, numeric.cast_like: 1, numeric.zeros_like: 0,
+_SHAPE_OF_ARGUMENT = {numeric.unbroadcast: 1, numeric.unreduce: 1, numeric.cast_like: 0, numeric.zeros_like: 0,
                       numeric.unmatmul_a: 1, numeric.unmatmul_b: 2}
 
 
@@ -40,6 +49,7 @@ class ShapeClasses:
         for target in loop_targets:
             self.classes[target] = SCALAR
         self._definitions = _definitions(body)
+        self._read_only_displays = self._displays_only_read(body)
         changed = True
         while changed:
             changed = False
@@ -57,6 +67,29 @@ class ShapeClasses:
             return old
         return ("var", var)
 
+    def _displays_only_read(self, body):
+        """Variables bound once to a list or tuple display and then only read (indexed, or
+        given to ``sum``/``min``/``max``/``len``): their items are known."""
+        bound = {}
+        for target, value in self._definitions:
+            bound.setdefault(target, []).append(value)
+        displays = {target: values[0].elts for target, values in bound.items()
+                    if len(values) == 1 and isinstance(values[0], (gast.List, gast.Tuple))}
+        loads, reads = {}, {}
+        for stmt in body:
+            for n in gast.walk(stmt):
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+                    loads[n.id] = loads.get(n.id, 0) + 1
+                read = []
+                if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Load):
+                    read = [n.value]
+                elif isinstance(n, gast.Call) and self.function(n.func) in (sum, min, max, len):
+                    read = n.args
+                for r in read:
+                    if isinstance(r, gast.Name):
+                        reads[r.id] = reads.get(r.id, 0) + 1
+        return {target: items for target, items in displays.items() if loads.get(target) == reads.get(target)}
+
     def of(self, node):
         """The class of an expression, or None when nothing is known yet."""
         return self.expression(node)
@@ -65,7 +98,7 @@ class ShapeClasses:
         if isinstance(node, gast.Constant):
             return SCALAR if isinstance(node.value, (int, float)) else ("literal", id(node))
         if isinstance(node, gast.UnaryOp):
-            return self.expression(node.operand)
+            return SCALAR if isinstance(node.op, gast.Not) else self.expression(node.operand)
         if isinstance(node, gast.Name):
             if node.id in self.classes:
                 return self.classes[node.id]
@@ -98,21 +131,63 @@ class ShapeClasses:
             return self.expression(node.args[position])
         if _lookup_set(_SAME_AS_FIRST, function) and node.args:
             return self.expression(node.args[0])
-        if _lookup_set(_SCALAR_RESULT, function):
+        if _lookup_set(_SCALAR_RESULT, function) or _lookup_set(_NUMBER_BUILTINS, function) \
+                or _is_math_number(function) \
+                or _lookup_set(_SCALAR_REDUCTIONS, function) and len(node.args) == 1 and not node.keywords:
             return SCALAR
-        try:
-            if function in _SCALAR_BUILTINS or function in _SCALAR_REDUCTIONS and len(node.args) == 1 \
-                    and not node.keywords or getattr(function, "__module__", None) == "math":
-                return SCALAR if function not in (np.dot, np.vdot) else ("node", id(node))
-        except TypeError:
-            pass
-        if isinstance(function, np.ufunc) and function.nout == 1 and not node.keywords \
-                or _is_elementwise(function):
-            result = self.expression(node.args[0]) if node.args else None
-            for arg in node.args[1:]:
-                result = _broadcast(result, self.expression(arg), node)
-            return result
+        if function in (sum, min, max) and not node.keywords:
+            return self.builtin_reduction(function, node)
+        operands = elementwise_operands(function, node)
+        if operands is not None:
+            return self.broadcast_all(operands, node)
         return ("node", id(node))
+
+    def builtin_reduction(self, function, node):
+        """``sum(items)`` is the broadcast of the items (``sum([z, z])`` has ``z``'s shape);
+        ``min``/``max`` are scalars when every candidate is. Known only for a list or tuple
+        display, or a variable that is one and is only read."""
+        items = node.args
+        if len(node.args) == 1 or function is sum and len(node.args) == 2:
+            items = self.display_items(node.args[0])
+            if items is None:
+                return ("node", id(node))
+        if function is sum:
+            start = node.args[1:] or [gast.Constant(value=0, kind=None)]
+            return self.broadcast_all(list(items) + start, node)
+        classes = [self.expression(item) for item in items]
+        if any(cls is None for cls in classes):
+            return None
+        return SCALAR if classes and all(cls == SCALAR for cls in classes) else ("node", id(node))
+
+    def display_items(self, node):
+        """The items of a list or tuple display, or of a variable bound once to one and only read."""
+        if isinstance(node, (gast.List, gast.Tuple)):
+            return node.elts
+        if isinstance(node, gast.Name):
+            return self._read_only_displays.get(node.id)
+        return None
+
+    def broadcast_all(self, operands, node):
+        result = SCALAR
+        for operand in operands:
+            result = _broadcast(result, self.expression(operand), node)
+        return result
+
+
+def elementwise_operands(function, node):
+    """The operands whose broadcast is the shape of the call ``node`` of ``function``, when it
+    is elementwise (a ufunc, ``np.where(c, a, b)``, ``np.clip``, ...), else None."""
+    if isinstance(function, np.ufunc):
+        return node.args if function.nout == 1 and not node.keywords else None
+    if function is np.where:
+        return node.args if len(node.args) == 3 and not node.keywords else None
+    if _lookup_set(_ELEMENTWISE_EXTRA, function):
+        return list(node.args) + [k.value for k in node.keywords]
+    return None
+
+
+def _is_math_number(function):
+    return getattr(function, "__module__", None) == "math" and not _lookup_set(_MATH_NOT_A_NUMBER, function)
 
 
 def _lookup(table, function):
@@ -127,15 +202,6 @@ def _lookup_set(table, function):
         return function in table
     except TypeError:
         return False
-
-
-def _is_elementwise(function):
-    try:
-        if function in _ELEMENTWISE_EXTRA:
-            return True
-    except TypeError:
-        return False
-    return getattr(function, "srcad_elementwise", False)
 
 
 def _broadcast(left, right, node):

@@ -23,7 +23,7 @@ from .restore import place_tape
 from .reverse import Reverse, State, count_iterations
 from .shapes import SCALAR, ShapeClasses, loop_targets, simplify_broadcasts
 from .runtime.accumulate import check_scalar_output
-from .runtime.numeric import sum_to_scalar, zeros_like
+from .runtime.numeric import sum_to_scalar, unbroadcast, zeros_like
 from .syntax import assign, call, clone_signature, constant, expr_stmt, function_def, name, names_loaded, names_stored
 
 
@@ -37,10 +37,11 @@ class Program:
     """Everything generated for one transform: the shared globals, the forward/backward
     pairs of the user functions it calls (made once each), and their sources in order."""
 
-    def __init__(self):
+    def __init__(self, optimize=True):
         self.globals = Globals()
         self.splits = {}
         self.sources = []
+        self.optimize = optimize  # the functions it calls are optimised as the caller is
 
     def split(self, func, wrt_names):
         """Names of the forward and backward functions of ``func`` for ``wrt_names``."""
@@ -50,7 +51,7 @@ class Program:
             base = getattr(func, "__name__", "function").strip("<>")
             entry = (namespace.fresh(base + "_forward"), namespace.fresh(base + "_backward"))
             self.splits[key] = entry
-            reverse_split(func, wrt_names, program=self, function_names=entry)
+            reverse_split(func, wrt_names, optimize=self.optimize, program=self, function_names=entry)
         return self.splits[key]
 
 
@@ -71,9 +72,9 @@ class Generated:
 class _Pipeline:
     """The passes up to activity analysis, shared by every transform."""
 
-    def __init__(self, func, wrt_names, record=None, program=None):
+    def __init__(self, func, wrt_names, record=None, program=None, optimize=True):
         self.record = record
-        self.program = program or Program()
+        self.program = program or Program(optimize)
         self.fn = read_function(func)
         check_language(self.fn)
         node = self.fn.node
@@ -147,7 +148,10 @@ class _Sweeps:
             self.seed_name = reverse.d(outputs[0])
             state.defined.add(outputs[0])
             if seeded:
-                seed_stmt = assign(self.seed_name, constant(1.0))
+                # the output's derivative has the output's shape: 1.0 spread over an array of one
+                # element (the optimiser keeps the plain 1.0 where the output is a scalar)
+                seed = call(namespace.bind("unbroadcast", unbroadcast), constant(1.0), output)
+                seed_stmt = assign(self.seed_name, seed)
                 seed_stmt.srcad_seed = True
                 self.seed.append(seed_stmt)
         self.body = body
@@ -157,9 +161,10 @@ class _Sweeps:
             classes = ShapeClasses(fn, body, pipeline.params, pipeline.local_names, loop_targets(body),
                                    namespace.objects)
             stable = set(pipeline.params) - names_stored(fn.node)
-            scalars = [self.seed_name] if self.seed else []
-            adjoint = simplify_broadcasts(adjoint, classes, reverse.adjoint_names, stable,
-                                          namespace.bind("sum_to_scalar", sum_to_scalar), scalars)
+            scalars = [self.seed_name] if self.seed and classes.classes.get(output.id) == SCALAR else []
+            simplified = simplify_broadcasts(self.seed + adjoint, classes, reverse.adjoint_names, stable,
+                                             namespace.bind("sum_to_scalar", sum_to_scalar), scalars)
+            self.seed, adjoint = simplified[:len(self.seed)], simplified[len(self.seed):]
             if isinstance(output, gast.Name):
                 self.output_class = classes.classes.get(output.id)
         self.adjoint = adjoint
@@ -182,7 +187,7 @@ class _Sweeps:
 
 def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimize=True, record=None):
     """Generate, compile and return the reverse-mode derivative of the scalar function ``func``."""
-    pipeline = _Pipeline(func, wrt_names, record)
+    pipeline = _Pipeline(func, wrt_names, record, optimize=optimize)
     namespace = pipeline.namespace
     sweeps = _Sweeps(pipeline, has_aux=has_aux, optimize=optimize, seeded=True)
     result = sweeps.gradients
@@ -229,7 +234,7 @@ def reverse_split(func, wrt_names, *, has_aux=False, optimize=True, program=None
     returns the derivatives for ``wrt_names`` given the output's cotangent ``d_out``
     (any structure the output has). This is what ``vjp`` runs.
     """
-    pipeline = _Pipeline(func, wrt_names, program=program)
+    pipeline = _Pipeline(func, wrt_names, program=program, optimize=optimize)
     names, node = pipeline.names, pipeline.fn.node
     forward_name, backward_name = function_names or (pipeline.namespace.fresh(node.name + "_forward"),
                                                       pipeline.namespace.fresh(node.name + "_backward"))

@@ -249,10 +249,16 @@ def call(op, args, kwargs):
     return op(*args, **kwargs)
 
 
+def _moved(x, step):
+    """``x + step``, a 0-d array staying a 0-d array (NumPy would give a scalar)."""
+    moved = x + step
+    return np.array(moved) if isinstance(x, np.ndarray) and not isinstance(moved, np.ndarray) else moved
+
+
 def finite_difference(op, args, kwargs, leaf, v):
     x = get_leaf(args, kwargs, leaf)
-    plus_args, plus_kwargs = with_leaf(args, kwargs, leaf, x + H * v)
-    minus_args, minus_kwargs = with_leaf(args, kwargs, leaf, x - H * v)
+    plus_args, plus_kwargs = with_leaf(args, kwargs, leaf, _moved(x, H * v))
+    minus_args, minus_kwargs = with_leaf(args, kwargs, leaf, _moved(x, -H * v))
     plus, minus = call(op, plus_args, plus_kwargs), call(op, minus_args, minus_kwargs)
     return _combine(plus, minus, 1.0 / (2.0 * H))
 

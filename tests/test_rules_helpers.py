@@ -25,6 +25,8 @@ CASES = [
     case(n.unindex, normal(None), [1.0, 2.0], 1, wrt=[0]),
     case(n.xlogy, normal((3,)), uniform(0.5, 2.0, (2, 3))),
     case(n.xlogy, normal(None), uniform(0.5, 2.0)),
+    case(n.exponent_minus_one, normal((2, 3))),
+    case(n.exponent_minus_one, normal(None)),
     case(n.var_partials, normal((3, 4)), wrt=[0]),
     case(n.var_partials, normal((3, 4)), 1, 1, wrt=[0]),
     case(n.std_partials, normal((3, 4)), uniform(0.5, 2.0, (4,)), 0),
@@ -214,3 +216,19 @@ def test_untranspose_inverts_every_spelling_of_axes():
         np.testing.assert_array_equal(n.untranspose(np.transpose(x, perm), axes), x)
     np.testing.assert_array_equal(n.untranspose(x.T, ()), x)
     np.testing.assert_array_equal(n.untranspose(x.T, None), x)
+
+
+def test_exponent_minus_one_is_one_where_the_exponent_is_zero():
+    assert n.exponent_minus_one(0) == 1 and n.exponent_minus_one(0.0) == 1
+    assert n.exponent_minus_one(2.5) == 1.5
+    np.testing.assert_array_equal(n.exponent_minus_one(np.array([0.0, 3.0, -1.0])), [1.0, 2.0, -2.0])
+
+
+def test_a_literal_exponent_is_folded_while_inlining():
+    import srcad
+
+    def cube(x):
+        return x ** 3.0
+
+    assert "exponent_minus_one" not in srcad.grad(cube).source
+    assert srcad.grad(cube)(2.0) == 12.0

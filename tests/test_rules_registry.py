@@ -15,7 +15,10 @@ import test_rules_helpers
 import test_rules_math
 import test_rules_numpy
 import test_rules_operators
+import srcad
 from rule_harness import op_name
+from srcad import SrcadError, adjoint, d, tangent
+from srcad.inline import Template
 from srcad.rules.registry import ADJOINTS, NONDIFFERENTIABLE, TANGENTS
 
 # ops with only one of the two rules, and why (none so far)
@@ -78,11 +81,11 @@ REQUIRED = [
 
 REQUIRED_NONDIFFERENTIABLE = [
     operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
-    operator.floordiv, operator.mod, len, range, int, bool, round,
+    operator.floordiv, len, range, int, bool, round,
     np.greater, np.less, np.equal, np.argmax, np.argmin, np.argsort, np.floor, np.ceil, np.round,
     np.rint, np.trunc, np.sign, np.isnan, np.isfinite, np.logical_and, np.logical_not,
-    np.zeros, np.ones, np.empty, np.full, np.arange, np.linspace, np.eye, np.zeros_like,
-    np.ones_like, np.full_like, np.empty_like, np.random.randn, np.random.rand, np.random.normal,
+    np.zeros, np.ones, np.empty, np.eye, np.zeros_like,
+    np.ones_like, np.empty_like, np.random.randn, np.random.rand,
     np.ndarray.shape, np.ndarray.ndim, np.ndarray.size, np.ndarray.dtype,
 ]
 
@@ -212,3 +215,57 @@ def test_template_parameters_bind_like_the_function(op):
                     and (op, mine.name) not in IGNORED_DEFAULTS):
                 assert mine.default == theirs.default, (
                     f"{op_name(op)}: {mine.name}={theirs.default!r}, template says {mine.default!r}")
+
+
+# ------------------------------------------- templates srcad can read and inline
+
+
+@pytest.mark.parametrize("template", sorted({*ADJOINTS.values(), *TANGENTS.values()},
+                                            key=lambda t: (t.__module__, t.__code__.co_firstlineno)),
+                         ids=_template_id)
+def test_every_registered_template_names_only_what_exists(template):
+    Template(template)  # raises SrcadError naming the rule and the missing helper
+
+
+def _ruled(x):
+    return x * 2.0
+
+
+@adjoint(_ruled)
+def _(y, x):
+    d[x] = d[y] * undefined_helper(x)  # noqa: F821 - the mistake under test
+
+
+@tangent(_ruled)
+def _(y, x):
+    d[y] = d[x] * another_undefined_helper(x)  # noqa: F821 - the mistake under test
+
+
+def _calls_ruled(x):
+    return _ruled(x) * 3.0
+
+
+def test_a_rule_naming_an_undefined_helper_is_a_clear_error():
+    with pytest.raises(SrcadError, match=r"adjoint rule of .*_ruled .*uses undefined_helper"):
+        srcad.grad(_calls_ruled)(1.5)
+    with pytest.raises(SrcadError, match=r"tangent rule of .*_ruled .*uses another_undefined_helper"):
+        srcad.jvp(_calls_ruled)(1.5, 1.0)
+
+
+def _misnamed(x):
+    return x + 1.0
+
+
+@adjoint(_misnamed)
+def _(y, x):
+    d[z] = d[y]  # noqa: F821 - the mistake under test
+
+
+@tangent(_misnamed)
+def _(y, x):
+    d[y] = d[x]
+
+
+def test_a_rule_writing_d_of_a_non_parameter_is_a_clear_error():
+    with pytest.raises(SrcadError, match=r"adjoint rule of .*_misnamed .*d\[z\]"):
+        srcad.grad(_misnamed)(1.5)

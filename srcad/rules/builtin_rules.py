@@ -6,8 +6,8 @@ goes to the value they return (the first of equal values, as Python picks).
 """
 import numpy as np
 
-from ..runtime.numeric import cast_like, pick, unbroadcast, unpick, unsum, xlogy
-from .registry import adjoint, d, nondifferentiable, tangent
+from ..runtime.numeric import cast_like, exponent_minus_one, pick, unbroadcast, unpick, unsum, xlogy
+from .registry import adjoint, d, tangent
 
 # ------------------------------------------------------------------ arithmetic
 
@@ -24,13 +24,13 @@ def _(y, x):
 
 @adjoint(pow)
 def _(y, base, exp, mod=None):
-    d[base] = unbroadcast(d[y] * exp * base ** (exp - 1), base)
+    d[base] = unbroadcast(d[y] * exp * base ** exponent_minus_one(exp), base)
     d[exp] = unbroadcast(d[y] * xlogy(y, base), exp)
 
 
 @tangent(pow)
 def _(y, base, exp, mod=None):
-    d[y] = d[base] * exp * base ** (exp - 1) + d[exp] * xlogy(y, base)
+    d[y] = d[base] * exp * base ** exponent_minus_one(exp) + d[exp] * xlogy(y, base)
 
 
 @adjoint(sum)
@@ -68,8 +68,3 @@ def _(y, x=0):
 @tangent(float)
 def _(y, x=0):
     d[y] = float(d[x])
-
-
-# ------------------------------------------ no derivative (piecewise constant)
-
-nondifferentiable(len, range, int, bool, round, isinstance)

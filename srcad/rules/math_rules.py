@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from ..runtime.numeric import xlogy
-from .registry import adjoint, d, nondifferentiable, tangent
+from ..runtime.numeric import exponent_minus_one, xlogy
+from .registry import adjoint, d, tangent
 
 # ------------------------------------------------ exponentials and logarithms
 
@@ -78,13 +78,13 @@ def _(y, x):
 
 @adjoint(math.pow)
 def _(z, x, y):
-    d[x] = d[z] * y * x ** (y - 1.0)
+    d[x] = d[z] * y * x ** exponent_minus_one(y)
     d[y] = d[z] * xlogy(z, x)
 
 
 @tangent(math.pow)
 def _(z, x, y):
-    d[z] = d[x] * y * x ** (y - 1.0) + d[y] * xlogy(z, x)
+    d[z] = d[x] * y * x ** exponent_minus_one(y) + d[y] * xlogy(z, x)
 
 
 @adjoint(math.sqrt)
@@ -275,11 +275,3 @@ def _(y, x):
 @tangent(math.erfc)
 def _(y, x):
     d[y] = -d[x] * (2.0 / math.sqrt(math.pi)) * math.exp(-x * x)
-
-
-# ------------------------------------------ no derivative (piecewise constant)
-
-nondifferentiable(
-    math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite, math.isclose,
-    math.factorial, math.gcd, math.comb, math.perm,
-)

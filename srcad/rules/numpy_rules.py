@@ -19,6 +19,7 @@ from ..runtime.numeric import (
     sum_to_scalar,
     cast_like,
     einsum_tangent,
+    exponent_minus_one,
     extremum_partials,
     norm_partials,
     pick,
@@ -59,9 +60,8 @@ from ..runtime.numeric import (
     var_partials,
     within,
     xlogy,
-    zeros_like,
 )
-from .registry import adjoint, d, nondifferentiable, tangent
+from .registry import adjoint, d, tangent
 
 # ------------------------------------------------ exponentials and logarithms
 
@@ -901,42 +901,20 @@ def _(y, a, dtype, order="K", casting="unsafe", subok=True, copy=True):
     d[y] = cast_like(d[a], y)
 
 
-# ------------------------------------------ no derivative (piecewise constant)
-
-nondifferentiable(
-    # comparisons and tests
-    np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal,
-    np.isnan, np.isinf, np.isfinite, np.isclose, np.allclose, np.array_equal, np.signbit,
-    np.logical_and, np.logical_or, np.logical_not, np.logical_xor, np.all, np.any,
-    np.ndarray.all, np.ndarray.any,
-    # steps: rounding, sign, integer division
-    np.sign, np.heaviside, np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.fix,
-    np.floor_divide, np.mod, np.remainder,
-    # positions of values
-    np.argmax, np.argmin, np.argsort, np.nonzero, np.flatnonzero, np.count_nonzero,
-    np.searchsorted, np.ndarray.argmax, np.ndarray.argmin, np.ndarray.argsort, np.ndarray.nonzero,
-    # new arrays whose values do not depend on the arguments'
-    np.zeros, np.ones, np.empty, np.full, np.arange, np.linspace, np.eye, np.identity,
-    np.zeros_like, np.ones_like, np.empty_like, np.full_like,
-    # shapes and types
-    np.shape, np.ndim, np.size, np.ndarray.shape, np.ndarray.ndim, np.ndarray.size,
-    np.ndarray.dtype,
-    # random draws
-    np.random.seed, np.random.rand, np.random.randn, np.random.randint, np.random.random,
-    np.random.random_sample, np.random.uniform, np.random.normal, np.random.standard_normal,
-    np.random.choice, np.random.permutation, np.random.shuffle, np.random.binomial,
-    np.random.poisson, np.random.exponential, np.random.default_rng,
-    np.random.Generator.random, np.random.Generator.standard_normal, np.random.Generator.normal,
-    np.random.Generator.uniform, np.random.Generator.integers, np.random.Generator.choice,
-    np.random.Generator.permutation, np.random.Generator.shuffle, np.random.Generator.binomial,
-    np.random.Generator.poisson, np.random.Generator.exponential,
-)
-
-
 # ------------------------ runtime helpers: derivatives of generated derivatives
 # Generated derivative code calls these helpers; their rules let srcad
 # differentiate that code again (Hessians, derivatives of gradients). Most are
 # linear in the derivative they carry, so each one's adjoint is its forward op.
+
+
+@adjoint(exponent_minus_one)
+def _(y, b):
+    d[b] = d[y]
+
+
+@tangent(exponent_minus_one)
+def _(y, b):
+    d[y] = d[b]
 
 
 @adjoint(unbroadcast)
@@ -1308,6 +1286,3 @@ def _(r, tangents, y, args):
 @tangent(pick)
 def _(r, tangents, y, args):
     d[r] = pick(d[tangents], y, args)
-
-
-nondifferentiable(zeros_like, extremum_partials, reduction_size, within)

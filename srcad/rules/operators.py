@@ -8,8 +8,8 @@ import operator
 
 import numpy as np
 
-from ..runtime.numeric import unbroadcast, unindex, unmatmul_a, unmatmul_b, xlogy
-from .registry import adjoint, d, nondifferentiable, tangent
+from ..runtime.numeric import exponent_minus_one, unbroadcast, unindex, unmatmul_a, unmatmul_b, xlogy
+from .registry import adjoint, d, tangent
 
 # ------------------------------------------------------- sums and differences
 
@@ -83,13 +83,13 @@ def _(y, a, b):
 
 @adjoint(operator.pow, np.power)
 def _(y, a, b):
-    d[a] = unbroadcast(d[y] * b * a ** (b - 1), a)
+    d[a] = unbroadcast(d[y] * b * a ** exponent_minus_one(b), a)
     d[b] = unbroadcast(d[y] * xlogy(y, a), b)
 
 
 @tangent(operator.pow, np.power)
 def _(y, a, b):
-    d[y] = d[a] * b * a ** (b - 1) + d[b] * xlogy(y, a)
+    d[y] = d[a] * b * a ** exponent_minus_one(b) + d[b] * xlogy(y, a)
 
 
 # ------------------------------------------------ matrix product (1-D, 2-D, batched)
@@ -117,13 +117,3 @@ def _(y, a, b):
 @tangent(operator.getitem)
 def _(y, a, b):
     d[y] = d[a][b]
-
-
-# ------------------------------------------ no derivative (piecewise constant)
-
-nondifferentiable(
-    operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
-    operator.not_, operator.truth, operator.is_, operator.is_not, operator.contains,
-    operator.floordiv, operator.mod, operator.and_, operator.or_, operator.xor,
-    operator.invert, operator.index,
-)

@@ -10,12 +10,11 @@ result and have no rule here: ``tape.push``/``tape.pop`` and ``add_at``
 (``forward.py`` gives their tangents: a tangent tape, the same in-place update
 of the tangent buffer).
 """
-from ..runtime.accumulate import add_grads, check_scalar_output, zeros_buffer
+from ..runtime.accumulate import add_grads
 from ..runtime.forward import broadcast_like, fresh_copy, norm_partials_dx, norm_partials_dy, \
     norm_partials_dy_transposed, resum
 from ..runtime.numeric import norm_partials, unbroadcast, unsum
-from ..runtime.tape import Tape
-from .registry import adjoint, d, nondifferentiable, tangent
+from .registry import adjoint, d, tangent
 
 # ------------------------------------------------------------- accumulation
 
@@ -86,8 +85,3 @@ def _(p, x, y, ord=None, axis=None, keepdims=False):
 @tangent(norm_partials)
 def _(p, x, y, ord=None, axis=None, keepdims=False):
     d[p] = norm_partials_dx(d[x], x, y, ord, axis, keepdims) + norm_partials_dy(d[y], x, y, ord, axis, keepdims)
-
-
-# ------------------------------------------------- no derivative: bookkeeping
-
-nondifferentiable(zeros_buffer, check_scalar_output, Tape)

@@ -102,6 +102,8 @@ def _spread(g, x, shape):
 
 
 def _positive_axes(axis, ndim):
+    if ndim == 0:
+        return ()  # NumPy lets a 0-d array be reduced over axis 0 or -1: nothing is combined
     axes = axis if isinstance(axis, tuple) else (axis,)
     return tuple(sorted(operator.index(a) % ndim for a in axes))
 
@@ -150,7 +152,10 @@ def std_partials(x, y, axis=None, keepdims=False, ddof=0):
     """dy/dx for ``y = np.std(x, axis, ddof=ddof, keepdims=keepdims)``:
     ``(x - mean) / ((n - ddof) y)``."""
     centered = np.subtract(x, np.mean(x, axis=axis, keepdims=True))
-    return centered / (unreduce(y, x, axis, keepdims) * (reduction_size(x, axis) - ddof))
+    scale = unreduce(y, x, axis, keepdims) * (reduction_size(x, axis) - ddof)
+    # y is 0 only where the values are all equal (one element, say): then centered is 0 too,
+    # and so is the derivative
+    return centered / np.where(np.equal(scale, 0), 1.0, scale)
 
 
 def norm_partials(x, y, ord=None, axis=None, keepdims=False):
@@ -201,7 +206,7 @@ def _vector_norm_partials(x, y, ord, axis, keepdims):
 
 def uncumsum(g, x, axis=None):
     """Adjoint of ``np.cumsum(x, axis)``: cumulative sums taken from the end."""
-    if axis is None:
+    if axis is None or np.ndim(x) == 0:  # cumsum flattens, also a 0-d array
         return np.reshape(np.flip(np.cumsum(np.flip(g))), np.shape(x))
     return np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis)
 
@@ -464,7 +469,7 @@ def untile(g, x, reps):
 def unrepeat(g, x, repeats, axis=None):
     """Adjoint of ``np.repeat(x, repeats, axis)``: the copies of each element summed."""
     shape = np.shape(x)
-    if axis is None:
+    if axis is None or not shape:  # repeat flattens, also a 0-d array
         g, axis, flat = np.ravel(g), 0, (math.prod(shape),)
     else:
         axis, flat = axis % len(shape), shape
@@ -584,6 +589,18 @@ def unarray(g, obj):
 
 
 # ------------------------------------------------------------ elementwise bits
+
+
+def exponent_minus_one(b):
+    """``b - 1``, but 1 where ``b`` is 0, so that ``b * a ** exponent_minus_one(b)``, the
+    derivative of ``a ** b``, is exactly 0 there for every ``a`` (``a ** 0`` is 1, also at
+    ``a = 0``, where ``0 * 0 ** -1`` would be nan or raise ZeroDivisionError)."""
+    if isinstance(b, (int, float)):
+        return 1 if b == 0 else b - 1
+    return np.where(np.equal(b, 0), 1, np.subtract(b, 1))
+
+
+exponent_minus_one.srcad_fold = True  # of a literal exponent, srcad writes the value while inlining
 
 
 def xlogy(x, y):

@@ -1,0 +1,224 @@
+"""The shape facts the optimiser uses (srcad/shapes.py) are proven from every operand: the
+optimised derivative equals the unoptimised one and finite differences, on programs that
+mix scalars, Python builtins applied to arrays, NumPy reductions and broadcasting.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import srcad
+from gradcheck import assert_modes_agree, numerical_gradient
+from srcad import nn
+
+RNG = np.random.default_rng(11)
+M = RNG.normal(size=(2, 3))
+V = RNG.normal(size=3)
+B3 = RNG.normal(size=(2, 2, 3))
+
+
+# ------------------------------------------------ the reproducers
+def abs_of_an_array_times_x(x, b):
+    return np.sum(abs(b) * x)
+
+
+def builtin_sum_of_a_list_of_arrays(z):
+    z = sum([z, z]) * z
+    return np.sum(z)
+
+
+def builtin_sum_of_columns_over_a_concatenation(x):
+    return np.sum(sum([x[:, None], x[:, None]]) / np.concatenate([x, x]))
+
+
+def abs_of_a_scalar_times_an_array(z, x):
+    v1 = (x - z).min()
+    v3 = abs(v1 * np.ones((2, 3)))
+    v3 = np.sum(v3) * v3
+    return np.sum(v3)
+
+
+def sum_of_a_float_and_an_array(a, b, c, *, shift=0.14):
+    return sum([shift, c * np.ones(2)]) * b[:2]
+
+
+def keyword_only_default_through_a_helper(x, data):
+    return np.sum(sum_of_a_float_and_an_array(x, data, x))
+
+
+# ------------------------------------------------ builtins on arrays and numbers
+def abs_of_a_matrix(x):
+    return np.sum(abs(x * M) * x)
+
+
+def abs_of_a_number(x):
+    return np.sum(abs(np.sum(x) - 1.0) * x)
+
+
+def round_of_an_array_keeps_its_shape(x):
+    return np.sum(round(np.sum(x), 2) * x + np.round(x * M, 1) * x)
+
+
+def float_and_len(x):
+    return float(np.sum(x)) * np.sum(x * len(x))
+
+
+def max_of_numbers(x):
+    return max(np.sum(x), 0.5, np.sum(x * x)) * np.sum(x)
+
+
+def max_of_a_vector(x):
+    return max(x) * np.sum(x)
+
+
+def min_of_two_arrays_of_one_element(x):
+    return np.sum(min(x[:1], x[1:2] * 3.0) * x)
+
+
+def sum_of_a_tuple_with_a_start(x):
+    return np.sum(sum((x, x * M), np.ones((2, 1))) * x)
+
+
+def sum_of_a_vector_is_a_number(x):
+    return sum(x) * np.sum(x * x)
+
+
+def sum_of_a_matrix_is_its_row_sum(x):
+    return np.sum(sum(x * M) * x)
+
+
+def sum_of_a_list_built_in_a_loop(x):
+    parts = []
+    for i in range(3):
+        parts.append(x * (i + 1.0))
+    return np.sum(sum(parts) * x)
+
+
+def sum_of_a_list_that_grows_later(x):
+    parts = [x, 2.0]
+    parts.append(x * M)
+    return np.sum(sum(parts) * x)
+
+
+def math_functions_give_numbers(x):
+    return math.exp(np.sum(x) * 0.1) * np.sum(x) + math.sqrt(np.sum(x * x))
+
+
+# ------------------------------------------------ NumPy functions whose shape depends on their operands
+def trace_of_a_stack(x):
+    return np.sum(np.trace(B3 * x, axis1=1, axis2=2) * x[:2])
+
+
+def trace_of_a_3d_array(x):
+    return np.sum(np.trace(B3 * x) * x)
+
+
+def sum_with_an_axis(x):
+    return np.sum(np.sum(x * M, axis=0) * x)
+
+
+def clip_with_array_bounds(x):
+    return np.sum(np.clip(x[0], a_min=-M, a_max=M) * x)
+
+
+def where_of_three(x):
+    return np.sum(np.where(M > 0, x, x[0]) * x)
+
+
+def leaky_relu_with_an_array_slope(x):
+    return np.sum(nn.leaky_relu(x * M, M[0]) * x)
+
+
+def softmax_keeps_its_shape(x):
+    return np.sum(nn.softmax(x * M, axis=0) * x)
+
+
+def scalar_times_everything(x):
+    s = np.sum(x) * 2.0
+    t = s * x + np.mean(x * M)
+    return np.sum(t * t) + s
+
+
+def not_is_a_truth_value(x):
+    flag = not np.sum(x) > 10.0
+    return np.sum((x * flag) * M)
+
+
+def broadcast_in_a_loop(x):
+    acc = 0.0
+    for i in range(3):
+        acc = acc + x * M * i
+    return np.sum(acc * x)
+
+
+def reduction_of_a_list(x):
+    return np.sum(x * np.max([x, x * 2.0]))
+
+
+PROGRAMS = [
+    (abs_of_an_array_times_x, (V, M)),
+    (builtin_sum_of_a_list_of_arrays, (M,)),
+    (builtin_sum_of_columns_over_a_concatenation, (V,)),
+    (abs_of_a_scalar_times_an_array, (0.3, V)),
+    (keyword_only_default_through_a_helper, (0.7, V)),
+    (abs_of_a_matrix, (V,)),
+    (abs_of_a_number, (V,)),
+    (round_of_an_array_keeps_its_shape, (V,)),
+    (float_and_len, (V,)),
+    (max_of_numbers, (V,)),
+    (max_of_a_vector, (V,)),
+    (min_of_two_arrays_of_one_element, (V,)),
+    (sum_of_a_tuple_with_a_start, (V,)),
+    (sum_of_a_vector_is_a_number, (V,)),
+    (sum_of_a_matrix_is_its_row_sum, (V,)),
+    (sum_of_a_list_built_in_a_loop, (V,)),
+    (sum_of_a_list_that_grows_later, (V,)),
+    (math_functions_give_numbers, (V,)),
+    (trace_of_a_stack, (V,)),
+    (trace_of_a_3d_array, (V,)),
+    (sum_with_an_axis, (V,)),
+    (clip_with_array_bounds, (V,)),
+    (where_of_three, (V,)),
+    (leaky_relu_with_an_array_slope, (V,)),
+    (softmax_keeps_its_shape, (V,)),
+    (scalar_times_everything, (V,)),
+    (not_is_a_truth_value, (V,)),
+    (broadcast_in_a_loop, (V,)),
+    (reduction_of_a_list, (V,)),
+]
+IDS = [f.__name__ for f, _ in PROGRAMS]
+
+
+@pytest.mark.parametrize("f, args", PROGRAMS, ids=IDS)
+def test_optimised_and_unoptimised_gradients_agree(f, args):
+    optimised = srcad.grad(f, optimize=True)(*args)
+    plain = srcad.grad(f, optimize=False)(*args)
+    assert np.shape(optimised) == np.shape(plain) == np.shape(args[0])
+    np.testing.assert_allclose(optimised, plain, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("f, args", PROGRAMS, ids=IDS)
+def test_both_modes_match_finite_differences(f, args):
+    assert_modes_agree(f, args)
+
+
+@pytest.mark.parametrize("f, args", PROGRAMS[:6], ids=IDS[:6])
+def test_every_argument_of_the_reproducers(f, args):
+    for position in range(len(args)):
+        expected = numerical_gradient(f, args, position)
+        for optimize in (True, False):
+            np.testing.assert_allclose(srcad.grad(f, position, optimize=optimize)(*args), expected,
+                                       rtol=1e-5, atol=1e-7)
+
+
+def test_abs_of_an_array_is_not_summed_to_a_scalar():
+    source = srcad.grad(abs_of_an_array_times_x, 1).source
+    assert "sum_to_scalar" not in source
+    np.testing.assert_allclose(srcad.grad(abs_of_an_array_times_x, 1)(V, M), V * np.sign(M))
+
+
+def test_the_scalar_of_a_builtin_sum_of_arrays_is_its_broadcast():
+    """``sum([z, z])`` of an array has ``z``'s shape: the optimiser may drop the broadcast
+    reduction, never replace it by a sum to a scalar."""
+    source = srcad.grad(builtin_sum_of_a_list_of_arrays).source
+    assert "sum_to_scalar" not in source and "unbroadcast" not in source
