@@ -44,6 +44,7 @@ from .anf import hint
 from .errors import NonDifferentiableError
 from .inline import Contribution, Inliner, Template
 from .jumps import refuse_unlowered_jump
+from .kinds import Kinds, binary_function
 from .resolve import UNKNOWN, classify, resolve_expression
 from .reverse import is_user_function
 from .rules import registry
@@ -203,6 +204,7 @@ class Forward:
         self.namespace = pipeline.namespace
         self.local_names = pipeline.local_names
         self.classes = classes
+        self.kinds = Kinds(pipeline.fn, pipeline.fn.node, pipeline.local_names, pipeline.namespace.objects)
         self.inliner = Inliner(self.namespace.bind, self.names.fresh)
         self.tangent_names = {}
         self.origin = None
@@ -523,6 +525,7 @@ class Forward:
         if operation is None or operation.nondifferentiable:
             out.append(primal)
             return None
+        operation.function = binary_function(self.kinds, value, operation.function)
         if _is_one_of(operation.function, _COPIES) and len(operation.args) == 1:
             # the primal copies so that later writes into one leave the other: so must the tangent
             out.append(primal)

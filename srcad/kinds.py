@@ -82,7 +82,9 @@ _ARRAY_FUNCTIONS = _numpy_functions() + list(_HELPER_ARRAY_FUNCTIONS)
 class Kinds:
     """The kinds of the variables of one function; see the module's docstring."""
 
-    def __init__(self, fn, node, local_names, generated_globals):
+    def __init__(self, fn, node, local_names, generated_globals, numbers=()):
+        """``numbers`` are variables known to hold numbers whatever their definitions
+        say: the output of a gradient, which is checked to be a scalar."""
         self.fn = fn
         self.local_names = local_names
         self.generated_globals = generated_globals
@@ -90,6 +92,9 @@ class Kinds:
         parameters += [a for a in (node.args.vararg, node.args.kwarg) if a is not None]
         self.kinds = {p.id: None for p in parameters}
         definitions = list(_definitions(node))
+        numbers = _copied_numbers(definitions, set(numbers) - set(self.kinds))
+        self.kinds.update({var: ARRAY for var in numbers})
+        definitions = [(target, value) for target, value in definitions if target not in numbers]
         changed = True
         while changed:
             changed = False
@@ -222,6 +227,21 @@ class _Expression:
         return ARRAY if _returns_array(function, node) else None
 
 
+def binary_function(kinds, value, function):
+    """What ``value`` is differentiated as when it is ``a + b`` or ``a * b``: ``function``
+    itself (the arithmetic operator) where the operands' kinds prove arithmetic,
+    ``concatenation`` of two proven lists or tuples, and ``plus`` or ``times``
+    otherwise, whose rules see the operands' types when the code runs."""
+    if not isinstance(value, gast.BinOp) or not isinstance(value.op, (gast.Add, gast.Mult)):
+        return function
+    kind = kinds.of(value)
+    if kind in NUMERIC:
+        return function
+    if isinstance(value.op, gast.Add):
+        return numeric.concatenation if kind in SEQUENCES else numeric.plus
+    return numeric.times
+
+
 def _returns_array(function, node):
     if isinstance(function, np.ufunc):
         return function.nout == 1
@@ -262,6 +282,24 @@ def _meet(old, new):
     return None
 
 
+def _copied_numbers(definitions, numbers):
+    """``numbers`` and the variables they are copies of (``out = total``), where each
+    side has one definition: the copy then holds the number all its life."""
+    counts = {}
+    for target, _ in definitions:
+        counts[target] = counts.get(target, 0) + 1
+    found = {var for var in numbers if counts.get(var) == 1}
+    changed = True
+    while changed:
+        changed = False
+        for target, value in definitions:
+            if target in found and isinstance(value, gast.Name) and counts.get(value.id) == 1 \
+                    and value.id not in found:
+                found.add(value.id)
+                changed = True
+    return found
+
+
 def _definitions(node):
     """``(variable, value expression or kind)`` for every assignment in ``node``."""
     for stmt in gast.walk(node):
@@ -286,4 +324,4 @@ def _definitions(node):
                     yield element.id, None
 
 
-__all__ = ["Kinds", "ARRAY", "INTEGER", "NUMBER", "LIST", "TUPLE", "DICT", "NUMERIC", "SEQUENCES"]
+__all__ = ["Kinds", "binary_function", "ARRAY", "INTEGER", "NUMBER", "LIST", "TUPLE", "DICT", "NUMERIC", "SEQUENCES"]

@@ -187,6 +187,11 @@ class _Fold(gast.NodeTransformer):
             return gast.Constant(value=self.seeds[node.id], kind=None)
         return node
 
+    def visit_Subscript(self, node):
+        # a number has no items: ``d_out[0]`` keeps its name (``1.0[0]`` is not code)
+        node.slice = self.visit(node.slice)
+        return node
+
     def visit_BinOp(self, node):
         self.generic_visit(node)
         if isinstance(node.op, gast.Mult):

@@ -14,7 +14,7 @@ import gast
 from .errors import NonDifferentiableError
 from .inline import Contribution, Inliner, Template
 from .jumps import refuse_unlowered_jump
-from .kinds import Kinds
+from .kinds import Kinds, binary_function
 from .restore import restore_marker
 from .resolve import UNKNOWN, classify
 from .rules import registry
@@ -40,7 +40,7 @@ class State:
 class Reverse:
     """Builds the two sweeps of one function in A-normal form."""
 
-    def __init__(self, fn, names, namespace, active, local_names, program=None):
+    def __init__(self, fn, names, namespace, active, local_names, program=None, scalar_output=None):
         self.fn = fn
         self.program = program
         self.names = names
@@ -49,7 +49,7 @@ class Reverse:
         self.local_names = local_names
         self.inliner = Inliner(namespace.bind, names.fresh)
         self.adjoint_names = {}
-        self.kinds = Kinds(fn, fn.node, local_names, namespace.objects)
+        self.kinds = Kinds(fn, fn.node, local_names, namespace.objects, [scalar_output] if scalar_output else ())
         self.written_into = set()
         self.kept_names = set()
         self.origin = None
@@ -302,6 +302,7 @@ class Reverse:
         operation = classify(self.fn, value, self.local_names)
         if operation is None or operation.nondifferentiable:
             return
+        operation.function = binary_function(self.kinds, value, operation.function)
         template = registry.adjoint_of(operation.function)
         if any(isinstance(arg, gast.Starred) for arg in operation.args):
             self.spread_call(stmt, value, var, d_var, state, out)

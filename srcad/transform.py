@@ -22,7 +22,8 @@ from .dataflow import annotate_definitions, liveness
 from .restore import place_tape
 from .reverse import Reverse, State, count_iterations
 from .shapes import SCALAR, ShapeClasses, loop_targets, simplify_broadcasts
-from .runtime.accumulate import check_scalar_output
+from .kinds import DICT, LIST, TUPLE, Kinds
+from .runtime.accumulate import NonScalarOutputError, check_scalar_output
 from .runtime.numeric import sum_to_scalar, unbroadcast, zeros_like
 from .syntax import assign, call, clone_signature, constant, expr_stmt, function_def, name, names_loaded, names_stored
 
@@ -140,7 +141,10 @@ class _Sweeps:
         outputs = [output.id] if isinstance(output, gast.Name) else []
         active = active_variables(fn, fn.node, pipeline.wrt, outputs, pipeline.local_names)
         _, self.surely_defined = annotate_definitions(body, set(pipeline.params), set(pipeline.params))
-        self.reverse = reverse = Reverse(fn, names, namespace, active, pipeline.local_names, pipeline.program)
+        if seeded:
+            _refuse_container_output(pipeline, output)
+        self.reverse = reverse = Reverse(fn, names, namespace, active, pipeline.local_names, pipeline.program,
+                                         scalar_output=outputs[0] if seeded and outputs else None)
         state = State()
         self.seed = []
         self.seed_name = None
@@ -183,6 +187,18 @@ class _Sweeps:
         if self.aux is not None:
             value = gast.Tuple(elts=[value, _capture(self.aux, "aux", names, captures)], ctx=gast.Load())
         return value
+
+
+def _refuse_container_output(pipeline, output):
+    """``grad`` of a function that surely returns a list, tuple or dict: refused here, where
+    the user's return line can be shown (other outputs are checked when the code runs)."""
+    kinds = Kinds(pipeline.fn, pipeline.fn.node, pipeline.local_names, pipeline.namespace.objects)
+    kind = kinds.of(output)
+    if kind in (LIST, TUPLE, DICT):
+        raise NonScalarOutputError(
+            f"grad needs a function whose output is a scalar, but {pipeline.fn.node.name} returns a {kind}; "
+            f"use srcad.vjp for container outputs, or has_aux=True to return (value, aux)"
+            f"{pipeline.fn.where(pipeline.return_statement)}")
 
 
 def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimize=True, record=None):

@@ -261,7 +261,10 @@ def test_a_dropped_term_keeps_the_result_shape():
     out, tangent = srcad.jvp(add_row, wrt=1)(a, b, np.ones(3))
     assert tangent.shape == (2, 3)
     np.testing.assert_array_equal(tangent, np.ones((2, 3)))
-    assert "broadcast_like" in srcad.jvp(add_row, wrt=1).source
+    # `a + b` of two arguments may also join two lists: the zero tangent of `a` stays, shaped like `a`
+    assert "zeros_like(a)" in srcad.jvp(add_row, wrt=1).source
+    out, tangent = srcad.jvp(add_row, wrt=1)([1.0], [2.0, 3.0], [1.0, 1.0])
+    assert out == [1.0, 2.0, 3.0] and tangent == [0.0, 1.0, 1.0]
 
 
 def test_tangent_of_a_constant_output_is_zero():

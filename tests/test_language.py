@@ -6,9 +6,7 @@ differences (both modes, optimised or not); a program using each refused kind, a
 refused form of a supported kind, raises.
 """
 import ast
-import importlib.util
 import itertools
-import pathlib
 import textwrap
 
 import gast
@@ -17,12 +15,11 @@ import pytest
 
 import srcad
 from gradcheck import assert_modes_agree
+from program_helpers import load_function
 from srcad import language
 from srcad.parse import read_function
 
 X = np.array([0.3, -0.7, 1.1])
-HEADER = "import numpy as np\n\n\n"
-_counter = itertools.count()
 
 # Programs that together use every supported kind; each is checked against finite differences.
 SUPPORTED_PROGRAMS = {
@@ -160,14 +157,7 @@ FORM_PROGRAMS = [
 
 
 def _load(source, directory):
-    """The function ``f`` of a module file holding ``source`` (srcad reads real files)."""
-    module_name = f"language_program_{next(_counter)}"
-    path = pathlib.Path(directory) / f"{module_name}.py"
-    path.write_text(HEADER + textwrap.dedent(source).lstrip("\n"))
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.f
+    return load_function(source, directory)
 
 
 def _kinds_in(source):

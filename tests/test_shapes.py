@@ -9,6 +9,7 @@ import pytest
 
 import srcad
 from gradcheck import assert_modes_agree, numerical_gradient
+from program_helpers import load_function
 from srcad import nn
 
 RNG = np.random.default_rng(11)
@@ -222,3 +223,47 @@ def test_the_scalar_of_a_builtin_sum_of_arrays_is_its_broadcast():
     reduction, never replace it by a sum to a scalar."""
     source = srcad.grad(builtin_sum_of_a_list_of_arrays).source
     assert "sum_to_scalar" not in source and "unbroadcast" not in source
+
+
+# ------------------------------------------------ every builtin and reduction on every kind of operand
+# operands: a number, the vector x, a matrix and a column, each a different shape
+OPERANDS = {"number": "(np.sum(x) * 0.3)", "vector": "(x * 1.5)", "matrix": "(x * M)", "column": "(x[:, None] - 0.2)"}
+# (wrapper, kinds of operand it accepts); {0} is the operand
+WRAPPERS = [
+    ("abs({0})", "number vector matrix column"),
+    ("round({0}, 3) + {0}", "number"),
+    ("sum([{0}, {0} * 2.0])", "number vector matrix column"),
+    ("sum(({0}, 2.0), 1.0)", "number vector matrix column"),
+    ("sum([0.5, {0}, x])", "number vector matrix column"),
+    ("max({0}, 0.1) + min([{0}, 1.5])", "number"),
+    ("float({0}) + int(2.0)", "number"),
+    ("math.tanh({0}) * {0}", "number"),
+    ("np.sum({0}) * {0}", "number vector matrix column"),
+    ("np.mean({0}) + np.max({0}) * {0}", "number vector matrix column"),
+    ("np.std({0}) + np.var({0}) * {0}", "vector matrix column"),
+    ("np.clip({0}, -1.0, 1.0)", "number vector matrix column"),
+    ("np.where(x > 0, {0}, 0.5)", "number vector matrix column"),
+    ("np.tanh({0}) * len(x)", "number vector matrix column"),
+    ("-{0} if not np.sum(x) > 5.0 else {0}", "number vector matrix column"),
+    ("np.linalg.norm({0}) * {0}", "number vector matrix column"),
+]
+GENERATED = [(wrapper.format(operand), kind) for wrapper, kinds in WRAPPERS for kind, operand in OPERANDS.items()
+             if kind in kinds.split()]
+PROGRAM = """
+M = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
+
+
+def f(x):
+    v = {}
+    w = v * x
+    return np.sum(w) + np.sum(v * v) * 0.5
+"""
+
+
+@pytest.mark.parametrize("expression", [e for e, _ in GENERATED], ids=[f"{e} [{k}]" for e, k in GENERATED])
+def test_builtins_and_reductions_on_every_kind_of_operand(expression, tmp_path):
+    f = load_function(PROGRAM.format(expression), tmp_path)
+    x = np.array([0.4, -0.9, 1.3])
+    optimised, plain = srcad.grad(f)(x), srcad.grad(f, optimize=False)(x)
+    np.testing.assert_allclose(optimised, plain, rtol=1e-12, atol=1e-12)
+    assert_modes_agree(f, (x,))

@@ -1,11 +1,68 @@
-"""Python containers: a list made from an iterable, and a dict's items and values.
+"""Python containers: ``+`` and ``*`` on lists and tuples, a list made from an
+iterable, and a dict's items and values.
 
-These let a loop run over ``params.items()`` or ``params.values()``: the loop reads
-``list(params.items())`` item by item, and each rule sends the derivatives back
-to where the values came from.
+``a + b`` joins two lists or two tuples, and its derivative splits back: the
+first ``len(a)`` items go to ``a``. Where srcad can prove what the operands are
+(``srcad/kinds.py``) the arithmetic rule of ``operators.py`` or the rule of
+``concatenation`` applies; otherwise ``plus`` and ``times``, whose rules test
+the operands' types when the code runs.
+
+The rest let a loop run over ``params.items()`` or ``params.values()``: the loop
+reads ``list(params.items())`` item by item, and each rule sends the derivatives
+back to where the values came from.
 """
-from ..runtime.numeric import from_items, from_values, unlist
+from ..runtime.accumulate import unrepeat_sequence
+from ..runtime.numeric import concatenation, from_items, from_values, joins, plus, repeats, times, unbroadcast, \
+    unlist
 from .registry import adjoint, d, nondifferentiable, tangent
+
+# ------------------------------------------------- + and * on lists and tuples
+
+
+@adjoint(concatenation)
+def _(y, a, b):
+    d[a] = d[y][:len(a)]
+    d[b] = d[y][len(a):]
+
+
+@tangent(concatenation)
+def _(y, a, b):
+    d[y] = concatenation(d[a], d[b])
+
+
+@adjoint(plus)
+def _(y, a, b):
+    d[a] = d[y][:len(a)] if joins(a, b) else unbroadcast(d[y], a)
+    d[b] = d[y][len(a):] if joins(a, b) else unbroadcast(d[y], b)
+
+
+@tangent(plus)
+def _(y, a, b):
+    d[y] = plus(d[a], d[b])
+
+
+@adjoint(times)
+def _(y, a, b):
+    d[a] = unrepeat_sequence(d[y], a) if repeats(a, b) else unbroadcast(d[y] * b, a)
+    d[b] = unrepeat_sequence(d[y], b) if repeats(b, a) else unbroadcast(d[y] * a, b)
+
+
+@tangent(times)
+def _(y, a, b):
+    d[y] = d[a] * b if repeats(a, b) else a * d[b] if repeats(b, a) else d[a] * b + a * d[b]
+
+
+@adjoint(unrepeat_sequence)
+def _(y, g, a):
+    d[g] = d[y] * (len(g) // max(len(a), 1))
+
+
+@tangent(unrepeat_sequence)
+def _(y, g, a):
+    d[y] = unrepeat_sequence(d[g], a)
+
+
+nondifferentiable(joins, repeats)
 
 # -------------------------------------------------------------- list(iterable)
 

@@ -71,6 +71,16 @@ def add_grads(a, b):
     return a + b  # arrays, numbers, or an array and the list of its rows
 
 
+def unrepeat_sequence(g, a):
+    """Adjoint of ``a * n`` for a list or tuple ``a``: the sum of the ``n`` pieces of ``g``
+    (each as long as ``a``), each item of ``a`` having reached the result ``n`` times."""
+    size = len(a)
+    total = same_sequence(a, [None] * size)
+    for start in range(0, len(g), size or 1):
+        total = add_grads(total, same_sequence(a, list(g[start:start + size])))
+    return total
+
+
 def _is_tree(value):
     return isinstance(value, (list, tuple, dict))
 
@@ -109,6 +119,11 @@ class NonScalarOutputError(NonDifferentiableError):
 
 def check_scalar_output(value):
     """``grad`` differentiates scalar functions: refuse anything with more than one element."""
+    if isinstance(value, (list, tuple, dict)):
+        raise NonScalarOutputError(
+            f"grad needs a function whose output is a scalar, but this output is a "
+            f"{describe_structure(value)}; use srcad.vjp for container outputs, or has_aux=True "
+            f"to return (value, aux)")
     size = np.size(value)
     if size != 1:
         raise NonScalarOutputError(

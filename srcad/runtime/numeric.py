@@ -667,7 +667,7 @@ def pick(tangents, y, args):
 def unsum(g, iterable):
     """Adjoint of the builtin ``sum(iterable)``: ``g`` for every item."""
     if isinstance(iterable, (list, tuple)):
-        return type(iterable)(unbroadcast(g, x) for x in iterable)
+        return same_sequence(iterable, [unbroadcast(g, x) for x in iterable])
     return unbroadcast(g, iterable)
 
 
@@ -693,3 +693,30 @@ def from_items(g, mapping):
 def from_values(g, mapping):
     """Adjoint of ``mapping.values()``: one derivative per value, in the dict's order."""
     return {key: zeros_like(mapping[key]) if value is None else value for key, value in zip(mapping, g)}
+
+
+def concatenation(a, b):
+    """``a + b`` for two lists or two tuples: the items of ``a``, then those of ``b``."""
+    return a + b
+
+
+def plus(a, b):
+    """``a + b``, where srcad cannot see whether it adds numbers or arrays or joins two
+    lists or tuples: the operands' types decide when the code runs, as in Python."""
+    return a + b
+
+
+def times(a, b):
+    """``a * b``, a product or a list or tuple repeated an int number of times: the
+    operands' types decide when the code runs, as in Python."""
+    return a * b
+
+
+def joins(a, b):
+    """Whether ``a + b`` joins two sequences (two lists, or two tuples)."""
+    return isinstance(a, list) and isinstance(b, list) or isinstance(a, tuple) and isinstance(b, tuple)
+
+
+def repeats(a, n):
+    """Whether ``a * n`` repeats the list or tuple ``a`` ``n`` times."""
+    return isinstance(a, (list, tuple)) and isinstance(n, (int, np.integer)) and not isinstance(n, bool)
