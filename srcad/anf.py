@@ -20,14 +20,11 @@ _OP_WORDS = {
 _MAX_HINT = 16
 
 
-def to_anf(node, names, wrt_names, refuse=None):
-    """Rewrite the desugared function ``node`` into A-normal form in place; ``refuse(node,
-    message)`` makes the error for a construct that cannot be differentiated."""
+def to_anf(node, names, wrt_names):
+    """Rewrite the desugared function ``node`` into A-normal form in place."""
     varied = may_vary(node, wrt_names)
     variadic = [node.args.vararg.id] if node.args.vararg is not None else []
-    builder = _Anf(names, varied, [a.id for a in node.args.args + node.args.kwonlyargs] + variadic, refuse)
-    builder.written = {w for s in gast.walk(node) if isinstance(s, gast.Assign)
-                       and isinstance(s.targets[0], gast.Subscript) for w in assigned_variables(s)}
+    builder = _Anf(names, varied, [a.id for a in node.args.args + node.args.kwonlyargs] + variadic)
     node.body = builder.block(node.body, top_level=True)
     return node
 
@@ -57,14 +54,12 @@ def may_vary(node, wrt_names):
 
 
 class _Anf:
-    def __init__(self, names, varied, parameters, refuse):
+    def __init__(self, names, varied, parameters):
         self.names = names
         self.varied = varied
         self.current = {}
         self.assigned = set(parameters)
-        self.parameter_aliases = set(parameters)
         self.origin = None
-        self.refuse = refuse
 
     # -- statements -----------------------------------------------------
     def block(self, stmts, top_level=False):
@@ -136,14 +131,11 @@ class _Anf:
         return out
 
     def store(self, stmt, target, out):
-        """``y[i] = v``: an in-place write into an array the function made."""
+        """``y[i] = v``: an in-place write into an array the function made (``aliasing.py``
+        has checked that no other name sees it)."""
         base = self.rename_loads(target.value).id
         value = self.operand(stmt.value, out)
         index = self.index(target.slice, out)
-        if (self.varies(value) or base in self.varied) and base in self.parameter_aliases:
-            raise self.refuse(stmt, f"srcad cannot differentiate writing into {base}, which is an argument "
-                                    f"being differentiated: the write would change the caller's array. "
-                                    f"Work on a copy ({base} = {base}.copy()) first")
         if self.varies(value):
             self.varied.add(base)
         node = gast.Assign(targets=[gast.Subscript(value=name(base), slice=index, ctx=gast.Store())],
@@ -164,8 +156,6 @@ class _Anf:
         reads = names_loaded(value)
         varied = bool(flowing_names(value) & self.varied)
         target = self.target_name(identifier, top_level)
-        if isinstance(value, gast.Name) and value.id in self.parameter_aliases:
-            self.parameter_aliases.add(target)
         if varied:
             self.varied.update((identifier, target))
         if target in reads and varied and not isinstance(value, gast.Name):
@@ -292,16 +282,8 @@ class _Anf:
         if isinstance(expr, gast.Attribute):
             return gast.Attribute(value=self.operand(expr.value, out), attr=expr.attr, ctx=gast.Load())
         if isinstance(expr, gast.Subscript):
-            read = gast.Subscript(value=self.operand(expr.value, out), slice=self.index(expr.slice, out),
+            return gast.Subscript(value=self.operand(expr.value, out), slice=self.index(expr.slice, out),
                                   ctx=gast.Load())
-            if isinstance(read.value, gast.Name) and read.value.id in self.written:
-                # a view of an array written into later would change under the backward sweep
-                view = self.names.fresh(hint(read, self.is_local))
-                self.varied.add(view)
-                out.append(self.tag(assign(view, read)))
-                return gast.Call(func=gast.Attribute(value=name(view), attr="copy", ctx=gast.Load()),
-                                 args=[], keywords=[])
-            return read
         if isinstance(expr, (gast.Tuple, gast.List)):
             return type(expr)(elts=[self.operand(e, out) for e in expr.elts], ctx=gast.Load())
         if isinstance(expr, gast.Dict):

@@ -10,16 +10,30 @@ After this pass the body has:
 
 The function has passed :func:`language.check_language`: every node is of a supported kind.
 """
+import ast
+
 import gast
 
+from .effects import translate_effects
 from .jumps import lower_jumps
 from .language import is_value_boolop
 from .lift import lift_nested_functions
 from .syntax import assign, call, clone, constant, name
 
+
+def _augmented_source(stmt):
+    """``x *= 2.0``, as the user wrote it (for messages)."""
+    operator_source = gast.gast_to_ast(gast.BinOp(left=gast.Name(id="a", ctx=gast.Load(), annotation=None,
+                                                                 type_comment=None),
+                                                  op=stmt.op, right=gast.Constant(value=1, kind=None)))
+    symbol = ast.unparse(operator_source).split()[1]
+    return f"{stmt.target.id} {symbol}= {ast.unparse(gast.gast_to_ast(clone(stmt.value)))}"
+
+
 def desugar(fn, names):
     """Rewrite ``fn.node`` in place into the normalised forms; returns the node."""
     lift_nested_functions(fn)
+    translate_effects(fn, names)
     node = fn.node
     node.body = _Normalise(names).visit_block(node.body)
     node.body = lower_jumps(node.body, names)
@@ -56,6 +70,9 @@ class _Normalise:
                     n.ctx = gast.Load()
             value = gast.BinOp(left=current, op=stmt.op, right=stmt.value)
             node = gast.Assign(targets=[stmt.target], value=value, type_comment=None)
+            if isinstance(stmt.target, gast.Name):
+                # on an array or a list Python changes the value in place: see aliasing.py
+                node.srcad_augmented = _augmented_source(stmt)
             return [gast.copy_location(node, stmt)]
         if isinstance(stmt, gast.If):
             stmt.body = self.visit_block(stmt.body) or [gast.Pass()]

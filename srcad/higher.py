@@ -176,21 +176,42 @@ class Pullback:
         if self._mutated is None:
             self._mutated = set(range(len(saved)))
         if self._mutated:
-            # the backward sweep pops its tapes (and restores arrays written into): give it copies
-            saved = tuple(_copy(value) if position in self._mutated else value
-                          for position, value in enumerate(saved))
+            # the backward sweep pops its tapes and puts old values back into arrays: give it
+            # copies of everything, which share memory among themselves as the originals do
+            memo = {}
+            saved = tuple(_copy(value, memo) for value in saved)
         grads = self._backward(saved, cotangent)
         return self._transform._shaped_like(grads, self._chosen)
 
 
-def _copy(value):
+def _copy(value, memo):
+    """A copy of ``value`` and of the arrays it holds; arrays that share memory (a view and
+    its base, one array held twice) share the copy's memory in the same way."""
     if isinstance(value, (Tape, list)):
-        return type(value)(value)
+        return type(value)(_copy(item, memo) for item in value)
+    if isinstance(value, tuple):
+        items = [_copy(item, memo) for item in value]
+        return type(value)._make(items) if hasattr(value, "_make") else tuple(items)
     if isinstance(value, dict):
-        return dict(value)
+        return {key: _copy(item, memo) for key, item in value.items()}
     if isinstance(value, np.ndarray):
-        return value.copy()
+        return _copy_array(value, memo)
     return value
+
+
+def _copy_array(array, memo):
+    root = array
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    copied = memo.get(id(root))
+    if copied is None:
+        copied = memo[id(root)] = np.copy(root, order="K")
+    if array is root:
+        return copied
+    if copied.strides != root.strides:
+        return array.copy()  # a layout np.copy does not keep: no sharing to rebuild
+    offset = array.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    return np.ndarray(array.shape, array.dtype, buffer=copied, offset=offset, strides=array.strides)
 
 
 def _mutated_in_backward(backward):

@@ -29,7 +29,8 @@ SUPPORTED = {
                          "`d.items()`/`values()`/`keys()`"),
     "While": ("statement", "`while`"),
     "If": ("statement", "`if`/`elif`/`else`"),
-    "Expr": ("statement", "a call whose value is not used (`states.append(h)`), a docstring"),
+    "Expr": ("statement", "a call whose value is not used: `states.append(h)`, `print(y)`, and the calls "
+                          "that write into their arguments listed above; a docstring"),
     "Pass": ("statement", "`pass`"),
     "Break": ("statement", "`break`"),
     "Continue": ("statement", "`continue`"),

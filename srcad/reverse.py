@@ -11,6 +11,8 @@ import inspect
 
 import gast
 
+from .activity import flowing_names
+from .effects import changes_nothing
 from .errors import NonDifferentiableError
 from .inline import Contribution, Inliner, Template
 from .jumps import refuse_unlowered_jump
@@ -135,15 +137,18 @@ class Reverse:
         return []
 
     def call_statement(self, stmt, state):
-        """A call whose value is not used: ``add_at(buffer, index, g)`` (in generated code) is
-        differentiated; a call that may change its arguments in place, on values that carry a
-        derivative, is refused rather than ignored."""
+        """A call whose value is not used: ``add_at(buffer, index, g)`` is differentiated, a call
+        that changes nothing (``print``, a function with a rule) has no adjoint, and any other
+        call that may change its arguments in place, on values that carry a derivative, is
+        refused rather than ignored (``effects.py`` refuses most of them earlier)."""
         value = stmt.value
         if not isinstance(value, gast.Call):
             return []
         operation = classify(self.fn, value, self.local_names)
         if operation is not None and operation.function is add_at:
             return self.accumulation(stmt, state)
+        if operation is not None and changes_nothing(operation.function):
+            return []
         arguments = list(value.args) + [k.value for k in value.keywords]
         if isinstance(value.func, gast.Attribute):
             arguments.append(value.func.value)
@@ -216,9 +221,14 @@ class Reverse:
                 self.contribute(element, gast.Subscript(value=d_var, slice=key, ctx=gast.Load()), state, out)
         elif isinstance(value, gast.Subscript):
             self.subscript(value, d_var, state, out)
-        elif not isinstance(value, gast.Constant):
+        elif self.carries(value):
             self.operation(stmt, value, var, d_var, state, out)
         return out
+
+    def carries(self, value):
+        """Whether a derivative can flow into ``value`` (a value of constants, such as
+        ``np.sin(z).copy()`` with ``z`` constant, is not even classified)."""
+        return bool(flowing_names(value) & self.active)
 
     def store(self, stmt, state):
         """``y[i] = v``: ``v`` takes ``d_y[i]``, and those slots of ``d_y`` become zero (the

@@ -10,7 +10,8 @@ import gast
 
 from . import emit
 from .activity import active_variables
-from .anf import to_anf
+from .aliasing import check_writes
+from .anf import may_vary, to_anf
 from .desugar import desugar
 from .errors import SrcadError
 from .language import check_language
@@ -88,10 +89,12 @@ class _Pipeline:
         self.names = Names.for_tree(node)
         self.snapshot("parsed", node)
         desugar(self.fn, self.names)
-        self.snapshot("desugared", node)
-        to_anf(node, self.names, self.wrt, refuse=self.fn.syntax_error)
-        self.snapshot("A-normal form", node)
         self.namespace = Namespace(self.names, self.program.globals)
+        check_writes(self.fn, node, self.names, self.wrt, self.params, may_vary(node, self.wrt), self.namespace.bind)
+        self.snapshot("desugared", node)
+        to_anf(node, self.names, self.wrt)
+        self.snapshot("A-normal form", node)
+        self.namespace.shared.local_names |= self.names.taken  # the temporaries A-normal form named
         self.local_names = set(self.params) | names_stored(node)
         self._bind_user_globals(node)
 

@@ -77,6 +77,16 @@ def _(y, iterable=()):
     d[y] = list(d[iterable])
 
 
+@adjoint(unlist)
+def _(y, g, iterable):
+    d[g] = list(d[y])
+
+
+@tangent(unlist)
+def _(y, g, iterable):
+    d[y] = unlist(d[g], iterable)
+
+
 # ------------------------------------------------------ a dict's items and values
 
 

@@ -22,7 +22,7 @@ import operator
 
 import numpy as np
 
-from ..runtime.accumulate import check_scalar_output, zeros_buffer
+from ..runtime.accumulate import check_rebinding, check_scalar_output, zeros_buffer
 from ..runtime.numeric import extremum_partials, reduction_size, within, zeros_like
 from ..runtime.tape import Tape
 from .registry import nondifferentiable
@@ -65,7 +65,7 @@ NO_DERIVATIVE = {
     ),
     "srcad's own bookkeeping in generated code": (
         zeros_like, zeros_buffer, reduction_size, extremum_partials, within,
-        check_scalar_output, Tape,
+        check_scalar_output, check_rebinding, Tape,
     ),
 }
 

@@ -10,7 +10,7 @@ result and have no rule here: ``tape.push``/``tape.pop`` and ``add_at``
 (``forward.py`` gives their tangents: a tangent tape, the same in-place update
 of the tangent buffer).
 """
-from ..runtime.accumulate import add_grads
+from ..runtime.accumulate import add_grads, copy_of
 from ..runtime.forward import broadcast_like, fresh_copy, norm_partials_dx, norm_partials_dy, \
     norm_partials_dy_transposed, resum
 from ..runtime.numeric import norm_partials, unbroadcast, unsum
@@ -28,6 +28,16 @@ def _(y, a, b):
 @tangent(add_grads)
 def _(y, a, b):
     d[y] = add_grads(d[a], d[b])
+
+
+@adjoint(copy_of)
+def _(y, value):
+    d[value] = d[y]
+
+
+@tangent(copy_of)
+def _(y, value):
+    d[y] = copy_of(d[value])
 
 
 @adjoint(unsum)

@@ -19,6 +19,13 @@ def zeros_buffer(x):
     return np.zeros_like(x)
 
 
+def check_rebinding(value, message):
+    """Refuse (``message``) an augmented assignment ``x op= v`` that srcad differentiates as
+    ``x = x op v`` when ``x`` is an array or a container, which Python changes in place."""
+    if isinstance(value, (np.ndarray, list, dict, set, bytearray)):
+        raise SrcadError(message)
+
+
 def add_at(buffer, index, g):
     """``buffer[index] += g`` in place; repeated integer indices accumulate."""
     if isinstance(buffer, dict):

@@ -1,0 +1,446 @@
+"""Writes into arrays seen through every name that shares their memory (srcad/aliasing.py).
+
+A write the derivative can follow gives the function's own value and the right derivative
+in every transform; a write another live name would see, or that would change the caller's
+array, is refused with the user's file and line.
+"""
+import importlib.util
+import itertools
+import pathlib
+import tempfile
+
+import numpy as np
+import pytest
+
+import srcad
+from gradcheck import numerical_gradient
+
+X3 = np.array([0.5, -1.2, 0.8])
+X4 = np.array([0.5, -1.2, 0.8, 0.3])
+TANGENT4 = np.array([0.3, 0.1, -0.7, 0.2])
+
+
+def check_everything(f, args, wrt=0, second_order=True):
+    """Value, gradient (both optimisation settings), vjp's pullback (twice), jvp and hvp of
+    ``f`` against ``f`` itself and finite differences; the arguments stay as they were."""
+    args = [np.array(a, dtype=float) if not isinstance(a, float) else a for a in args]
+    kept = [np.copy(a) for a in args]
+    value = f(*[np.copy(a) for a in args])
+    expected = numerical_gradient(lambda *z: f(*[np.copy(q) for q in z]), args, wrt)
+    for optimize in (True, False):
+        got_value, gradient = srcad.value_and_grad(f, wrt=wrt, optimize=optimize)(*args)
+        assert np.isclose(got_value, value)
+        np.testing.assert_allclose(gradient, expected, rtol=1e-5, atol=1e-6)
+    out, pullback = srcad.vjp(f, wrt=wrt)(*args)
+    assert np.isclose(out, value)
+    np.testing.assert_allclose(pullback(1.0), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(pullback(2.0), 2.0 * expected, rtol=1e-5, atol=1e-6)
+    direction = np.linspace(-0.7, 0.4, np.size(args[wrt])).reshape(np.shape(args[wrt]))
+    out, tangent = srcad.jvp(f, wrt=wrt)(*args, direction)
+    assert np.isclose(out, value)
+    np.testing.assert_allclose(tangent, np.sum(expected * direction), rtol=1e-5, atol=1e-6)
+    if second_order:
+        gradient = srcad.grad(f, wrt=wrt)
+
+        def moved(step):
+            changed = list(args)
+            changed[wrt] = args[wrt] + step * direction
+            return gradient(*changed)
+
+        curvature = (moved(1e-5) - moved(-1e-5)) / 2e-5
+        np.testing.assert_allclose(srcad.hvp(f, wrt=wrt)(*args, direction), curvature, rtol=1e-4, atol=1e-4)
+    for before, after in zip(kept, args):
+        np.testing.assert_array_equal(before, after)
+
+
+def refused(f, *args, fragment):
+    """``f``'s derivative is refused at transform time, naming this file, the line and ``fragment``."""
+    with pytest.raises(srcad.UnsupportedSyntaxError) as error:
+        srcad.grad(f)(*args)
+    message = str(error.value)
+    assert fragment in message
+    assert pathlib.Path(f.__code__.co_filename).name in message and "line" in message
+    return message
+
+
+# -- the reproducers --------------------------------------------------------------
+
+
+def slice_squared_after_rebinding(x):
+    h = x * 2.0
+    h = h * 1.0
+    h[1:] *= h[1:]
+    return np.sum(h)
+
+
+def slice_squared_after_self_assignment(x):
+    v = x * 2.0
+    v = v
+    v[1:] *= v[1:]
+    return np.sum(v)
+
+
+def slice_squared_after_unpacking(y):
+    u, w = 1.0 / y, y * 1.0
+    w[1:] *= w[1:]
+    return np.sum(w) + np.sum(u)
+
+
+def slice_squared_of_rebound_argument(x):
+    x = x * 2.0
+    x[1:] *= x[1:]
+    return np.sum(x)
+
+
+def mean_written_into_itself(y):
+    v = np.mean(y, axis=1)
+    v[:] = v
+    return np.sum(v)
+
+
+def transpose_read_in_the_written_value(x):
+    v = x * 1.0
+    v[0] = np.sum(v.T ** 2)
+    return np.sum(v)
+
+
+def dot(a, b):
+    return np.sum(a * b)
+
+
+def helper_reading_the_written_array(x):
+    v = x * 1.0
+    v[-1] += dot(x, v)
+    return np.sum(v * v)
+
+
+def divided_in_a_loop_then_written(x):
+    v = x * 1.0
+    for i in range(2):
+        v = v / x
+    v[0] += 1.0
+    return np.sum(v * v)
+
+
+def row_from_a_product_with_the_transpose(x):
+    v = np.outer(x[:2], x)
+    v[0, 1:] = v.sum(axis=0) @ v.T
+    return np.sum(v * v)
+
+
+def copy_in_a_branch(x):
+    if np.sum(x) > -10.0:
+        x = x.copy()
+    else:
+        x = x * 2.0
+    x[0] = 1.0
+    return np.sum(x * x)
+
+
+def copy_in_a_loop(x):
+    for i in range(2):
+        x = x.copy()
+        x[i] = x[i] * 3.0
+    return np.sum(x * x)
+
+
+def copy_in_a_loop_then_written(x):
+    for i in range(1):
+        x = x.copy()
+    x[0] = 1.0
+    return np.sum(x * x)
+
+
+def copy_after_an_early_return(x):
+    if np.sum(x) > 100.0:
+        return np.sum(x)
+    x = x.copy()
+    x[0] = 1.0
+    return np.sum(x * x)
+
+
+def copy_of_a_call(x, z):
+    v = np.sin(z).copy()
+    v[1] = x[0]
+    return np.sum(v * v)
+
+
+def entry_added_to_a_dict(x):
+    d = {"a": x}
+    d["e"] = 1.0
+    return d["a"] ** 2
+
+
+@pytest.mark.parametrize("function", [
+    slice_squared_after_rebinding, slice_squared_after_self_assignment, slice_squared_after_unpacking,
+    slice_squared_of_rebound_argument, transpose_read_in_the_written_value, helper_reading_the_written_array,
+    divided_in_a_loop_then_written, row_from_a_product_with_the_transpose, copy_in_a_branch, copy_in_a_loop,
+    copy_after_an_early_return,
+])
+def test_writes_after_aliasing_are_exact(function):
+    check_everything(function, [X3])
+
+
+def test_the_first_reproducer_gives_the_documented_gradient():
+    np.testing.assert_allclose(srcad.grad(slice_squared_after_rebinding)(X3), [2.0, -9.6, 6.4])
+
+
+def test_an_array_written_with_its_own_values():
+    y = np.arange(6.0).reshape(2, 3) + 0.3
+    np.testing.assert_allclose(srcad.grad(mean_written_into_itself)(y), np.full((2, 3), 1 / 3))
+    check_everything(mean_written_into_itself, [y])
+
+
+def test_a_copy_made_in_a_loop_that_runs_once():
+    check_everything(copy_in_a_loop_then_written, [X3])
+
+
+def test_a_copy_of_a_call_result():
+    check_everything(copy_of_a_call, [X3, X3 + 0.1], wrt=0)
+    check_everything(copy_of_a_call, [X3, X3 + 0.1], wrt=1)
+
+
+def test_a_number_added_to_a_dict():
+    check_everything(entry_added_to_a_dict, [0.7])
+
+
+# -- what another name would see is refused ------------------------------------------
+
+
+def write_through_a_slice_read_through_the_base(x):
+    y = np.zeros(4)
+    v = y[1:]
+    v[0] = x[0] * 3
+    return np.sum(y * y) + np.sum(x)
+
+
+def write_through_the_base_read_through_a_view(x):
+    y = x * 1.0
+    z = y.reshape(3, 1)
+    y[0] = 2.0 * x[1]
+    return np.sum(z)
+
+
+def write_seen_by_a_list(x):
+    v = x * 1.0
+    acc = []
+    acc.append(v)
+    v[0] = 0.0
+    return np.sum(np.stack(acc))
+
+
+def write_into_an_argument_through_a_name(x):
+    v = x
+    v[0] = x[1] * 2.0
+    return np.sum(v)
+
+
+def write_into_an_argument_through_a_view(x):
+    v = x.T
+    v[0] = 0.0
+    return np.sum(v)
+
+
+def write_into_an_argument_in_one_branch(x):
+    if np.sum(x) > 0.0:
+        x = x.copy()
+    x[0] = 1.0
+    return np.sum(x * x)
+
+
+def write_into_an_argument_after_a_loop(x):
+    for i in range(len(x)):
+        x = x * 1.0
+    x[0] = 1.0
+    return np.sum(x * x)
+
+
+@pytest.mark.parametrize("function, fragment", [
+    (write_through_a_slice_read_through_the_base, "y may share v's memory"),
+    (write_through_the_base_read_through_a_view, "z may share y's memory"),
+    (write_seen_by_a_list, "acc may share v's memory"),
+    (write_into_an_argument_through_a_name, "the caller's array"),
+    (write_into_an_argument_through_a_view, "the caller's array"),
+    (write_into_an_argument_in_one_branch, "the caller's array"),
+    (write_into_an_argument_after_a_loop, "the caller's array"),
+])
+def test_writes_another_name_sees_are_refused(function, fragment):
+    message = refused(function, X3, fragment=fragment)
+    assert ".copy()" in message
+    for transform in (srcad.jvp, srcad.vjp):
+        with pytest.raises(srcad.UnsupportedSyntaxError):
+            transform(function)(X3, X3) if transform is srcad.jvp else transform(function)(X3)
+
+
+# -- augmented assignment on a name: in place in Python, a new value in srcad ---------
+
+
+def scaled_argument(x):
+    x *= 2.0
+    return np.sum(x * x)
+
+
+def added_into_an_argument_through_a_name(x, y):
+    v = x
+    v += y
+    acc = []
+    acc.append(v)
+    tp = (v, acc)
+    return np.sum(tp[0]) + np.sum(np.stack(acc))
+
+
+def added_into_an_array_a_view_reads_later(x):
+    y = x * 1.0
+    z = y[1:]
+    y += 1.0
+    return np.sum(z * y)
+
+
+def scaled_number(x):
+    x *= 2.0
+    total = 0.0
+    for i in range(3):
+        total += x * i
+    return total * x
+
+
+def added_into_a_local_array(x, y):
+    v = x * 1.0
+    v += y
+    v *= v
+    return np.sum(v)
+
+
+@pytest.mark.parametrize("function, args, fragment", [
+    (scaled_argument, [X3], "x *= 2.0 changes the caller's array x in place"),
+    (added_into_an_argument_through_a_name, [X3, X3 + 1.0], "v may be the caller's array x"),
+    (added_into_an_array_a_view_reads_later, [X3], "z, which may share its memory, is read later"),
+])
+def test_in_place_operators_on_shared_arrays_are_refused_when_they_run(function, args, fragment):
+    calls = [lambda: srcad.grad(function)(*args), lambda: srcad.grad(function, optimize=False)(*args),
+             lambda: srcad.vjp(function)(*args), lambda: srcad.jvp(function)(*args, X3),
+             lambda: srcad.hvp(function)(*args, X3)]
+    for differentiate in calls:
+        with pytest.raises(srcad.SrcadError, match="differentiates") as error:
+            differentiate()
+        assert fragment in str(error.value)
+        assert "test_aliasing.py:" in str(error.value)
+
+
+def test_in_place_operators_on_numbers_and_fresh_arrays_are_rebindings():
+    check_everything(scaled_number, [0.7])
+    check_everything(added_into_a_local_array, [X3, X3 + 1.0], wrt=1)
+    check_everything(added_into_a_local_array, [X3, X3 + 1.0], wrt=0)
+
+
+def test_the_caller_array_stays_as_it_was_when_nothing_is_refused():
+    x = X3.copy()
+    srcad.grad(slice_squared_of_rebound_argument)(x)
+    srcad.vjp(copy_in_a_branch)(x)[1](1.0)
+    np.testing.assert_array_equal(x, X3)
+
+
+# -- families: each view × each write, read before or after, in several contexts -------
+
+VIEWS = {
+    "same array": "a = y",
+    "slice": "a = y[1:]",
+    "strided slice": "a = y[::2]",
+    "reshape method": "a = y.reshape(2, 2)",
+    "np.reshape": "a = np.reshape(y, (2, 2))",
+    "ravel": "a = y.ravel()",
+    ".T": "a = y.T",
+    "np.transpose": "a = np.transpose(y)",
+    "np.asarray": "a = np.asarray(y)",
+    "np.squeeze": "a = np.squeeze(y)",
+    "np.expand_dims": "a = np.expand_dims(y, 0)",
+    "unpacking": "a, b = y, 2.0",
+    "list item": "a = [y, 1.0][0]",
+    "helper": "a = identity(y)",
+}
+WRITES = {
+    "item": "y[0] = x[1] * 3.0",
+    "slice": "y[1:3] = np.sin(x[:2])",
+    "augmented item": "y[0] += x[2] ** 2",
+    "augmented negative index": "y[-1] *= x[0]",
+    "whole, with its own value": "y[:] = y * x",
+}
+CONTEXTS = ("straight", "loop", "branch", "early return")
+
+
+def _family_source(view, write, context, read_after):
+    body = ["y = x * 1.5", VIEWS[view], "s = np.sum(a * a)", WRITES[write]]
+    result = ("np.sum(a) + " if read_after else "") + "s + np.sum(y ** 2)"
+    if context == "loop":
+        lines = ["total = 0.0", "for i in range(2):"] + ["    " + line for line in body] \
+            + [f"    total = total + {result}", "return total"]
+    elif context == "branch":
+        lines = ["if np.sum(x) > -100.0:"] + ["    " + line for line in body] \
+            + ["else:", "    return np.sum(x)", f"return {result}"]
+    elif context == "early return":
+        lines = ["if np.sum(x) > 100.0:", "    return np.sum(x)"] + body + [f"return {result}"]
+    else:
+        lines = body + [f"return {result}"]
+    return "def f(x):\n" + "".join(f"    {line}\n" for line in lines)
+
+
+_MODULES = pathlib.Path(tempfile.mkdtemp(prefix="srcad_aliasing_"))
+
+
+def _function_f(source, *words):
+    """``f`` of ``source`` (after a helper ``identity``), in a module file of its own: srcad
+    reads its source."""
+    stem = "m_" + "_".join("".join(c if c.isalnum() else "_" for c in word) for word in words)
+    path = _MODULES / f"{stem}.py"
+    path.write_text("import numpy as np\n\n\ndef identity(v):\n    return v\n\n\n" + source)
+    spec = importlib.util.spec_from_file_location(stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.f
+
+
+def family(view, write, context="straight", read_after=False):
+    """The family program: ``y``, a view ``a`` of it read, a write into ``y``, the result."""
+    return _function_f(_family_source(view, write, context, read_after), view, write, context, str(read_after))
+
+
+def _gradient_is_right(f, optimize=True):
+    value, gradient = srcad.value_and_grad(f, optimize=optimize)(X4.copy())
+    assert np.isclose(value, f(X4.copy()))
+    np.testing.assert_allclose(gradient, numerical_gradient(f, [X4], 0), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("view, write", itertools.product(VIEWS, WRITES))
+def test_every_view_and_every_write_read_before(view, write):
+    _gradient_is_right(family(view, write))
+
+
+@pytest.mark.parametrize("view, context", itertools.product(VIEWS, CONTEXTS[1:]))
+def test_every_view_in_loops_branches_and_after_an_early_return(view, context):
+    _gradient_is_right(family(view, "augmented item", context))
+    _gradient_is_right(family(view, "whole, with its own value", context), optimize=False)
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_every_view_in_every_transform(view):
+    f = family(view, "slice", "loop")
+    check_everything(f, [X4])
+
+
+@pytest.mark.parametrize("view, context", itertools.product(VIEWS, CONTEXTS))
+def test_every_view_read_after_the_write_is_refused(view, context):
+    refused(family(view, "item", context, read_after=True), X4, fragment="a may share y's memory")
+
+
+def _through_the_view(view, read_base_after):
+    """``a = <view of y>``, the base read first, then a write through the view."""
+    result = "np.sum(y ** 2)" if read_base_after else "np.sum(a * x[0])"
+    source = f"def f(x):\n    y = x * 1.5\n    {VIEWS[view]}\n    s = np.sum(y * y)\n" \
+        f"    a[...] = a * 2.0\n    return s + {result}\n"
+    return _function_f(source, "through", view, str(read_base_after))
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_a_write_through_every_view(view):
+    _gradient_is_right(_through_the_view(view, read_base_after=False))
+    refused(_through_the_view(view, read_base_after=True), X4, fragment="y may share a's memory")
