@@ -30,7 +30,7 @@ import inspect
 import gast
 import numpy as np
 
-from .activity import flowing_names
+from .activity import accumulation, flowing_names
 from .dataflow import liveness
 from .resolve import UNKNOWN, classify
 from .runtime.accumulate import check_rebinding, copy_of, zeros_buffer
@@ -126,11 +126,35 @@ class _State:
         return recent
 
 
-class _Written:
-    """A write ``y[i] = v`` or an augmented ``x op= v`` as the analysis saw it."""
+def writes_into(fn, stmt, local_names):
+    """The name ``stmt`` writes into, for ``y[i] = v`` and ``add_at(y, i, v)`` (what
+    ``np.add.at`` becomes), else None."""
+    if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+        return stmt.targets[0].value.id
+    accumulated = accumulation(fn, stmt, local_names)
+    return accumulated[0] if accumulated is not None else None
 
-    def __init__(self, stmt):
+
+def _written_value(stmt):
+    """The value a write stores: ``v`` of ``y[i] = v`` or of ``add_at(y, i, v)``."""
+    return stmt.value if isinstance(stmt, gast.Assign) else stmt.value.args[2]
+
+
+def _replace_written_value(stmt, value):
+    if isinstance(stmt, gast.Assign):
+        stmt.value = value
+    else:
+        stmt.value.args[2] = value
+
+
+class _Written:
+    """A write ``y[i] = v`` (``base`` y) or an augmented ``x op= v`` (``base`` x, not
+    ``in_place``) as the analysis saw it."""
+
+    def __init__(self, stmt, base, in_place):
         self.stmt = stmt
+        self.base = base
+        self.in_place = in_place
         self.objects = frozenset()          # what the written name may refer to
         self.sharing = {}                   # other names that may share that memory -> their objects
         self.ghosts = frozenset()           # older values and intermediates that may hold it
@@ -183,6 +207,10 @@ class _PointsTo:
                 items = self.value(append[1], state)
                 self.hold(state, state.names[append[0]], items)
                 return state
+            base = writes_into(self.fn, stmt, self.local_names)
+            if base is not None:
+                self.value(stmt.value.args[1], state)
+                return self.write(stmt, base, state, self.value(_written_value(stmt), state))
         for child in gast.iter_child_nodes(stmt):
             if isinstance(child, gast.expr):
                 self.value(child, state)
@@ -194,6 +222,11 @@ class _PointsTo:
         else:
             self.value(stmt.test, state)
         inside = state.copy()
+        # what the body makes is new in each iteration: what an earlier iteration (or the code
+        # before the loop) made there is an older object, so the two are never confused
+        for node in gast.walk(gast.Module(body=stmt.body, type_ignores=[])):
+            if isinstance(node, gast.expr):
+                inside.renew(id(node))
         while True:
             if isinstance(stmt, gast.For):
                 inside.names[stmt.target.id] = frozenset()  # a counter: range() is all desugar leaves
@@ -210,7 +243,7 @@ class _PointsTo:
             return self.store(stmt, target, state)
         augmented = getattr(stmt, "srcad_augmented", None)
         if augmented is not None and isinstance(target, gast.Name):
-            self.note(stmt, target.id, state)
+            self.note(stmt, target.id, state, in_place=False)
         # A-normal form splits ``x = f(x)`` in a loop into ``x_new = f(x); x = x_new``, and
         # ``a, b = b, a`` into ``b_old = b; a, b = b_old, a``: names that keep the new value
         renamed = self.depth or not all(t.id in state.names for t in gast.walk(target) if isinstance(t, gast.Name))
@@ -235,15 +268,17 @@ class _PointsTo:
     def store(self, stmt, target, state):
         held = self.value(stmt.value, state)
         self.value(target.slice, state)
-        base = target.value.id
+        return self.write(stmt, target.value.id, state, held)
+
+    def write(self, stmt, base, state, held):
         if base not in state.names:
             state.names[base] = frozenset({(("outside", base), "recent")})
         self.note(stmt, base, state)
         self.hold(state, state.names[base], held)
         return state
 
-    def note(self, stmt, base, state):
-        written = self.writes.setdefault(id(stmt), _Written(stmt))
+    def note(self, stmt, base, state, in_place=True):
+        written = self.writes.setdefault(id(stmt), _Written(stmt, base, in_place))
         objects = state.names.get(base, frozenset({(("outside", base), "recent")}))
         written.objects |= objects
         for other, referred in state.names.items():
@@ -400,7 +435,7 @@ def check_writes(fn, node, names, wrt_names, parameters, varied, bind):
     generated = fn.filename.startswith("<srcad")
     written_sites = set()
     for write in as_written.writes.values():
-        if isinstance(write.stmt.targets[0], gast.Subscript):
+        if write.in_place:
             written_sites |= {site for site, _ in write.objects}
         if not generated:
             _refuse_visible(fn, write, live_after.get(id(write.stmt), set()), wrt_names, varied)
@@ -410,11 +445,10 @@ def check_writes(fn, node, names, wrt_names, parameters, varied, bind):
     as_run.run(node.body)
     copy_before = set()
     for write in as_run.writes.values():
-        stmt = write.stmt
-        if not isinstance(stmt.targets[0], gast.Subscript) or not (write.ghosts or write.sharing):
+        stmt, base = write.stmt, write.base
+        if not write.in_place or not (write.ghosts or write.sharing):
             continue
         caller = _caller_memory(write.objects)
-        base = stmt.targets[0].value.id
         if caller and generated:
             continue
         if caller:
@@ -423,7 +457,8 @@ def check_writes(fn, node, names, wrt_names, parameters, varied, bind):
                                         f"memory. Work on a copy ({base} = {base}.copy()) first")
         copy_before.add(id(stmt))
     copy, check = (_helper(fn, bind, helper) for helper in (fresh_copy, check_rebinding))
-    node.body = _Rewrite(names, copied, copy_before, copy, check).block(node.body)
+    writes = {id(w.stmt): w.base for w in as_run.writes.values() if w.in_place}
+    node.body = _Rewrite(names, copied, writes, copy_before, copy, check).block(node.body)
     return node
 
 
@@ -437,9 +472,10 @@ def _helper(fn, bind, function):
 class _Rewrite:
     """Puts the copies and checks :func:`check_writes` decided into the code."""
 
-    def __init__(self, names, copied, copy_before, copy, check):
+    def __init__(self, names, copied, writes, copy_before, copy, check):
         self.names = names
         self.copied = copied
+        self.writes = writes
         self.copy_before = copy_before
         self.copy = copy
         self.check = check
@@ -451,22 +487,23 @@ class _Rewrite:
                 if isinstance(getattr(stmt, field, None), list):
                     setattr(stmt, field, self.block(getattr(stmt, field)))
             self.copy_reads(stmt)
-            target = stmt.targets[0] if isinstance(stmt, gast.Assign) else None
-            if isinstance(target, gast.Subscript):
-                base = target.value.id
+            base = self.writes.get(id(stmt))
+            if base is not None:
+                value = _written_value(stmt)
                 if id(stmt) in self.copy_before:
                     # copy on write, after the value is computed (it may read the old array):
                     # what else refers to the old array keeps its values
-                    if not isinstance(stmt.value, (gast.Name, gast.Constant)):
-                        value = self.names.fresh(base + "_value")
-                        out.append(gast.copy_location(assign(value, stmt.value), stmt))
-                        stmt.value = name(value)
+                    if not isinstance(value, (gast.Name, gast.Constant)):
+                        computed = self.names.fresh(base + "_value")
+                        out.append(gast.copy_location(assign(computed, value), stmt))
+                        _replace_written_value(stmt, name(computed))
                     out.append(gast.copy_location(assign(base, call(self.copy, name(base))), stmt))
-                if isinstance(stmt.value, gast.Name) and stmt.value.id == base:
-                    stmt.value = call(self.copy, stmt.value)  # y[:] = y: the value is the old y
+                if isinstance(value, gast.Name) and value.id == base:
+                    _replace_written_value(stmt, call(self.copy, value))  # y[:] = y: the old y
             message = getattr(stmt, "srcad_in_place_check", None)
             if message is not None:
-                out.append(gast.copy_location(expr_stmt(call(self.check, name(target.id), constant(message))), stmt))
+                target = stmt.targets[0].id
+                out.append(gast.copy_location(expr_stmt(call(self.check, name(target), constant(message))), stmt))
             out.append(stmt)
         return out
 
@@ -486,10 +523,8 @@ class _Rewrite:
 
 
 def _refuse_visible(fn, write, live, wrt_names, varied):
-    stmt = write.stmt
-    target = stmt.targets[0]
-    augmented = getattr(stmt, "srcad_augmented", None)
-    base = target.value.id if isinstance(target, gast.Subscript) else target.id
+    stmt, base = write.stmt, write.base
+    augmented = None if write.in_place else stmt.srcad_augmented
     seen_later = sorted(name for name in write.sharing if name in live)
     caller = _caller_memory(write.objects)
     if augmented is not None:
@@ -512,7 +547,7 @@ def _refuse_visible(fn, write, live, wrt_names, varied):
                                     f"{base}'s memory (a view, the same array, or an item of a container) and is "
                                     f"read after the write, which srcad would not see change. Write into a copy "
                                     f"({base} = {base}.copy()) or make {alias} one (.copy())")
-    carries = bool(flowing_names(stmt.value) & varied) or base in varied
+    carries = bool(flowing_names(_written_value(stmt)) & varied) or base in varied
     if caller and carries:
         owner = caller[0]
         role = "an argument being differentiated" if owner in wrt_names else "the caller's array"

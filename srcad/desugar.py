@@ -18,7 +18,7 @@ from .effects import translate_effects
 from .jumps import lower_jumps
 from .language import is_value_boolop
 from .lift import lift_nested_functions
-from .syntax import assign, call, clone, constant, name
+from .syntax import assign, call, clone, constant, name, names_stored
 
 
 def _augmented_source(stmt):
@@ -120,10 +120,11 @@ class _Normalise:
         else:
             sequences, targets, index = [iterable], [stmt.target], None
         sequence_names = []
+        rebound = {n for s in stmt.body for n in names_stored(s)}
         for sequence in sequences:
-            if isinstance(sequence, gast.Name):
+            if isinstance(sequence, gast.Name) and sequence.id not in rebound:
                 sequence_names.append(sequence.id)
-                continue
+                continue  # (a name the body rebinds is hoisted: the loop goes over the old value)
             if isinstance(sequence, gast.Call):
                 # params.items(), a generator, ...: a list can be indexed and has a length
                 sequence = call("list", sequence)

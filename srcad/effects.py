@@ -12,8 +12,10 @@ forms the later passes know, evaluated exactly as the call would be:
 * ``np.add.at(buf, i, v)`` is ``add_at(buf, i, v)``, srcad's unbuffered
   scatter-add (``np.subtract.at`` adds ``-v``);
 * ``y.__setitem__(i, v)`` is ``y[i] = v``;
-* ``xs.extend(items)`` appends the items one by one, and ``xs.pop()`` whose
-  value is unused is ``discarded = xs.pop()``;
+* ``xs.extend(items)`` appends the items one by one; ``xs.insert(i, v)`` and
+  ``xs.pop(i)`` act at a position counted from the start, worked out first
+  (``insertion_index``, ``pop_index``), and a ``pop`` whose value is unused keeps
+  it (``discarded = xs.pop()``);
 * ``d.update(m, k=v)`` writes ``d[key] = value`` for each entry.
 
 Every other call known to write into an argument (``np.put``, ``x.sort()``,
@@ -36,6 +38,7 @@ from .errors import NonDifferentiableError
 from .resolve import UNKNOWN, classify, resolve_expression
 from .rules import registry
 from .runtime.accumulate import add_at
+from .runtime.lists import insertion_index, pop_index
 from .syntax import assign, call, clone, constant, expr_stmt, name, names_stored
 
 _PERMUTE = "index with a permutation instead: x = x[rng.permutation(len(x))]"
@@ -64,11 +67,10 @@ _REFUSED_METHODS = {
     "partition": "write {x} = np.partition({x}, k) instead",
     "resize": "make a new array (np.resize, np.pad, np.concatenate) instead",
     "shuffle": _PERMUTE,
-    "insert": "build a new list instead: {x} = {x}[:i] + [v] + {x}[i:]",
     "remove": "build a new list without the item instead",
     "reverse": "write {x} = {x}[::-1] instead",
     "clear": "assign a new empty container instead",
-    "pop": "read the item and build a new container without it instead",
+    "pop": "read the item and build a new dict without it instead",
     "popitem": "read the item and build a new dict without it instead",
     "setdefault": "write if key not in {x}: {x}[key] = value instead",
     "appendleft": "build a new list instead",
@@ -82,6 +84,8 @@ _REFUSED_METHODS.update({method: "srcad does not differentiate through it" for m
 _REFUSED_METHODS.update({f"__i{op}__": f"write {{x}} {symbol}= value instead" for op, symbol in (
     ("add", "+"), ("sub", "-"), ("mul", "*"), ("matmul", "@"), ("truediv", "/"), ("floordiv", "//"),
     ("mod", "%"), ("pow", "**"), ("and", "&"), ("or", "|"), ("xor", "^"), ("lshift", "<<"), ("rshift", ">>"))})
+
+_SIMPLE = (gast.Expr, gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Return)
 
 # statements srcad knows change nothing it differentiates
 _HARMLESS = (print, warnings.warn)
@@ -116,9 +120,9 @@ class _Effects:
         for field in ("body", "orelse"):
             if isinstance(getattr(stmt, field, None), list):
                 setattr(stmt, field, self.block(getattr(stmt, field)))
+        hoisted = self.hoist_pops(stmt) if isinstance(stmt, _SIMPLE) else []
         value = getattr(stmt, "value", None)
-        if isinstance(stmt, (gast.Expr, gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Return)) \
-                and isinstance(value, gast.Call):
+        if isinstance(stmt, _SIMPLE) and isinstance(value, gast.Call):
             parts = [value.func] + value.args + [k.value for k in value.keywords]
             parts += [child for child in gast.iter_child_nodes(stmt) if child is not value]
             for part in parts:
@@ -127,21 +131,40 @@ class _Effects:
             if rewritten is None:
                 if isinstance(stmt, gast.Expr):
                     self.check_harmless(value, stmt)
-                return [stmt]
+                return hoisted + [stmt]
             before, result = rewritten
             if isinstance(stmt, gast.Expr):
-                return before
+                return hoisted + before
             stmt.value = result
-            return before + [stmt]
+            return hoisted + before + [stmt]
         for child in gast.iter_child_nodes(stmt):
             if not isinstance(child, gast.stmt):
                 self.refuse_nested(child, stmt)
-        return [stmt]
+        return hoisted + [stmt]
+
+    def hoist_pops(self, stmt):
+        """``xs.pop(i)`` inside a larger expression that reads ``xs`` nowhere else is taken out
+        before the statement (when it runs does not matter), where its position is worked out."""
+        before = []
+        effects = self
+
+        class _Hoist(gast.NodeTransformer):
+            def visit_Call(self, node):
+                self.generic_visit(node)
+                if node is stmt.value or not node.args or not _lone_pop(node, stmt):
+                    return node
+                positioned, popped_call = effects.pop(node, stmt)
+                item = effects.names.fresh("item")
+                before.extend(positioned + [effects.located(assign(item, popped_call), stmt)])
+                return name(item)
+
+        _Hoist().visit(stmt)
+        return before
 
     def refuse_nested(self, expr, stmt):
         """An effect inside a larger expression would happen in the middle of it: refused."""
         for node in gast.walk(expr):
-            if _lone_pop(node, stmt):
+            if _lone_pop(node, stmt) and not node.args:
                 continue  # d_h + d_states.pop() (generated code): nothing else reads the list
             if isinstance(node, gast.Call) and self.rewrite(node, stmt, dry=True) is not None:
                 raise self.fn.syntax_error(stmt, f"srcad differentiates {_label(node)}(...), which writes into "
@@ -191,12 +214,12 @@ class _Effects:
                                                "write the update with a[indices] = ... instead")
             return True if dry else self.scatter_add(node, receiver, stmt)
         rewrites = {"extend": self.extend, "update": self.update, "__setitem__": self.set_item,
-                    "append": self.append, "pop": self.pop}
-        if attr in rewrites and (attr != "pop" or not node.args and not node.keywords):
+                    "append": self.append, "insert": self.insert, "pop": self.popped}
+        if attr in rewrites and (attr != "pop" or _pops_a_position(node)):
             if not isinstance(target, gast.Name):
                 raise self.fn.syntax_error(stmt, f"srcad follows {attr}() on a variable (xs.{attr}(...)), not on "
                                                  f"{_source(target)}; assign it to a variable first")
-            if attr == "pop" and isinstance(stmt, gast.Assign) and stmt.value is node:
+            if attr == "pop" and isinstance(stmt, gast.Assign) and stmt.value is node and not node.args:
                 return None  # y = xs.pop() is differentiated as it is
             if dry:
                 return True
@@ -282,9 +305,39 @@ class _Effects:
         """``y = xs.append(v)``: the append, then ``y = None``."""
         return [self.located(expr_stmt(clone(node)), stmt)], constant(None)
 
+    def popped(self, node, stmt):
+        """``y = xs.pop(i)``, and ``xs.pop(...)`` as a statement, which keeps the popped value
+        (``discarded = xs.pop()``) so that its derivative has a place."""
+        before, popped_call = self.pop(node, stmt)
+        if isinstance(stmt, gast.Expr):
+            discarded = self.located(assign(self.names.fresh("discarded"), popped_call), stmt)
+            return before + [discarded], constant(None)
+        return before, popped_call
+
     def pop(self, node, stmt):
-        """``xs.pop()`` as a statement keeps the popped value, so its derivative has a place."""
-        return [self.located(assign(self.names.fresh("discarded"), clone(node)), stmt)], constant(None)
+        """``xs.pop(i)`` as ``xs.pop(position)``, the position counted from the start worked out first."""
+        if not node.args:
+            return [], clone(node)
+        sequence = node.func.value
+        where = call(self.helper("pop_index", pop_index), clone(sequence), clone(node.args[0]))
+        before = []
+        position = self.temporary("position", where, stmt, before)
+        popped_call = call(gast.Attribute(value=clone(sequence), attr="pop", ctx=gast.Load()), position)
+        return before, popped_call
+
+    def insert(self, node, stmt):
+        """``xs.insert(i, v)`` as ``xs.insert(position, v)``, the position counted from the start
+        (where the backward sweep takes the derivative back out)."""
+        if len(node.args) != 2 or node.keywords:
+            raise self.refusal(node, stmt, "srcad differentiates xs.insert(i, v)")
+        sequence, (index, value) = node.func.value, node.args
+        before = []
+        position = clone(index)
+        if not (isinstance(index, gast.Constant) and index.value == 0):
+            where = call(self.helper("insertion_index", insertion_index), clone(sequence), position)
+            position = self.temporary("position", where, stmt, before)
+        insertion = call(gast.Attribute(value=clone(sequence), attr="insert", ctx=gast.Load()), position, clone(value))
+        return before + [self.located(expr_stmt(insertion), stmt)], constant(None)
 
     def extend(self, node, stmt):
         """``xs.extend(items)`` appends each item: a literal's one by one, others in a loop."""
@@ -392,10 +445,17 @@ def _refused_function(function):
     return None
 
 
+def _pops_a_position(node):
+    """``xs.pop()`` or ``xs.pop(i)``: not a dict's ``d.pop("key")`` or ``d.pop(key, default)``."""
+    if node.keywords or len(node.args) > 1:
+        return False
+    return not (node.args and isinstance(node.args[0], gast.Constant) and not isinstance(node.args[0].value, int))
+
+
 def _lone_pop(node, stmt):
-    """``xs.pop()`` inside a statement that reads ``xs`` nowhere else: when it runs does not matter."""
+    """``xs.pop(...)`` inside a statement that reads ``xs`` nowhere else: when it runs does not matter."""
     if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and node.func.attr == "pop"
-            and isinstance(node.func.value, gast.Name) and not node.args and not node.keywords):
+            and isinstance(node.func.value, gast.Name) and _pops_a_position(node)):
         return False
     sequence = node.func.value.id
     reads = [n for n in gast.walk(stmt) if isinstance(n, gast.Name) and n.id == sequence]

@@ -54,7 +54,7 @@ from .runtime.forward import broadcast_like, call_backward_jvp, call_forward_jvp
 from .runtime.numeric import einsum_tangent, pick, zeros_like
 from .runtime.tape import Tape
 from .shapes import SCALAR, ShapeClasses, elementwise_operands, loop_targets
-from .syntax import assign, assigned_variables, call, clone, constant, expr_stmt, function_def, located, name, \
+from .syntax import appended, assign, assigned_variables, call, clone, constant, expr_stmt, function_def, located, name, \
     names_loaded, names_stored, substitute
 from .transform import _finish, _Pipeline
 
@@ -272,9 +272,9 @@ class Forward:
                 receiver, argument = self.stored_value(stmt.value)
                 if receiver is not None:
                     flows.append(({receiver}, flowing_names(argument)))
-                sequence, _ = self.method(stmt.value, "push", "append")
-                if receiver is None and sequence is not None and len(stmt.value.args) == 1:
-                    flows.append(({sequence}, flowing_names(stmt.value.args[0])))
+                growth = appended(stmt)
+                if receiver is None and growth is not None:
+                    flows.append(({growth[0]}, flowing_names(growth[1])))
         carriers = set(wrt)
         changed = True
         while changed:
@@ -769,14 +769,15 @@ class Forward:
         value = stmt.value
         if not isinstance(value, gast.Call):
             return out
-        sequence, method = self.method(value, "push", "append", "pop")
+        sequence, method = self.method(value, "pop")
         if method == "pop" and not value.args:
             if sequence in state.nonzero:
                 self.emit(out, expr_stmt(call(gast.Attribute(value=name(self.t(sequence)), attr="pop",
                                                              ctx=gast.Load()))))
             return out
-        if method is not None and len(value.args) == 1:
-            return self.grow(out[0], sequence, method, value.args[0], state)
+        growth = appended(stmt)
+        if growth is not None:
+            return self.grow(out[0], stmt, state)
         receiver, stored = self.stored_value(value)
         if receiver is not None and isinstance(stored, gast.Name) and stored.id in state.nonzero:
             buffer, index = value.args[0], value.args[1]
@@ -791,9 +792,12 @@ class Forward:
                                           name(self.t(stored.id)))))
         return out
 
-    def grow(self, primal, sequence, method, item, state):
-        """``tape.push(v)``, ``xs.append(v)``: the tangent tape (list) grows by ``t_v``."""
+    def grow(self, primal, stmt, state):
+        """``tape.push(v)``, ``xs.append(v)``, ``xs.insert(i, v)``: the tangent tape (list)
+        grows by ``t_v`` in the same way."""
         out = []
+        sequence, item = appended(stmt)
+        method = stmt.value.func.attr
         carries = isinstance(item, gast.Name) and item.id in state.nonzero
         if sequence not in state.nonzero:
             if not carries:
@@ -803,7 +807,8 @@ class Forward:
             state.nonzero.add(sequence)
         out.append(primal)
         grown = gast.Attribute(value=name(self.t(sequence)), attr=method, ctx=gast.Load())
-        self.emit(out, expr_stmt(call(grown, self.tangent_value(item, state))))
+        arguments = [clone(a) for a in stmt.value.args[:-1]] + [self.tangent_value(item, state)]
+        self.emit(out, expr_stmt(call(grown, *arguments)))
         return out
 
     # -- control flow -------------------------------------------------------------

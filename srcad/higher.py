@@ -216,7 +216,7 @@ def _copy_array(array, memo):
 
 def _mutated_in_backward(backward):
     """Positions in ``saved`` of the values the backward sweep changes in place:
-    tapes and lists it pops from, arrays it writes old values back into."""
+    tapes and lists it pops from (or puts items back into), arrays it writes old values back into."""
     try:
         tree = ast.parse(inspect.getsource(backward))
     except (OSError, TypeError, SyntaxError):
@@ -232,7 +232,7 @@ def _mutated_in_backward(backward):
     changed = set()
     for node in ast.walk(function):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                and node.func.attr in ("pop", "append") and isinstance(node.func.value, ast.Name):
+                and node.func.attr in ("pop", "append", "insert") and isinstance(node.func.value, ast.Name):
             changed.add(node.func.value.id)
         if isinstance(node, ast.Assign):
             for target in node.targets:

@@ -11,7 +11,7 @@ import gast
 
 from .dataflow import liveness
 from .runtime.tape import Tape
-from .syntax import assign, call, clone, constant, expr_stmt, located, name, names_loaded
+from .syntax import assign, call, clone, constant, expr_stmt, grow, located, name, names_loaded, shrink
 
 
 def restore_marker(stmt, variables):
@@ -37,9 +37,12 @@ def place_tape(primal, adjoint, live_at_end, names, namespace):
             return None
         stmt.srcad_needed |= {v for v in variables if v in live_after}
         markers[id(stmt)] = stmt
+        position = names_loaded(stmt.srcad_position) if getattr(stmt, "srcad_position", None) else set()
         if getattr(stmt, "srcad_unpop", None) is not None:
-            # putting the popped value back reads the list and the value
-            return live_after | (set(stmt.srcad_unpop) if stmt.srcad_needed else set())
+            # putting the popped value back reads the list, the value and where it was
+            return live_after | (set(stmt.srcad_unpop) | position if stmt.srcad_needed else set())
+        if getattr(stmt, "srcad_shrink", False) and stmt.srcad_needed:
+            return (live_after - set(variables)) | position
         if getattr(stmt, "srcad_store", False):
             # restoring part of an array reads the array and the index
             written = stmt.srcad_statement.srcad_written
@@ -103,13 +106,13 @@ def _replace_markers(stmts, tape):
         if variables is not None and getattr(stmt, "srcad_unpop", None) is not None:
             if stmt.srcad_needed:
                 sequence, value = stmt.srcad_unpop
-                grow = gast.Attribute(value=name(sequence), attr="append", ctx=gast.Load())
-                out.append(expr_stmt(call(grow, name(value)), getattr(stmt.srcad_statement, "srcad_origin", None)))
+                regrown = grow(sequence, stmt.srcad_position, name(value))
+                out.append(expr_stmt(regrown, getattr(stmt.srcad_statement, "srcad_origin", None)))
             continue
         if variables is not None and getattr(stmt, "srcad_shrink", False):
             for var in stmt.srcad_needed:
-                shrink = call(gast.Attribute(value=name(var), attr="pop", ctx=gast.Load()))
-                out.append(expr_stmt(shrink, getattr(stmt.srcad_statement, "srcad_origin", None)))
+                shrunk = shrink(var, stmt.srcad_position)
+                out.append(expr_stmt(shrunk, getattr(stmt.srcad_statement, "srcad_origin", None)))
             continue
         if variables is not None:
             for var in reversed([v for v in variables if v in stmt.srcad_needed]):

@@ -23,7 +23,8 @@ from .rules import registry
 from .runtime import dispatch, numeric
 from .runtime.accumulate import add_at, add_grads, copy_of, zeros_buffer
 from .runtime.numeric import zeros_like
-from .syntax import appended, assign, assigned_variables, popped, call, clone, constant, expr_stmt, located, name
+from .syntax import appended, assign, assigned_variables, call, clone, constant, expr_stmt, grow, inserted_at, \
+    located, name, popped, popped_at, shrink
 import numpy as np
 
 
@@ -177,10 +178,11 @@ class Reverse:
         return out
 
     def pop(self, stmt, state):
-        """``y = xs.pop()`` (a tape's pop, in generated code): ``d_xs`` grows back by ``d_y``,
-        and ``xs`` gets ``y`` back when the backward sweep still reads it."""
+        """``y = xs.pop()`` (a tape's pop, in generated code) or ``y = xs.pop(position)``: ``d_xs``
+        grows back by ``d_y`` there, and ``xs`` gets ``y`` back when the backward sweep still reads it."""
         out = []
         var, sequence = stmt.targets[0].id, popped(stmt.value)
+        position = popped_at(stmt.value)
         if sequence in self.active:
             if sequence not in state.defined and var in state.defined:
                 self.zero(sequence, state, out)
@@ -190,11 +192,11 @@ class Reverse:
                     state.owned.add(sequence)
                 last = name(self.d(var)) if var in state.defined and var in self.active \
                     else call(self.helper("zeros_like", zeros_like), name(var))
-                grow = gast.Attribute(value=name(self.d(sequence)), attr="append", ctx=gast.Load())
-                self.emit(out, expr_stmt(call(grow, last)))
+                self.emit(out, expr_stmt(grow(self.d(sequence), position, last)))
         self.consume(var, state)
         unpop = restore_marker(stmt, [sequence])
         unpop.srcad_unpop = (sequence, var)
+        unpop.srcad_position = position
         out.append(unpop)
         out.append(restore_marker(stmt, [var]))
         return out
@@ -257,18 +259,21 @@ class Reverse:
         return out
 
     def append(self, stmt, state):
-        """``xs.append(v)``: ``v`` takes the last derivative of ``xs``, which shrinks back;
-        ``xs`` itself shrinks back too when the backward sweep still reads it."""
+        """``xs.append(v)`` or ``xs.insert(position, v)``: ``v`` takes the derivative at that place
+        in ``xs``'s, which shrinks back; ``xs`` itself shrinks back too when the backward sweep
+        still reads it."""
         out = []
         sequence, value = appended(stmt)
+        position = inserted_at(stmt)
         if sequence in self.active and sequence in state.defined:
-            last = call(gast.Attribute(value=name(self.d(sequence)), attr="pop", ctx=gast.Load()))
+            taken = shrink(self.d(sequence), position)
             if isinstance(value, gast.Name) and value.id in self.active:
-                self.contribute(value, last, state, out)
+                self.contribute(value, taken, state, out)
             else:
-                self.emit(out, expr_stmt(last))
+                self.emit(out, expr_stmt(taken))
         marker = restore_marker(stmt, [sequence])
         marker.srcad_shrink = True
+        marker.srcad_position = position
         out.append(marker)
         return out
 

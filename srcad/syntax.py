@@ -108,21 +108,45 @@ def clone_signature(function_node, identifier):
 
 def appended(stmt):
     """``(list_name, value)`` for a statement ``list_name.append(value)`` (or a tape's
-    ``push``, the same operation), else None."""
+    ``push``, the same operation) or ``list_name.insert(position, value)``, else None."""
     if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
-        func = stmt.value.func
-        if isinstance(func, gast.Attribute) and func.attr in ("append", "push") \
-                and isinstance(func.value, gast.Name) and len(stmt.value.args) == 1 and not stmt.value.keywords:
-            return func.value.id, stmt.value.args[0]
+        func, arity = stmt.value.func, len(stmt.value.args)
+        if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) and not stmt.value.keywords \
+                and (func.attr in ("append", "push") and arity == 1 or func.attr == "insert" and arity == 2):
+            return func.value.id, stmt.value.args[-1]
     return None
+
+
+def inserted_at(stmt):
+    """The position of a statement ``xs.insert(position, value)``; None for an append (at the end)."""
+    call_node = stmt.value
+    return call_node.args[0] if call_node.func.attr == "insert" else None
 
 
 def popped(value):
-    """``list_name`` for a right-hand side ``list_name.pop()``, else None."""
+    """``list_name`` for a right-hand side ``list_name.pop()`` or ``list_name.pop(position)``, else None."""
     if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and value.func.attr == "pop" \
-            and isinstance(value.func.value, gast.Name) and not value.args and not value.keywords:
+            and isinstance(value.func.value, gast.Name) and len(value.args) <= 1 and not value.keywords:
         return value.func.value.id
     return None
+
+
+def popped_at(value):
+    """The position of ``xs.pop(position)``; None for ``xs.pop()`` (the end)."""
+    return value.args[0] if value.args else None
+
+
+def grow(sequence, position, value):
+    """The call ``sequence.append(value)``, or ``sequence.insert(position, value)`` (nodes, copied)."""
+    if position is None:
+        return call(gast.Attribute(value=name(sequence), attr="append", ctx=gast.Load()), clone(value))
+    return call(gast.Attribute(value=name(sequence), attr="insert", ctx=gast.Load()), clone(position), clone(value))
+
+
+def shrink(sequence, position):
+    """The call ``sequence.pop()``, or ``sequence.pop(position)``: undoes :func:`grow`."""
+    return call(gast.Attribute(value=name(sequence), attr="pop", ctx=gast.Load()),
+                *([] if position is None else [clone(position)]))
 
 
 def assigned_variables(stmt):

@@ -446,6 +446,19 @@ def distinct(*shapes, gap=0.25):
     return [_shaped(p, s) for p, s in zip(pieces, shapes)]
 
 
+def between_jumps(a_shape=None, b_shape=None):
+    """``(a, b)`` of either sign, broadcasting, with ``a / b`` at least 0.2 from an integer: away
+    from the jumps of ``a % b``, ``fmod`` and ``a // b``."""
+    b = away(b_shape, low=0.6, high=1.4)
+    shape = np.broadcast_shapes(np.shape(b), a_shape or ())
+    n = int(np.prod(shape, dtype=int))
+    quotient = _RNG.integers(-3, 4, n) + _RNG.uniform(0.2, 0.8, n)
+    a = np.reshape(quotient, shape) * b
+    if a_shape is not None and np.shape(a) != tuple(a_shape):  # a has fewer elements: b varies
+        raise ValueError("between_jumps: b may not have more elements than a")
+    return _shaped(a, a_shape), b
+
+
 def _describe(x):
     if isinstance(x, np.ndarray):
         return "x".join(map(str, x.shape)) or "0d"

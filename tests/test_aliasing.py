@@ -272,6 +272,58 @@ def test_writes_another_name_sees_are_refused(function, fragment):
             transform(function)(X3, X3) if transform is srcad.jvp else transform(function)(X3)
 
 
+# -- calls that write into an array (np.add.at, np.copyto, out=) follow the same model --
+
+
+def scatter_added_seen_through_a_view(x):
+    y = np.zeros(3)
+    z = y[1:]
+    np.add.at(y, [0, 1], x[:2])
+    return np.sum(z * z)
+
+
+def scatter_added_into_an_argument(x):
+    y = x
+    np.add.at(y, [0, 1], x[:2])
+    return np.sum(y * y)
+
+
+def copied_into_an_array_a_transpose_reads(x):
+    y = np.zeros(3)
+    z = y.T
+    np.copyto(y, x)
+    return np.sum(z * z)
+
+
+def scatter_added_after_a_transpose_was_read(x):
+    y = x * 1.0
+    s = np.sum(y.T ** 2)
+    np.add.at(y, [0, 0], x[:2] * y[1])
+    return np.sum(y * y) + s
+
+
+def multiplied_into_itself_after_a_transpose_was_read(x):
+    y = x * 1.0
+    s = np.sum(y.T ** 2)
+    np.multiply(y, y, out=y)
+    return np.sum(y) + s
+
+
+@pytest.mark.parametrize("function, fragment", [
+    (scatter_added_seen_through_a_view, "z may share y's memory"),
+    (scatter_added_into_an_argument, "may be x (an argument being differentiated)"),
+    (copied_into_an_array_a_transpose_reads, "z may share y's memory"),
+])
+def test_calls_writing_into_shared_arrays_are_refused(function, fragment):
+    refused(function, X3, fragment=fragment)
+
+
+@pytest.mark.parametrize("function", [scatter_added_after_a_transpose_was_read,
+                                      multiplied_into_itself_after_a_transpose_was_read])
+def test_calls_writing_into_arrays_something_else_read_are_exact(function):
+    check_everything(function, [X3])
+
+
 # -- augmented assignment on a name: in place in Python, a new value in srcad ---------
 
 
@@ -331,6 +383,33 @@ def test_in_place_operators_on_numbers_and_fresh_arrays_are_rebindings():
     check_everything(scaled_number, [0.7])
     check_everything(added_into_a_local_array, [X3, X3 + 1.0], wrt=1)
     check_everything(added_into_a_local_array, [X3, X3 + 1.0], wrt=0)
+
+
+def row_of_an_array_rebound_and_added_into(x, y):
+    for v in y:
+        y = y * 0.5
+        for i in range(2):
+            y += x * y
+    return np.sum(v)
+
+
+def test_an_array_made_anew_in_each_iteration_shares_nothing_with_the_last_one():
+    y = np.arange(6.0).reshape(2, 3)
+    assert srcad.grad(row_of_an_array_rebound_and_added_into)(0.3, y) == 0.0
+    check_everything(row_of_an_array_rebound_and_added_into, [0.3, y], wrt=0)
+    check_everything(row_of_an_array_rebound_and_added_into, [0.3, y], wrt=1)
+
+
+def loop_over_an_array_the_body_rebinds(x):
+    total = 0.0
+    for v in x:
+        x = x * 2.0
+        total = total + np.sum(v * x)
+    return total
+
+
+def test_a_loop_goes_over_the_value_its_sequence_had_when_it_started():
+    check_everything(loop_over_an_array_the_body_rebinds, [X3])
 
 
 def test_the_caller_array_stays_as_it_was_when_nothing_is_refused():

@@ -179,6 +179,63 @@ def extend_in_a_loop(x):
     return np.sum(np.stack(parts) ** 2)
 
 
+def extend_reads_the_list(x):
+    parts = [x, x * 3.0]
+    parts.extend([parts[-1], parts[-2] * x])
+    return np.sum(np.stack(parts) * parts[-1])
+
+
+def extend_with_itself(x):
+    parts = [x, x * x]
+    parts.extend(parts)
+    return np.sum(np.stack(parts) * np.arange(4.0)[:, None])
+
+
+def insert_at_the_front(x):
+    parts = [x]
+    parts.insert(0, x * 2.0)
+    return np.sum(np.stack(parts) * np.arange(2.0)[:, None])
+
+
+def insert_anywhere(x):
+    parts = [x, x * x, np.sin(x)]
+    parts.insert(-1, x * 3.0)
+    parts.insert(10, x * 4.0)
+    parts.insert(-10, np.cos(x))
+    return np.sum(np.stack(parts) * np.arange(6.0)[:, None] ** 2)
+
+
+def insert_in_a_loop(x):
+    parts = []
+    h = x
+    for i in range(4):
+        h = np.tanh(h * 1.3)
+        parts.insert(i // 2, h)
+    return np.sum(np.stack(parts) * np.arange(4.0)[:, None])
+
+
+def pop_at(x):
+    parts = [x, x * x, np.sin(x)]
+    first = parts.pop(0)
+    parts.pop(-1)
+    return np.sum(np.stack(parts) * first)
+
+
+def pop_inside_an_expression(x):
+    parts = [x, x * x, np.sin(x)]
+    total = np.sum(x) + np.sum(parts.pop(1) * 2.0)
+    return total * np.sum(np.stack(parts) ** 2)
+
+
+def pop_in_a_loop(x):
+    parts = [x, x * x, np.sin(x), x * 3.0]
+    acc = 0.0
+    for i in range(2):
+        v = parts.pop(1)
+        acc = acc + np.sum(v * parts[0])
+    return acc + np.sum(np.stack(parts))
+
+
 def pop_unused(x):
     parts = [x, x * 2.0, np.sin(x)]
     parts.pop()
@@ -236,7 +293,9 @@ SUPPORTED = [
     multiply_out, out_value_is_the_buffer, positional_out, out_tuple, out_with_where, out_into_its_input,
     reduction_out, method_out, out_in_a_loop,
     setitem_method,
-    extend_literal, extend_from_a_list, extend_from_array_rows, extend_in_a_loop, pop_unused, append_value_unused,
+    extend_literal, extend_reads_the_list, extend_from_a_list, extend_with_itself, extend_from_array_rows,
+    extend_in_a_loop, insert_at_the_front, insert_anywhere, insert_in_a_loop, pop_at, pop_inside_an_expression,
+    pop_in_a_loop, pop_unused, append_value_unused,
     update_keywords, update_literal, update_from_a_dict, update_from_pairs, update_in_a_loop,
     update_keywords_read_before_writes,
 ]
@@ -286,13 +345,21 @@ def scalar_extend(t):
     return parts[0] * parts[1] * parts[2]
 
 
+def scalar_insert_and_pop(t):
+    parts = [t, np.sin(t)]
+    parts.insert(1, t * t)
+    last = parts.pop(-1)
+    return parts[0] * parts[1] * last
+
+
 def scalar_multiply_out(t):
     buf = np.zeros(2)
     np.multiply(np.array([t, 2.0]), t, out=buf)
     return np.sum(buf ** 3)
 
 
-@pytest.mark.parametrize("f", [scalar_copyto, scalar_add_at, scalar_extend, scalar_multiply_out],
+@pytest.mark.parametrize("f", [scalar_copyto, scalar_add_at, scalar_extend, scalar_insert_and_pop,
+                               scalar_multiply_out],
                          ids=lambda f: f.__name__)
 def test_nested_grad_matches_differences(f):
     t = 0.7
@@ -391,12 +458,6 @@ def array_partition(x):
     return np.sum(y * np.arange(3.0))
 
 
-def list_insert(x):
-    parts = [x]
-    parts.insert(0, x * 2.0)
-    return np.sum(np.stack(parts) * np.arange(2.0)[:, None])
-
-
 def list_remove(x):
     parts = [1.0, 2.0]
     parts.remove(1.0)
@@ -419,12 +480,6 @@ def list_clear(x):
     parts = [x]
     parts.clear()
     return np.sum(x)
-
-
-def list_pop_at(x):
-    parts = [x, x * 2.0]
-    first = parts.pop(0)
-    return np.sum(np.stack(parts))
 
 
 def dict_pop(x):
@@ -531,9 +586,9 @@ REFUSED_CALLS = [
     (put, "np.put("), (place, "np.place("), (putmask, "np.putmask("), (fill_diagonal, "np.fill_diagonal("),
     (put_along_axis, "np.put_along_axis("), (array_fill, "buf.fill("), (array_sort, "y.sort("),
     (unbound_sort, "np.ndarray.sort("), (array_put, "y.put("), (array_resize, "y.resize("),
-    (array_partition, "y.partition("), (list_insert, "parts.insert("), (list_remove, "parts.remove("),
+    (array_partition, "y.partition("), (list_remove, "parts.remove("),
     (list_reverse, "parts.reverse("), (list_sort, "parts.sort("), (list_clear, "parts.clear("),
-    (list_pop_at, "parts.pop(0)"), (dict_pop, 'd.pop("a")'), (dict_pop_value, 'd.pop("a")'),
+    (dict_pop, 'd.pop("a")'), (dict_pop_value, 'd.pop("a")'),
     (dict_setdefault, "d.setdefault("), (dict_popitem, "d.popitem("), (dict_clear, "d.clear("),
     (set_add, "seen.add("), (set_discard, "seen.discard("), (random_shuffle, "random.shuffle("),
     (numpy_shuffle, "np.random.shuffle("), (generator_shuffle, "GLOBAL_RNG.shuffle("),
@@ -608,6 +663,20 @@ def test_a_write_srcad_follows_only_as_a_statement_is_refused_elsewhere(f, text)
     _assert_names_the_call(error.value, f, text)
 
 
+def dict_pop_by_name(x):
+    d = {"a": x, "b": x * 2.0}
+    key = "a"
+    d.pop(key)
+    return np.sum(d["b"])
+
+
+@pytest.mark.parametrize("transform", [srcad.grad, srcad.jvp], ids=["grad", "jvp"])
+def test_pop_at_a_position_of_what_is_not_a_list_is_refused_when_it_runs(transform):
+    arguments = (X.copy(),) if transform is srcad.grad else (X.copy(), np.ones(3))
+    with pytest.raises(srcad.SrcadError, match="pop.position. of a list, not of a dict"):
+        transform(dict_pop_by_name)(*arguments)
+
+
 def printing(x):
     y = np.tanh(x)
     print("y is", y)
@@ -620,3 +689,19 @@ def printing(x):
 def test_calls_that_change_nothing_are_allowed_as_statements():
     np.testing.assert_allclose(srcad.grad(printing)(X.copy()), numerical_gradient(printing, [X.copy()], 0),
                                rtol=1e-6)
+
+
+def pops_into_an_array(x):
+    parts = [x, x * x, np.sin(x)]
+    v = parts.pop(1)
+    parts.insert(0, v * 2.0)
+    return np.stack(parts) * v
+
+
+def test_a_pullback_that_puts_items_back_can_run_twice():
+    _, pullback = srcad.vjp(pops_into_an_array)(X.copy())
+    cotangent = RNG.standard_normal((3, 3))
+    first = pullback(cotangent)
+    np.testing.assert_allclose(pullback(cotangent), first)
+    expected = numerical_gradient(lambda x: np.sum(pops_into_an_array(x) * cotangent), [X.copy()], 0)
+    np.testing.assert_allclose(first, expected, rtol=1e-5, atol=1e-7)

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from rule_harness import away, case, check_by_kind, CHECKS, normal, Rule, uniform
+from rule_harness import away, between_jumps, case, check_by_kind, CHECKS, normal, Rule, uniform
 
 
 def positive():
@@ -43,6 +43,9 @@ CASES += [
     case(math.atan2, -0.5, -1.5),
     case(math.atan2, 0.7, -0.2),
 ]
+for _ in range(4):
+    CASES += [case(math.fmod, *between_jumps()), case(math.remainder, *between_jumps())]
+CASES.append(case(math.fmod, between_jumps()[0], 2.0, wrt=[0]))
 
 
 @pytest.mark.parametrize("kind", sorted(CHECKS))

@@ -3,7 +3,7 @@ differences, forward against reverse, and for dtype."""
 import numpy as np
 import pytest
 
-from rule_harness import away, case, check_dtypes, check_by_kind, CHECKS, distinct, normal, Rule, uniform
+from rule_harness import away, between_jumps, case, check_dtypes, check_by_kind, CHECKS, distinct, normal, Rule, uniform
 
 SHAPES = [None, (), (4,), (2, 3), (2, 3, 2)]  # None: a Python float, (): a 0-d array
 
@@ -57,6 +57,37 @@ CASES += [
     case(np.ndarray.clip, np.array([-1.2, -0.3, 0.1, 0.9]), -0.5, 0.5),
     case(np.ndarray.clip, np.array([-1.2, -0.3, 0.1, 0.9]), max=0.5, wrt=[0, "max"]),
     case(np.where, np.array([True, False, True]), normal((3,)), 0.0, wrt=[1]),
+]
+
+# remainders truncated toward zero, and the step whose second argument is its value at 0
+for a, b in [(None, None), ((4,), (4,)), ((2, 3), (3,)), ((3,), None), ((2, 3), ())]:
+    CASES.append(case(np.fmod, *between_jumps(a, b)))
+CASES += [
+    case(np.heaviside, np.array([-1.0, 0.0, 2.0, 0.0]), normal((4,)), wrt=[1]),
+    case(np.heaviside, np.array([[0.0], [1.5]]), normal((3,)), wrt=[1]),
+    case(np.heaviside, 0.0, normal(None), wrt=[1]),
+]
+
+# ----------------------------------------------------- new arrays made from values
+CASES += [
+    case(np.full, (2, 3), normal(None), wrt=[1]),
+    case(np.full, (2, 3), normal((3,)), wrt=[1]),
+    case(np.full, 4, normal(()), wrt=[1]),
+    case(np.full, (2, 2), fill_value=normal((2, 1)), wrt=["fill_value"]),
+    case(np.full_like, np.zeros((2, 3)), normal(None), wrt=[1]),
+    case(np.full_like, np.zeros((2, 3)), normal((2, 1)), wrt=[1]),
+    case(np.arange, normal(None), 4.0, wrt=[0]),
+    case(np.arange, 0.25, 3.0, uniform(0.4, 0.6), wrt=[2]),
+    case(np.arange, normal(None), 4.0, 0.75, wrt=[0]),
+    case(np.arange, 0.3, 2.5, step=0.5, wrt=[0]),
+    case(np.linspace, normal(None), normal(None), 5),
+    case(np.linspace, normal(None), normal(None), 4, endpoint=False),
+    case(np.linspace, normal(None), normal(None), 1),
+    case(np.linspace, normal((3,)), normal((3,)), 4),
+    case(np.linspace, normal((2, 3)), normal(None), 3, axis=-1),
+    case(np.linspace, normal(None), normal((3,)), 4, axis=1),
+    case(np.linspace, normal((2, 1)), normal((3,)), 3, True, axis=1),
+    case(np.linspace, 0.0, normal(None), num=6, wrt=[1]),
 ]
 
 # ----------------------------------------------------------- products of arrays

@@ -5,7 +5,7 @@ import operator
 import numpy as np
 import pytest
 
-from rule_harness import away, case, check_dtypes, check_by_kind, CHECKS, normal, Rule, uniform
+from rule_harness import away, between_jumps, case, check_dtypes, check_by_kind, CHECKS, normal, Rule, uniform
 
 # argument shapes for binary ops: None is a Python float, () a 0-d array
 BROADCAST = [
@@ -34,6 +34,13 @@ CASES += [
     # a zero base: the exponent's derivative is 0, not nan
     case(operator.pow, np.zeros(3), uniform(1.5, 3.0, (3,)), wrt=[1]),
 ]
+
+# remainders, away from their jumps: 1 in a, -(a // b) in b
+for a, b in [(None, None), ((), ()), ((4,), (4,)), ((2, 3), (2, 3)), ((2, 3), (3,)), ((3,), None),
+             ((2, 3), ())]:
+    for op in (operator.mod, np.mod, np.remainder):
+        CASES.append(case(op, *between_jumps(a, b)))
+CASES.append(case(operator.mod, between_jumps((3,), None)[0], 1.0, wrt=[0]))
 
 for shape in [None, (), (4,), (2, 3), (2, 3, 4)]:
     for op in (operator.neg, np.negative, operator.pos, np.positive):

@@ -6,6 +6,7 @@ compare with central finite differences of the op, in float64.
 """
 import itertools
 import linecache
+import math
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ import test_rules_builtins
 import test_rules_math
 import test_rules_numpy
 import test_rules_operators
+from gradcheck import numerical_gradient
 from rule_harness import H, default_leaves, inner, is_float, random_like
 
 _counter = itertools.count()
@@ -31,14 +33,16 @@ def _cases():
                 yield pytest.param(op, args, kwargs, tuple(positions), id=f"{module.__name__[11:]}-{param.id}")
 
 
-def _calling(op, n_args, kwargs):
-    """``def apply(a0, a1, ...): return op(a0, a1, ..., key=value)``, with a source file."""
+def _calling(op, n_args, kwargs, returns="{call}"):
+    """``def apply(a0, a1, ...): return op(a0, a1, ..., key=value)``, with a source file;
+    ``returns`` may put the call in a larger expression (``np`` is NumPy)."""
     params = [f"a{i}" for i in range(n_args)]
     keywords = [f"{key}=keywords[{key!r}]" for key in kwargs]
-    source = f"def apply({', '.join(params)}):\n    return op({', '.join(params + keywords)})\n"
+    expression = returns.format(call=f"op({', '.join(params + keywords)})")
+    source = f"def apply({', '.join(params)}):\n    return {expression}\n"
     filename = f"<rule through grad {next(_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-    scope = {"op": op, "keywords": kwargs}
+    scope = {"op": op, "keywords": kwargs, "np": np}
     exec(compile(source, filename, "exec"), scope)  # noqa: S102
     return scope["apply"]
 
@@ -77,3 +81,89 @@ def test_jvp_of_a_call_matches_finite_differences(op, args, kwargs, wrt):
     g = random_like(apply(*args), rng)
     expected = (inner(g, apply(*plus)) - inner(g, apply(*minus))) / (2 * H)
     assert inner(g, tangent_out) == pytest.approx(expected, rel=1e-5, abs=1e-7)
+
+
+# ------------------------------ functions that were once taken for constants, as users write them
+
+def _percent(x, y):
+    return np.sum((x % y) * x)
+
+
+def _mod(x, y):
+    return np.sum(np.mod(x, y) ** 2 + np.remainder(y, x))
+
+
+def _fmod(x, y):
+    return np.sum(np.fmod(x, y) * y)
+
+
+def _math_fmod(x, y):
+    return math.fmod(x, y) * y + math.remainder(y, x) * x
+
+
+def _linspace(x, y):
+    return np.sum(np.linspace(x[0], y[1], 5) ** 2) + np.sum(np.linspace(x, y, 3, axis=-1) * x[:, None])
+
+
+def _full(x, y):
+    return np.sum(np.full((2, 3), x[0]) * y[1]) + np.sum(np.full_like(y, x[1]) ** 2)
+
+
+def _arange(x, y):
+    return np.sum(np.arange(x[0], 4.0, y[0] * y[0] + 0.5) ** 2)
+
+
+X, Y = np.array([1.37, -2.21, 0.83]), np.array([0.71, 1.29, -0.93])
+REPRODUCERS = [_percent, _mod, _fmod, _linspace, _full, _arange]
+
+
+def _numerical(f, args, position, step=1e-6):
+    return numerical_gradient(f, args, position, step)
+
+
+@pytest.mark.parametrize("optimize", [True, False], ids=["optimized", "unoptimized"])
+@pytest.mark.parametrize("f", REPRODUCERS + [_math_fmod], ids=lambda f: f.__name__[1:])
+def test_grad_of_a_function_that_was_a_constant(f, optimize):
+    args = [2.37, -0.61] if f is _math_fmod else [X, Y]
+    grads = srcad.grad(f, wrt=(0, 1), optimize=optimize)(*args)
+    for position, grad in enumerate(grads):
+        np.testing.assert_allclose(grad, _numerical(f, args, position), rtol=1e-6, atol=1e-8)
+        assert np.any(grad != 0.0)
+
+
+@pytest.mark.parametrize("f", REPRODUCERS + [_math_fmod], ids=lambda f: f.__name__[1:])
+def test_jvp_agrees_with_vjp(f):
+    args = [2.37, -0.61] if f is _math_fmod else [X, Y]
+    rng = np.random.default_rng(3)
+    tangents = [random_like(a, rng) for a in args]
+    _, forward = srcad.jvp(f, wrt=(0, 1))(*args, *tangents)
+    _, pullback = srcad.vjp(f, wrt=(0, 1))(*args)
+    grads = pullback(1.0)
+    assert forward == pytest.approx(sum(inner(g, t) for g, t in zip(grads, tangents)), rel=1e-12)
+
+
+@pytest.mark.parametrize("f", REPRODUCERS, ids=lambda f: f.__name__[1:])
+def test_second_order_matches_differences_of_the_gradient(f):
+    v = np.array([0.3, -0.7, 0.4])
+    df = srcad.grad(f)
+    expected = (df(X + 1e-5 * v, Y) - df(X - 1e-5 * v, Y)) / 2e-5
+    np.testing.assert_allclose(srcad.hvp(f)(X, Y, v), expected, rtol=1e-5, atol=1e-7)
+
+
+DIRECTION = np.array([0.3, -0.7, 0.4])
+
+
+def _percent_slope(x, y):
+    return np.sum(srcad.grad(_percent)(x, y) * DIRECTION)
+
+
+def _linspace_slope(x, y):
+    return np.sum(srcad.grad(_linspace)(x, y) * DIRECTION)
+
+
+@pytest.mark.parametrize("f, slope", [(_percent, _percent_slope), (_linspace, _linspace_slope)],
+                         ids=["percent", "linspace"])
+def test_grad_of_grad_matches_differences_of_the_gradient(f, slope):
+    df = srcad.grad(f)
+    expected = (df(X + 1e-5 * DIRECTION, Y) - df(X - 1e-5 * DIRECTION, Y)) / 2e-5
+    np.testing.assert_allclose(srcad.grad(slope)(X, Y), expected, rtol=1e-5, atol=1e-7)

@@ -117,6 +117,20 @@ def _(y, x):
     d[y] = d[x] * np.sign(x)
 
 
+# ------------------------------------------------------------------ remainders
+
+
+@adjoint(math.fmod, math.remainder)
+def _(z, x, y):
+    d[x] = d[z]
+    d[y] = -d[z] * round((x - z) / y)  # the quotient (truncated by fmod, rounded by remainder)
+
+
+@tangent(math.fmod, math.remainder)
+def _(z, x, y):
+    d[z] = d[x] - d[y] * round((x - z) / y)
+
+
 # ---------------------------------------------------------------- trigonometry
 
 

@@ -23,7 +23,9 @@ import operator
 import numpy as np
 
 from ..runtime.accumulate import check_rebinding, check_scalar_output, zeros_buffer
-from ..runtime.numeric import extremum_partials, reduction_size, within, zeros_like
+from ..runtime.lists import insertion_index, pop_index
+from ..runtime.numeric import (arange_start_slope, extremum_partials, joins, linspace_fractions, reduction_size,
+                               repeats, within, zeros_like)
 from ..runtime.tape import Tape
 from .registry import nondifferentiable
 
@@ -64,8 +66,8 @@ NO_DERIVATIVE = {
         np.random.Generator.integers, np.random.Generator.binomial, np.random.Generator.poisson,
     ),
     "srcad's own bookkeeping in generated code": (
-        zeros_like, zeros_buffer, reduction_size, extremum_partials, within,
-        check_scalar_output, check_rebinding, Tape,
+        zeros_like, zeros_buffer, reduction_size, extremum_partials, within, arange_start_slope,
+        linspace_fractions, joins, repeats, check_scalar_output, check_rebinding, Tape, insertion_index, pop_index,
     ),
 }
 

@@ -16,11 +16,14 @@ import math
 import numpy as np
 
 from ..runtime.numeric import (
+    along_samples,
+    arange_start_slope,
     sum_to_scalar,
     cast_like,
     einsum_tangent,
     exponent_minus_one,
     extremum_partials,
+    linspace_fractions,
     norm_partials,
     pick,
     prod_partials,
@@ -441,6 +444,27 @@ def _(z, condition, x, y):
     d[z] = np.where(condition, d[x], 0.0) + np.where(condition, 0.0, d[y])
 
 
+@adjoint(np.fmod)
+def _(y, x1, x2):
+    d[x1] = unbroadcast(d[y], x1)
+    d[x2] = unbroadcast(-d[y] * np.rint((x1 - y) / x2), x2)  # the quotient, truncated
+
+
+@tangent(np.fmod)
+def _(y, x1, x2):
+    d[y] = d[x1] - d[x2] * np.rint((x1 - y) / x2)
+
+
+@adjoint(np.heaviside)
+def _(y, x1, x2):
+    d[x2] = unbroadcast(d[y] * (x1 == 0), x2)  # x2 is the value at x1 == 0; x1 only picks
+
+
+@tangent(np.heaviside)
+def _(y, x1, x2):
+    d[y] = d[x2] * (x1 == 0)
+
+
 # ---------------------------------------------------------- products of arrays
 
 
@@ -856,6 +880,53 @@ def _(y, m, k=0):
 @tangent(np.tril)
 def _(y, m, k=0):
     d[y] = np.tril(d[m], k=k)
+
+
+# ----------------------------------------------- new arrays made from values
+
+
+@adjoint(np.full)
+def _(y, shape, fill_value, dtype=None, order="C", *, device=None, like=None):
+    d[fill_value] = unbroadcast(d[y], fill_value)
+
+
+@tangent(np.full)
+def _(y, shape, fill_value, dtype=None, order="C", *, device=None, like=None):
+    d[y] = np.full_like(y, d[fill_value])
+
+
+@adjoint(np.full_like)
+def _(y, a, fill_value, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    d[fill_value] = unbroadcast(d[y], fill_value)  # a gives only the shape
+
+
+@tangent(np.full_like)
+def _(y, a, fill_value, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    d[y] = np.full_like(y, d[fill_value])
+
+
+@adjoint(np.arange)
+def _(y, start, stop=None, step=1, dtype=None, *, device=None, like=None):
+    d[start] = np.sum(d[y] * arange_start_slope(y, stop))
+    d[step] = np.sum(d[y] * np.arange(np.size(y)))  # y[i] = start + i * step
+
+
+@tangent(np.arange)
+def _(y, start, stop=None, step=1, dtype=None, *, device=None, like=None):
+    d[y] = d[start] * arange_start_slope(y, stop) + d[step] * np.arange(np.size(y))
+
+
+@adjoint(np.linspace)
+def _(y, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *, device=None):
+    fraction = linspace_fractions(y, num, endpoint, axis)  # y = start + fraction * (stop - start)
+    d[start] = unbroadcast(np.sum(d[y] * (1.0 - fraction), axis=axis), start)
+    d[stop] = unbroadcast(np.sum(d[y] * fraction, axis=axis), stop)
+
+
+@tangent(np.linspace)
+def _(y, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *, device=None):
+    fraction = linspace_fractions(y, num, endpoint, axis)
+    d[y] = along_samples(d[start], y, axis) * (1.0 - fraction) + along_samples(d[stop], y, axis) * fraction
 
 
 # --------------------------------------------------------- copying and casting

@@ -1,7 +1,8 @@
 """Python's arithmetic operators, and the NumPy ufuncs they dispatch to.
 
 Each op's reverse rule (adjoint) and forward rule (tangent) sit side by side.
-Binary rules broadcast: ``unbroadcast`` sums a derivative back to its
+``%`` has slope 1 in ``a`` and ``-(a // b)`` in ``b``
+between its jumps. Binary rules broadcast: ``unbroadcast`` sums a derivative back to its
 argument's shape (generated code keeps it only where shapes may differ).
 """
 import operator
@@ -90,6 +91,20 @@ def _(y, a, b):
 @tangent(operator.pow, np.power)
 def _(y, a, b):
     d[y] = d[a] * b * a ** exponent_minus_one(b) + d[b] * xlogy(y, a)
+
+
+# ------------------------------------------- remainders: a % b is a - (a // b) * b
+
+
+@adjoint(operator.mod, np.mod, np.remainder)
+def _(y, a, b):
+    d[a] = unbroadcast(d[y], a)
+    d[b] = unbroadcast(-d[y] * (a // b), b)
+
+
+@tangent(operator.mod, np.mod, np.remainder)
+def _(y, a, b):
+    d[y] = d[a] - d[b] * (a // b)
 
 
 # ------------------------------------------------ matrix product (1-D, 2-D, batched)

@@ -19,6 +19,8 @@ import operator
 
 import numpy as np
 
+from ..errors import NonDifferentiableError
+
 
 # ---------------------------------------------------------------- broadcasting
 
@@ -589,6 +591,31 @@ def unarray(g, obj):
 
 
 # ------------------------------------------------------------ elementwise bits
+
+
+def arange_start_slope(y, stop=None):
+    """dy/dstart for ``y = np.arange(start, stop, step)``: 1 for every element, or 0 when
+    ``stop`` is None (``np.arange(n)`` counts from 0, whatever ``n`` is)."""
+    return np.zeros_like(y, dtype=_float_dtype(y)) if stop is None else np.ones_like(y, dtype=_float_dtype(y))
+
+
+def linspace_fractions(y, num=50, endpoint=True, axis=0):
+    """Where each sample of ``y = np.linspace(start, stop, num, endpoint, axis=axis)`` lies
+    from ``start`` (0) to ``stop`` (1), shaped to broadcast against ``y`` (not ``retstep``)."""
+    if isinstance(y, tuple):
+        raise NonDifferentiableError("srcad differentiates np.linspace without retstep=True: "
+                                     "compute the step as (stop - start) / (num - 1) instead")
+    steps = num - 1 if endpoint else num
+    fraction = np.arange(num, dtype=_float_dtype(y)) / max(steps, 1)
+    ndim = np.ndim(y)
+    return np.reshape(fraction, (num,) + (1,) * (ndim - 1 - axis % ndim))
+
+
+def along_samples(t, y, axis=0):
+    """``t`` (of ``start`` or ``stop``) spread over the samples ``y`` of ``np.linspace``:
+    broadcast to their shape without the sample axis, which comes back with length 1."""
+    others = np.shape(y)[:axis % np.ndim(y)] + np.shape(y)[axis % np.ndim(y) + 1:]
+    return np.expand_dims(np.broadcast_to(t, others), axis)
 
 
 def exponent_minus_one(b):
