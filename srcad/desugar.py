@@ -85,12 +85,15 @@ class _Normalise:
 
     def chained_assignment(self, stmt):
         """``a = b = e``: ``e`` once, then each target in order, as Python does. The value is
-        read back from the first target when it is a name, else kept in a new variable."""
-        first = stmt.targets[0]
+        read from the first target (or is ``e`` itself, a name or a literal) when no target
+        before the last rebinds that name; else it is kept in a new variable."""
+        first, *others = stmt.targets
+        rebound = {n for target in stmt.targets[:-1] for n in names_stored(target)}
         out = []
-        if isinstance(stmt.value, (gast.Name, gast.Constant)):
+        if isinstance(stmt.value, gast.Constant) \
+                or isinstance(stmt.value, gast.Name) and stmt.value.id not in rebound:
             value = stmt.value
-        elif isinstance(first, gast.Name):
+        elif isinstance(first, gast.Name) and first.id not in {n for t in others[:-1] for n in names_stored(t)}:
             value = name(first.id)
         else:
             value = name(self.names.fresh("assigned"))

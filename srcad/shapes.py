@@ -233,7 +233,9 @@ def _definitions(body):
 
 def loop_targets(body):
     """Names bound by ``for ... in range(...)``: integers."""
-    return {n.target.id for stmt in body for n in gast.walk(stmt) if isinstance(n, gast.For)}
+    return {n.target.id for stmt in body for n in gast.walk(stmt)
+            if isinstance(n, gast.For) and isinstance(n.target, gast.Name) and isinstance(n.iter, gast.Call)
+            and isinstance(n.iter.func, gast.Name) and n.iter.func.id == "range"}
 
 
 def simplify_broadcasts(adjoint, classes, adjoint_names, stable, sum_name, scalars=()):
