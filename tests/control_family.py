@@ -77,3 +77,18 @@ class _Writer:
                 self.line(indent + 1, f"if {counter} > 3:")
                 self.line(indent + 2, "break")
         self.body(level + 1, indent + 1, counters + (counter,))
+
+
+def sequential_jumps(count, jump):
+    """``(name, source)`` of a loop whose body holds ``count`` ifs in a row, each of which
+    jumps on one of its inner paths only (a test of how the lowered code grows)."""
+    name = f"sequential_{jump}_{count}"
+    lines = [f"def {name}(x, c):", "    y = x * 1.0", "    for i in range(5):"]
+    for k in range(count):
+        lines += [f"        y = np.sin(y) * {1.0 + 0.1 * k:.1f}",
+                  f"        if i > {k % 3}:",
+                  f"            if c > {k}:",
+                  "                " + ("return np.sum(y) * 2.0" if jump == "return" else jump),
+                  "            y = y * 0.9"]
+    lines.append("    return np.sum(y)")
+    return name, "\n".join(lines) + "\n"

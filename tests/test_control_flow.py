@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import srcad
-from control_family import family
+from control_family import family, sequential_jumps
 from gradcheck import assert_gradient, numerical_gradient
 
 
@@ -282,6 +282,7 @@ def test_unoptimised_derivative_is_right_too(function, extra):
 LONG_FAMILY = os.environ.get("SRCAD_FAMILY", "ci") == "long"
 FAMILY = family(3 if LONG_FAMILY else 2)
 FAMILY_NAMES = [name for name, _ in FAMILY]
+SEQUENTIAL = [sequential_jumps(count, jump) for jump in ("break", "continue", "return") for count in (4, 8)]
 X_FAMILY, V_FAMILY = np.array([0.3, -0.5, 0.8]), np.array([0.2, 0.1, -0.4])
 
 
@@ -293,7 +294,7 @@ def _every(step):
 @pytest.fixture(scope="module")
 def family_module(tmp_path_factory):
     path = tmp_path_factory.mktemp("family") / "control_programs.py"
-    path.write_text("import numpy as np\n\n\n" + "\n\n".join(source for _, source in FAMILY))
+    path.write_text("import numpy as np\n\n\n" + "\n\n".join(source for _, source in FAMILY + SEQUENTIAL))
     spec = importlib.util.spec_from_file_location("control_programs", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -319,6 +320,17 @@ def test_family_unoptimised_and_forward_mode(family_module, name):
         value, tangent = srcad.jvp(f)(X_FAMILY, c, V_FAMILY)
         assert value == f(X_FAMILY, c)
         assert tangent == pytest.approx(expected @ V_FAMILY, rel=1e-5, abs=1e-7)
+
+
+@pytest.mark.parametrize("jump", ["break", "continue", "return"])
+def test_jumps_in_a_row_lower_to_code_that_grows_with_the_program(family_module, jump):
+    lengths = {}
+    for count in (4, 8):
+        f = getattr(family_module, f"sequential_{jump}_{count}")
+        for c in (-1.0, 2.5, 10.0):
+            assert_gradient(srcad.grad(f), f, (X_FAMILY, c))
+        lengths[count] = len(srcad.grad(f).source.splitlines())
+    assert lengths[8] < 2.5 * lengths[4]  # no statement is copied for each jump
 
 
 @pytest.mark.parametrize("name", _every(10))
