@@ -1,16 +1,15 @@
 """The public transforms: ``grad`` and ``value_and_grad``."""
 import functools
-import inspect
 import numbers
 
 import numpy as np
 
-from .errors import NonDifferentiableError, SrcadError
-from .rules import registry
+from .calls import Subject
+from .checks import NonRealOutputError, check_argument, check_derivatives
+from .errors import SrcadError
 from .runtime.accumulate import NonScalarOutputError, check_scalar_output, describe_structure
-from .runtime.dispatch import rule_caller
 from .runtime.numeric import same_sequence, zeros_like
-from .transform import reverse_function
+from .transform import is_stale, reverse_function
 
 
 def grad(f=None, wrt=0, *, has_aux=False, optimize=True):
@@ -71,22 +70,26 @@ class Derivative:
     srcad_keep_wrapper = True
 
     def __init__(self, f, wrt, *, with_value, has_aux, optimize):
-        if not callable(f):
-            raise SrcadError(f"srcad transforms a function, not {type(f).__name__}")
+        self._subject = Subject(f, wrt)
         self.__wrapped__ = f
         functools.update_wrapper(self, f, updated=())
-        self._source = _source_of(f)  # f itself, or a call of f when f has a rule
-        self._signature = _signature(self._source)
-        self._single = not isinstance(wrt, (tuple, list))
-        self._positions, self._wrt_names = _normalise_wrt(self._source, self._signature, wrt)
         self._options = dict(with_value=with_value, has_aux=has_aux, optimize=optimize)
-        self._generated = None
+        self._generated = {}
+        self._last = self._subject.fixed_shape()
 
     @property
     def generated(self):
-        if self._generated is None:
-            self._generated = reverse_function(self._source, self._wrt_names, **self._options)
-        return self._generated
+        if self._last is None:
+            raise SrcadError(f"{self._subject.label} takes *args or **kwargs: its derivative is generated for "
+                             f"each way it is called; call the derivative first, then .source shows the last one")
+        return self._generated_for(self._last)
+
+    def _generated_for(self, shape):
+        generated = self._generated.get(shape.key)
+        if generated is None or is_stale(generated):
+            generated = reverse_function(shape.function, shape.wrt_names, **self._options)
+            self._generated[shape.key] = generated
+        return generated
 
     @property
     def source(self):
@@ -94,22 +97,23 @@ class Derivative:
         return self.generated.source
 
     def __call__(self, *args, **kwargs):
-        values = self._wrt_values(args, kwargs)
-        for param, value in zip(self._wrt_names, values):
-            _check_differentiable(param, value)
-        generated = self.generated
+        shape = self._subject.for_call(args, kwargs)
+        values = shape.wrt_values(args, kwargs, repr(self))
+        for param, value in zip(shape.wrt_names, values):
+            check_argument(param, value)
+        generated = self._generated_for(shape)
+        self._last = shape
         generated.namespace.refresh()
         try:
             check = generated.scalar_check
             if check[0] == "argument":
-                check_scalar_output(self._argument(check[1], args, kwargs))
+                check_scalar_output(shape.bind(args, kwargs, repr(self))[check[1]])
             result = generated.function(*args, **kwargs)
             if self._options["with_value"]:
                 value, grads = result
                 check_scalar_output(value[0] if self._options["has_aux"] else value)
-        except NonScalarOutputError as error:
-            raise NonScalarOutputError(f"{error} (the output of {self.__wrapped__.__qualname__})"
-                                       f"{generated.output_where}") from None
+        except (NonScalarOutputError, NonRealOutputError) as error:
+            raise type(error)(f"{error} (the output of {self._subject.label}){generated.output_where}") from None
         aux = None
         if self._options["with_value"]:
             value, grads = result
@@ -118,79 +122,15 @@ class Derivative:
         else:
             value, grads = None, result
         grads = (grads,) if len(values) == 1 else grads
+        check_derivatives(grads, self._subject.label)
         grads = tuple(match_like(g, x) for g, x in zip(grads, values))
-        grads = grads[0] if self._single else grads
+        grads = grads[0] if self._subject.single else grads
         if self._options["with_value"]:
             return value, grads
         return (grads, aux) if self._options["has_aux"] else grads
 
-    def _argument(self, parameter, args, kwargs):
-        position = list(self._signature.parameters).index(parameter)
-        if position < len(args):
-            return args[position]
-        bound = self._signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        return bound.arguments[parameter]
-
-    def _wrt_values(self, args, kwargs):
-        if not kwargs and all(p < len(args) for p in self._positions):
-            return [args[p] for p in self._positions]
-        bound = self._signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        return [bound.arguments[n] for n in self._wrt_names]
-
     def __repr__(self):
-        return f"<srcad derivative of {getattr(self.__wrapped__, '__qualname__', self.__wrapped__)}>"
-
-
-def _source_of(f):
-    """What to transform for ``f``: a call of ``f`` when ``f`` has a registered rule
-    (a rule wins over ``f``'s own source), else ``f`` itself."""
-    if registry.adjoint_of(f) is not None:
-        caller = rule_caller(f)
-        if caller is not None:
-            return caller
-    return f
-
-
-def _signature(f):
-    try:
-        return inspect.signature(f)
-    except (TypeError, ValueError):
-        raise SrcadError(f"srcad cannot read the parameters of {f!r}") from None
-
-
-def _normalise_wrt(f, signature, wrt):
-    names = [p.name for p in signature.parameters.values()
-             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-    entries = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
-    if not entries:
-        raise SrcadError("wrt names no argument to differentiate")
-    positions, wrt_names = [], []
-    for entry in entries:
-        if isinstance(entry, bool) or not isinstance(entry, (int, str)):
-            raise SrcadError(f"wrt entries are argument positions or names, not {entry!r}")
-        if isinstance(entry, int):
-            if not -len(names) <= entry < len(names):
-                raise SrcadError(f"{f.__name__} has {len(names)} parameters; wrt={entry} is out of range")
-            entry = names[entry]
-        if entry not in names:
-            raise SrcadError(f"{f.__name__} has no parameter named {entry!r}")
-        positions.append(names.index(entry))
-        wrt_names.append(entry)
-    return positions, wrt_names
-
-
-def _check_differentiable(param, value):
-    if isinstance(value, (bool, np.bool_)) or isinstance(value, numbers.Integral):
-        raise NonDifferentiableError(
-            f"argument {param!r} is {type(value).__name__} {value!r}: integers and booleans have no "
-            f"derivative; pass a float (e.g. {float(value)!r}) or leave {param!r} out of wrt")
-    dtype = getattr(value, "dtype", None)
-    if dtype is not None and np.dtype(dtype).kind in "biu":
-        raise NonDifferentiableError(
-            f"argument {param!r} is an array of {np.dtype(dtype)}: integer and boolean arrays have no "
-            f"derivative; convert it with .astype(float) or leave {param!r} out of wrt")
+        return f"<srcad derivative of {self._subject.label}>"
 
 
 def match_like(g, x):

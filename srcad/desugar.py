@@ -147,6 +147,7 @@ class _Normalise:
         ]
         loop = gast.For(target=name(index, store=True), iter=call("range", stop),
                         body=reads + stmt.body, orelse=[], type_comment=None)
+        loop.srcad_item_reads = len(reads)  # a dict gives its keys: see kinds.read_keys_of_dicts
         return before + [gast.copy_location(loop, stmt)]
 
 

@@ -50,13 +50,14 @@ from .reverse import is_user_function
 from .rules import registry
 from .runtime.accumulate import add_at, zeros_buffer
 from .runtime.dispatch import call_backward, call_forward
-from .runtime.forward import broadcast_like, call_backward_jvp, call_forward_jvp, call_jvp, fresh_copy
+from .runtime.forward import attribute_tangent, broadcast_like, call_backward_jvp, call_forward_jvp, call_jvp, \
+    fresh_copy, no_tangents
 from .runtime.numeric import einsum_tangent, pick, zeros_like
 from .runtime.tape import Tape
 from .shapes import SCALAR, ShapeClasses, elementwise_operands, loop_targets
 from .syntax import appended, assign, assigned_variables, call, clone, constant, expr_stmt, function_def, located, name, \
     names_loaded, names_stored, substitute
-from .transform import _finish, _Pipeline
+from .transform import _finish, _Pipeline, all_callees, is_stale
 
 TANGENT_PREFIX = "t_"
 _ZERO, _CONST, _LINEAR = 0, 1, 2
@@ -75,7 +76,7 @@ def forward_function(func, wrt_names, *, optimize=True, tangent_only=False, pref
     cacheable = optimize and not tangent_only and prefix == "jvp_" and record is None
     if not cacheable:
         return _generate(func, list(wrt_names), optimize, tangent_only, prefix, record, None)
-    if key not in _GENERATED:
+    if key not in _GENERATED or is_stale(_GENERATED[key]):
         _IN_PROGRESS[key] = _variant_name(func)  # a recursive call finds its function by this name
         try:
             _GENERATED[key] = _generate(func, list(wrt_names), optimize, tangent_only, prefix, record, key)
@@ -129,25 +130,11 @@ def _generate(func, wrt, optimize, tangent_only, prefix, record, key):
     generated = _finish(pipeline, [(generated_node, names_loaded(returned))], optimize)
     generated.callees = forward.callees
     callee_sources = []
-    for callee in _all_callees(forward.callees):
+    for callee in all_callees(forward.callees):
         if callee.source not in callee_sources:
             callee_sources.append(callee.source)
     generated.source = "\n\n".join([generated.source] + callee_sources)
     return generated
-
-
-def namespaces(generated):
-    """The namespaces of a forward-mode function and of every function it calls."""
-    return [generated.namespace] + [callee.namespace for callee in _all_callees(getattr(generated, "callees", []))]
-
-
-def _all_callees(callees, seen=None):
-    seen = [] if seen is None else seen
-    for callee in callees:
-        if all(callee is not s for s in seen):
-            seen.append(callee)
-            _all_callees(getattr(callee, "callees", []), seen)
-    return seen
 
 
 def _user_location(pipeline):
@@ -496,6 +483,8 @@ class Forward:
         def operand(expr):
             if isinstance(expr, (gast.Name, gast.Constant)) or not self.carries(expr, state):
                 return expr
+            if isinstance(expr, gast.Starred):
+                return gast.Starred(value=operand(expr.value), ctx=gast.Load())
             temp = self.names.fresh(hint(expr))
             out.extend(self.assignment(located(assign(temp, expr), self.origin), state))
             return name(temp)
@@ -536,8 +525,13 @@ class Forward:
         if _is_one_of(operation.function, (call_forward, call_backward)):
             return self.dispatched_call(var, value, operation, state, out, primal)
         if operation.function is UNKNOWN and isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
-                and value.func.id in self.local_names:
+                and value.func.id in self.local_names or isinstance(value, gast.Call) and _spreads(value):
             return self.run_time_call(var, value, state, out, primal)
+        if operation.function is UNKNOWN and isinstance(value, gast.Attribute) and isinstance(value.value, gast.Name):
+            # an attribute of an object (self.weights, params.W): the same attribute of its tangent
+            out.append(primal)
+            return call(self.helper("attribute_tangent", attribute_tangent), name(self.t(value.value.id)),
+                        clone(value.value), constant(value.attr))
         if operation.function is UNKNOWN and isinstance(value, gast.Call):
             operation.function = self.static_transform(value.func)
         while getattr(operation.function, "srcad_checkpoint", False):
@@ -717,15 +711,7 @@ class Forward:
     def run_time_call(self, var, value, state, out, primal):
         """``y = act(z)`` with ``act`` known only when the code runs (an argument, a list
         item): ``y, t_y = call_jvp(act, (z,), (t_z,))`` finds or makes its forward mode then."""
-        def tangent(arg):
-            return name(self.t(arg.id)) if isinstance(arg, gast.Name) and arg.id in state.nonzero else constant(None)
-
-        args = [gast.Tuple(elts=[clone(a) for a in value.args], ctx=gast.Load()),
-                gast.Tuple(elts=[tangent(a) for a in value.args], ctx=gast.Load())]
-        if value.keywords:
-            keys = [constant(k.arg) for k in value.keywords]
-            args.append(gast.Dict(keys=keys, values=[clone(k.value) for k in value.keywords]))
-            args.append(gast.Dict(keys=[clone(k) for k in keys], values=[tangent(k.value) for k in value.keywords]))
+        args = self.arguments_and_tangents(value.args, value.keywords, state)
         stmt = assign([var, self.t(var)], call(self.helper("call_jvp", call_jvp), clone(value.func), *args))
         out.append(located(stmt, getattr(primal, "srcad_origin", None)))
         return _DONE
@@ -735,26 +721,43 @@ class Forward:
         ``call_forward(f, wrt, *args)`` and ``call_backward(saved, d_y)`` become
         ``call_forward_jvp`` and ``call_backward_jvp``, which run the forward mode of
         the sweeps ``call_forward`` would choose."""
-        def tangent(arg):
-            return name(self.t(arg.id)) if isinstance(arg, gast.Name) and arg.id in state.nonzero else constant(None)
-
         if operation.function is call_forward:
             function, wrt, *args = value.args
-            arguments = [gast.Tuple(elts=[clone(a) for a in args], ctx=gast.Load()),
-                         gast.Tuple(elts=[tangent(a) for a in args], ctx=gast.Load())]
-            if value.keywords:
-                keys = [constant(k.arg) for k in value.keywords]
-                arguments.append(gast.Dict(keys=keys, values=[clone(k.value) for k in value.keywords]))
-                arguments.append(gast.Dict(keys=[clone(k) for k in keys],
-                                           values=[tangent(k.value) for k in value.keywords]))
+            arguments = self.arguments_and_tangents(args, value.keywords, state)
             replacement = call(self.helper("call_forward_jvp", call_forward_jvp), clone(function), clone(wrt),
                                *arguments)
         else:
             saved, d_y = value.args
-            replacement = call(self.helper("call_backward_jvp", call_backward_jvp), clone(saved), tangent(saved),
-                               clone(d_y), tangent(d_y))
+            replacement = call(self.helper("call_backward_jvp", call_backward_jvp), clone(saved),
+                               self.tangent_or_none(saved, state), clone(d_y), self.tangent_or_none(d_y, state))
         out.append(located(assign([var, self.t(var)], replacement), getattr(primal, "srcad_origin", None)))
         return _DONE
+
+    def arguments_and_tangents(self, args, keywords, state):
+        """A call's arguments and their tangents as ``call_jvp`` takes them: a tuple of the
+        positional arguments, a tuple of their tangents (None: no tangent; a spread ``*xs``
+        spreads its items' tangents), then the same two as dicts for keyword arguments."""
+        def tangent(arg):
+            if isinstance(arg, gast.Starred):
+                items = arg.value
+                if isinstance(items, gast.Name) and items.id in state.nonzero:
+                    return gast.Starred(value=name(self.t(items.id)), ctx=gast.Load())
+                return gast.Starred(value=call(self.helper("no_tangents", no_tangents), clone(items)),
+                                    ctx=gast.Load())
+            return self.tangent_or_none(arg, state)
+
+        arguments = [gast.Tuple(elts=[clone(a) for a in args], ctx=gast.Load()),
+                     gast.Tuple(elts=[tangent(a) for a in args], ctx=gast.Load())]
+        if keywords:
+            keys = [constant(k.arg) for k in keywords]
+            arguments.append(gast.Dict(keys=keys, values=[clone(k.value) for k in keywords]))
+            arguments.append(gast.Dict(keys=[clone(k) for k in keys],
+                                       values=[self.tangent_or_none(k.value, state) for k in keywords]))
+        return arguments
+
+    def tangent_or_none(self, arg, state):
+        """``t_arg`` when ``arg`` carries a tangent, else ``None``."""
+        return name(self.t(arg.id)) if isinstance(arg, gast.Name) and arg.id in state.nonzero else constant(None)
 
     def argument_node(self, callee, parameter, value):
         if isinstance(value, gast.AST):
@@ -876,6 +879,11 @@ _DONE = object()
 
 
 _COPIES = (np.copy, np.ndarray.copy)
+
+
+def _spreads(call_node):
+    """Whether a call spreads a sequence into its arguments (``f(*xs)``)."""
+    return any(isinstance(a, gast.Starred) for a in call_node.args)
 
 
 def _is_one_of(obj, candidates):
@@ -1032,4 +1040,4 @@ class _Zeros:
         return _Explicit().visit(node)
 
 
-__all__ = ["forward_function", "namespaces", "TANGENT_PREFIX"]
+__all__ = ["forward_function", "TANGENT_PREFIX"]

@@ -24,11 +24,13 @@ import inspect
 import numpy as np
 
 from . import api
+from .calls import Subject
+from .checks import check_argument, check_derivatives, check_output
 from .errors import SrcadError
-from .forward import forward_function, namespaces
+from .forward import forward_function
 from .runtime.accumulate import add_at
 from .runtime.tape import Tape
-from .transform import reverse_split
+from .transform import is_stale, namespaces, reverse_split
 
 MODES = ("auto", "forward", "reverse")
 
@@ -39,24 +41,12 @@ class _Transform:
     srcad_keep_wrapper = True
 
     def __init__(self, f, wrt):
-        if not callable(f):
-            raise SrcadError(f"srcad transforms a function, not {type(f).__name__}")
+        self._subject = Subject(f, wrt)
         self.__wrapped__ = f
         functools.update_wrapper(self, f, updated=())
-        # what is transformed: f, or a call of f when f has a registered rule (the rule wins)
-        self._target = api._source_of(f)
-        try:
-            self._signature = api._signature(f)
-        except SrcadError:
-            if self._target is f:
-                raise
-            self._signature = api._signature(self._target)  # a ufunc under NumPy 1.x: the rule's parameters
-        self._single = not isinstance(wrt, (tuple, list))
-        self._positions, self._wrt_names = api._normalise_wrt(f, self._signature, wrt)
-        signature = self._signature if self._target is f else api._signature(self._target)
-        self._params = [p.name for p in signature.parameters.values()
-                        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-        self._compiled = None
+        self._single = self._subject.single
+        self._compiled = {}
+        self._last = self._subject.fixed_shape()
 
     @property
     def generated(self):
@@ -65,29 +55,32 @@ class _Transform:
     @property
     def source(self):
         """The generated Python source this transform runs."""
-        return self._compile().source
+        if self._last is None:
+            raise SrcadError(f"{self._subject.label} takes *args or **kwargs: its code is generated for each way "
+                             f"it is called; call the transform first, then .source shows the last one")
+        return self._compile(self._last).source
 
-    def _compile(self):
-        if self._compiled is None:
-            self._compiled = self._generate()
-        return self._compiled
+    def _compile(self, shape):
+        compiled = self._compiled.get(shape.key)
+        if compiled is None or is_stale(compiled):
+            compiled = self._compiled[shape.key] = self._generate(shape)
+        self._last = shape
+        return compiled
 
     def _arguments(self, args, kwargs):
-        """Every parameter's value, in order (defaults filled in), and the ``wrt`` ones."""
-        try:
-            bound = self._signature.bind(*args, **kwargs)
-        except TypeError as error:
-            raise SrcadError(f"{self._label()}: {error}") from None
-        bound.apply_defaults()
-        values = [bound.arguments[p] for p in self._params]
-        chosen = [bound.arguments[n] for n in self._wrt_names]
-        for param, value in zip(self._wrt_names, chosen):
-            api._check_differentiable(param, value)
-        return values, chosen
+        """The shape of this call, every parameter's value in order (defaults filled in),
+        and the ``wrt`` ones."""
+        shape = self._subject.for_call(args, kwargs)
+        arguments = shape.bind(args, kwargs, self._label())
+        values = [arguments[p] for p in shape.params]
+        chosen = [arguments[n] for n in shape.wrt_names]
+        for param, value in zip(shape.wrt_names, chosen):
+            check_argument(param, value)
+        return shape, values, chosen
 
     def _split_trailing(self, args, what):
         """The original arguments and the trailing ones (tangents, or ``v``)."""
-        count = len(self._wrt_names) if what == "tangent" else 1
+        count = len(self._subject.entries) if what == "tangent" else 1
         if len(args) < count:
             raise SrcadError(f"{self._label()} takes the function's arguments followed by "
                              f"{'one tangent per wrt entry' if what == 'tangent' else 'the vector v'}")
@@ -95,11 +88,12 @@ class _Transform:
 
     def _shaped_like(self, results, chosen):
         results = (results,) if len(chosen) == 1 else tuple(results)
+        check_derivatives(results, self._subject.label)
         results = tuple(api.match_like(r, x) for r, x in zip(results, chosen))
         return results[0] if self._single else results
 
     def _label(self):
-        return f"{type(self).__name__.lower()} of {getattr(self.__wrapped__, '__qualname__', self.__wrapped__)}"
+        return f"{type(self).__name__.lower()} of {self._subject.label}"
 
     def __repr__(self):
         return f"<srcad {self._label()}>"
@@ -116,15 +110,17 @@ def _refresh(generated):
 class JVP(_Transform):
     """``g(*args, *tangents)`` → ``(out, out_tangent)``: see :func:`jvp`."""
 
-    def _generate(self):
-        return forward_function(self._target, self._wrt_names)
+    def _generate(self, shape):
+        return forward_function(shape.function, shape.wrt_names)
 
     def __call__(self, *args, **kwargs):
         primal, tangents = self._split_trailing(args, "tangent")
-        values, _ = self._arguments(primal, kwargs)
-        generated = self._compile()
+        shape, values, _ = self._arguments(primal, kwargs)
+        generated = self._compile(shape)
         _refresh(generated)
         out, tangent = generated.function(*values, *tangents)
+        check_output(out, containers=True)
+        check_derivatives(tangent, self._subject.label)
         return out, api.match_like(tangent, out)
 
 
@@ -146,18 +142,19 @@ def jvp(f, wrt=0):
 class VJP(_Transform):
     """``g(*args)`` → ``(out, pullback)``: see :func:`vjp`."""
 
-    def _generate(self):
-        generated = reverse_split(self._target, self._wrt_names)
+    def _generate(self, shape):
+        generated = reverse_split(shape.function, shape.wrt_names)
         forward, backward = generated.function
         generated.mutated = _mutated_in_backward(backward)
         return generated
 
     def __call__(self, *args, **kwargs):
-        values, chosen = self._arguments(args, kwargs)
-        generated = self._compile()
+        shape, values, chosen = self._arguments(args, kwargs)
+        generated = self._compile(shape)
         generated.namespace.refresh()
         forward, backward = generated.function
         value, saved = forward(*values)
+        check_output(value, containers=True)
         return value, Pullback(self, backward, saved, generated.mutated, chosen)
 
 
@@ -301,8 +298,8 @@ class Jacobian(_Transform):
         return "# forward mode\n" + self._forward.source + "\n# reverse mode\n" + self._reverse.source
 
     def __call__(self, *args, **kwargs):
-        values, chosen = self._arguments(args, kwargs)
-        for param, x in zip(self._wrt_names, chosen):
+        shape, _, chosen = self._arguments(args, kwargs)
+        for param, x in zip(shape.wrt_names, chosen):
             if not isinstance(x, (float, np.ndarray, np.generic)):
                 raise SrcadError(f"jacobian differentiates with respect to arrays and floats; "
                                  f"{param!r} is a {type(x).__name__}")
@@ -320,8 +317,8 @@ class Jacobian(_Transform):
         out = _array_output(self.__wrapped__(*args, **kwargs), self._label())
 
         forward = self._forward
-        values, _ = forward._arguments(args, kwargs)
-        generated = forward._compile()
+        shape, values, _ = forward._arguments(args, kwargs)
+        generated = forward._compile(shape)
         _refresh(generated)
 
         def tangent_of(tangents):  # the generated code itself: a batch of tangents keeps its axis
@@ -434,17 +431,17 @@ def _array_output(value, label):
 class HVP(_Transform):
     """``h(*args, v)`` → the Hessian-vector product: see :func:`hvp`."""
 
-    def _generate(self):
-        gradient = api.grad(self.__wrapped__, wrt=self._wrt_names[0] if self._single else tuple(self._wrt_names))
-        return forward_function(gradient, self._wrt_names, tangent_only=True, prefix="hvp_")
+    def _generate(self, shape):
+        gradient = api.grad(shape.function, wrt=tuple(shape.wrt_names))
+        return forward_function(gradient, shape.wrt_names, tangent_only=True, prefix="hvp_")
 
     def __call__(self, *args, **kwargs):
         primal, (v,) = self._split_trailing(args, "v")
-        values, chosen = self._arguments(primal, kwargs)
+        shape, values, chosen = self._arguments(primal, kwargs)
         tangents = (v,) if self._single else tuple(v)
         if len(tangents) != len(chosen):
             raise SrcadError(f"{self._label()}: v has {len(tangents)} parts for {len(chosen)} wrt arguments")
-        generated = self._compile()
+        generated = self._compile(shape)
         _refresh(generated)
         return self._shaped_like(generated.function(*values, *tangents), chosen)
 
@@ -470,14 +467,12 @@ class Hessian(_Transform):
         super().__init__(f, wrt)
         self._hvp = HVP(f, wrt)
 
-    def _generate(self):
-        return self._hvp._compile()
+    def _generate(self, shape):
+        return self._hvp._compile(shape)
 
     def __call__(self, *args, **kwargs):
-        _, chosen = self._arguments(args, kwargs)
-
-        values, _ = self._hvp._arguments(args, kwargs)
-        generated = self._hvp._compile()
+        shape, values, chosen = self._hvp._arguments(args, kwargs)
+        generated = self._hvp._compile(shape)
         _refresh(generated)
 
         def products_of(v):  # the generated code itself: a batch of directions keeps its axis

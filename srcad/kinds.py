@@ -58,7 +58,8 @@ _HELPER_ARRAY_FUNCTIONS = (
 # helpers whose result has the structure of one of their arguments (its position)
 _LIKE_ARGUMENT = {
     numeric.unbroadcast: 0, numeric.cast_like: 0, numeric.zeros_like: 0, numeric.unindex: 1,
-    accumulate.zeros_buffer: 0, forward_helpers.broadcast_like: 0, forward_helpers.fresh_copy: 0,
+    accumulate.zeros_buffer: 0, accumulate.copy_of: 0, forward_helpers.broadcast_like: 0,
+    forward_helpers.fresh_copy: 0,
 }
 _ARRAY_METHODS = {
     "sum", "mean", "prod", "max", "min", "std", "var", "reshape", "dot", "copy", "astype", "transpose", "ravel",
@@ -227,6 +228,27 @@ class _Expression:
         return ARRAY if _returns_array(function, node) else None
 
 
+def read_keys_of_dicts(node, kinds, bind):
+    """A ``for x in xs`` loop reads ``x = xs[i]`` (see desugar.py), but a loop over a dict
+    sees its keys: where ``xs`` is not proven an array, a list or a tuple, the read becomes
+    ``x = loop_item(xs, i)``, which tests that when the code runs. ``bind`` names the helper."""
+    for loop in gast.walk(node):
+        reads = getattr(loop, "srcad_item_reads", 0) if isinstance(loop, gast.For) else 0
+        for stmt in loop.body if reads else ():
+            value = getattr(stmt, "value", None)
+            if not (isinstance(stmt, gast.Assign) and isinstance(value, gast.Subscript)
+                    and isinstance(value.value, gast.Name) and isinstance(value.slice, gast.Name)
+                    and value.slice.id == loop.target.id):
+                continue
+            if kinds.of(value.value) not in (ARRAY, LIST, TUPLE):
+                stmt.value = gast.Call(func=gast.Name(id=bind("loop_item", numeric.loop_item), ctx=gast.Load(),
+                                                      annotation=None, type_comment=None),
+                                       args=[value.value, value.slice], keywords=[])
+            reads -= 1
+            if not reads:
+                break
+
+
 def binary_function(kinds, value, function):
     """What ``value`` is differentiated as when it is ``a + b`` or ``a * b``: ``function``
     itself (the arithmetic operator) where the operands' kinds prove arithmetic,
@@ -324,4 +346,4 @@ def _definitions(node):
                     yield element.id, None
 
 
-__all__ = ["Kinds", "binary_function", "ARRAY", "INTEGER", "NUMBER", "LIST", "TUPLE", "DICT", "NUMERIC", "SEQUENCES"]
+__all__ = ["Kinds", "binary_function", "read_keys_of_dicts", "ARRAY", "INTEGER", "NUMBER", "LIST", "TUPLE", "DICT", "NUMERIC", "SEQUENCES"]

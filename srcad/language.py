@@ -68,7 +68,8 @@ SUPPORTED = {
     "Is": ("operator", "`is`"), "IsNot": ("operator", "`is not`"), "In": ("operator", "`in`"),
     "NotIn": ("operator", "`not in`"),
     # parts of the above
-    "arguments": ("part", "parameters: positional, with defaults, keyword-only, `*args`"),
+    "arguments": ("part", "parameters: positional, with defaults, keyword-only, `*args`, `**kwargs` (read "
+                          "for each call: every argument is a parameter of its own)"),
     "arg": ("part", "a parameter, which gast writes as a `Name` in the `Param` context"),
     "keyword": ("part", "a keyword argument `f(x, axis=0)`"),
     "Load": ("context", "reading a name, attribute or subscript"),
@@ -244,8 +245,6 @@ FORMS = [
          lambda node, parent: not (isinstance(parent, gast.Call) and node in parent.args)),
     Form("keyword", "`f(**options)`", "a call with **kwargs; pass the keywords by name",
          lambda node, parent: node.arg is None),
-    Form("arguments", "`def f(x, **options)`", "a function with a **kwargs parameter",
-         lambda node, parent: node.kwarg is not None),
     Form("arguments", "`def f(x, /)`", "positional-only parameters (/)",
          lambda node, parent: bool(node.posonlyargs)),
     Form("FunctionDef", "`@decorator` on a nested def", "a decorated nested function; define it at module "

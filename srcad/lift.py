@@ -64,9 +64,7 @@ def _stored(stmts):
 
 def _extend_signature(node, captured):
     for identifier in captured:
-        parameter = name(identifier)
-        parameter.ctx = gast.Param()
-        node.args.kwonlyargs.append(parameter)
+        node.args.kwonlyargs.append(parameter(identifier))
         node.args.kw_defaults.append(None)
 
 
@@ -90,12 +88,57 @@ def _pass_captured(node, lifted):
 
 
 def _compile(fn, node):
-    """A function object for a lifted definition, with the enclosing module's globals."""
-    tree = gast.gast_to_ast(gast.Module(body=[clone(node)], type_ignores=[]))
+    """A function object for a lifted definition, with the enclosing module's globals and
+    its defaults (literals, read once as Python reads them when the ``def`` runs)."""
+    positional = [_literal_default(fn, node, d) for d in node.args.defaults]
+    keyword_only = {a.id: _literal_default(fn, node, d)
+                    for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults) if d is not None}
+    return compile_definition(node, fn.filename, fn.func.__globals__, defaults=tuple(positional) or None,
+                              kwdefaults=keyword_only or None)
+
+
+def _literal_default(fn, node, default):
+    try:
+        return ast.literal_eval(gast.gast_to_ast(clone(default)))
+    except ValueError:
+        raise fn.syntax_error(default, f"srcad reads the defaults of the nested function {node.name} when they "
+                                       f"are literals (k=2.0); pass this argument in each call or define "
+                                       f"{node.name} at module level") from None
+
+
+def compile_definition(node, filename, globals_, cells=None, defaults=None, kwdefaults=None):
+    """A function object for the gast ``def`` ``node`` running in ``globals_``, with the given
+    ``__defaults__`` and ``__kwdefaults__``; its free variables read the closure ``cells``
+    (a dict from name to cell)."""
+    cells = cells or {}
+    definition = clone(node)
+    definition.decorator_list = []
+    body = [definition]
+    if cells:
+        # an enclosing function makes the names free variables of the definition, not globals
+        enclosing = gast.FunctionDef(
+            name="srcad_enclosing", body=[definition, gast.Return(value=name(node.name))],
+            args=gast.arguments(args=[parameter(c) for c in cells], posonlyargs=[], vararg=None, kwonlyargs=[],
+                                kw_defaults=[], kwarg=None, defaults=[]),
+            decorator_list=[], returns=None, type_comment=None, type_params=[])
+        body = [enclosing]
+    tree = gast.gast_to_ast(gast.Module(body=body, type_ignores=[]))
     ast.fix_missing_locations(tree)
-    code = compile(tree, fn.filename, "exec")
-    function_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
-    return types.FunctionType(function_code, fn.func.__globals__, node.name)
+    code = compile(tree, filename, "exec")
+    if cells:
+        code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    function_code = next(c for c in code.co_consts if isinstance(c, types.CodeType) and c.co_name == node.name)
+    closure = tuple(cells[free] for free in function_code.co_freevars) or None
+    function = types.FunctionType(function_code, globals_, node.name, defaults, closure)
+    function.__kwdefaults__ = kwdefaults
+    return function
+
+
+def parameter(identifier):
+    """A parameter node named ``identifier``."""
+    node = name(identifier)
+    node.ctx = gast.Param()
+    return node
 
 
 def _without_defs(stmts):

@@ -13,12 +13,25 @@ class Globals:
         self.objects = {}
         self.by_id = {}
         self.user_values = {}
+        self.user_functions = {}
         self.local_names = set()
 
     def refresh(self):
         """Re-read the user's global data (numbers, arrays) before a call."""
         for identifier, lookup in self.user_values.items():
             self.objects[identifier] = lookup(identifier)
+
+    def stale(self):
+        """Whether a global name of the user's that the code calls (a function, a module) names
+        another object now than when the code was generated."""
+        for identifier, lookup in self.user_functions.items():
+            try:
+                current = lookup(identifier)
+            except (KeyError, AttributeError, NameError):
+                return True
+            if current is not self.objects.get(identifier):
+                return True
+        return False
 
 
 class Namespace:
@@ -67,12 +80,16 @@ class Namespace:
         existing = self.shared.objects.get(identifier, _MISSING)
         if existing is not _MISSING and existing is not obj:
             identifier = self.fresh(identifier)
-        if not callable(obj) and not isinstance(obj, types.ModuleType):
-            self.shared.user_values[identifier] = _Reader(lookup, original)
+        known = self.shared.user_functions if callable(obj) or isinstance(obj, types.ModuleType) \
+            else self.shared.user_values
+        known[identifier] = _Reader(lookup, original)
         return self._store(identifier, obj)
 
     def refresh(self):
         self.shared.refresh()
+
+    def stale(self):
+        return self.shared.stale()
 
     def _store(self, identifier, obj):
         self.names.reserve(identifier)

@@ -1,9 +1,14 @@
 """Pass 1: read a function's source into a gast tree and know where it came from."""
+import __future__
 import builtins
 import copy
+import functools
 import inspect
 import linecache
+import operator
+import symtable
 import textwrap
+import types
 from dataclasses import dataclass, field
 
 import gast
@@ -83,7 +88,8 @@ def read_function(func):
         known = _PARSED[func]
         return Function(known.func, copy.deepcopy(known.node), known.filename, known.line_offset,
                         known.source_lines, dict(known.extra_names))
-    func = inspect.unwrap(func, stop=lambda f: getattr(f, "srcad_keep_wrapper", False))
+    while getattr(func, "srcad_checkpoint", False):
+        func = func.__wrapped__  # checkpointing matters to the calls of a function, not to its body
     func = _generated_function(func)
     label = getattr(func, "__qualname__", repr(func))
     if not inspect.isfunction(func):
@@ -92,9 +98,12 @@ def read_function(func):
             f"(a builtin, a C extension or a callable object). Register a rule for it with "
             f"@srcad.adjoint, or wrap it in a Python function."
         )
-    filename = inspect.getsourcefile(func) or func.__code__.co_filename
+    code = func.__code__
+    filename = inspect.getsourcefile(code) or code.co_filename
     try:
-        lines, first_line = inspect.getsourcelines(func)
+        # the code object's own lines: a function a decorator wrapped (functools.wraps) is
+        # read as itself, not as the function it wraps
+        lines, first_line = inspect.getsourcelines(code)
     except (OSError, TypeError) as error:
         raise SrcadError(
             f"srcad cannot read the source of {label}: {error}. Functions typed at the "
@@ -107,8 +116,126 @@ def read_function(func):
         # A lambda in the middle of an expression: parse its line on its own.
         module = _parse_lambda_line(text, label)
     node = _find_function_node(module, func, label)
+    _mangle_private_names(node, _class_scopes(func))
     first = max(first_line, 1)
-    return Function(func, node, filename, first - 1, text.splitlines())
+    function = Function(func, node, filename, first - 1, text.splitlines())
+    _check_current(function, text)
+    return function
+
+
+def _check_current(function, text):
+    """Refuse a source that is not the one the function was compiled from (the file was
+    edited after it was imported): srcad would differentiate code that does not run."""
+    func = function.func
+    if func.__name__ == "<lambda>" or filename_is_generated(function.filename):
+        return  # a lambda's line is cut out of its expression; srcad's own code is current
+    if not _same_code(_compiled_from(text, func, function.filename), func.__code__):
+        raise SrcadError(
+            f"the source of {func.__qualname__} in {function.filename} is not the code that runs: the "
+            f"file changed after the function was defined. Reload the module (importlib.reload) or "
+            f"restart, so that the function and its file agree.")
+
+
+def filename_is_generated(filename):
+    """Whether a file name is one srcad gives the code it generates."""
+    return filename.startswith("<srcad")
+
+
+def _class_scopes(func):
+    """The classes a function is defined in, outermost first (``Net.loss``: ``["Net"]``)."""
+    return func.__qualname__.split(".<locals>.")[-1].split(".")[:-1]
+
+
+def _mangle_private_names(node, scopes):
+    """Inside a class, ``self.__scale`` is ``self._Net__scale``: write it so, as the generated
+    code runs outside the class."""
+    owner = scopes[-1].lstrip("_") if scopes else ""
+    if not owner:
+        return
+
+    def mangled(identifier):
+        private = identifier.startswith("__") and not identifier.endswith("__")
+        return f"_{owner}{identifier}" if private else identifier
+
+    for n in gast.walk(node):
+        if isinstance(n, gast.Attribute):
+            n.attr = mangled(n.attr)
+        elif isinstance(n, gast.Name):
+            n.id = mangled(n.id)
+
+
+def _imported_names(filename):
+    """The names the module in ``filename`` binds by ``import`` at its top level, or None."""
+    text = "".join(linecache.getlines(filename))
+    key = (filename, hash(text))
+    if key not in _IMPORTED:
+        try:
+            table = symtable.symtable(text, filename, "exec")
+        except (SyntaxError, ValueError):
+            _IMPORTED[key] = None
+        else:
+            _IMPORTED[key] = {symbol.get_name() for symbol in table.get_symbols() if symbol.is_imported()}
+    return _IMPORTED[key]
+
+
+_IMPORTED = {}
+
+
+def _compiled_from(text, func, filename):
+    """The code object ``text`` compiles to for ``func``'s definition, in the same context: inside
+    its classes (private names are mangled) and an enclosing function (its free variables)."""
+    code = func.__code__
+    scopes = _class_scopes(func)
+    imported = _imported_names(filename)
+    if imported is None:
+        return code  # the module's text does not parse on its own: nothing to compare with
+    body = text
+    for scope in reversed(scopes):
+        body = f"class {scope}:\n" + textwrap.indent(body, "    ")
+    free = [v for v in code.co_freevars if v != "__class__"]
+    if free:
+        body = f"def srcad_enclosing({', '.join(free)}):\n" + textwrap.indent(body, "    ")
+    if imported:
+        # names the module imports compile differently (an attribute, not a method, is loaded)
+        body = f"import {', '.join(sorted(imported))}\n" + body
+    flags = code.co_flags & _FUTURE_FLAGS
+    try:
+        module = compile(body, "<srcad check>", "exec", flags=flags, dont_inherit=True)
+    except SyntaxError:
+        return None
+    return _find_code(module, code.co_name)
+
+
+def _find_code(code, identifier):
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            if const.co_name == identifier:
+                return const
+            found = _find_code(const, identifier)
+            if found is not None:
+                return found
+    return None
+
+
+def _same_code(a, b):
+    if a is None or b is None:
+        return False
+    if (a.co_code, a.co_names, a.co_varnames, a.co_freevars) != (b.co_code, b.co_names, b.co_varnames,
+                                                                b.co_freevars):
+        return False
+    if len(a.co_consts) != len(b.co_consts):
+        return False
+    for x, y in zip(a.co_consts, b.co_consts):
+        if isinstance(x, types.CodeType) or isinstance(y, types.CodeType):
+            if not (isinstance(x, types.CodeType) and isinstance(y, types.CodeType) and _same_code(x, y)):
+                return False
+        elif type(x) is not type(y) or x != y and not (x != x and y != y):
+            return False
+    return True
+
+
+_FUTURE_FLAGS = functools.reduce(operator.or_, (getattr(__future__, feature).compiler_flag
+                                                for feature in __future__.all_feature_names), 0)
 
 
 def _generated_function(obj):
@@ -128,7 +255,7 @@ def _parse_lambda_line(text, label):
 
 
 def _find_function_node(module, func, label):
-    name = func.__name__
+    name = func.__code__.co_name
     for node in gast.walk(module):
         if isinstance(node, gast.AsyncFunctionDef) and node.name == name:
             raise UnsupportedSyntaxError(f"srcad cannot differentiate async def {name}",

@@ -10,6 +10,7 @@ import gast
 
 from . import emit
 from .activity import active_variables
+from .calls import bind_calls
 from .aliasing import check_writes
 from .anf import may_vary, to_anf
 from .desugar import desugar
@@ -23,7 +24,7 @@ from .dataflow import annotate_definitions, liveness
 from .restore import place_tape
 from .reverse import Reverse, State, count_iterations
 from .shapes import SCALAR, ShapeClasses, loop_targets, simplify_broadcasts
-from .kinds import DICT, LIST, TUPLE, Kinds
+from .kinds import DICT, LIST, TUPLE, Kinds, read_keys_of_dicts
 from .runtime.accumulate import NonScalarOutputError, check_scalar_output
 from .runtime.numeric import sum_to_scalar, unbroadcast, zeros_like
 from .syntax import assign, call, clone_signature, constant, expr_stmt, function_def, name, names_loaded, names_stored
@@ -89,6 +90,7 @@ class _Pipeline:
         self.names = Names.for_tree(node)
         self.snapshot("parsed", node)
         desugar(self.fn, self.names)
+        bind_calls(self.fn, self.names)
         self.namespace = Namespace(self.names, self.program.globals)
         check_writes(self.fn, node, self.names, self.wrt, self.params, may_vary(node, self.wrt), self.namespace.bind)
         self.snapshot("desugared", node)
@@ -97,6 +99,14 @@ class _Pipeline:
         self.namespace.shared.local_names |= self.names.taken  # the temporaries A-normal form named
         self.local_names = set(self.params) | names_stored(node)
         self._bind_user_globals(node)
+        read_keys_of_dicts(node, Kinds(self.fn, node, self.local_names, self.namespace.objects), self.bind_helper)
+
+    def bind_helper(self, identifier, obj):
+        """Name a runtime helper that a pass writes into the user's code: bound in the
+        generated module, and found by every later pass as the function's own name is."""
+        bound = self.namespace.bind(identifier, obj)
+        self.fn.extra_names[bound] = obj
+        return bound
 
     def snapshot(self, stage, node):
         if self.record is not None:
@@ -192,6 +202,28 @@ class _Sweeps:
         return value
 
 
+def namespaces(generated):
+    """The namespaces of generated code and of the code generated for the functions it calls
+    (forward mode generates one function per callee)."""
+    return [generated.namespace] + [callee.namespace for callee in all_callees(getattr(generated, "callees", []))]
+
+
+def all_callees(callees, seen=None):
+    """``callees`` and, recursively, the generated code they call, each once."""
+    seen = [] if seen is None else seen
+    for callee in callees:
+        if all(callee is not s for s in seen):
+            seen.append(callee)
+            all_callees(getattr(callee, "callees", []), seen)
+    return seen
+
+
+def is_stale(generated):
+    """Whether generated code calls a function that a global name of the user's no longer
+    names (a helper redefined after the derivative was made): it must be generated again."""
+    return any(namespace.stale() for namespace in namespaces(generated))
+
+
 def _refuse_container_output(pipeline, output):
     """``grad`` of a function that surely returns a list, tuple or dict: refused here, where
     the user's return line can be shown (other outputs are checked when the code runs)."""
@@ -235,9 +267,12 @@ def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimi
 
 def _scalar_check(sweeps, with_value, params):
     """Where to check that the output is a scalar without computing it needlessly: its shape
-    class may say it is one, or that it has the shape of an argument (``lam * loss``)."""
+    class may say it is one, or that it has the shape of an argument (``lam * loss``). An
+    output that does not depend on the arguments may be an int or a bool: its value is checked."""
     if with_value:
         return ("value",)
+    if sweeps.seed_name is None:
+        return ("code",)
     cls = sweeps.output_class
     if cls == SCALAR:
         return ("scalar",)

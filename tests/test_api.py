@@ -416,3 +416,99 @@ def test_generated_source_of_straight_line_code_reads_like_hand_written():
         assert not unread, f"dead assignment to {unread} in:\n{source}"
     lines = [line for line in source.splitlines()[1:] if "=" in line and "return" not in line]
     assert all("# test_api.py:" in line for line in lines if "d_" in line.split("=")[0])
+
+
+# -- outputs and arguments that are not real numbers -------------------------------------
+
+
+def returns_none(x):
+    y = np.sum(x)
+    return None
+
+
+def returns_a_bool(x):
+    return bool(np.sum(x) > 0.0)
+
+
+def returns_an_int(x):
+    return 3
+
+
+def returns_a_count(x):
+    return int(np.sum(x > 0.0))
+
+
+def returns_a_string(x):
+    return "loss"
+
+
+def returns_a_complex_number(x):
+    return np.sum(x) * 1j
+
+
+def returns_a_complex_array_sum(x):
+    return np.sum(np.exp(1j * x))
+
+
+NOT_REAL_OUTPUTS = [returns_none, returns_a_bool, returns_an_int, returns_a_count, returns_a_string,
+                    returns_a_complex_number, returns_a_complex_array_sum]
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+@pytest.mark.parametrize("f", NOT_REAL_OUTPUTS, ids=lambda f: f.__name__)
+def test_grad_of_an_output_that_is_not_a_real_number_is_refused(f, optimize):
+    x = np.array([0.5, -1.2, 0.8])
+    for transform in (srcad.grad, srcad.value_and_grad):
+        with pytest.raises(srcad.SrcadError) as caught:
+            transform(f, optimize=optimize)(x)
+        assert f.__name__ in str(caught.value)
+
+
+@pytest.mark.parametrize("f", [returns_none, returns_a_bool, returns_an_int, returns_a_string,
+                               returns_a_complex_number], ids=lambda f: f.__name__)
+def test_jvp_and_vjp_of_an_output_that_is_not_a_real_number_are_refused(f):
+    x = np.array([0.5, -1.2, 0.8])
+    with pytest.raises(srcad.SrcadError, match="output"):
+        srcad.jvp(f)(x, np.ones(3))
+    with pytest.raises(srcad.SrcadError, match="output"):
+        srcad.vjp(f)(x)
+
+
+def scaled_sum(x, label, scale):
+    return np.sum(x * scale)
+
+
+TRANSFORMS = [
+    lambda wrt: lambda *args: srcad.grad(scaled_sum, wrt)(*args),
+    lambda wrt: lambda *args: srcad.value_and_grad(scaled_sum, wrt)(*args),
+    lambda wrt: lambda *args: srcad.vjp(scaled_sum, wrt)(*args),
+    lambda wrt: lambda *args: srcad.jvp(scaled_sum, wrt)(*args, args[wrt]),
+    lambda wrt: lambda *args: srcad.jacobian(scaled_sum, wrt)(*args),
+    lambda wrt: lambda *args: srcad.hessian(scaled_sum, wrt)(*args),
+    lambda wrt: lambda *args: srcad.hvp(scaled_sum, wrt)(*args, args[wrt]),
+]
+TRANSFORM_IDS = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp"]
+
+
+@pytest.mark.parametrize("transform", TRANSFORMS, ids=TRANSFORM_IDS)
+def test_a_complex_argument_in_wrt_is_refused_by_every_transform(transform):
+    with pytest.raises(srcad.NonDifferentiableError, match="complex"):
+        transform(0)(np.array([1.0 + 2.0j, 3.0]), "a", 2.0)
+    with pytest.raises(srcad.NonDifferentiableError, match="complex"):
+        transform(2)(np.ones(2), "a", 2.0 + 0.5j)
+
+
+@pytest.mark.parametrize("transform", TRANSFORMS, ids=TRANSFORM_IDS)
+def test_a_string_or_an_int_in_wrt_is_refused_by_every_transform(transform):
+    with pytest.raises(srcad.NonDifferentiableError, match="'label' is the str 'a'"):
+        transform(1)(np.ones(2), "a", 2.0)
+    with pytest.raises(srcad.NonDifferentiableError, match="integers and booleans have no derivative"):
+        transform(2)(np.ones(2), "a", 2)
+
+
+def test_strings_and_ints_outside_wrt_and_as_leaves_of_containers_are_data():
+    def f(params, label):
+        return np.sum(params["W"]) * params["n"]
+    gradient = srcad.grad(f)({"W": np.ones(2), "n": 3, "name": "layer"}, "x")
+    np.testing.assert_allclose(gradient["W"], [3.0, 3.0])
+    assert gradient["n"] is None and gradient["name"] is None

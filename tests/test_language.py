@@ -148,7 +148,6 @@ FORM_PROGRAMS = [
     "def f(x):\n    for a, b in range(3):\n        x = x * a\n    return np.sum(x)\n",
     "def f(x):\n    parts = [*x, 1.0]\n    return sum(parts)\n",
     "def f(x, options=None):\n    return np.sum(x, **options)\n",
-    "def f(x, **options):\n    return np.sum(x)\n",
     "def f(x, /):\n    return np.sum(x)\n",
     "def f(x):\n    @np.vectorize\n    def inner(t):\n        return t * 2.0\n    return np.sum(inner(x))\n",
     "def f(x):\n    d = {'a': x}\n    e = {**d, 'b': 1.0}\n    return np.sum(e['a'])\n",

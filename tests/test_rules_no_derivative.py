@@ -105,7 +105,7 @@ NO_FLOAT_ARGUMENT = {
     np.random.random_sample, np.random.standard_normal, np.random.default_rng,
     np.random.Generator.random, np.random.Generator.standard_normal, np.random.Generator.integers,
     no_derivative.zeros_buffer, no_derivative.check_scalar_output, no_derivative.Tape,
-    no_derivative.joins, no_derivative.repeats, no_derivative.check_rebinding, no_derivative.insertion_index,
+    no_derivative.joins, no_derivative.repeats, no_derivative.is_mapping, no_derivative.check_rebinding, no_derivative.insertion_index,
     no_derivative.pop_index,
 }
 ENTRIES = [op for group in no_derivative.NO_DERIVATIVE.values() for op in group]

@@ -131,7 +131,8 @@ def test_value_and_grad_of_container_parameters(case):
 
 def _direction(params, seed=1):
     directions = np.random.default_rng(seed)
-    return replace_leaves(params, iter(directions.standard_normal(np.shape(leaf)) for leaf in leaves(params)))
+    return replace_leaves(params, iter(directions.standard_normal(np.shape(leaf)) if np.ndim(leaf)
+                                       else directions.standard_normal() for leaf in leaves(params)))
 
 
 def _inner(a, b):
@@ -159,3 +160,190 @@ def test_hvp_of_container_parameters_matches_finite_differences_of_the_gradient(
     expected = replace_leaves(params, iter((gp - gm) / (2 * step) for gp, gm in zip(
         leaves(gradient(moved(1), X)), leaves(gradient(moved(-1), X)))))
     assert_same_tree(got, expected, rtol=1e-4, atol=1e-6)
+
+
+# ------------------------------------ programs whose containers reach several consumers
+
+
+def _all_modes(f, args, wrt=0, second_order=True):
+    """grad (optimised and not), vjp, jvp and hvp of ``f`` against finite differences."""
+    args = list(args)
+    expected = numerical_tree_gradient(f, args, wrt)
+    for optimize in (True, False):
+        assert_same_tree(srcad.grad(f, wrt, optimize=optimize)(*args), expected)
+    _, pullback = srcad.vjp(f, wrt)(*args)
+    assert_same_tree(pullback(1.0), expected)
+    direction = _direction(args[wrt])
+    _, tangent = srcad.jvp(f, wrt)(*args, direction)
+    assert np.isclose(tangent, _inner(expected, direction))
+    if not second_order:
+        return
+    gradient = srcad.grad(f, wrt)
+    step = 1e-6
+
+    def gradient_at(sign):
+        moved = list(args)
+        moved[wrt] = replace_leaves(args[wrt], iter(
+            p + sign * step * v for p, v in zip(leaves(args[wrt]), leaves(direction))))
+        return leaves(gradient(*moved))
+
+    expected_hvp = replace_leaves(args[wrt], iter(
+        (gp - gm) / (2 * step) for gp, gm in zip(gradient_at(1), gradient_at(-1))))
+    assert_same_tree(srcad.hvp(f, wrt)(*args, direction), expected_hvp, rtol=1e-4, atol=1e-6)
+
+
+def list_read_twice(x):
+    parts = [x, 2 * x]
+    return np.sum(np.array(parts)) + np.sum(parts[0])
+
+
+def rnn_stacked_and_last(Wh, xs):
+    h = np.zeros(Wh.shape[0])
+    hs = []
+    for t in range(xs.shape[0]):
+        h = np.tanh(Wh @ h + xs[t])
+        hs.append(h)
+    return np.sum(np.stack(hs) ** 2) + np.sum(hs[-1])
+
+
+def dict_captured_in_a_loop(params, x):
+    def layer(h):
+        return np.tanh(h * params["w"] + params["b"])
+
+    total = 0.0
+    for i in range(3):
+        x = layer(x)
+        total = total + np.sum(x)
+    return total
+
+
+def dict_entry_appended_twice(x, y):
+    d = {"a": x, "b": y}
+    acc = []
+    for i in range(2):
+        acc.append(d["b"])
+    return np.sum(sum(acc)) + np.sum(np.stack(acc) ** 2)
+
+
+def dict_entry_and_a_number(x):
+    d = {"a": x}
+    d["e"] = 1.0
+    return d["a"] ** 2
+
+
+def loop_over_dict_keys(params):
+    total = 0.0
+    for key in params:
+        total = total + np.sum(params[key] ** 2) * 0.5 + np.sum(np.sin(params[key]))
+    return total
+
+
+def loop_over_dict_keys_twice(params, x):
+    total = np.sum(predict_dict(params, x))
+    for key in params:
+        total = total + np.sum(params[key] ** 2)
+    for name in params:
+        total = total + np.sum(np.cos(params[name]))
+    return total
+
+
+@pytest.mark.parametrize("f, args, wrt", [
+    (list_read_twice, (np.array([0.3, -1.2, 0.8]),), 0),
+    (rnn_stacked_and_last, (rng.standard_normal((3, 3)) * 0.5, rng.standard_normal((4, 3))), 0),
+    (dict_captured_in_a_loop, ({"w": 0.5, "b": np.array([0.2, -0.1, 0.4])}, np.array([0.3, -1.2, 0.8])), 0),
+    (dict_entry_appended_twice, (np.array([0.5, -1.2]), np.array([0.3, 0.8])), 1),
+    (dict_entry_and_a_number, (0.7,), 0),
+    (loop_over_dict_keys, ({"W": W1, "b": b1, "s": 0.4},), 0),
+    (loop_over_dict_keys_twice, ({"W": W1, "b": b1}, X), 0),
+], ids=lambda value: getattr(value, "__name__", None))
+def test_containers_reaching_several_consumers(f, args, wrt):
+    _all_modes(f, args, wrt)
+
+
+# ------------------------------------------------- + and * on sequences: concatenation
+
+
+def joined_tuples(a, b):
+    return np.sum(np.hstack((a,) + (b,)) ** 2)
+
+
+def list_grown_by_plus(a, b):
+    xs = [a]
+    xs = xs + [b * 2.0]
+    xs += [np.sin(a)]
+    return np.sum(np.concatenate(xs) ** 2)
+
+
+def joined_argument(t, b):
+    u = t + (b,)
+    return np.sum(np.hstack(u) ** 2) + np.sum(u[0] * u[-1][:2])
+
+
+def repeated_list(a, b):
+    xs = [a, b] * 2
+    total = 0.0
+    for k in range(len(xs)):
+        total = total + np.sum(xs[k] ** 2) * (k + 1)
+    return total
+
+
+def joined_by_a_helper(a, b):
+    return np.sum(np.hstack(pair_of(a) + pair_of(b)) ** 2)
+
+
+def pair_of(v):
+    return (v, np.sin(v))
+
+
+A, B = np.array([0.5, -1.2]), np.array([0.3, 0.8, -0.4])
+
+
+@pytest.mark.parametrize("f, args, wrt", [
+    (joined_tuples, (A, B), 0), (joined_tuples, (A, B), 1),
+    (list_grown_by_plus, (A, B), 0), (list_grown_by_plus, (A, B), 1),
+    (joined_argument, ((A,), B), 0), (joined_argument, ((A,), B), 1),
+    (repeated_list, (A, B[:2]), 0), (repeated_list, (A, B[:2]), 1),
+    (joined_by_a_helper, (A, B), 0),
+], ids=lambda value: getattr(value, "__name__", None))
+def test_plus_on_sequences_is_concatenation(f, args, wrt):
+    _all_modes(f, args, wrt)
+
+
+def test_plus_of_arguments_adds_or_joins_as_python_does():
+    _all_modes(total_of_sum, (A, A * 3.0), 0)
+    _all_modes(total_of_sum, ([A], [B]), 0)
+    _all_modes(total_of_sum, ((A,), (B, A)), 1)
+
+
+def total_of_sum(a, b):
+    return np.sum(np.hstack(a + b) ** 2)
+
+
+def test_nested_grad_through_a_concatenation():
+    first = srcad.grad(scalar_concatenation)
+    second = srcad.grad(first)
+    expected = numerical_gradient(first, [0.7], 0)
+    assert np.isclose(second(0.7), expected, rtol=1e-6)
+    assert np.isclose(srcad.grad(second)(0.7), numerical_gradient(second, [0.7], 0), rtol=1e-5)
+
+
+def scalar_concatenation(x):
+    parts = (x,) + (x * x, np.sin(x))
+    return parts[0] * parts[1] + parts[2] ** 2
+
+
+# ------------------------------------------------------------------- refusals
+
+
+def returns_a_tuple(x):
+    return np.sum(x), 2.0
+
+
+def returns_a_helpers_tuple(x):
+    return pair_of(np.sum(x))
+
+
+@pytest.mark.parametrize("f", [returns_a_tuple, returns_a_helpers_tuple])
+def test_grad_of_a_function_returning_a_tuple_is_refused(f):
+    with pytest.raises(srcad.SrcadError, match="output is a scalar"):
+        srcad.grad(f)(np.ones(2))

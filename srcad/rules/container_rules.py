@@ -12,8 +12,8 @@ reads ``list(params.items())`` item by item, and each rule sends the derivatives
 back to where the values came from.
 """
 from ..runtime.accumulate import unrepeat_sequence
-from ..runtime.numeric import concatenation, from_items, from_values, joins, plus, repeats, times, unbroadcast, \
-    unlist
+from ..runtime.numeric import concatenation, from_items, from_values, is_mapping, joins, loop_item, plus, repeats, \
+    times, unbroadcast, unindex, unlist, zeros_like
 from .registry import adjoint, d, nondifferentiable, tangent
 
 # ------------------------------------------------- + and * on lists and tuples
@@ -62,7 +62,19 @@ def _(y, g, a):
     d[y] = unrepeat_sequence(d[g], a)
 
 
-nondifferentiable(joins, repeats)
+
+# ------------------------------------------------ for x in xs, where xs may be a dict
+
+
+@adjoint(loop_item)
+def _(y, xs, i):
+    d[xs] = zeros_like(xs) if is_mapping(xs) else unindex(d[y], xs, i)
+
+
+@tangent(loop_item)
+def _(y, xs, i):
+    d[y] = None if is_mapping(xs) else d[xs][i]
+
 
 # -------------------------------------------------------------- list(iterable)
 
@@ -108,6 +120,16 @@ def _(y, self):
 @tangent(dict.values)
 def _(y, self):
     d[y] = d[self].values()
+
+
+@tangent(from_items)
+def _(y, g, mapping):
+    d[y] = from_items(d[g], mapping)
+
+
+@tangent(from_values)
+def _(y, g, mapping):
+    d[y] = from_values(d[g], mapping)
 
 
 nondifferentiable(dict.keys)

@@ -24,8 +24,8 @@ import numpy as np
 
 from ..runtime.accumulate import check_rebinding, check_scalar_output, zeros_buffer
 from ..runtime.lists import insertion_index, pop_index
-from ..runtime.numeric import (arange_start_slope, extremum_partials, joins, linspace_fractions, reduction_size,
-                               repeats, within, zeros_like)
+from ..runtime.numeric import (arange_start_slope, extremum_partials, is_mapping, joins, linspace_fractions,
+                               reduction_size, repeats, within, zeros_like)
 from ..runtime.tape import Tape
 from .registry import nondifferentiable
 
@@ -67,7 +67,7 @@ NO_DERIVATIVE = {
     ),
     "srcad's own bookkeeping in generated code": (
         zeros_like, zeros_buffer, reduction_size, extremum_partials, within, arange_start_slope,
-        linspace_fractions, joins, repeats, check_scalar_output, check_rebinding, Tape, insertion_index, pop_index,
+        linspace_fractions, joins, repeats, is_mapping, check_scalar_output, check_rebinding, Tape, insertion_index, pop_index,
     ),
 }
 

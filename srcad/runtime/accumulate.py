@@ -1,6 +1,7 @@
 """Accumulating derivatives into buffers and containers, and checking outputs."""
 import numpy as np
 
+from ..checks import check_output
 from ..errors import NonDifferentiableError, SrcadError
 from .numeric import same_sequence
 
@@ -125,7 +126,9 @@ class NonScalarOutputError(NonDifferentiableError):
 
 
 def check_scalar_output(value):
-    """``grad`` differentiates scalar functions: refuse anything with more than one element."""
+    """``grad`` differentiates real scalar functions: refuse anything with more than one
+    element, and what has no real derivative (see :func:`srcad.checks.check_output`)."""
+    check_output(value)
     if isinstance(value, (list, tuple, dict)):
         raise NonScalarOutputError(
             f"grad needs a function whose output is a scalar, but this output is a "

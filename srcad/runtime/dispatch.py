@@ -50,10 +50,8 @@ def call_backward(saved, d_y):
     ``wrt=None``, one per positional argument (None for those that carry none)."""
     backward, state, wrt, every, layout = saved
     derivatives = backward(state, d_y)
-    if layout is not None:
-        outputs = derivatives if layout.outputs > 1 else (derivatives,)
-        derivatives = tuple(outputs[index] if element is None else outputs[index][element]
-                            for index, element in layout.places)
+    if layout is not None and layout.outputs == 1:
+        derivatives = (derivatives,)
     if every is None:
         return derivatives
     full = [None] * every
@@ -83,61 +81,59 @@ def _recompute_backward(state, d_y):
 
 
 class _Layout:
-    """Where each differentiated argument's derivative is in a backward sweep's result:
-    ``places[k] = (index, element)``; ``element`` picks from a ``*args`` parameter's tuple."""
+    """How many derivatives a backward sweep returns: a single one is not in a tuple."""
 
-    def __init__(self, places, outputs):
-        self.places = places
+    def __init__(self, outputs):
         self.outputs = outputs
 
 
 def _split(function, wrt, n_args, keywords):
+    """``(forward, backward, layout)`` for a call of ``function``, made once (again when a
+    function it calls was redefined since)."""
+    from ..transform import is_stale
+
     key = (function, wrt, n_args, keywords)
     try:
-        return _SPLITS[key]
+        split, generated = _SPLITS[key]
+        if not is_stale(generated):
+            return split
     except KeyError:
         pass
     except TypeError:
         key = None
-    split = _make_split(function, wrt, n_args, keywords)
+    split, generated = _make_split(function, wrt, n_args, keywords)
     if key is not None:
-        _SPLITS[key] = split
+        _SPLITS[key] = split, generated
     return split
 
 
 def _make_split(function, wrt, n_args, keywords):
+    from ..calls import fixed_callable
     from ..reverse import is_user_function
     from ..transform import reverse_split
 
     if getattr(function, "srcad_checkpoint", False):
         function = function.__wrapped__
-    if registry.adjoint_of(function) is not None or not is_user_function(function):
+    fixed = fixed_callable(function, n_args, keywords)
+    if registry.adjoint_of(function) is not None or not is_user_function(fixed):
         if registry.adjoint_of(function) is None:
             label = getattr(function, "__qualname__", None) or repr(function)
             raise NonDifferentiableError(
                 f"cannot differentiate a call to {label}: it has no derivative rule and no Python source "
                 f"to transform. Register a rule with @srcad.adjoint or wrap it in srcad.stop_gradient.")
-        function = _wrapper(function, n_args, keywords)
-    wrt_names, layout = _parameters_for(function, wrt)
-    forward, backward = reverse_split(function, wrt_names).function
-    return forward, backward, layout
+        fixed = _wrapper(function, n_args, keywords)
+    wrt_names = _parameters_for(fixed, wrt)
+    generated = reverse_split(fixed, wrt_names)
+    forward, backward = generated.function
+    return (forward, backward, _Layout(len(wrt_names))), generated
 
 
 def _parameters_for(function, wrt):
-    """The parameters that receive the arguments in ``wrt``, and where their derivatives land."""
-    parameters = list(inspect.signature(function).parameters.values())
-    positional = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    variadic = next((p.name for p in parameters if p.kind == p.VAR_POSITIONAL), None)
-    names, places = [], []
-    for entry in wrt:
-        if isinstance(entry, int) and entry >= len(positional):
-            name, element = variadic, entry - len(positional)
-        else:
-            name, element = (positional[entry] if isinstance(entry, int) else entry), None
-        if name not in names:
-            names.append(name)
-        places.append((names.index(name), element))
-    return names, _Layout(places, len(names))
+    """The parameters that receive the arguments in ``wrt`` (positions and keyword names)
+    of a function with fixed parameters."""
+    positional = [p.name for p in inspect.signature(function).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return [positional[entry] if isinstance(entry, int) else entry for entry in wrt]
 
 
 def _wrapper(function, n_args, keywords):
@@ -152,20 +148,32 @@ def rule_caller(function):
     that ``grad(function)`` uses the rule; None when a default is not a literal."""
     from ..inline import Template
 
-    template = Template.of(registry.adjoint_of(function))
-    params, positional, keywords = [], [], []
-    for parameter in template.signature.parameters.values():
-        if parameter.kind not in (parameter.POSITIONAL_OR_KEYWORD, parameter.POSITIONAL_ONLY,
-                                  parameter.KEYWORD_ONLY):
+    signature = Template.of(registry.adjoint_of(function)).signature
+    if any(p.default is not p.empty and not _is_literal(p.default) for p in signature.parameters.values()):
+        return None
+    return signature_caller(function, signature)
+
+
+def signature_caller(function, signature):
+    """A Python function with the parameters ``signature`` describes (and their defaults)
+    whose body calls ``function`` with them: ``def f(x, *, k=2.0): return function(x, k=k)``.
+    None for a signature with ``*args`` or ``**kwargs``."""
+    params, positional, keywords, defaults = [], [], [], {}
+    for parameter in signature.parameters.values():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             return None
-        if parameter.default is parameter.empty:
-            params.append(parameter.name)
-        elif _is_literal(parameter.default):
-            params.append(f"{parameter.name}={parameter.default!r}")
-        else:
-            return None
+        if parameter.kind == parameter.KEYWORD_ONLY and not keywords:
+            params.append("*")
+        text = parameter.name
+        if parameter.default is not parameter.empty:
+            if _is_literal(parameter.default):
+                text += f"={parameter.default!r}"
+            else:
+                defaults[f"default_{parameter.name}"] = parameter.default
+                text += f"=default_{parameter.name}"
+        params.append(text)
         (keywords if parameter.kind == parameter.KEYWORD_ONLY else positional).append(parameter.name)
-    return calling_function(function, params, positional, keywords)
+    return calling_function(function, params, positional, keywords, defaults)
 
 
 def _is_literal(value):
@@ -175,13 +183,21 @@ def _is_literal(value):
         return False
 
 
-def calling_function(function, params, positional, keywords):
-    """A Python function with parameters ``params`` whose body calls ``function``."""
+def calling_function(function, params, positional, keywords, scope=None):
+    """A Python function with parameters ``params`` whose body calls ``function``; the names
+    in ``scope`` (default values) are its globals."""
     arguments = list(positional) + [f"{k}={k}" for k in keywords]
-    label = getattr(function, "__name__", "function")
+    label = callable_label(function)
     filename = f"<srcad call of {label} #{next(_counter)}>"
     source = f"def {label}({', '.join(params)}):\n    return function({', '.join(arguments)})\n"
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-    scope = {"function": function}
+    scope = {**(scope or {}), "function": function}
     exec(compile(source, filename, "exec"), scope)  # noqa: S102
     return scope[label]
+
+
+def callable_label(function):
+    """A readable identifier for any callable: its name, its function's, or its class's."""
+    label = getattr(function, "__name__", None) or getattr(getattr(function, "func", None), "__name__", None) \
+        or type(function).__name__.lower()
+    return label if label.isidentifier() and label != "function" else "call"

@@ -11,8 +11,6 @@ Like ``numeric.py``, they call NumPy functions on the arrays they are given
 and keep the dtype of what they are given.
 """
 import inspect
-import itertools
-import linecache
 
 import numpy as np
 
@@ -73,6 +71,7 @@ def call_jvp(function, args, tangents, keywords=None, keyword_tangents=None):
     forward mode of ``function`` is generated on first use and kept: its own
     source transformed, or, for a function with a rule, a one-line function that
     calls it."""
+    from ..calls import fixed_callable
     from ..forward import forward_function
     from ..reverse import is_user_function
     from ..rules import registry
@@ -84,17 +83,32 @@ def call_jvp(function, args, tangents, keywords=None, keyword_tangents=None):
         value = function(*args, **keywords)
         return value, zeros_like(value)
     given = [tangents[i] for i in active] + [keyword_tangents[k] for k in active_keywords]
-    if registry.tangent_of(function) is None and is_user_function(function):
-        signature = inspect.signature(function)
+    names = tuple(sorted(keywords))
+    fixed = fixed_callable(function, len(args), names)
+    if registry.tangent_of(function) is None and is_user_function(fixed):
+        signature = inspect.signature(fixed)
         bound = signature.bind(*args, **keywords)
         bound.apply_defaults()
         params = list(signature.parameters)
-        generated = forward_function(function, [params[i] for i in active] + active_keywords)
+        generated = forward_function(fixed, [params[i] for i in active] + active_keywords)
         return generated.function(*bound.arguments.values(), *given)
-    names = tuple(sorted(keywords))
     wrapper = _caller(function, len(args), names)
     generated = forward_function(wrapper, [f"arg{i}" for i in active] + active_keywords)
     return generated.function(*args, *[keywords[k] for k in names], *given)
+
+
+def attribute_tangent(t_obj, obj, attribute):
+    """The tangent of ``obj.attribute``: that attribute of ``obj``'s tangent when the tangent
+    has the same structure (a namedtuple of tangents), else zero (an object's attributes,
+    ``self.weights``, are constants of a derivative: only arguments carry tangents)."""
+    if type(t_obj) is type(obj) and isinstance(obj, tuple):
+        return getattr(t_obj, attribute)
+    return zeros_like(getattr(obj, attribute))
+
+
+def no_tangents(items):
+    """No tangent for each of ``items`` (a sequence spread into a call's arguments)."""
+    return [None] * len(items)
 
 
 def call_forward_jvp(function, wrt, args, tangents, keywords=None, keyword_tangents=None):
@@ -120,8 +134,6 @@ def call_forward_jvp(function, wrt, args, tangents, keywords=None, keyword_tange
     signature = inspect.signature(forward)
     positional = [p.name for p in signature.parameters.values()
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if any(p.kind == p.VAR_POSITIONAL for p in signature.parameters.values()):
-        raise NotImplementedError("srcad has no forward mode of a function with *args known only at run time")
     bound = signature.bind(*args, **keywords)
     bound.apply_defaults()
     names = [positional[k] if isinstance(k, int) else k for k in given]
@@ -155,11 +167,13 @@ def call_backward_jvp(saved, t_saved, d_y, t_d_y):
 
 
 _CALLERS = {}
-_counter = itertools.count(1)
 
 
 def _caller(function, n_args, keywords):
-    """A Python function that calls ``function`` (so that its rule can be inlined)."""
+    """A Python function that calls ``function`` (so that its rule can be inlined), one per
+    call shape."""
+    from .dispatch import calling_function
+
     key = (function, n_args, keywords)
     try:
         return _CALLERS[key]
@@ -168,15 +182,7 @@ def _caller(function, n_args, keywords):
     except TypeError:
         key = None
     params = [f"arg{i}" for i in range(n_args)] + list(keywords)
-    arguments = [f"arg{i}" for i in range(n_args)] + [f"{k}={k}" for k in keywords]
-    label = getattr(function, "__name__", "function")
-    label = label if label.isidentifier() else "function"
-    filename = f"<srcad call of {label} #{next(_counter)}>"
-    source = f"def call_{label}({', '.join(params)}):\n    return function({', '.join(arguments)})\n"
-    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-    scope = {"function": function}
-    exec(compile(source, filename, "exec"), scope)  # noqa: S102 - generated code, like emit.compile_source
-    caller = scope[f"call_{label}"]
+    caller = calling_function(function, params, params[:n_args], list(keywords))
     if key is not None:
         _CALLERS[key] = caller
     return caller

@@ -729,13 +729,16 @@ def from_values(g, mapping):
 
 
 def concatenation(a, b):
-    """``a + b`` for two lists or two tuples: the items of ``a``, then those of ``b``."""
-    return a + b
+    """``a + b`` for two lists or two tuples: the items of ``a``, then those of ``b``
+    (the derivative of a tuple may be a list, so a list and a tuple join too)."""
+    return a + b if type(a) is type(b) else same_sequence(a, list(a) + list(b))
 
 
 def plus(a, b):
     """``a + b``, where srcad cannot see whether it adds numbers or arrays or joins two
     lists or tuples: the operands' types decide when the code runs, as in Python."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return concatenation(a, b)
     return a + b
 
 
@@ -753,3 +756,16 @@ def joins(a, b):
 def repeats(a, n):
     """Whether ``a * n`` repeats the list or tuple ``a`` ``n`` times."""
     return isinstance(a, (list, tuple)) and isinstance(n, (int, np.integer)) and not isinstance(n, bool)
+
+
+def loop_item(xs, i):
+    """The ``i``-th item a ``for`` loop over ``xs`` sees: ``xs[i]``, or the ``i``-th key of
+    a dict (or the ``i``-th item of any other iterable)."""
+    if isinstance(xs, (list, tuple, np.ndarray)):
+        return xs[i]
+    return list(xs)[i]
+
+
+def is_mapping(xs):
+    """Whether a loop over ``xs`` sees its keys (a dict), whose items carry no derivative."""
+    return isinstance(xs, dict)

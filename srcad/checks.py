@@ -1,0 +1,86 @@
+"""What srcad differentiates: real numbers in, real numbers out.
+
+Every transform checks the arguments it differentiates with :func:`check_argument`
+and the output it differentiates with :func:`check_output` (generated code for
+``grad`` calls it through ``check_scalar_output``). Integers, booleans, strings and
+None have no derivative; complex numbers are refused until srcad supports them.
+"""
+import numbers
+
+import numpy as np
+
+from .errors import NonDifferentiableError, SrcadError
+
+
+class NonRealOutputError(SrcadError):
+    """A function whose output has no real derivative: None, a bool, an int, a string, a
+    complex number."""
+
+
+def check_argument(param, value):
+    """Refuse a ``wrt`` argument with no real derivative (an int, a bool, a string, an integer
+    array, anything complex), naming the parameter ``param``."""
+    if isinstance(value, (bool, np.bool_)) or isinstance(value, numbers.Integral):
+        raise NonDifferentiableError(
+            f"argument {param!r} is {type(value).__name__} {value!r}: integers and booleans have no "
+            f"derivative; pass a float (e.g. {float(value)!r}) or leave {param!r} out of wrt")
+    if isinstance(value, (str, bytes)):
+        raise NonDifferentiableError(
+            f"argument {param!r} is the {type(value).__name__} {value!r}: it has no derivative; leave "
+            f"{param!r} out of wrt")
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and np.dtype(dtype).kind in "biu":
+        raise NonDifferentiableError(
+            f"argument {param!r} is an array of {np.dtype(dtype)}: integer and boolean arrays have no "
+            f"derivative; convert it with .astype(float) or leave {param!r} out of wrt")
+    if _has_complex_leaf(value):
+        raise NonDifferentiableError(
+            f"argument {param!r} holds complex numbers: srcad differentiates real functions of real "
+            f"arguments; pass the real and imaginary parts as two float arguments")
+
+
+def check_output(value, containers=False):
+    """Refuse an output with no real derivative. With ``containers`` the output may be a list,
+    tuple or dict whose leaves are checked for complex numbers (other leaves, like counts and
+    names, are data that goes along)."""
+    if containers and isinstance(value, (list, tuple, dict)):
+        if _has_complex_leaf(value):
+            raise NonRealOutputError("the output holds complex numbers: srcad differentiates real functions")
+        return
+    kind = _no_derivative(value)
+    if kind is not None:
+        raise NonRealOutputError(f"the output is {kind}, which has no derivative; return a float or a float "
+                                 f"array (for a count or a flag, srcad.stop_gradient or has_aux keeps it aside)")
+
+
+def check_derivatives(derivatives, label):
+    """Refuse derivatives that came out complex: a complex value arose inside the function
+    ``label`` names."""
+    if _has_complex_leaf(derivatives):
+        raise NonRealOutputError(f"the derivative of {label} is complex: a complex value arises inside the "
+                                 f"function, and srcad differentiates real functions only")
+
+
+def _no_derivative(value):
+    """What kind of value without a real derivative ``value`` is, or None."""
+    if value is None:
+        return "None"
+    if isinstance(value, (bool, np.bool_)):
+        return f"a bool ({value!r})"
+    if isinstance(value, numbers.Integral):
+        return f"an int ({value!r})"
+    if isinstance(value, (str, bytes)):
+        return f"a {type(value).__name__} ({value!r})"
+    kind = np.dtype(value.dtype).kind if hasattr(value, "dtype") else ("c" if isinstance(value, complex) else "f")
+    return {"c": "complex", "b": "a bool array", "i": "an integer array", "u": "an integer array"}.get(kind)
+
+
+def _has_complex_leaf(value):
+    if isinstance(value, (list, tuple)):
+        return any(_has_complex_leaf(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_complex_leaf(item) for item in value.values())
+    if isinstance(value, complex):
+        return True
+    dtype = getattr(value, "dtype", None)
+    return dtype is not None and np.dtype(dtype).kind == "c"
