@@ -26,6 +26,7 @@ other call whose result is unused, unless srcad knows it changes nothing
 import ast
 import bisect
 import heapq
+import inspect
 import operator
 import random
 import types
@@ -34,7 +35,8 @@ import warnings
 import gast
 import numpy as np
 
-from .errors import NonDifferentiableError
+from .errors import NonDifferentiableError, SrcadError
+from .parse import read_function
 from .resolve import UNKNOWN, classify, resolve_expression
 from .rules import registry
 from .runtime.accumulate import add_at
@@ -85,6 +87,7 @@ _REFUSED_METHODS.update({f"__i{op}__": f"write {{x}} {symbol}= value instead" fo
     ("add", "+"), ("sub", "-"), ("mul", "*"), ("matmul", "@"), ("truediv", "/"), ("floordiv", "//"),
     ("mod", "%"), ("pow", "**"), ("and", "&"), ("or", "|"), ("xor", "^"), ("lshift", "<<"), ("rshift", ">>"))})
 
+_GROWING = ("append", "push", "insert", "extend", "update", "__setitem__")
 _SIMPLE = (gast.Expr, gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Return)
 
 # statements srcad knows change nothing it differentiates
@@ -204,6 +207,12 @@ class _Effects:
         advice = _refused_function(function)
         if advice is not None:
             raise self.refusal(node, stmt, advice)
+        written = parameter_written_into(function)
+        if written is not None:
+            raise NonDifferentiableError(
+                f"cannot differentiate {_label(node)}(...): it writes into its parameter {written}, which srcad "
+                f"does not follow from the call; return the new value from it and assign it instead"
+                f"{self.fn.where(stmt)}")
         return None
 
     def method(self, node, receiver, stmt, dry):
@@ -426,6 +435,88 @@ class _Effects:
         return NonDifferentiableError(
             f"cannot differentiate {_label(node)}(...): it writes into its arguments in a way srcad does "
             f"not follow; {advice}{self.fn.where(stmt)}")
+
+
+_WRITTEN_INTO = {}
+
+
+def parameter_written_into(function):
+    """The parameter a Python function of the user may write into (``buf[i] = v``, ``buf += v``,
+    ``buf.append(v)``, ``np.copyto(buf, v)``, a call that writes into it ...), or None."""
+    from .reverse import is_user_function  # reverse mode itself reads this module
+
+    if not is_user_function(function):
+        return None
+    if function not in _WRITTEN_INTO:
+        _WRITTEN_INTO[function] = None  # a recursive call finds nothing new
+        _WRITTEN_INTO[function] = _written_parameter(function)
+    return _WRITTEN_INTO[function]
+
+
+def _written_parameter(function):
+    try:
+        fn = read_function(function)
+    except SrcadError:
+        return None
+    if fn.filename.startswith("<srcad"):
+        return None  # srcad's own generated functions
+    arguments = fn.node.args
+    callers = {a.id for a in arguments.args + arguments.kwonlyargs + arguments.posonlyargs}
+    local_names = callers | names_stored(fn.node)
+    for stmt in fn.node.body:
+        for node in gast.walk(stmt):
+            written = _parameter_written_by(fn, node, callers, local_names)
+            if written is not None:
+                return written
+        if isinstance(stmt, gast.Assign) and not (isinstance(stmt.value, gast.Name) and stmt.value.id in callers):
+            # x = x.copy() at the top level: from here on x is the function's own
+            callers -= {t.id for t in stmt.targets if isinstance(t, gast.Name)}
+    return None
+
+
+def _parameter_written_by(fn, node, callers, local_names):
+    """The parameter still holding the caller's value (in ``callers``) that ``node`` may write into."""
+    if isinstance(node, (gast.Assign, gast.AugAssign)):
+        for target in node.targets if isinstance(node, gast.Assign) else [node.target]:
+            root = _root(target)
+            if root in callers and (isinstance(target, gast.Subscript) or isinstance(node, gast.AugAssign)):
+                return root
+    if isinstance(node, gast.Call):
+        written = [_root(argument) for argument in _arguments_written(fn, node, local_names)]
+        return next((p for p in written if p in callers), None)
+    return None
+
+
+def _arguments_written(fn, node, local_names):
+    """The argument expressions the call ``node`` may write into."""
+    func = node.func
+    if isinstance(func, gast.Attribute) and (func.attr in _REFUSED_METHODS or func.attr in _GROWING) \
+            and not isinstance(resolve_expression(fn, func.value, local_names), types.ModuleType):
+        return [func.value]
+    outputs = [k.value for k in node.keywords if k.arg == "out"]
+    function = resolve_expression(fn, func, local_names)
+    if isinstance(function, np.ufunc):
+        outputs += node.args[function.nin:]
+    if function is np.copyto or _refused_function(function) is not None or isinstance(func, gast.Attribute) \
+            and func.attr == "at" and isinstance(resolve_expression(fn, func.value, local_names), np.ufunc):
+        outputs += node.args[:1]
+    written = parameter_written_into(function)
+    if written is not None:
+        outputs.append(_argument_for(function, written, node))
+    return [o for o in outputs if o is not None]
+
+
+def _argument_for(function, parameter, node):
+    """The argument expression of the call ``node`` that binds ``function``'s ``parameter``."""
+    for keyword in node.keywords:
+        if keyword.arg == parameter:
+            return keyword.value
+    names = list(inspect.signature(function).parameters)
+    position = names.index(parameter) if parameter in names else len(node.args)
+    before = node.args[:position + 1]
+    if position < len(node.args) and not any(isinstance(a, gast.Starred) for a in before):
+        return node.args[position]
+    return None
 
 
 def _refused_function(function):

@@ -705,3 +705,91 @@ def test_a_pullback_that_puts_items_back_can_run_twice():
     np.testing.assert_allclose(pullback(cotangent), first)
     expected = numerical_gradient(lambda x: np.sum(pops_into_an_array(x) * cotangent), [X.copy()], 0)
     np.testing.assert_allclose(first, expected, rtol=1e-5, atol=1e-7)
+
+
+# -- functions of the user that write into their arguments ------------------------------
+def set_first(buf, x):
+    buf[0] = x[0]
+    return 1.0
+
+
+def grow_states(h, states):
+    h = np.tanh(h)
+    states.append(h)
+    return h
+
+
+def scale_in_place(v, factor):
+    v *= factor
+    return factor
+
+
+def copy_into(target, source):
+    np.copyto(target, source)
+    return 0.0
+
+
+def set_first_through_a_helper(buf, x):
+    return set_first(x=x, buf=buf)
+
+
+def writes_into_its_own_copy(buf, x):
+    buf = buf.copy()
+    buf[0] = x[0]
+    return np.sum(buf)
+
+
+def calls_set_first(x):
+    buf = np.zeros(3)
+    unused = set_first(buf, x)
+    return np.sum(buf ** 2)
+
+
+def calls_grow_states(x):
+    states = []
+    h = grow_states(x, states)
+    h = grow_states(h, states)
+    return np.sum(np.stack(states))
+
+
+def calls_scale_in_place(x):
+    v = x * 1.0
+    unused = scale_in_place(v, 2.0)
+    return np.sum(v)
+
+
+def calls_copy_into(x):
+    buf = np.zeros(3)
+    unused = copy_into(buf, x)
+    return np.sum(buf)
+
+
+def calls_a_helper_that_writes_through_another(x):
+    buf = np.zeros(3)
+    unused = set_first_through_a_helper(buf, x)
+    return np.sum(buf)
+
+
+WRITING_HELPERS = [
+    (calls_set_first, "set_first(buf, x)", "buf"), (calls_grow_states, "h = grow_states(x, states)", "states"),
+    (calls_scale_in_place, "scale_in_place(v, 2.0)", "v"), (calls_copy_into, "copy_into(buf, x)", "target"),
+    (calls_a_helper_that_writes_through_another, "set_first_through_a_helper(buf, x)", "buf"),
+]
+
+
+@pytest.mark.parametrize("f, text, parameter", WRITING_HELPERS, ids=[f.__name__ for f, _, _ in WRITING_HELPERS])
+def test_a_call_of_a_function_that_writes_into_its_argument_is_refused(f, text, parameter):
+    for transform, arguments in ((srcad.grad, (X.copy(),)), (srcad.jvp, (X.copy(), np.ones(3)))):
+        with pytest.raises(srcad.NonDifferentiableError, match=f"writes into its parameter {parameter}") as error:
+            transform(f)(*arguments)
+        _assert_names_the_call(error.value, f, text)
+
+
+def calls_a_helper_that_writes_into_its_copy(x):
+    buf = np.zeros(3)
+    return writes_into_its_own_copy(buf, x * x) + np.sum(buf)
+
+
+def test_a_function_that_writes_into_its_own_copy_of_an_argument_is_differentiated():
+    f = calls_a_helper_that_writes_into_its_copy
+    np.testing.assert_allclose(srcad.grad(f)(X.copy()), numerical_gradient(f, [X.copy()], 0), rtol=1e-6)
