@@ -70,11 +70,13 @@ _SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}
 
 
 def flowing_names(expr):
-    """Names whose derivative may flow into ``expr``: not indices, not shapes."""
+    """Names whose derivative may flow into ``expr``: not shapes. Names in an index count too:
+    ``np.r_[a, b]`` joins ``a`` and ``b``, and an index of an array that carries a derivative is
+    refused rather than ignored."""
     if isinstance(expr, gast.Attribute):
         return set() if expr.attr in _SHAPE_ATTRIBUTES else flowing_names(expr.value)
     if isinstance(expr, gast.Subscript):
-        return flowing_names(expr.value)
+        return flowing_names(expr.value) | flowing_names(expr.slice)
     if isinstance(expr, (gast.Compare, gast.BoolOp)):
         return set()
     if isinstance(expr, gast.Name):

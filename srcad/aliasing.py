@@ -32,11 +32,17 @@ import numpy as np
 
 from .activity import accumulation, flowing_names
 from .dataflow import liveness
+from .desugar import desugar
+from .errors import SrcadError
+from .language import check_language
+from .names import Names
+from .parse import read_function
 from .resolve import UNKNOWN, classify
+from .reverse import is_user_function
 from .runtime.accumulate import check_rebinding, copy_of, zeros_buffer
 from .runtime.forward import fresh_copy
 from .runtime.numeric import zeros_like
-from .syntax import appended, assign, call, constant, expr_stmt, name, names_loaded
+from .syntax import appended, assign, call, constant, expr_stmt, name, names_loaded, names_stored
 
 _SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
 # array methods whose result is a new array (or a number), never a view of the array
@@ -372,6 +378,7 @@ class _PointsTo:
             arguments |= self.value(arg, state)
         receiver = self.value(expr.func.value, state) if isinstance(expr.func, gast.Attribute) else frozenset()
         kind = self.kind(expr)
+        self.refuse_writing_callee(expr)
         if kind == "fresh":
             return frozenset({self.fresh(expr, state)})
         made = self.fresh(expr, state)
@@ -380,6 +387,21 @@ class _PointsTo:
             return self.intermediate(frozenset({made}), state)
         # a view, a function that may return or keep its argument, or one srcad cannot see into
         return self.intermediate(frozenset({made}) | state.reach(arguments | receiver), state)
+
+    def refuse_writing_callee(self, expr):
+        """A function of the user's that writes into an argument changes the caller's array
+        behind the caller's back (its values, which the caller's derivative reads)."""
+        if self.fn.filename.startswith("<srcad"):
+            return  # generated code calls the generated halves of its functions
+        operation = classify(self.fn, expr, self.local_names)
+        function = operation.function if operation is not None else UNKNOWN
+        written = argument_written(function) if is_user_function(function) else None
+        if written is not None:
+            parameter, where = written
+            label = getattr(function, "__name__", "the function")
+            raise self.fn.syntax_error(expr, f"srcad cannot differentiate this call: {label} writes into its "
+                                             f"argument {parameter}, which would change the caller's array."
+                                             f" Make {label} return a new array instead{where}")
 
     def kind(self, expr):
         if any(k.arg in ("out", "copy") for k in expr.keywords):
@@ -400,6 +422,39 @@ class _PointsTo:
         """A value that A-normal form will name and the backward sweep may read."""
         state.ghosts = state.ghosts | objects
         return objects
+
+
+_ARGUMENT_WRITTEN = {}
+
+
+def argument_written(function):
+    """``(parameter, where)`` for the first argument the user's ``function`` writes into
+    through any name that shares its memory (``b = buf.T; b[i] = v``), or None. (A write
+    into the parameter itself is refused earlier, by ``effects.py``.) A function srcad
+    cannot read is taken to write nothing, as its own transform would tell otherwise."""
+    if function in _ARGUMENT_WRITTEN:
+        return _ARGUMENT_WRITTEN[function]
+    _ARGUMENT_WRITTEN[function] = None  # a recursive call, while this one is read
+    try:
+        fn = read_function(function)
+        if fn.filename.startswith("<srcad"):
+            return None
+        check_language(fn)
+        desugar(fn, Names.for_tree(fn.node))
+    except SrcadError:
+        return None
+    node = fn.node
+    parameters = [a.id for a in node.args.args + node.args.kwonlyargs] + (
+        [node.args.vararg.id] if node.args.vararg is not None else [])
+    local_names = set(parameters) | names_stored(node)
+    analysis = _PointsTo(fn, parameters, local_names, copied=set())
+    analysis.run(node.body)
+    for write in analysis.writes.values():
+        owners = [owner for owner in _caller_memory(write.objects) if owner in parameters]
+        if write.in_place and owners:
+            _ARGUMENT_WRITTEN[function] = (owners[0], fn.where(write.stmt))
+            break
+    return _ARGUMENT_WRITTEN[function]
 
 
 def _runs_at_least_once(loop):
@@ -456,16 +511,18 @@ def check_writes(fn, node, names, wrt_names, parameters, varied, bind):
                                         f"caller's array {caller[0]}, and values the derivative reads share its "
                                         f"memory. Work on a copy ({base} = {base}.copy()) first")
         copy_before.add(id(stmt))
-    copy, check = (_helper(fn, bind, helper) for helper in (fresh_copy, check_rebinding))
+    copy, check = (_helper(fn, names, bind, helper) for helper in (fresh_copy, check_rebinding))
     writes = {id(w.stmt): w.base for w in as_run.writes.values() if w.in_place}
     node.body = _Rewrite(names, copied, writes, copy_before, copy, check).block(node.body)
     return node
 
 
-def _helper(fn, bind, function):
-    """The name the code calls runtime ``function`` by, known to the passes that resolve it."""
+def _helper(fn, names, bind, function):
+    """The name the code calls runtime ``function`` by, known to the passes that resolve it
+    and taken from the names left for variables (another function may have bound it first)."""
     identifier = bind(function.__name__, function)
     fn.extra_names[identifier] = function
+    names.reserve(identifier)
     return identifier
 
 
@@ -547,8 +604,7 @@ def _refuse_visible(fn, write, live, wrt_names, varied):
                                     f"{base}'s memory (a view, the same array, or an item of a container) and is "
                                     f"read after the write, which srcad would not see change. Write into a copy "
                                     f"({base} = {base}.copy()) or make {alias} one (.copy())")
-    carries = bool(flowing_names(_written_value(stmt)) & varied) or base in varied
-    if caller and carries:
+    if caller:
         owner = caller[0]
         role = "an argument being differentiated" if owner in wrt_names else "the caller's array"
         which = f"{base}, which is {role}" if owner == base else f"{base}, which may be {owner} ({role})"

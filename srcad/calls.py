@@ -198,7 +198,8 @@ def _bind_call(fn, names, node, local_names):
     if unfolded is not None and is_user_function(unfolded[0]):
         function, leading, keywords = unfolded
         given = {k.arg for k in node.keywords}
-        node.args = [_value_node(fn, names, value, "argument") for value in leading] + node.args
+        hints = [p.name for p in inspect.signature(function).parameters.values()]
+        node.args = [_value_node(fn, names, value, hint) for value, hint in zip(leading, hints)] + node.args
         node.keywords += [gast.keyword(arg=k, value=_value_node(fn, names, v, k))
                           for k, v in keywords.items() if k not in given]
         callee = function

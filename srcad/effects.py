@@ -360,8 +360,15 @@ class _Effects:
             values = [self.temporary("item", clone(e), stmt, before) for e in items.elts]
             return before + [self.located(expr_stmt(call(clone(append), v)), stmt) for v in values], constant(None)
         item = self.names.fresh("item")
-        loop = gast.For(target=name(item, store=True), iter=clone(items),
-                        body=[self.located(expr_stmt(call(append, name(item))), stmt)], orelse=[], type_comment=None)
+        target, appended_item = name(item, store=True), name(item)
+        if isinstance(items, gast.Call) and resolve_expression(self.fn, items.func, self.local_names) is zip \
+                and items.args and not items.keywords and not any(isinstance(a, gast.Starred) for a in items.args):
+            # zip's tuples, rebuilt from a loop over zip (which srcad reads item by item)
+            parts = [self.names.fresh("item") for _ in items.args]
+            target = gast.Tuple(elts=[name(p, store=True) for p in parts], ctx=gast.Store())
+            appended_item = gast.Tuple(elts=[name(p) for p in parts], ctx=gast.Load())
+        loop = gast.For(target=target, iter=clone(items),
+                        body=[self.located(expr_stmt(call(append, appended_item)), stmt)], orelse=[], type_comment=None)
         return [self.located(loop, stmt)], constant(None)
 
     def update(self, node, stmt):

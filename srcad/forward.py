@@ -35,6 +35,7 @@ A call to a Python function without a rule (a user function, a helper, a
 """
 import inspect
 import numbers
+import operator
 
 import gast
 import numpy as np
@@ -46,7 +47,7 @@ from .inline import Contribution, Inliner, Template
 from .jumps import refuse_unlowered_jump
 from .kinds import Kinds, binary_function
 from .resolve import UNKNOWN, classify, resolve_expression
-from .reverse import is_user_function
+from .reverse import _method_of_a_constant, is_user_function
 from .rules import registry
 from .runtime.accumulate import add_at, zeros_buffer
 from .runtime.dispatch import call_backward, call_forward
@@ -451,8 +452,14 @@ class Forward:
             out.append(primal)
             return gast.Dict(keys=[clone(k) for k in value.keys],
                              values=[self.tangent_value(v, state) for v in value.values])
-        if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name):
+        if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
+                and classify(self.fn, value, self.local_names).function is operator.getitem:
+            # not np.r_[...], whose rule joins the index's items; an index only selects (reverse
+            # mode refuses an index carrying a derivative into a constant; here a value popped
+            # from a tape is taken to carry one, so the index cannot be judged)
             out.append(primal)
+            if value.value.id not in state.nonzero:
+                return None
             return gast.Subscript(value=name(self.t(value.value.id)), slice=clone(value.slice), ctx=gast.Load())
         return self.operation(var, value, state, out, primal)
 
@@ -525,7 +532,8 @@ class Forward:
         if _is_one_of(operation.function, (call_forward, call_backward)):
             return self.dispatched_call(var, value, operation, state, out, primal)
         if operation.function is UNKNOWN and isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
-                and value.func.id in self.local_names or isinstance(value, gast.Call) and _spreads(value):
+                and value.func.id in self.local_names or isinstance(value, gast.Call) and _spreads(value) \
+                or _method_of_a_constant(value, operation, self.local_names, state.nonzero):
             return self.run_time_call(var, value, state, out, primal)
         if operation.function is UNKNOWN and isinstance(value, gast.Attribute) and isinstance(value.value, gast.Name):
             # an attribute of an object (self.weights, params.W): the same attribute of its tangent

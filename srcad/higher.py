@@ -28,7 +28,7 @@ from .calls import Subject
 from .checks import check_argument, check_derivatives, check_output
 from .errors import SrcadError
 from .forward import forward_function
-from .runtime.accumulate import add_at
+from .runtime.accumulate import add_at, describe_structure
 from .runtime.tape import Tape
 from .transform import is_stale, namespaces, reverse_split
 
@@ -86,6 +86,15 @@ class _Transform:
                              f"{'one tangent per wrt entry' if what == 'tangent' else 'the vector v'}")
         return args[:len(args) - count], args[len(args) - count:]
 
+    def _check_directions(self, directions, chosen, names, what):
+        """Refuse a tangent (or ``v``) whose structure differs from its argument's."""
+        for direction, argument, param in zip(directions, chosen, names):
+            mismatch = structure_mismatch(direction, argument)
+            if mismatch is not None:
+                raise SrcadError(f"{self._label()}: the {what} for {param!r} must have its structure, "
+                                 f"{describe_structure(argument)}, but it is {describe_structure(direction)}"
+                                 f"{mismatch}")
+
     def _shaped_like(self, results, chosen):
         results = (results,) if len(chosen) == 1 else tuple(results)
         check_derivatives(results, self._subject.label)
@@ -115,7 +124,8 @@ class JVP(_Transform):
 
     def __call__(self, *args, **kwargs):
         primal, tangents = self._split_trailing(args, "tangent")
-        shape, values, _ = self._arguments(primal, kwargs)
+        shape, values, chosen = self._arguments(primal, kwargs)
+        self._check_directions(tangents, chosen, shape.wrt_names, "tangent")
         generated = self._compile(shape)
         _refresh(generated)
         out, tangent = generated.function(*values, *tangents)
@@ -155,7 +165,7 @@ class VJP(_Transform):
         forward, backward = generated.function
         value, saved = forward(*values)
         check_output(value, containers=True)
-        return value, Pullback(self, backward, saved, generated.mutated, chosen)
+        return value, Pullback(self, backward, saved, generated.mutated, chosen, value)
 
 
 class Pullback:
@@ -163,14 +173,20 @@ class Pullback:
     gives the derivatives of the ``wrt`` arguments. It may be called any number of
     times; the forward sweep ran once."""
 
-    def __init__(self, transform, backward, saved, mutated, chosen):
+    def __init__(self, transform, backward, saved, mutated, chosen, output=None):
         self._transform = transform
         self._backward = backward
         self._saved = saved
         self._mutated = mutated
         self._chosen = chosen
+        self._output = output
 
     def __call__(self, cotangent):
+        mismatch = structure_mismatch(cotangent, self._output)
+        if mismatch is not None:
+            raise SrcadError(f"{self._transform._label()}: the cotangent must have the structure of the output, "
+                             f"{describe_structure(self._output)}, but it is {describe_structure(cotangent)}"
+                             f"{mismatch}")
         saved = self._saved
         if self._mutated is None:
             self._mutated = set(range(len(saved)))
@@ -181,6 +197,35 @@ class Pullback:
             saved = tuple(_copy(value, memo) for value in saved)
         grads = self._backward(saved, cotangent)
         return self._transform._shaped_like(grads, self._chosen)
+
+
+def structure_mismatch(given, like):
+    """Where the cotangent (or tangent) ``given`` differs in structure from the value ``like``
+    it goes with, as a phrase (`` at [1]['W']: shape (3,) for shape (2, 3)``), or None.
+
+    Lists and tuples match either kind of sequence of the same length, dicts the same keys,
+    arrays and floats an array or number of the same shape; what carries no derivative
+    (ints, strings, None) matches anything."""
+    return _mismatch_at(given, like, "")
+
+
+def _mismatch_at(given, like, path):
+    where = f" at {path}" if path else ""
+    if isinstance(like, dict):
+        if not isinstance(given, dict) or set(given) != set(like):
+            return where if path else ""
+        return next((found for key in like
+                     for found in [_mismatch_at(given[key], like[key], f"{path}[{key!r}]")] if found is not None), None)
+    if isinstance(like, (list, tuple)):
+        if not isinstance(given, (list, tuple)) or len(given) != len(like):
+            return where if path else ""
+        return next((found for index, (g, x) in enumerate(zip(given, like))
+                     for found in [_mismatch_at(g, x, f"{path}[{index}]")] if found is not None), None)
+    if like is None or isinstance(like, (bool, int, str, bytes, np.integer, np.bool_)):
+        return None
+    if isinstance(given, (list, tuple, dict)) or given is None or np.shape(given) != np.shape(like):
+        return f"{where}: {describe_structure(given)} for {describe_structure(like)}" if path else ""
+    return None
 
 
 def _copy(value, memo):
@@ -441,6 +486,7 @@ class HVP(_Transform):
         tangents = (v,) if self._single else tuple(v)
         if len(tangents) != len(chosen):
             raise SrcadError(f"{self._label()}: v has {len(tangents)} parts for {len(chosen)} wrt arguments")
+        self._check_directions(tangents, chosen, shape.wrt_names, "v")
         generated = self._compile(shape)
         _refresh(generated)
         return self._shaped_like(generated.function(*values, *tangents), chosen)

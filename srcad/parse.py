@@ -229,9 +229,15 @@ def _same_code(a, b):
         if isinstance(x, types.CodeType) or isinstance(y, types.CodeType):
             if not (isinstance(x, types.CodeType) and isinstance(y, types.CodeType) and _same_code(x, y)):
                 return False
-        elif type(x) is not type(y) or x != y and not (x != x and y != y):
+        elif type(x) is not type(y) or x != y and not (x != x and y != y) and not _same_qualname(x, y):
             return False
     return True
+
+
+def _same_qualname(x, y):
+    """Python 3.10 keeps a nested function's qualified name among the constants of the code
+    that defines it; the text compiled on its own has a shorter one."""
+    return isinstance(x, str) and "<locals>" in x + y and x.split(".<locals>.")[-1] == y.split(".<locals>.")[-1]
 
 
 _FUTURE_FLAGS = functools.reduce(operator.or_, (getattr(__future__, feature).compiler_flag

@@ -66,6 +66,10 @@ def classify(fn, value, local_names):
     if isinstance(value, (gast.Compare, gast.BoolOp)):
         return Operation(LOGICAL, [], label="comparison")
     if isinstance(value, gast.Subscript):
+        indexer = _indexer(fn, value.value, local_names)
+        if indexer is not None:
+            return Operation(type(indexer).__getitem__, [value.value, *_index_items(value.slice)],
+                             label=f"{_dotted(value.value)}[...]")
         return Operation(operator.getitem, [value.value, value.slice], label="subscript")
     if isinstance(value, gast.Attribute):
         if not _is_local(value.value, local_names):
@@ -85,6 +89,34 @@ def _classify_call(fn, call, local_names):
     target = resolve_expression(fn, func, local_names)
     label = _dotted(func)
     return Operation(target, list(call.args), keywords, label=label)
+
+
+# what a subscript of a module's object reads, rather than computes
+_DATA = (np.ndarray, np.generic, list, tuple, dict, str, bytes, int, float, complex, type(None))
+
+
+def _indexer(fn, node, local_names):
+    """The object of ``np.r_[...]``-like subscripts: a module's object whose subscript is a call of
+    its class's ``__getitem__`` (``np.r_``, ``np.c_``, ``np.s_``, ``np.mgrid``), not data; else None."""
+    if not isinstance(node, (gast.Name, gast.Attribute)) or _is_local(node, local_names):
+        return None
+    obj = resolve_expression(fn, node, local_names)
+    if obj is UNKNOWN or isinstance(obj, _DATA) or not hasattr(type(obj), "__getitem__"):
+        return None
+    return obj
+
+
+def _index_items(index):
+    """The items of a subscript as call arguments: ``a, 0:3`` is ``a, slice(0, 3, None)``."""
+    items = index.elts if isinstance(index, gast.Tuple) else [index]
+    return [_slice_call(item) if isinstance(item, gast.Slice) else item for item in items]
+
+
+def _slice_call(node):
+    def part(p):
+        return p if p is not None else gast.Constant(value=None, kind=None)
+    return gast.Call(func=gast.Name(id="slice", ctx=gast.Load(), annotation=None, type_comment=None),
+                     args=[part(node.lower), part(node.upper), part(node.step)], keywords=[])
 
 
 _DICT_VIEWS = {"items": dict.items, "values": dict.values, "keys": dict.keys}

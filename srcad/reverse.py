@@ -8,6 +8,7 @@ right after its statement's adjoint, but only when the backward sweep reads
 that value: a liveness analysis of the backward sweep decides.
 """
 import inspect
+import operator
 
 import gast
 
@@ -220,8 +221,9 @@ class Reverse:
         elif isinstance(value, gast.Dict):
             for key, element in zip(value.keys, value.values):
                 self.contribute(element, gast.Subscript(value=d_var, slice=key, ctx=gast.Load()), state, out)
-        elif isinstance(value, gast.Subscript):
-            self.subscript(value, d_var, state, out)
+        elif isinstance(value, gast.Subscript) and classify(self.fn, value, self.local_names).function \
+                is operator.getitem:
+            self.subscript(stmt, value, d_var, state, out)
         elif self.carries(value):
             self.operation(stmt, value, var, d_var, state, out)
         return out
@@ -299,9 +301,17 @@ class Reverse:
             self.contribute(value, gast.Tuple(elts=parts, ctx=gast.Load()), state, out)
         return out
 
-    def subscript(self, value, d_var, state, out):
+    def subscript(self, stmt, value, d_var, state, out):
         source = value.value
         if not (isinstance(source, gast.Name) and source.id in self.active):
+            # indexing selects, so an index has no derivative; a subscript of a constant whose only
+            # derivative would come from its index computes something (a local np.r_): refused
+            carrying = sorted(flowing_names(value.slice) & self.active)
+            if carrying:
+                raise NonDifferentiableError(
+                    f"cannot differentiate the subscript of a constant with index {carrying[0]}, which "
+                    f"carries a derivative: an index only selects. Index with integers (int(...), "
+                    f"np.argmax), or write np.r_[...] and np.c_[...] as such{self.fn.where(stmt)}")
             return
         index = self.index_value(value.slice)
         var = source.id
@@ -331,6 +341,7 @@ class Reverse:
             self.spread_call(stmt, value, var, d_var, state, out)
             return
         if _known_at_run_time_only(value, operation, self.local_names) \
+                or _method_of_a_constant(value, operation, self.local_names, self.active) \
                 or getattr(operation.function, "srcad_checkpoint", False):
             self.run_time_call(stmt, value, var, d_var, state, out)
             return
@@ -568,6 +579,18 @@ def _known_at_run_time_only(value, operation, local_names):
     while isinstance(callee, gast.Subscript):
         callee = callee.value
     return isinstance(callee, gast.Name) and (callee.id in local_names or callee is not value.func)
+
+
+def _method_of_a_constant(value, operation, local_names, carrying):
+    """``self.layer(x)``: a method of a local object that carries no derivative (``self``, a
+    constant of the derivative) and is not an array's or a dict's: the run-time dispatch reads
+    the method it turns out to be, with ``self`` a constant. A method of a value that carries
+    a derivative is refused (srcad cannot see how the result depends on it)."""
+    if operation.function is not UNKNOWN or not isinstance(value, gast.Call) \
+            or not isinstance(value.func, gast.Attribute):
+        return False
+    receiver = value.func.value
+    return isinstance(receiver, gast.Name) and receiver.id in local_names and receiver.id not in carrying
 
 
 def is_user_function(obj):

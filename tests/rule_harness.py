@@ -242,10 +242,17 @@ def _combine(a, b, scale):
     return (np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)) * scale
 
 
+# ops that code spells as a subscript ``obj[a, b]``; their rules take the key spread out
+SUBSCRIPTS = {type(np.r_).__getitem__}
+
+
 def call(op, args, kwargs):
-    """Apply ``op``; an attribute descriptor such as ``np.ndarray.T`` reads the attribute."""
+    """Apply ``op``; an attribute descriptor such as ``np.ndarray.T`` reads the attribute, and
+    ``np.r_``'s ``__getitem__`` (with ``args`` the object and the key's items) subscripts."""
     if not callable(op) and hasattr(op, "__get__"):
         return op.__get__(args[0])
+    if op in SUBSCRIPTS:
+        return args[0][tuple(args[1:])]
     return op(*args, **kwargs)
 
 

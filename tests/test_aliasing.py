@@ -241,6 +241,12 @@ def write_into_an_argument_through_a_view(x):
     return np.sum(v)
 
 
+def slice_squared_of_an_unpacked_argument(y):
+    u, w = 1.0 / y, y
+    w[1:] *= w[1:]
+    return np.sum(w) + np.sum(u)
+
+
 def write_into_an_argument_in_one_branch(x):
     if np.sum(x) > 0.0:
         x = x.copy()
@@ -261,6 +267,7 @@ def write_into_an_argument_after_a_loop(x):
     (write_seen_by_a_list, "acc may share v's memory"),
     (write_into_an_argument_through_a_name, "the caller's array"),
     (write_into_an_argument_through_a_view, "the caller's array"),
+    (slice_squared_of_an_unpacked_argument, "w, which may be y"),
     (write_into_an_argument_in_one_branch, "the caller's array"),
     (write_into_an_argument_after_a_loop, "the caller's array"),
 ])
@@ -270,6 +277,78 @@ def test_writes_another_name_sees_are_refused(function, fragment):
     for transform in (srcad.jvp, srcad.vjp):
         with pytest.raises(srcad.UnsupportedSyntaxError):
             transform(function)(X3, X3) if transform is srcad.jvp else transform(function)(X3)
+
+
+def write_into_a_data_argument(x, buffer):
+    buffer[0] = 5.0
+    return np.sum(x * buffer)
+
+
+def fill_first(buffer):
+    buffer[0] = 5.0
+    return 0.0
+
+
+def helper_writing_into_its_argument(x):
+    y = np.ones(3)
+    t = np.sum(y * x)
+    u = fill_first(y)
+    return t + np.sum(y) + u
+
+
+def set_row(M, i, v):
+    M[i] = v
+    return M
+
+
+def helper_setting_a_row(x):
+    M = np.zeros((2, 3))
+    M = set_row(M, 0, x)
+    return np.sum(M * M)
+
+
+def fill_through_a_view(buffer):
+    view = buffer.reshape(-1)
+    view[0] = 5.0
+    return 0.0
+
+
+def helper_writing_through_a_view(x):
+    y = np.ones(3)
+    t = np.sum(y * x)
+    u = fill_through_a_view(y)
+    return t + np.sum(y) + u
+
+
+def sum_of_a_reshaped_row(m):
+    v = np.sum(m, axis=0) * 1.0
+    w = v.reshape(-1)
+    w[:2] += m[0, :2]
+    return np.sum(w)
+
+
+def helper_writing_through_its_own_view(x):
+    return sum_of_a_reshaped_row(x)
+
+
+def test_a_helper_writing_into_its_own_array_through_a_view():
+    x = np.arange(6.0).reshape(2, 3) * 0.1
+    np.testing.assert_allclose(srcad.grad(helper_writing_through_its_own_view)(x), [[2, 2, 1], [1, 1, 1]])
+    check_everything(helper_writing_through_its_own_view, [x])
+
+
+def test_a_write_into_an_argument_not_differentiated_is_refused_too():
+    with pytest.raises(srcad.UnsupportedSyntaxError, match="buffer, which is the caller's array"):
+        srcad.grad(write_into_a_data_argument)(X3, np.ones(3))
+
+
+@pytest.mark.parametrize("function, helper", [(helper_writing_into_its_argument, "fill_first"),
+                                              (helper_setting_a_row, "set_row"),
+                                              (helper_writing_through_a_view, "fill_through_a_view")])
+def test_a_helper_writing_into_its_argument_is_refused_at_the_call(function, helper):
+    with pytest.raises(srcad.SrcadError, match=f"{helper}.*writes into its") as error:
+        srcad.grad(function)(X3)
+    assert "test_aliasing.py" in str(error.value)
 
 
 # -- calls that write into an array (np.add.at, np.copyto, out=) follow the same model --

@@ -178,9 +178,55 @@ def calls_a_partial(x):
     return PARTIAL(x, np.cos(x)) + PARTIAL_POSITIONAL(x, 3.0)
 
 
+def default_then_rest(a, k=0.3, *rest):
+    t = rest[0]
+    for r in rest:
+        t = t + np.sin(r)
+    return t * k + a
+
+
+def rest_then_keyword_only(a, *rest, shift=0.8):
+    t = rest[0]
+    for r in rest:
+        t = t + np.sin(r)
+    return t * shift + a
+
+
+def fills_a_default_before_star_args(x):
+    return np.sum(default_then_rest(x, x, x, 2.0 * x))
+
+
+def star_args_and_a_keyword_only_argument(x):
+    return np.sum(rest_then_keyword_only(x, x, 2.0 * x, shift=np.sin(x)) + rest_then_keyword_only(x, x * x))
+
+
+class Layered:
+    def __init__(self):
+        self.W = np.array([[0.5, -0.2, 0.1], [0.3, 0.8, -0.6]])
+
+    def layer(self, x):
+        return np.tanh(self.W @ x)
+
+    def loss(self, x):
+        return np.sum(self.layer(x) ** 2) + self.penalty(x, scale=0.1)
+
+    def penalty(self, x, scale=1.0):
+        return scale * np.sum(x * x)
+
+
+LAYERED = Layered()
+
+
+def calls_a_method_that_calls_methods(x):
+    return LAYERED.loss(x)
+
+
+
 CALLERS = [calls_star_args, calls_star_in_a_loop, calls_star_with_keyword, calls_kwargs, calls_a_forwarder,
            calls_a_lambda_forwarder, spreads_a_list, spreads_a_tuple_between, nested_with_a_default,
-           nested_with_star_args, calls_a_decorated_function, calls_a_bound_method, calls_a_partial]
+           nested_with_star_args, calls_a_decorated_function, calls_a_bound_method, calls_a_partial,
+           calls_a_method_that_calls_methods, fills_a_default_before_star_args,
+           star_args_and_a_keyword_only_argument]
 
 
 def _direction(x, seed=0):
@@ -344,6 +390,25 @@ def test_spreading_a_dict_into_keywords_is_refused():
         return np.sum(weighted(x, **settings))
     with pytest.raises(srcad.UnsupportedSyntaxError, match="a call with \\*\\*kwargs"):
         srcad.grad(f)(X, {"scale": 2.0})
+
+
+def test_a_method_calling_other_methods_of_self():
+    f = LAYERED.loss
+    for optimize in (True, False):
+        np.testing.assert_allclose(srcad.grad(f, optimize=optimize)(X), numerical_gradient(f, (X,), 0),
+                                   rtol=1e-6, atol=1e-8)
+    v = _direction(X)
+    assert srcad.jvp(f)(X, v)[1] == pytest.approx(np.dot(srcad.grad(f)(X), v), rel=1e-10)
+    np.testing.assert_allclose(srcad.vjp(f)(X)[1](1.0), srcad.grad(f)(X), rtol=1e-12)
+    np.testing.assert_allclose(srcad.hvp(f)(X, v), _hvp_by_differences(f, X, v), rtol=1e-5, atol=1e-6)
+
+
+def test_a_method_of_a_value_that_carries_a_derivative_is_refused():
+    def f(x):
+        y = np.sin(x)
+        return np.sum(y.tolist_twice())
+    with pytest.raises(srcad.NonDifferentiableError, match="tolist_twice"):
+        srcad.grad(f)(X)
 
 
 # -- stale code -------------------------------------------------------------------------

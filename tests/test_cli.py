@@ -27,7 +27,7 @@ MODEL = textwrap.dedent("""\
         return np.sum(y)
 
     def calls_unknown(x, thing):
-        return np.sum(thing.method(x))
+        return np.sum(x.method(thing))
 
     if __name__ == "__main__":
         raise SystemExit("the script part must not run")
@@ -79,7 +79,7 @@ def test_relative_path_from_the_files_directory(model):
     ("{model}:nothing", "has no function 'nothing'"),
     ("{model}", "FILE.py:FUNCTION"),
     ("{model}:unsupported", "try/except"),
-    ("{model}:calls_unknown", "thing.method"),
+    ("{model}:calls_unknown", "x.method"),
 ])
 def test_mistakes_exit_2_with_a_message_and_no_traceback(model, tmp_path, target, message):
     result = run("show", target.format(model=model), cwd=tmp_path)

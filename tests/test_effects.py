@@ -191,6 +191,12 @@ def extend_with_itself(x):
     return np.sum(np.stack(parts) * np.arange(4.0)[:, None])
 
 
+def extend_from_zip(x):
+    pairs = []
+    pairs.extend(zip([x, x * 2.0], [np.sin(x), x]))
+    return np.sum(pairs[0][1] * pairs[1][0])
+
+
 def insert_at_the_front(x):
     parts = [x]
     parts.insert(0, x * 2.0)
@@ -294,7 +300,7 @@ SUPPORTED = [
     reduction_out, method_out, out_in_a_loop,
     setitem_method,
     extend_literal, extend_reads_the_list, extend_from_a_list, extend_with_itself, extend_from_array_rows,
-    extend_in_a_loop, insert_at_the_front, insert_anywhere, insert_in_a_loop, pop_at, pop_inside_an_expression,
+    extend_in_a_loop, extend_from_zip, insert_at_the_front, insert_anywhere, insert_in_a_loop, pop_at, pop_inside_an_expression,
     pop_in_a_loop, pop_unused, append_value_unused,
     update_keywords, update_literal, update_from_a_dict, update_from_pairs, update_in_a_loop,
     update_keywords_read_before_writes,

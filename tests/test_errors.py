@@ -167,13 +167,35 @@ def calls_a_method_of_an_unknown_object(x, thing):
     return np.sum(thing.frobnicate(x))  # <- method
 
 
-def test_method_of_an_unknown_object():
+class Frobnicator:
+    def frobnicate(self, x):
+        return x * x
+
+
+class Opaque:
+    frobnicate = staticmethod(math.gamma)  # C code with no rule
+
+
+def test_method_of_an_object_known_only_when_the_code_runs():
+    df = srcad.grad(calls_a_method_of_an_unknown_object)
+    assert "frobnicate" in df.source  # dispatched when the code runs, like act(z)
+    np.testing.assert_allclose(df(np.array([1.0, 2.0]), Frobnicator()), [2.0, 4.0])
     with pytest.raises(srcad.NonDifferentiableError) as caught:
-        srcad.grad(calls_a_method_of_an_unknown_object).source
+        df(0.5, Opaque())
+    assert "gamma" in str(caught.value) and "no derivative rule" in str(caught.value)
+
+
+def calls_a_method_of_a_differentiated_value(x):
+    return np.sum(np.sin(x).frobnicate())  # <- method of a value
+
+
+def test_method_of_a_differentiated_value_is_refused():
+    with pytest.raises(srcad.NonDifferentiableError) as caught:
+        srcad.grad(calls_a_method_of_a_differentiated_value).source
     message = str(caught.value)
     assert "frobnicate" in message
-    assert f"line {line_of('method')}" in message and FILE_NAME in message
-    assert text_of("method") in message
+    assert f"line {line_of('method of a value')}" in message and FILE_NAME in message
+    assert text_of("method of a value") in message
 
 
 def calls_gamma(x):

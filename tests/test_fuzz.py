@@ -28,7 +28,8 @@ from fuzz.generate import GROUPS, write_program
 HVP_SHARE = 4  # one program in HVP_SHARE is also checked with hvp
 
 # groups whose programs srcad gets right today; the others join as their fixes land
-ENABLED = ("arithmetic", "subscripts", "augmented", "branches")
+ENABLED = ("arithmetic", "reductions", "matmul", "nonsmooth", "builtins", "subscripts", "writes",
+           "assignments", "augmented", "branches", "loops", "mutations", "aliasing")
 
 CI_PROGRAMS = 150  # shared by the groups: about a minute on two loaded cores
 _QUIET = dict(deadline=None, database=None, suppress_health_check=list(HealthCheck), print_blob=False)

@@ -142,6 +142,8 @@ FORM_PROGRAMS = [
     "def f(x):\n    y = np.zeros((2, 3))\n    y[0][1] += x[0]\n    return np.sum(y)\n",
     "def f(x):\n    a, *rest = [x, x, x]\n    return np.sum(a * rest[0])\n",
     "def f(x):\n    np.zeros(3)[0] = x[0]\n    return np.sum(x)\n",
+    "def f(x, holder=None):\n    holder.items[0] += x\n    return np.sum(x)\n",
+    "def f(x, holder=None):\n    holder.items[0]: float = x\n    return np.sum(x)\n",
     "def f(x):\n    for i in range(3):\n        x = x * 2.0\n    else:\n        x = x + 1.0\n    return np.sum(x)\n",
     "def f(x):\n    while np.sum(x) < 10.0:\n        x = x * 2.0\n    else:\n        x = x + 1.0\n    return np.sum(x)\n",
     "def f(x):\n    y = np.zeros(3)\n    for y[0] in x:\n        pass\n    return np.sum(y)\n",

@@ -123,6 +123,31 @@ for subscripts, *shapes in EINSUMS:
     CASES.append(case(np.einsum, subscripts, *[normal(s) for s in shapes]))
 CASES.append(case(np.einsum, "ij,jk,kl->il", normal((2, 3)), normal((3, 4)), normal((4, 2)),
                   optimize=True))
+# the sublist form: each operand followed by its axes, then (optionally) the output's
+CASES += [
+    case(np.einsum, normal((3, 4)), [0, 1], normal((4, 2)), [1, 2], [0, 2]),
+    case(np.einsum, normal((3, 4)), [0, 1], normal((4, 2)), [1, 2]),
+    case(np.einsum, normal((2, 3)), [0, 1], [1, 0]),
+    case(np.einsum, normal((3, 3)), [0, 0]),
+    case(np.einsum, normal((4,)), [0], normal((4,)), [0], []),
+    case(np.einsum, normal((5, 2, 3)), [Ellipsis, 0, 1], normal((3, 4)), [1, 2], [Ellipsis, 0, 2]),
+    case(np.einsum, normal((2, 3)), [0, 1], normal((3, 4)), [1, 2], normal((4, 2)), [2, 3], [0, 3],
+         optimize=True),
+    case(np.einsum, np.ones((3, 4)), [0, 1], normal((4, 2)), [1, 2], [0, 2], wrt=[2]),
+]
+
+# np.r_[...] and np.c_[...]: the rule takes the key spread out; ranges are constants
+JOIN = type(np.r_).__getitem__
+CASES += [
+    case(JOIN, np.r_, normal((3,)), normal((2,)), wrt=[1, 2], id="np.r_[3, 2]"),
+    case(JOIN, np.r_, normal((3,)), slice(0, 3), normal(None), wrt=[1, 3], id="np.r_[3, 0:3, f]"),
+    case(JOIN, np.r_, normal(None), slice(0.0, 1.0, 4j), normal((3,)), wrt=[1, 3], id="np.r_[f, 0:1:4j, 3]"),
+    case(JOIN, np.r_, "0,2", normal((3,)), normal((2, 3)), wrt=[2, 3], id="np.r_['0,2', 3, 2x3]"),
+    case(JOIN, np.r_, "-1", normal((2, 3)), normal((2, 1)), wrt=[2, 3], id="np.r_['-1', 2x3, 2x1]"),
+    case(JOIN, np.r_, normal((4,)), wrt=[1], id="np.r_[4]"),
+    case(JOIN, np.c_, normal((3,)), normal((3,)), wrt=[1, 2], id="np.c_[3, 3]"),
+    case(JOIN, np.c_, normal((3, 2)), normal((3,)), slice(0, 3), wrt=[1, 2], id="np.c_[3x2, 3, 0:3]"),
+]
 
 # ------------------------------------------------------------------ reductions
 REDUCE_AXES = [

@@ -173,8 +173,8 @@ def test_each_tangent_term_is_linear_in_one_derivative(template):
 
 # parameter names a template keeps for older NumPy (np.reshape's ``newshape`` in 1.x)
 COMPATIBLE_NAMES = {"newshape", "shape"}
-# the einsum subscripts are the first of NumPy's ``*operands``
-OWN_LAYOUT = {np.einsum}
+# the einsum subscripts are the first of NumPy's ``*operands``; np.r_[...]'s key is spread out
+OWN_LAYOUT = {np.einsum, type(np.r_).__getitem__}
 # ops sharing a template whose default differs, where the derivative does not depend on it
 IGNORED_DEFAULTS = {(np.ndarray.copy, "order")}
 

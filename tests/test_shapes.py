@@ -267,3 +267,17 @@ def test_builtins_and_reductions_on_every_kind_of_operand(expression, tmp_path):
     optimised, plain = srcad.grad(f)(x), srcad.grad(f, optimize=False)(x)
     np.testing.assert_allclose(optimised, plain, rtol=1e-12, atol=1e-12)
     assert_modes_agree(f, (x,))
+
+
+@pytest.mark.parametrize("f, args", [p for p in PROGRAMS if not isinstance(p[1][0], float)][:12],
+                         ids=[f.__name__ for f, a in PROGRAMS if not isinstance(a[0], float)][:12])
+def test_second_order_through_the_same_facts(f, args):
+    """``hvp`` differentiates the generated (optimised) gradient again: it must agree with
+    finite differences of the gradient."""
+    direction = np.random.default_rng(3).normal(size=np.shape(args[0]))
+    step = 1e-5
+    gradient = srcad.grad(f)
+    moved = [list(args), list(args)]
+    moved[0][0], moved[1][0] = args[0] + step * direction, args[0] - step * direction
+    expected = (gradient(*moved[0]) - gradient(*moved[1])) / (2 * step)
+    np.testing.assert_allclose(srcad.hvp(f)(*args, direction), expected, rtol=1e-4, atol=1e-6)

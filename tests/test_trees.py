@@ -347,3 +347,41 @@ def returns_a_helpers_tuple(x):
 def test_grad_of_a_function_returning_a_tuple_is_refused(f):
     with pytest.raises(srcad.SrcadError, match="output is a scalar"):
         srcad.grad(f)(np.ones(2))
+
+
+# --------------------------------------- cotangents and tangents of the wrong structure
+
+
+def tuple_and_dict_output(x):
+    return x * 2.0, {"a": np.sin(x), "count": 3}
+
+
+@pytest.mark.parametrize("cotangent, where", [
+    (np.ones(3), r"but it is array \(3,\)$"),
+    ((np.ones(3),), "but it is tuple of 1"),
+    ((np.ones(3), {"a": np.ones(2), "count": 0}), r"at \[1\]\['a'\]: array \(2,\) for array \(3,\)"),
+    ((np.ones(3), {"b": np.ones(3)}), r"dict with keys 'b'\) at \[1\]"),
+    ((1.0, {"a": np.ones(3), "count": 0}), r"at \[0\]: float for array \(3,\)"),
+])
+def test_a_cotangent_of_the_wrong_structure_is_refused(cotangent, where):
+    _, pullback = srcad.vjp(tuple_and_dict_output)(np.ones(3))
+    with pytest.raises(srcad.SrcadError, match=r"the cotangent must have the structure of the output, "
+                                               r"tuple of 2 \(array \(3,\), dict with keys 'a', 'count'\).*" + where):
+        pullback(cotangent)
+
+
+def test_a_cotangent_of_the_right_structure_is_accepted_as_a_list_or_a_tuple():
+    x = np.array([0.3, -1.2, 0.8])
+    _, pullback = srcad.vjp(tuple_and_dict_output)(x)
+    expected = 2.0 * np.ones(3) + np.cos(x)
+    for cotangent in ((np.ones(3), {"a": np.ones(3), "count": None}), [np.ones(3), {"a": np.ones(3), "count": 0}]):
+        np.testing.assert_allclose(pullback(cotangent), expected)
+
+
+@pytest.mark.parametrize("transform", ["jvp", "hvp"])
+def test_a_tangent_of_the_wrong_structure_is_refused(transform):
+    params = {"W": W1, "b": b1}
+    wrong = {"W": np.ones((3, 4)), "b": np.ones(3)}
+    with pytest.raises(srcad.SrcadError, match=r"for 'params' must have its structure, dict with keys 'W', 'b', "
+                                               r"but it is .* at \['b'\]: array \(3,\) for array \(4,\)"):
+        getattr(srcad, transform)(loss_dict)(params, X, wrong)

@@ -21,8 +21,10 @@ from ..runtime.numeric import (
     sum_to_scalar,
     cast_like,
     einsum_tangent,
+    einsum_tangent_leading,
     exponent_minus_one,
     extremum_partials,
+    join_index_tangent,
     linspace_fractions,
     norm_partials,
     pick,
@@ -41,6 +43,8 @@ from ..runtime.numeric import (
     undot_a,
     undot_b,
     uneinsum,
+    unjoin_index,
+    uneinsum_leading,
     unhstack,
     unindex,
     uninner_a,
@@ -514,12 +518,15 @@ def _(y, a, b, axes=2):
 
 @adjoint(np.einsum)
 def _(y, subscripts, *operands, optimize=False):
+    # subscripts is the first array in the sublist form, np.einsum(a, [0, 1], b, [1, 2], [0, 2])
+    d[subscripts] = uneinsum_leading(d[y], subscripts, operands)
     d[operands] = uneinsum(d[y], subscripts, operands)
 
 
 @tangent(np.einsum)
 def _(y, subscripts, *operands, optimize=False):
-    d[y] = einsum_tangent(subscripts, operands, d[operands], optimize)
+    d[y] = einsum_tangent_leading(subscripts, operands, d[subscripts], optimize) + \
+        einsum_tangent(subscripts, operands, d[operands], optimize)
 
 
 # ------------------------------------------------------------------ reductions
@@ -732,6 +739,17 @@ def _(y, m, axis=None):
 
 
 # ------------------------------------------------------- joining and splitting
+
+
+@adjoint(type(np.r_).__getitem__)  # np.r_[a, b, 0:3] and np.c_[...]: slices are constant ranges
+def _(y, self, *key):
+    d[key] = unjoin_index(d[y], self, key)
+
+
+@tangent(type(np.r_).__getitem__)
+def _(y, self, *key):
+    d[y] = join_index_tangent(self, key, d[key])
+
 
 
 @adjoint(np.concatenate)
@@ -976,6 +994,26 @@ def _(y, a, dtype, order="K", casting="unsafe", subok=True, copy=True):
 # Generated derivative code calls these helpers; their rules let srcad
 # differentiate that code again (Hessians, derivatives of gradients). Most are
 # linear in the derivative they carry, so each one's adjoint is its forward op.
+
+
+@adjoint(unjoin_index)
+def _(r, g, indexer, key):
+    d[g] = join_index_tangent(indexer, key, d[r])
+
+
+@tangent(unjoin_index)
+def _(r, g, indexer, key):
+    d[r] = unjoin_index(d[g], indexer, key)
+
+
+@adjoint(join_index_tangent)
+def _(r, indexer, key, tangents):
+    d[tangents] = unjoin_index(d[r], indexer, key)
+
+
+@tangent(join_index_tangent)
+def _(r, indexer, key, tangents):
+    d[r] = join_index_tangent(indexer, key, d[tangents])
 
 
 @adjoint(exponent_minus_one)

@@ -343,10 +343,53 @@ def _einsum_terms(subscripts, operands):
     return inputs, output, free[len(dots):]
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _einsum_spelled(subscripts, operands):
+    """``(subscripts string, arrays)`` of either form of ``np.einsum``: ``("ij,jk->ik", a, b)``
+    or the sublist form ``(a, [0, 1], b, [1, 2], [0, 2])``, whose first array is ``subscripts``."""
+    if isinstance(subscripts, str):
+        return subscripts, list(operands)
+    items = [subscripts, *operands]
+    paired = len(items) // 2 * 2  # array, its axes, array, its axes, ..., then the output's axes
+    arrays, sublists = items[0:paired:2], items[1:paired:2]
+
+    def spelled(sublist):
+        return "".join("..." if axis is Ellipsis else _LETTERS[axis] for axis in sublist)
+
+    spec = ",".join(spelled(s) for s in sublists)
+    if len(items) > paired:
+        spec += "->" + spelled(items[-1])
+    return spec, arrays
+
+
+def _in_sublist_positions(values):
+    """Values for the arrays of a sublist-form einsum, placed at the arrays' positions among the
+    arguments after the first (a sublist gets None): ``[None, g1, None, g2, ...]``."""
+    placed = []
+    for value in values:
+        placed += [None, value]
+    return placed
+
+
 def uneinsum(g, subscripts, operands):
-    """Adjoints of ``np.einsum(subscripts, *operands)``, one per operand."""
-    inputs, output, fresh = _einsum_terms(subscripts, operands)
-    return [_uneinsum_one(g, inputs, output, operands, i, fresh) for i in range(len(operands))]
+    """Adjoints of ``np.einsum(subscripts, *operands)``, one per item of ``operands`` (in the
+    sublist form, None for each sublist; the first array's is :func:`uneinsum_leading`)."""
+    spec, arrays = _einsum_spelled(subscripts, operands)
+    inputs, output, fresh = _einsum_terms(spec, arrays)
+    grads = [_uneinsum_one(g, inputs, output, arrays, i, fresh) for i in range(len(arrays))]
+    return grads if isinstance(subscripts, str) else _in_sublist_positions(grads[1:])[:len(operands)]
+
+
+def uneinsum_leading(g, subscripts, operands):
+    """Adjoint of the first argument of ``np.einsum``: None for a subscripts string, the first
+    array's derivative in the sublist form ``np.einsum(a, [0, 1], b, [1, 2], [0, 2])``."""
+    if isinstance(subscripts, str):
+        return None
+    spec, arrays = _einsum_spelled(subscripts, operands)
+    inputs, output, fresh = _einsum_terms(spec, arrays)
+    return _uneinsum_one(g, inputs, output, arrays, 0, fresh)
 
 
 def _uneinsum_one(g, inputs, output, operands, i, fresh):
@@ -374,15 +417,25 @@ def _uneinsum_one(g, inputs, output, operands, i, fresh):
 
 
 def einsum_tangent(subscripts, operands, tangents, optimize=False):
-    """Tangent of ``np.einsum(subscripts, *operands)``: the sum over operands of
-    the einsum with that operand replaced by its tangent (None: inactive)."""
+    """Tangent of ``np.einsum(subscripts, *operands)`` carried by ``operands``: the sum over them
+    of the einsum with that operand replaced by its tangent (None: inactive; a sublist has none)."""
+    spec, arrays = _einsum_spelled(subscripts, operands)
+    if not isinstance(subscripts, str):
+        tangents = [None, *list(tangents)[1:2 * len(arrays) - 2:2]]  # the arrays after the first
     total = None
     for i, t in enumerate(tangents):
         if t is None:
             continue
-        term = np.einsum(subscripts, *operands[:i], t, *operands[i + 1:], optimize=optimize)
+        term = np.einsum(spec, *arrays[:i], t, *arrays[i + 1:], optimize=optimize)
         total = term if total is None else total + term
     return total
+
+
+def einsum_tangent_leading(subscripts, operands, tangent, optimize=False):
+    """Tangent of ``np.einsum`` carried by its first argument: the first array of the sublist
+    form (a subscripts string carries none)."""
+    spec, arrays = _einsum_spelled(subscripts, operands)
+    return np.einsum(spec, tangent, *arrays[1:], optimize=optimize)
 
 
 # ------------------------------------------------------------ indexing, shapes
@@ -553,6 +606,58 @@ def unconcatenate(g, arrays, axis=0):
         pieces = np.split(np.ravel(g), _split_points([np.size(x) for x in arrays]))
         return [np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays)]
     return np.split(g, _split_points([np.shape(x)[axis] for x in arrays]), axis=axis)
+
+
+def _joined(item):
+    """Whether an item of ``np.r_[...]`` is a value that is joined (not a range or a directive)."""
+    return not isinstance(item, (slice, str))
+
+
+def _range_length(item):
+    """How many numbers the range ``a:b:c`` gives in ``np.r_`` (a complex step counts them)."""
+    return np.size(np.r_[item])
+
+
+def unjoin_index(g, indexer, key):
+    """Adjoint of ``indexer[key]`` for ``np.r_`` and ``np.c_``: the derivative of each item of
+    ``key`` (None for ranges ``a:b:c`` and directive strings, which are constants). Each value's
+    elements are found in the result by joining their positions the same way."""
+    tags, offset = [], 0
+    for item in key:
+        if _joined(item):
+            tags.append(np.reshape(np.arange(offset, offset + np.size(item), dtype=float), np.shape(item)))
+            offset += np.size(item)
+        else:
+            tags.append(np.full(_range_length(item), np.nan) if isinstance(item, slice) else item)
+    joined = indexer[tuple(tags)]
+    placed = np.ravel(joined)
+    found = ~np.isnan(placed)
+    position = np.empty(offset, dtype=int)
+    position[placed[found].astype(int)] = np.flatnonzero(found)
+    flat = np.ravel(np.broadcast_to(g, np.shape(joined)))
+    grads, offset = [], 0
+    for item in key:
+        if not _joined(item):
+            grads.append(None)
+            continue
+        piece = flat[position[offset:offset + np.size(item)]]
+        grads.append(np.reshape(piece, np.shape(item)) if isinstance(item, np.ndarray) else float(piece[0]))
+        offset += np.size(item)
+    return grads
+
+
+def join_index_tangent(indexer, key, tangents):
+    """Tangent of ``indexer[key]`` for ``np.r_`` and ``np.c_``: the tangents joined the same way
+    (None: inactive; a range's tangent is zero)."""
+    joined = []
+    for item, t in zip(key, tangents):
+        if isinstance(item, slice):
+            joined.append(np.zeros(_range_length(item)))
+        elif isinstance(item, str):
+            joined.append(item)
+        else:
+            joined.append(zeros_like(item) if t is None else t)
+    return indexer[tuple(joined)]
 
 
 def unstack(g, axis=0):
