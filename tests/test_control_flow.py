@@ -590,3 +590,53 @@ def test_two_loops_over_the_same_parameters(f, container):
                 return f(container(tuple(pair) for pair in changed), x)
             np.testing.assert_allclose(gradients[layer][position], numerical_gradient(of_leaf, (leaf,), 0),
                                        rtol=1e-5, atol=1e-7)
+
+
+def mlp_over_dict_items_twice(params, x):
+    h = x
+    for name, W in params.items():
+        h = np.tanh(h @ W)
+    decay = 0.0
+    for name, W in params.items():
+        decay = decay + np.sum(W ** 2)
+    return np.sum(h ** 2) + 0.1 * decay
+
+
+def _leaves(tree):
+    return [leaf for item in (tree.values() if isinstance(tree, dict) else tree) for leaf in
+            (_leaves(item) if isinstance(item, (list, tuple, dict)) else [item])]
+
+
+def _along(tree, direction, step):
+    """``tree + step * direction``, leaf by leaf, in the same containers."""
+    if isinstance(tree, dict):
+        return {key: _along(tree[key], direction[key], step) for key in tree}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_along(a, b, step) for a, b in zip(tree, direction))
+    return tree + step * direction
+
+
+@pytest.mark.parametrize("f, params, second_order", [
+    (mlp_with_weight_decay, [(np.full((3, 4), 0.3), np.linspace(-1, 1, 4)), (np.eye(4)[:, :2], np.ones(2))], True),
+    (mlp_decay_first, ((np.full((3, 4), 0.3), np.linspace(-1, 1, 4)), (np.eye(4)[:, :2], np.ones(2))), True),
+    # (forward mode over a loop on dict items, as hvp needs, is not there yet)
+    (mlp_over_dict_items_twice, {"first": np.full((3, 3), 0.4), "second": np.linspace(-1, 1, 6).reshape(3, 2)},
+     False),
+], ids=["list", "tuple", "dict"])
+def test_two_loops_over_the_same_parameters_in_every_mode(f, params, second_order):
+    x = np.linspace(-1.0, 1.0, 15).reshape(5, 3)
+    direction = _along(params, params, -0.5)  # any tree of the same shapes
+    gradient = srcad.grad(f)(params, x)
+    for unoptimised, optimised in zip(_leaves(srcad.grad(f, optimize=False)(params, x)), _leaves(gradient)):
+        np.testing.assert_allclose(unoptimised, optimised, rtol=1e-12)
+    value, tangent = srcad.jvp(f)(params, x, direction)
+    assert value == f(params, x)
+    assert tangent == pytest.approx(sum(np.sum(g * v) for g, v in zip(_leaves(gradient), _leaves(direction))))
+    by_differences = (f(_along(params, direction, 1e-6), x) - f(_along(params, direction, -1e-6), x)) / 2e-6
+    assert tangent == pytest.approx(by_differences, rel=1e-6)
+    if not second_order:
+        return
+    hvp = srcad.hvp(f)(params, x, direction)
+    plus, minus = srcad.grad(f)(_along(params, direction, 1e-6), x), srcad.grad(f)(_along(params, direction, -1e-6), x)
+    for got, p, m in zip(_leaves(hvp), _leaves(plus), _leaves(minus)):
+        np.testing.assert_allclose(got, (p - m) / 2e-6, rtol=1e-5, atol=1e-7)
