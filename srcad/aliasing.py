@@ -369,7 +369,7 @@ class _PointsTo:
         items = frozenset().union(*(self.value(e, state) for e in elements)) if elements else frozenset()
         made = self.fresh(expr, state)
         self.hold(state, {made}, items)
-        state.ghosts = state.ghosts | {made}  # a literal's items are read by its derivative
+        state.ghosts = state.ghosts | items  # a literal's items are read by its derivative
         return frozenset({made})
 
     def call(self, expr, state):

@@ -46,6 +46,7 @@ from .errors import NonDifferentiableError
 from .inline import Contribution, Inliner, Template
 from .jumps import refuse_unlowered_jump
 from .kinds import Kinds, binary_function
+from .language import without_derivative
 from .resolve import UNKNOWN, classify, resolve_expression
 from .reverse import _method_of_a_constant, is_user_function
 from .rules import registry
@@ -357,7 +358,7 @@ class Forward:
         if isinstance(stmt, gast.Expr):
             return self.expression_statement(stmt, state)
         refuse_unlowered_jump(self.fn, stmt)
-        return [clone(stmt)]
+        return without_derivative(self.fn, stmt, [clone(stmt)])
 
     # -- assignments ----------------------------------------------------------
     def assignment(self, stmt, state):

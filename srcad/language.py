@@ -17,6 +17,8 @@ from typing import Callable
 
 import gast
 
+from .errors import SrcadError
+
 # kind: (group, what srcad accepts)
 SUPPORTED = {
     # statements
@@ -76,6 +78,9 @@ SUPPORTED = {
     "Store": ("context", "assigning to one"),
     "Param": ("context", "a parameter, in gast's trees"),
 }
+
+# statements the sweeps keep as they are (forward) or skip (backward): they compute no value
+WITHOUT_DERIVATIVE = {"Pass", "Raise", "Assert"}
 
 # kind: the message (after "srcad cannot differentiate ")
 REFUSED = {
@@ -284,6 +289,15 @@ def _check(fn, node, parent):
         for child in value if isinstance(value, list) else [value]:
             if isinstance(child, gast.AST):
                 _check(fn, child, node)
+
+
+def without_derivative(fn, stmt, result):
+    """``result``, what a sweep makes of a statement of ``WITHOUT_DERIVATIVE``; any other
+    statement reaching a sweep's fallback is refused rather than dropped."""
+    if type(stmt).__name__ not in WITHOUT_DERIVATIVE:
+        raise SrcadError(f"srcad has no derivative for this {type(stmt).__name__} statement (a gap in srcad; "
+                         f"please report it){fn.where(stmt)}")
+    return result
 
 
 def _located(node, parent):

@@ -171,9 +171,6 @@ def _pushes_before(stmt, pushes, tape):
     if written is not None and id(stmt) in pushes:
         # the slots about to be written, copied (a view would change with them)
         old = gast.Subscript(value=clone(written.value), slice=clone(written.slice), ctx=gast.Load())
-        if isinstance(stmt, gast.Assign):
-            kept = call(gast.Attribute(value=old, attr="copy", ctx=gast.Load()))
-        else:
-            kept = call(name(stmt.srcad_copy_of), old)  # add_at on a list may hold plain numbers
+        kept = call(name(stmt.srcad_copy_of), old)  # a list or a dict may hold plain numbers
         return [expr_stmt(call(push, kept), origin)]
     return [expr_stmt(call(push, name(var)), origin) for var in pushes.get(id(stmt), [])]

@@ -18,8 +18,9 @@ from .errors import NonDifferentiableError
 from .inline import Contribution, Inliner, Template
 from .jumps import refuse_unlowered_jump
 from .kinds import Kinds, binary_function
+from .language import without_derivative
 from .restore import restore_marker
-from .resolve import UNKNOWN, classify
+from .resolve import UNKNOWN, Operation, classify
 from .rules import registry
 from .runtime import dispatch, numeric
 from .runtime.accumulate import add_at, add_grads, copy_of, zeros_buffer
@@ -137,7 +138,7 @@ class Reverse:
         if isinstance(stmt, gast.Expr):
             return self.call_statement(stmt, state)
         refuse_unlowered_jump(self.fn, stmt)
-        return []
+        return without_derivative(self.fn, stmt, [])
 
     def call_statement(self, stmt, state):
         """A call whose value is not used: ``add_at(buffer, index, g)`` is differentiated, a call
@@ -248,12 +249,13 @@ class Reverse:
                 state.owned.add(base)
             if isinstance(value, gast.Name) and value.id in self.active:
                 piece = gast.Subscript(value=name(d_base), slice=clone(target.slice), ctx=gast.Load())
-                piece = call(gast.Attribute(value=piece, attr="copy", ctx=gast.Load()))
+                piece = call(self.helper("copy_of", copy_of), piece)  # an item may be a number
                 self.contribute(value, call(self.helper("unbroadcast", numeric.unbroadcast), piece, value),
                                 state, out)
             cleared = gast.Subscript(value=name(d_base), slice=clone(target.slice), ctx=gast.Store())
             self.emit(out, gast.Assign(targets=[cleared], value=constant(0.0), type_comment=None))
         stmt.srcad_written = clone(target)
+        stmt.srcad_copy_of = self.namespace.bind("copy_of", copy_of)
         marker = restore_marker(stmt, [base])
         marker.srcad_store = True
         out.append(marker)
@@ -336,6 +338,7 @@ class Reverse:
         if operation is None or operation.nondifferentiable:
             return
         operation.function = binary_function(self.kinds, value, operation.function)
+        operation = field_read(value, operation)
         template = registry.adjoint_of(operation.function)
         if any(isinstance(arg, gast.Starred) for arg in operation.args):
             self.spread_call(stmt, value, var, d_var, state, out)
@@ -579,6 +582,14 @@ def _known_at_run_time_only(value, operation, local_names):
     while isinstance(callee, gast.Subscript):
         callee = callee.value
     return isinstance(callee, gast.Name) and (callee.id in local_names or callee is not value.func)
+
+
+def field_read(value, operation):
+    """``p.W`` where ``W`` is not a member of arrays: the field of a namedtuple, read by
+    ``field_of(p, "W")`` (whose rules make the derivative a namedtuple too)."""
+    if isinstance(value, gast.Attribute) and operation.function is UNKNOWN:
+        return Operation(numeric.field_of, [value.value, constant(value.attr)], label=f".{value.attr}")
+    return operation
 
 
 def _method_of_a_constant(value, operation, local_names, carrying):

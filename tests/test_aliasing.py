@@ -200,8 +200,28 @@ def test_a_copy_of_a_call_result():
     check_everything(copy_of_a_call, [X3, X3 + 0.1], wrt=1)
 
 
+def differentiable_entry_added_to_a_dict_of_numbers(x):
+    d = {"a": np.sum(x), "b": 0.8}
+    d["e"] = np.min(x)
+    return d["a"] + np.sum(np.sin(x))
+
+
+def entry_written_in_a_loop_beside_a_new_array(x):
+    d = {"a": np.sum(x), "b": 0.8}
+    for i in range(2):
+        u = (d["b"] + x) * 1.0
+        d["e"] = np.min(x) * u[0]
+    return d["a"] + np.sum(u) + d["e"]
+
+
 def test_a_number_added_to_a_dict():
     check_everything(entry_added_to_a_dict, [0.7])
+
+
+@pytest.mark.parametrize("function", [differentiable_entry_added_to_a_dict_of_numbers,
+                                      entry_written_in_a_loop_beside_a_new_array])
+def test_entries_written_into_a_dict_of_numbers(function):
+    check_everything(function, [X3])
 
 
 # -- what another name would see is refused ------------------------------------------

@@ -491,3 +491,12 @@ def test_a_helper_rebound_inside_a_run_time_call_is_used(tmp_path):
     np.testing.assert_allclose(df(X, module.step), 2.0 * X)
     module.helper = lambda x: 4.0 * x
     np.testing.assert_allclose(df(X, module.step), 4.0 * np.ones(3))
+
+
+def checks_its_argument(x):
+    assert x.ndim == 1, "a vector"
+    return np.sum(x * x)
+
+
+def test_a_function_with_an_assert_in_a_module_pytest_rewrote_is_read():
+    np.testing.assert_allclose(srcad.grad(checks_its_argument)(X), 2.0 * X)

@@ -313,3 +313,12 @@ def test_a_chained_assignment_gives_every_target_the_value_it_computed(source, t
     f = _load(source, tmp_path)
     assert srcad.value_and_grad(f)(X)[0] == f(X)
     assert_modes_agree(f, (X,))
+
+
+def test_a_statement_a_sweep_has_no_rule_for_is_refused_not_dropped(tmp_path):
+    fn = read_function(_load("def f(x):\n    return np.sum(x)\n", tmp_path))
+    stray = gast.Delete(targets=[gast.Name(id="x", ctx=gast.Del(), annotation=None, type_comment=None)])
+    stray.lineno = 1
+    with pytest.raises(srcad.SrcadError, match="Delete"):
+        language.without_derivative(fn, stray, [])
+    assert language.without_derivative(fn, gast.Pass(), ["kept"]) == ["kept"]

@@ -157,8 +157,7 @@ def test_jvp_agrees_with_vjp(f):
     assert forward == pytest.approx(sum(inner(g, t) for g, t in zip(grads, tangents)), rel=1e-12)
 
 
-# einsum's adjoint helpers have no rules of their own yet (in either form): no second order
-@pytest.mark.parametrize("f", [f for f in REPRODUCERS if f is not _einsum_sublist], ids=lambda f: f.__name__[1:])
+@pytest.mark.parametrize("f", REPRODUCERS + [_einsum_string], ids=lambda f: f.__name__[1:])
 def test_second_order_matches_differences_of_the_gradient(f):
     v = np.array([0.3, -0.7, 0.4])
     df = srcad.grad(f)
@@ -239,3 +238,21 @@ def test_an_index_that_carries_a_derivative_is_refused(f):
         srcad.grad(f)(np.array([1.0, 2.0]))
     with pytest.raises(srcad.NonDifferentiableError, match="test_rules_through_grad.py"):
         srcad.vjp(f)(np.array([1.0, 2.0]))
+
+
+def _einsum_of_a_row(x):
+    return np.sum(np.einsum("ij,j->i", x, x[0]))
+
+
+def _einsum_sublist_square(x):
+    return np.sum(np.einsum(x, [0, 1], x, [1, 2], [0, 2]) ** 2)
+
+
+@pytest.mark.parametrize("f, shape", [(_einsum_of_a_row, (2, 3)), (_einsum_sublist_square, (3, 3))],
+                         ids=["row", "sublist-square"])
+def test_hvp_through_einsum_matches_differences_of_the_gradient(f, shape):
+    rng = np.random.default_rng(8)
+    x, v = rng.normal(size=shape), rng.normal(size=shape)
+    df = srcad.grad(f)
+    expected = (df(x + 1e-6 * v) - df(x - 1e-6 * v)) / 2e-6
+    np.testing.assert_allclose(srcad.hvp(f)(x, v), expected, rtol=1e-5, atol=1e-6)

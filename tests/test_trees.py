@@ -87,12 +87,17 @@ def loss_nested(params, x):
     return np.sum(h) * params["scale"] + reg_layers(params["layers"])
 
 
+def loss_fields(params, x):
+    return np.sum(np.tanh(x @ params.W + params.b)) + np.sum(params.W ** 2) * 0.5
+
+
 PAIR = (W1, b1)
 LAYERS = [(W1, b1), (W2, b2)]
 CASES = {
     "tuple": (loss_pair, (W1, b1)),
     "list": (loss_pair, [W1, b1]),
     "namedtuple": (loss_pair, Pair(W1, b1)),
+    "namedtuple fields": (loss_fields, Pair(W1, b1)),
     "tuple, three consumers": (loss_pair_three_consumers, (W1, b1)),
     "list, three consumers": (loss_pair_three_consumers, [W1, b1]),
     "list of tuples": (loss_layers, [(W1, b1), (W2, b2)]),
@@ -385,3 +390,26 @@ def test_a_tangent_of_the_wrong_structure_is_refused(transform):
     with pytest.raises(srcad.SrcadError, match=r"for 'params' must have its structure, dict with keys 'W', 'b', "
                                                r"but it is .* at \['b'\]: array \(3,\) for array \(4,\)"):
         getattr(srcad, transform)(loss_dict)(params, X, wrong)
+
+
+# -------------------------------------------------------- namedtuples out of wrt
+
+
+@pytest.mark.parametrize("f", [loss_pair, loss_fields, loss_layers], ids=lambda f: f.__name__)
+def test_a_namedtuple_out_of_wrt_is_data(f):
+    params = Pair(W1, b1) if f is not loss_layers else [Pair(W1, b1), Pair(W2, b2)]
+    _all_modes(f, (params, X), 1)
+
+
+class Layer:
+    def __init__(self, W):
+        self.W = W
+
+
+def reads_an_instance_attribute(layer, x):
+    return np.sum(x @ layer.W)
+
+
+def test_an_attribute_of_an_instance_is_refused_clearly():
+    with pytest.raises(srcad.NonDifferentiableError, match="cannot differentiate reading .W of a Layer"):
+        srcad.grad(reads_an_instance_attribute)(Layer(W1), X)

@@ -12,8 +12,8 @@ reads ``list(params.items())`` item by item, and each rule sends the derivatives
 back to where the values came from.
 """
 from ..runtime.accumulate import unrepeat_sequence
-from ..runtime.numeric import concatenation, from_items, from_values, is_mapping, joins, loop_item, plus, repeats, \
-    times, unbroadcast, unindex, unlist, zeros_like
+from ..runtime.numeric import concatenation, field_of, from_items, from_values, is_mapping, joins, loop_item, plus, \
+    repeats, times, unbroadcast, unfield, unindex, unlist, zeros_like
 from .registry import adjoint, d, nondifferentiable, tangent
 
 # ------------------------------------------------- + and * on lists and tuples
@@ -61,6 +61,29 @@ def _(y, g, a):
 def _(y, g, a):
     d[y] = unrepeat_sequence(d[g], a)
 
+
+
+# ------------------------------------------------------ the fields of a namedtuple
+
+
+@adjoint(field_of)
+def _(y, record, field, like=None):
+    d[record] = unfield(d[y], record, field)
+
+
+@tangent(field_of)
+def _(y, record, field, like=None):
+    d[y] = field_of(d[record], field, record)
+
+
+@adjoint(unfield)
+def _(y, g, record, field):
+    d[g] = field_of(d[y], field, record)
+
+
+@tangent(unfield)
+def _(y, g, record, field):
+    d[y] = unfield(d[g], record, field)
 
 
 # ------------------------------------------------ for x in xs, where xs may be a dict

@@ -43,6 +43,8 @@ from ..runtime.numeric import (
     undot_a,
     undot_b,
     uneinsum,
+    uneinsum_leading_tangent,
+    uneinsum_tangent,
     unjoin_index,
     uneinsum_leading,
     unhstack,
@@ -1014,6 +1016,18 @@ def _(r, indexer, key, tangents):
 @tangent(join_index_tangent)
 def _(r, indexer, key, tangents):
     d[r] = join_index_tangent(indexer, key, d[tangents])
+
+
+# hvp through einsum (no adjoints yet: reverse over reverse through einsum is refused)
+@tangent(uneinsum)
+def _(r, g, subscripts, operands):
+    d[r] = uneinsum(d[g], subscripts, operands) + uneinsum_tangent(g, subscripts, operands, None, d[operands]) \
+        + uneinsum_tangent(g, subscripts, operands, d[subscripts], None)
+
+
+@tangent(uneinsum_leading)
+def _(r, g, subscripts, operands):
+    d[r] = uneinsum_leading(d[g], subscripts, operands) + uneinsum_leading_tangent(g, subscripts, operands, d[operands])
 
 
 @adjoint(exponent_minus_one)

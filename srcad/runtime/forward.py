@@ -22,7 +22,10 @@ from .numeric import _float_dtype, same_sequence, unbroadcast, unreduce, zeros_l
 
 def broadcast_like(t, like):
     """``t`` with the shape of ``like``: broadcast up where ``t``'s shape
-    broadcasts to it, summed down (``unbroadcast``) otherwise."""
+    broadcasts to it, summed down (``unbroadcast``) otherwise; a list or tuple of tangents (one
+    per item of a helper's result) is already shaped."""
+    if isinstance(t, (list, tuple)):
+        return t
     shape = np.shape(like)
     t_shape = np.shape(t)
     if t_shape == shape:

@@ -21,6 +21,8 @@ import numpy as np
 
 from ..errors import NonDifferentiableError
 
+from ..errors import NonDifferentiableError
+
 
 # ---------------------------------------------------------------- broadcasting
 
@@ -373,13 +375,57 @@ def _in_sublist_positions(values):
     return placed
 
 
+class PerOperand(list):
+    """Derivatives of an op's operands, one per item, that add item by item (as two tangents of
+    them do); None is the derivative of an operand that has none (a sublist)."""
+
+    def __add__(self, other):
+        return PerOperand(b if a is None else a if b is None else a + b for a, b in zip(self, other))
+
+
+def _uneinsum_tangents(g, subscripts, operands, leading_tangent, tangents):
+    """Tangents of the adjoints of every array of an einsum, carried by the arrays' tangents
+    (None: inactive). Each array's adjoint is linear in every other array, so its tangent sums the
+    adjoint with one other array replaced by that array's tangent."""
+    spec, arrays = _einsum_spelled(subscripts, operands)
+    if isinstance(subscripts, str):
+        moving = list(tangents) if tangents is not None else [None] * len(arrays)
+    else:
+        moving = [leading_tangent, *(list(tangents)[1:2 * len(arrays) - 2:2] if tangents is not None
+                                     else [None] * (len(arrays) - 1))]
+    inputs, output, fresh = _einsum_terms(spec, arrays)
+    totals = []
+    for i in range(len(arrays)):
+        total = zeros_like(arrays[i])
+        for k, t in enumerate(moving):
+            if k != i and t is not None:
+                replaced = arrays[:k] + [t] + arrays[k + 1:]
+                total = total + _uneinsum_one(g, inputs, output, replaced, i, fresh)
+        totals.append(total)
+    return totals
+
+
+def uneinsum_tangent(g, subscripts, operands, leading_tangent=None, tangents=None):
+    """Tangent of ``uneinsum(g, subscripts, operands)`` carried by the arrays: ``tangents`` of
+    ``operands``, and in the sublist form ``leading_tangent`` of the first array."""
+    totals = _uneinsum_tangents(g, subscripts, operands, leading_tangent, tangents)
+    return PerOperand(totals if isinstance(subscripts, str) else _in_sublist_positions(totals[1:])[:len(operands)])
+
+
+def uneinsum_leading_tangent(g, subscripts, operands, tangents=None):
+    """Tangent of ``uneinsum_leading(g, subscripts, operands)`` carried by the other arrays."""
+    if isinstance(subscripts, str):
+        return None
+    return _uneinsum_tangents(g, subscripts, operands, None, tangents)[0]
+
+
 def uneinsum(g, subscripts, operands):
     """Adjoints of ``np.einsum(subscripts, *operands)``, one per item of ``operands`` (in the
     sublist form, None for each sublist; the first array's is :func:`uneinsum_leading`)."""
     spec, arrays = _einsum_spelled(subscripts, operands)
     inputs, output, fresh = _einsum_terms(spec, arrays)
     grads = [_uneinsum_one(g, inputs, output, arrays, i, fresh) for i in range(len(arrays))]
-    return grads if isinstance(subscripts, str) else _in_sublist_positions(grads[1:])[:len(operands)]
+    return PerOperand(grads if isinstance(subscripts, str) else _in_sublist_positions(grads[1:])[:len(operands)])
 
 
 def uneinsum_leading(g, subscripts, operands):
@@ -874,3 +920,21 @@ def loop_item(xs, i):
 def is_mapping(xs):
     """Whether a loop over ``xs`` sees its keys (a dict), whose items carry no derivative."""
     return isinstance(xs, dict)
+
+
+def field_of(record, field, like=None):
+    """``record.field``, for a namedtuple; for the derivative of one, which may be a plain
+    list or tuple, the item at the position of ``field`` in ``like``'s fields."""
+    if hasattr(record, field) or like is None:
+        return getattr(record, field)
+    return record[type(like)._fields.index(field)]
+
+
+def unfield(g, record, field):
+    """Adjoint of ``record.field``: a namedtuple of zeros like ``record``, ``g`` at ``field``."""
+    if not hasattr(type(record), "_fields"):
+        raise NonDifferentiableError(
+            f"cannot differentiate reading .{field} of a {type(record).__name__}: srcad differentiates the "
+            f"attributes of arrays and of namedtuples; pass the values themselves, or a namedtuple, a tuple "
+            f"or a dict of them")
+    return zeros_like(record)._replace(**{field: g})

@@ -30,6 +30,7 @@ import srcad
 from gradcheck import numerical_gradient
 
 STEPS = (1e-6, 1e-4)       # central differences of f, and the step that confirms them
+LARGEST = 1e5              # beyond, sin/cos of large values oscillate faster than the steps
 HVP_STEPS = (1e-5, 1e-3)   # central differences of the gradient
 SECONDS = 60               # one program: anything slower is reported as a hang
 
@@ -91,6 +92,7 @@ def rebuild(like, vector):
     position = 0
 
     def build(template):
+        """One level of ``like``, its leaves read from ``vector`` at ``position``."""
         nonlocal position
         if isinstance(template, dict):
             return {key: build(item) for key, item in template.items()}
@@ -127,9 +129,11 @@ class Checker:
         self.arguments = program.arguments()
 
     def fresh(self):
+        """A deep copy of the arguments: no call sees another call's writes."""
         return copy.deepcopy(self.arguments)
 
     def chosen(self, args):
+        """The differentiated arguments among ``args``."""
         return [args[position] for position in self.program.wrt]
 
     def with_chosen(self, vector):
@@ -141,15 +145,19 @@ class Checker:
         return args
 
     def objective(self, vector):
+        """f as a function of the flat vector of the differentiated arguments."""
         return float(self.f(*self.with_chosen(vector)))
 
     def as_tuple(self, result):
+        """A derivative as a tuple, one entry per ``wrt`` argument."""
         return tuple(result) if len(self.program.wrt) > 1 else (result,)
 
     def fail(self, kind, check, detail):
+        """Raise a :class:`FuzzFailure` of ``kind`` in ``check``."""
         raise FuzzFailure(kind, check, self.program, detail)
 
     def close(self, check, got, expected, rtol, atol_scale):
+        """Fail ``check`` unless ``got`` equals ``expected`` to ``rtol`` (and ``atol_scale`` times their scale)."""
         got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
         scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
         if got.shape != expected.shape or not np.allclose(got, expected, rtol=rtol, atol=atol_scale * scale):
@@ -170,14 +178,18 @@ class Checker:
             self.fail("crash", check, traceback.format_exc(limit=-6))
 
     def expected_gradient(self):
+        """Central differences of f, confirmed by a second step size, or :class:`Unstable`."""
         start = flat(self.chosen(self.arguments))
         estimates = [numerical_gradient(self.objective, [start], 0, step=step) for step in STEPS]
         scale = max(1.0, float(np.max(np.abs(estimates[0]), initial=0.0)))
         if not np.all(np.isfinite(estimates)) or not np.allclose(*estimates, rtol=1e-4, atol=1e-4 * scale):
             raise Unstable("finite differences of f disagree between step sizes")
+        if scale > LARGEST:
+            raise Unstable("derivatives too large for finite differences to be trusted")
         return estimates[0]
 
     def check_all(self, hvp=False):
+        """Every check of the module docstring (hvp when ``hvp``)."""
         args = self.fresh()
         value = self.f(*args)
         if not np.isfinite(value):
@@ -186,6 +198,7 @@ class Checker:
         expected = self.expected_gradient()
 
         def value_and_grad():
+            """value_and_grad on fresh arguments, and the arguments after the call."""
             call_args = self.fresh()
             result = srcad.value_and_grad(self.f, self.wrt)(*call_args)
             return result, flat(call_args)
@@ -220,12 +233,14 @@ class Checker:
             self.check_hvp(direction, tangents)
 
     def check_hvp(self, direction, tangents):
+        """hvp against central differences of grad along the same direction as jvp."""
         vector = tangents if len(self.program.wrt) > 1 else tangents[0]
         product = self.run("hvp", lambda: srcad.hvp(self.f, self.wrt)(*self.fresh(), vector))
         df = srcad.grad(self.f, self.wrt)
         start = flat(self.chosen(self.arguments))
 
         def gradient_at(vector):
+            """The gradient (flat) at the flat vector of differentiated arguments."""
             return flat(self.as_tuple(df(*self.with_chosen(vector))))
 
         estimates = [(gradient_at(start + h * direction) - gradient_at(start - h * direction)) / (2 * h)
@@ -244,6 +259,7 @@ class Refused(Exception):
 def time_limit(seconds):
     """Raise TimeoutError after ``seconds`` (main thread only; elsewhere no limit)."""
     def expire(signum, frame):
+        """Interrupt the program that ran too long."""
         raise TimeoutError(f"the program took longer than {seconds} s")
     try:
         previous = signal.signal(signal.SIGALRM, expire)

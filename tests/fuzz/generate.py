@@ -11,6 +11,7 @@ function ``f``), the types of ``f``'s parameters, which of them are
 differentiated, and a seed for their values.
 """
 import itertools
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,7 @@ FRESH_STARTS = ("np.", "(", "math.", "sum(", "abs(", "float(")  # expressions th
 
 
 def is_numeric(kind):
+    """Whether ``kind`` is a shape code (a float or an array), not a container."""
     return isinstance(kind, str)
 
 
@@ -48,9 +50,11 @@ class Container:
 
     @property
     def types(self):
+        """The types of the items, in order."""
         return tuple(t for _, t in self.items)
 
     def homogeneous(self):
+        """Whether every item has the same numeric type (so loops and ``sum`` may go over them)."""
         return len(set(self.types)) == 1 and is_numeric(self.types[0])
 
 
@@ -88,8 +92,8 @@ class Program:
 
 
 def value_of(kind, rng):
-    """A random value of type ``kind``: floats and arrays away from zero's
-    neighbourhood in scale (normal, scaled), containers of those."""
+    """A random value of type ``kind``: floats and arrays with entries uniform in
+    [-1.2, 1.2], and containers of those."""
     if is_numeric(kind):
         if kind == SCALAR:
             return float(rng.uniform(-1.2, 1.2))
@@ -115,10 +119,12 @@ class Scope:
         self.local_helpers = list(local_helpers)
 
     def child(self, loop=None):
+        """A copy for a nested block (a branch or a loop body)."""
         return Scope(self.variables, self.owned, self.loop if loop is None else loop,
                      self.indices, self.local_helpers, self.returns)
 
     def define(self, name, kind, owned=False):
+        """Bind ``name`` to a value of type ``kind``; ``owned``: a new array no other name refers to."""
         self.variables[name] = kind
         self.owned.discard(name)
         if owned:
@@ -133,7 +139,17 @@ class Scope:
             self.owned &= other.owned
 
     def names_of(self, kind):
+        """The names of type ``kind``."""
         return [name for name, t in self.variables.items() if t == kind]
+
+    def share(self, expression):
+        """``expression`` is kept somewhere (a name, a container, a loop item): the
+        arrays it may be, or be a view of, are no longer the function's alone."""
+        if is_fresh(expression):
+            return
+        for name in list(self.owned):
+            if re.search(rf"\b{name}\b", expression):
+                self.owned.discard(name)
 
 
 class ProgramWriter:
@@ -149,18 +165,22 @@ class ProgramWriter:
         self.may_refuse = False
 
     def on(self, feature):
+        """Whether ``feature`` is switched on."""
         return feature in self.features
 
     # ------------------------------------------------------------------ text
 
     def emit(self, text):
+        """Write one line at the current indentation."""
         self.lines.append("    " * self.indent + text)
 
     def new_name(self, kind):
+        """A fresh name telling its type (``s``, ``u``, ``v``, ``m``, ``lst``, ``tp``, ``d``)."""
         prefix = PREFIX[kind] if is_numeric(kind) else {"list": "lst", "tuple": "tp", "dict": "d"}[kind.kind]
         return f"{prefix}{next(self.counter)}"
 
     def constant(self):
+        """A small float literal."""
         return self.choose.pick(CONSTANTS)
 
     # ------------------------------------------------------------ expressions
@@ -173,6 +193,7 @@ class ProgramWriter:
         return found
 
     def leaves(self, kind, path):
+        """The numeric entries of a value of type ``kind`` at ``path``: ``(path, type)`` pairs."""
         if is_numeric(kind):
             return [(path, kind)]
         found = []
@@ -197,6 +218,7 @@ class ProgramWriter:
         return self.choose.pick(makers)(kind, scope, depth)
 
     def from_template(self, kind, scope, depth):
+        """An expression from a template of an enabled feature."""
         features = sorted({t.feature for t in TEMPLATES if t.result == kind and t.feature in self.features})
         feature = self.choose.pick(features)
         template = self.choose.pick([t for t in TEMPLATES if t.result == kind and t.feature == feature])
@@ -204,6 +226,7 @@ class ProgramWriter:
         return self.fill(template.text, operands)
 
     def fill(self, text, operands):
+        """A template's text with its operands, indices and constant filled in."""
         return text.format(*operands, i2=self.choose.integer(-2, 1), i3=self.choose.integer(-3, 2),
                            c=self.constant())
 
@@ -224,6 +247,7 @@ class ProgramWriter:
         return f"({self.atom(SCALAR, scope)} * np.ones({SHAPES[kind]}))"
 
     def conditional_expression(self, kind, scope, depth):
+        """``a if test else b``."""
         return (f"({self.expression(kind, scope, depth - 1)} if {self.condition(scope)} "
                 f"else {self.expression(kind, scope, depth - 1)})")
 
@@ -262,10 +286,12 @@ class ProgramWriter:
     # ------------------------------------------------------------ statements
 
     def block(self, scope, count, depth):
+        """``count`` statements."""
         for _ in range(count):
             self.statement(scope, depth)
 
     def statement(self, scope, depth):
+        """One statement of a kind the enabled features allow."""
         kinds = [self.assign, self.assign]
         optional = {
             "assignments": [self.annotated, self.chained, self.unpacking],
@@ -299,13 +325,16 @@ class ProgramWriter:
         return self.new_name(kind)
 
     def assign(self, scope, depth):
+        """``name = expression``, a new name or a rebinding."""
         kind = self.choose.pick(NUMERIC)
         value = self.expression(kind, scope)
         name = self.target(kind, scope)
         self.emit(f"{name} = {value}")
+        scope.share(value)
         scope.define(name, kind, owned=is_fresh(value))
 
     def annotated(self, scope, depth):
+        """``name: float = ...`` / ``name: np.ndarray = ...``, sometimes declared first without a value."""
         kind = self.choose.pick(NUMERIC)
         annotation = "float" if kind == SCALAR else "np.ndarray"
         value = self.expression(kind, scope)
@@ -313,14 +342,17 @@ class ProgramWriter:
         if self.choose.chance(30):
             self.emit(f"{name}: {annotation}")
         self.emit(f"{name}: {annotation} = {value}")
+        scope.share(value)
         scope.define(name, kind, owned=is_fresh(value))
 
     def chained(self, scope, depth):
+        """``a = b = e`` or ``a, b = c = e1, e2``."""
         kind = self.choose.pick(NUMERIC)
         if self.choose.chance(60):
             value = self.expression(kind, scope)
             first, second = self.new_name(kind), self.target(kind, scope)
             self.emit(f"{first} = {second} = {value}")
+            scope.share(value)
             for name in (first, second):
                 scope.define(name, kind)
             return
@@ -328,11 +360,14 @@ class ProgramWriter:
         left, right = self.expression(kind, scope), self.expression(other, scope)
         first, second, pair = self.new_name(kind), self.new_name(other), self.new_name(Container("tuple", ()))
         self.emit(f"{first}, {second} = {pair} = {left}, {right}")
+        scope.share(left)
+        scope.share(right)
         scope.define(first, kind)
         scope.define(second, other)
         scope.define(pair, Container("tuple", ((0, kind), (1, other))))
 
     def unpacking(self, scope, depth):
+        """``a, b = e1, e2`` or a swap ``a, b = b, a``."""
         kinds = [self.choose.pick(NUMERIC) for _ in range(2)]
         if kinds[0] == kinds[1] and len(scope.names_of(kinds[0])) >= 2 and self.choose.chance(40):
             a, b = scope.names_of(kinds[0])[:2]
@@ -346,14 +381,18 @@ class ProgramWriter:
         if names[0] == names[1]:
             names[1] = self.new_name(kinds[1])
         self.emit(f"{names[0]}, {names[1]} = {values[0]}, {values[1]}")
+        for value in values:
+            scope.share(value)
         for name, kind, value in zip(names, kinds, values):
             scope.define(name, kind, owned=is_fresh(value))
 
     def augmentable(self, scope, include_aliases):
+        """Names ``+=`` may update: floats and the arrays the function owns (or any array)."""
         return [name for name, t in scope.variables.items() if is_numeric(t)
                 and (t == SCALAR or name in scope.owned or include_aliases)]
 
     def augmented(self, scope, depth, include_aliases=False):
+        """``name op= expression`` (``+=``, ``-=``, ``*=``, ``/=``), in place for arrays."""
         names = self.augmentable(scope, include_aliases)
         if not names:
             kind = self.choose.pick(NUMERIC)
@@ -394,6 +433,7 @@ class ProgramWriter:
     }
 
     def write(self, scope, depth):
+        """A write into an array the function made: ``buf[index] op= value``."""
         owned = [n for n in scope.owned if scope.variables.get(n) in self.WRITES]
         if owned and self.choose.chance(60):
             name = self.choose.pick(sorted(owned))
@@ -402,6 +442,7 @@ class ProgramWriter:
         self.write_into(name, scope.variables[name], scope)
 
     def write_into(self, name, kind, scope):
+        """One subscript write into ``name`` (of array type ``kind``)."""
         index, value_kind = self.choose.pick(self.WRITES[kind])
         index = self.fill(index, [])
         op = self.choose.pick(["=", "=", "+=", "*=", "-="])
@@ -425,11 +466,13 @@ class ProgramWriter:
         self.write_into(view, view_kind, scope)
 
     def alias_augmented(self, scope, depth):
+        """``+=`` on any array, possibly the caller's or another name's."""
         self.augmented(scope, depth, include_aliases=True)
 
     # ---------------------------------------------------------- control flow
 
     def branch(self, scope, depth):
+        """``if``/``elif``/``else``; after it, only what every path that goes on bound."""
         self.emit(f"if {self.condition(scope)}:")
         paths = [self.branch_body(scope, depth)]
         while self.choose.chance(25):
@@ -458,11 +501,13 @@ class ProgramWriter:
         return None if returns else inner
 
     def return_value(self, scope):
+        """The value a ``return`` in this function gives (its return type)."""
         if isinstance(scope.returns, Container):
             return ", ".join(self.expression(t, scope) for t in scope.returns.types)
         return self.expression(scope.returns, scope)
 
     def dead_code(self, scope):
+        """A statement after ``return``/``break``/``continue``: never runs, binds nothing."""
         kind = self.choose.pick(NUMERIC)
         self.emit(f"{self.new_name(kind)} = {self.expression(kind, scope.child(), 1)}")
 
@@ -475,10 +520,12 @@ class ProgramWriter:
         name = self.new_name(kind)
         value = self.expression(kind, scope, 1)
         self.emit(f"{name} = {value}")
+        scope.share(value)
         scope.define(name, kind, owned=is_fresh(value))
         return name
 
     def for_loop(self, scope, depth):
+        """``for`` over ``range``, the rows of a matrix or a list literal, updating a value."""
         accumulator = self.carried(scope)
         kind = scope.variables[accumulator]
         inner = scope.child(loop=True)
@@ -494,11 +541,14 @@ class ProgramWriter:
             inner.indices.append(index)
         elif form == "rows":
             row = self.new_name(VECTOR)
-            self.emit(f"for {row} in {self.choose.pick(matrices)}:")
+            rows = self.choose.pick(matrices)
+            self.emit(f"for {row} in {rows}:")
+            inner.share(rows)
             inner.define(row, VECTOR)
         else:
             item_kind = self.choose.pick(NUMERIC)
             items = ", ".join(self.expression(item_kind, scope, 1) for _ in range(self.choose.integer(1, 3)))
+            inner.share(items)
             item = self.new_name(item_kind)
             self.emit(f"for {item} in [{items}]:")
             inner.define(item, item_kind)
@@ -508,6 +558,7 @@ class ProgramWriter:
         self.indent -= 1
 
     def while_loop(self, scope, depth):
+        """``while`` with a counter, updating a value."""
         accumulator = self.carried(scope)
         kind = scope.variables[accumulator]
         counter = f"k{next(self.counter)}"
@@ -522,14 +573,16 @@ class ProgramWriter:
         self.indent -= 1
 
     def carry(self, name, kind, scope):
+        """The loop's update of ``name``: ``name = name * 0.5 + ...`` or ``name += ...``."""
         update = self.expression(kind, scope, 1)
         if self.choose.chance(40) and (kind == SCALAR or name in scope.owned):
             self.emit(f"{name} += {update}")
         else:
-            self.emit(f"{name} = {name} * 0.5 + {update}")
+            self.emit(f"{name} = {name} * 0.5 + np.tanh({update})")
             scope.define(name, kind, owned=True)
 
     def loop_statements(self, scope, depth):
+        """The rest of a loop body, with a ``break``/``continue``/``return`` sometimes."""
         self.block(scope, self.choose.integer(0, 2), depth + 1)
         if self.choose.chance(50):
             self.jump(scope, depth)
@@ -550,11 +603,14 @@ class ProgramWriter:
     # ------------------------------------------------------------ containers
 
     def build_container(self, scope, depth):
+        """A list, tuple or dict literal of values."""
         kind = self.choose.pick(["list", "tuple", "dict"])
         count = self.choose.integer(1, 3)
         item_kinds = ([self.choose.pick(NUMERIC)] * count if self.choose.chance(60)
                       else [self.choose.pick(NUMERIC) for _ in range(count)])
         values = [self.expression(k, scope, 1) for k in item_kinds]
+        for value in values:
+            scope.share(value)
         if kind == "dict":
             keys = ["a", "b", "c"][:count]
             text = "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(keys, values)) + "}"
@@ -568,9 +624,11 @@ class ProgramWriter:
         scope.define(name, container, owned=True)
 
     def containers(self, scope, predicate=lambda t: True):
+        """The names of containers (of types ``predicate`` accepts)."""
         return [n for n, t in scope.variables.items() if isinstance(t, Container) and predicate(t)]
 
     def dict_write(self, scope, depth):
+        """``d[key] = value`` on a dict the function made (a new key or an existing one)."""
         dicts = self.containers(scope, lambda t: t.kind == "dict")
         dicts = [n for n in dicts if n in scope.owned]  # not the caller's dict
         if not dicts:
@@ -578,7 +636,9 @@ class ProgramWriter:
         name = self.choose.pick(dicts)
         kind = self.choose.pick(NUMERIC)
         key = self.choose.pick(["a", "e", "f"])
-        self.emit(f"{name}[{key!r}] = {self.expression(kind, scope)}")
+        value = self.expression(kind, scope)
+        self.emit(f"{name}[{key!r}] = {value}")
+        scope.share(value)
         items = tuple((k, t) for k, t in scope.variables[name].items if k != key) + ((key, kind),)
         scope.variables[name] = Container("dict", items)
 
@@ -590,17 +650,21 @@ class ProgramWriter:
             base = self.choose.pick(sequences)
             container = scope.variables[base]
             extra = self.expression(kind, scope, 1)
+            scope.share(extra)
             name = self.new_name(container)
             self.emit(f"{name} = {base} + [{extra}]" if container.kind == "list" else f"{name} = {base} + ({extra},)")
             count = len(container.items)
             scope.define(name, Container(container.kind, container.items + ((count, kind),)), owned=True)
             return
         left, right = self.expression(kind, scope, 1), self.expression(kind, scope, 1)
+        scope.share(left)
+        scope.share(right)
         name = self.new_name(Container("tuple", ()))
         self.emit(f"{name} = ({left},) + ({right},)")
         scope.define(name, Container("tuple", ((0, kind), (1, kind))), owned=True)
 
     def append_loop(self, scope, depth):
+        """``lst = []`` then ``lst.append(...)`` in a ``for`` over ``range``."""
         kind = self.choose.pick(NUMERIC)
         name = self.new_name(Container("list", ()))
         count = self.choose.integer(1, 3)
@@ -611,7 +675,9 @@ class ProgramWriter:
         inner.indices.append(index)
         self.indent += 1
         self.block(inner, self.choose.integer(0, 1), depth + 1)
-        self.emit(f"{name}.append({self.expression(kind, inner)})")
+        value = self.expression(kind, inner)
+        self.emit(f"{name}.append({value})")
+        scope.share(value)
         self.indent -= 1
         scope.define(name, Container("list", tuple((i, kind) for i in range(count))), owned=True)
 
@@ -658,10 +724,14 @@ class ProgramWriter:
             container = scope.variables[name]
             kind = container.types[0]
             if form == "extend":
-                self.emit(f"{name}.extend([{self.expression(kind, scope, 1)}, {self.expression(kind, scope, 1)}])")
+                items = f"{self.expression(kind, scope, 1)}, {self.expression(kind, scope, 1)}"
+                self.emit(f"{name}.extend([{items}])")
+                scope.share(items)
                 count = len(container.items) + 2
             else:
-                self.emit(f"{name}.insert(0, {self.expression(kind, scope, 1)})")
+                item = self.expression(kind, scope, 1)
+                self.emit(f"{name}.insert(0, {item})")
+                scope.share(item)
                 count = len(container.items) + 1
             scope.variables[name] = Container("list", tuple((i, kind) for i in range(count)))
             return
@@ -671,7 +741,9 @@ class ProgramWriter:
                 return self.build_container(scope, depth)
             name = self.choose.pick(dicts)
             kind = self.choose.pick(NUMERIC)
-            self.emit(f"{name}.update({{'g': {self.expression(kind, scope, 1)}}})")
+            item = self.expression(kind, scope, 1)
+            self.emit(f"{name}.update({{'g': {item}}})")
+            scope.share(item)
             items = tuple((k, t) for k, t in scope.variables[name].items if k != "g") + (("g", kind),)
             scope.variables[name] = Container("dict", items)
             return
@@ -704,6 +776,7 @@ class ProgramWriter:
     # ---------------------------------------------------------------- calls
 
     def call_options(self, kind, scope):
+        """The helpers whose result (or an item of it) has type ``kind``: ``(helper, item)``."""
         options = []
         for helper in self.helpers + scope.local_helpers:
             if helper.returns == kind:
@@ -713,6 +786,7 @@ class ProgramWriter:
         return options
 
     def helper_call(self, kind, scope, depth):
+        """A call of a helper, or an item of the tuple it returns."""
         helper, position = self.choose.pick(self.call_options(kind, scope))
         call = self.call(helper, scope, depth)
         return call if position is None else f"{call}[{position}]"
@@ -758,6 +832,7 @@ class ProgramWriter:
         return items
 
     def argument(self, kind, scope, depth):
+        """A value for a parameter of type ``kind``: an expression, a container name or literal."""
         if is_numeric(kind):
             return self.expression(kind, scope, depth - 1)
         matching = [n for n, t in scope.variables.items() if t == kind]
@@ -766,6 +841,7 @@ class ProgramWriter:
         return self.literal(kind, scope)
 
     def literal(self, kind, scope):
+        """A container literal of type ``kind``."""
         values = [self.argument(t, scope, 1) for t in kind.types]
         if kind.kind == "dict":
             return "{" + ", ".join(f"{k!r}: {v}" for (k, _), v in zip(kind.items, values)) + "}"
@@ -774,6 +850,7 @@ class ProgramWriter:
         return "(" + ", ".join(values) + ("," if len(values) == 1 else "") + ")"
 
     def unpack_call(self, scope, depth):
+        """``a, b = helper(...)`` for a helper returning a tuple."""
         tuples = [h for h in self.helpers + scope.local_helpers if isinstance(h.returns, Container)]
         if not tuples:
             return self.assign(scope, depth)
@@ -846,8 +923,10 @@ class ProgramWriter:
         return f"def {name}({', '.join(parameters)}):\n" + "\n".join(body) + "\n"
 
     def read_container_parameter(self, scope):
+        """Sometimes unpack a list or tuple parameter into names first."""
         container = scope.variables["params"]
-        if container.kind in ("list", "tuple") and all(is_numeric(t) for t in container.types) and self.choose.chance(50):
+        plain = container.kind in ("list", "tuple") and all(is_numeric(t) for t in container.types)
+        if plain and self.choose.chance(50):
             names = [self.new_name(t) for t in container.types]
             self.emit(f"{', '.join(names)}{',' if len(names) == 1 else ''} = params")
             for name, kind in zip(names, container.types):
@@ -856,6 +935,7 @@ class ProgramWriter:
     # -------------------------------------------------------------- program
 
     def parameters(self):
+        """The types of ``f``'s parameters; the first may be a container of parameters."""
         kinds = [self.choose.pick(NUMERIC) for _ in range(self.choose.integer(1, 3))]
         if self.on("containers") and self.choose.chance(60):
             items = self.choose.pick([(("W", MATRIX), ("b", SHORT)), (("a", VECTOR), ("b", VECTOR)),
@@ -865,6 +945,7 @@ class ProgramWriter:
         return kinds
 
     def program(self, group, seed):
+        """The whole module: helpers, then ``f``; see :class:`Program`."""
         self.helper_sources = []
         self.called = set()
         kinds = self.parameters()
@@ -886,8 +967,8 @@ class ProgramWriter:
                 call = self.call(helper, scope, 2)
                 terms.append(f"np.sum({call}[0])" if isinstance(helper.returns, Container) else f"np.sum({call})")
         self.emit("return " + " + ".join(terms))
-        source = ("import math\n\nimport numpy as np\n\n\n" + "\n\n".join(self.helper_sources)
-                  + ("\n\n" if self.helper_sources else "") + f"def f({', '.join(names)}):\n" + "\n".join(self.lines) + "\n")
+        function = f"def f({', '.join(names)}):\n" + "\n".join(self.lines) + "\n"
+        source = "import math\n\nimport numpy as np\n\n\n" + "\n\n".join(self.helper_sources + [function])
         wrt = (0, 1) if len(kinds) > 1 and self.choose.chance(30) else (0,)
         return Program(source, group, tuple(kinds), wrt, seed, self.may_refuse)
 

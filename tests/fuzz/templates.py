@@ -16,6 +16,7 @@ NUMERIC = tuple(SHAPES)
 
 @dataclass(frozen=True)
 class Template:
+    """One form of expression: see the module docstring."""
     feature: str
     result: str
     operands: tuple
