@@ -41,7 +41,7 @@ from .resolve import UNKNOWN, classify, resolve_expression
 from .rules import registry
 from .runtime.accumulate import add_at
 from .runtime.lists import insertion_index, pop_index
-from .syntax import assign, call, clone, constant, expr_stmt, name, names_stored
+from .syntax import assign, call, clone, constant, expr_stmt, name, names_loaded, names_stored, popped
 
 _PERMUTE = "index with a permutation instead: x = x[rng.permutation(len(x))]"
 _REFUSED_FUNCTIONS = {
@@ -111,6 +111,7 @@ class _Effects:
         self.fn = fn
         self.names = names
         self.local_names = local_names
+        self.loaded = names_loaded(fn.node)
 
     # -- statements -------------------------------------------------------
     def block(self, stmts):
@@ -132,7 +133,8 @@ class _Effects:
                 self.refuse_nested(part, stmt)
             rewritten = self.rewrite(value, stmt)
             if rewritten is None:
-                if isinstance(stmt, gast.Expr):
+                if isinstance(stmt, gast.Expr) or self.never_read(stmt) and popped(value) is None \
+                        and self.unknown_callee(value):
                     self.check_harmless(value, stmt)
                 return hoisted + [stmt]
             before, result = rewritten
@@ -174,10 +176,37 @@ class _Effects:
                                                  f"its arguments, only as a statement of its own (or the whole "
                                                  f"right-hand side of an assignment); call it on its own line")
 
-    def check_harmless(self, value, stmt):
-        """A call whose result is unused is made for what it does: allowed only if it does nothing."""
+    def never_read(self, stmt):
+        """An assignment to names the function never reads: its call is made for what it does."""
+        if not isinstance(stmt, (gast.Assign, gast.AnnAssign)):
+            return False
+        targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
+        if not all(isinstance(n, (gast.Name, gast.Tuple, gast.List, gast.Starred)) for t in targets
+                   for n in gast.walk(t) if not isinstance(n, gast.expr_context)):
+            return False
+        assigned = {n.id for t in targets for n in gast.walk(t) if isinstance(n, gast.Name)}
+        return not assigned & self.loaded
+
+    def unknown_callee(self, value):
+        """Whether srcad cannot tell what the callee does to its arguments: a function passed in,
+        a method of an object (a user function's writes are read from its source, and NumPy's
+        and the builtins' writers are listed above)."""
+        function = self.callee(value)
+        return function is UNKNOWN or inspect.ismethod(function) \
+            and not isinstance(function.__self__, (types.ModuleType, np.random.RandomState, np.random.Generator))
+
+    def callee(self, value):
+        """The function a call's value comes from, as far as srcad can tell before it runs."""
         operation = classify(self.fn, value, self.local_names)
         function = operation.function if operation is not None else UNKNOWN
+        func = value.func
+        if function is UNKNOWN and isinstance(func, gast.Attribute) and not isinstance(func.value, gast.Name):
+            function = getattr(np.ndarray, func.attr, UNKNOWN)  # (-x).prod(): a method of a value made here
+        return function
+
+    def check_harmless(self, value, stmt):
+        """A call whose result is unused is made for what it does: allowed only if it does nothing."""
+        function = self.callee(value)
         if function is add_at or changes_nothing(function):
             return
         if isinstance(value.func, gast.Attribute) and value.func.attr in ("append", "push") \
@@ -185,8 +214,8 @@ class _Effects:
             return
         raise NonDifferentiableError(
             f"cannot differentiate the statement {_label(value)}(...): its result is not used, so it is "
-            f"called for what it does to its arguments, which srcad does not follow. Assign its result "
-            f"instead (y = {_label(value)}(...)), or write the change it makes as an assignment"
+            f"called for what it does to its arguments, which srcad does not follow. Use its result "
+            f"instead (y = {_label(value)}(...), then read y), or write the change it makes as an assignment"
             f"{self.fn.where(stmt)}")
 
     # -- which calls write, and what they are rewritten into -----------------
@@ -207,7 +236,10 @@ class _Effects:
         advice = _refused_function(function)
         if advice is not None:
             raise self.refusal(node, stmt, advice)
-        written = parameter_written_into(function)
+        # s *= v on a bare parameter writes into an array but rebinds a number: where the result is
+        # read, the function is differentiated and its augmented assignments are checked when they run
+        written = parameter_written_into(function, augmented=getattr(stmt, "value", None) is node
+                                         and self.never_read(stmt))
         if written is not None:
             raise NonDifferentiableError(
                 f"cannot differentiate {_label(node)}(...): it writes into its parameter {written}, which srcad "
@@ -447,20 +479,26 @@ class _Effects:
 _WRITTEN_INTO = {}
 
 
-def parameter_written_into(function):
-    """The parameter a Python function of the user may write into (``buf[i] = v``, ``buf += v``,
-    ``buf.append(v)``, ``np.copyto(buf, v)``, a call that writes into it ...), or None."""
+def parameter_written_into(function, augmented=False):
+    """The parameter a Python function of the user may write into (``buf[i] = v``,
+    ``buf.append(v)``, ``np.copyto(buf, v)``, a call that writes into it ...; with ``augmented``,
+    ``buf += v`` too), or None."""
+    if not _is_user_function(function):
+        return None
+    key = (function, augmented)
+    if key not in _WRITTEN_INTO:
+        _WRITTEN_INTO[key] = None  # a recursive call finds nothing new
+        _WRITTEN_INTO[key] = _written_parameter(function, augmented)
+    return _WRITTEN_INTO[key]
+
+
+def _is_user_function(function):
     from .reverse import is_user_function  # reverse mode itself reads this module
 
-    if not is_user_function(function):
-        return None
-    if function not in _WRITTEN_INTO:
-        _WRITTEN_INTO[function] = None  # a recursive call finds nothing new
-        _WRITTEN_INTO[function] = _written_parameter(function)
-    return _WRITTEN_INTO[function]
+    return is_user_function(function)
 
 
-def _written_parameter(function):
+def _written_parameter(function, augmented):
     try:
         fn = read_function(function)
     except SrcadError:
@@ -472,7 +510,7 @@ def _written_parameter(function):
     local_names = callers | names_stored(fn.node)
     for stmt in fn.node.body:
         for node in gast.walk(stmt):
-            written = _parameter_written_by(fn, node, callers, local_names)
+            written = _parameter_written_by(fn, node, callers, local_names, augmented)
             if written is not None:
                 return written
         if isinstance(stmt, gast.Assign) and not (isinstance(stmt.value, gast.Name) and stmt.value.id in callers):
@@ -481,12 +519,13 @@ def _written_parameter(function):
     return None
 
 
-def _parameter_written_by(fn, node, callers, local_names):
+def _parameter_written_by(fn, node, callers, local_names, augmented):
     """The parameter still holding the caller's value (in ``callers``) that ``node`` may write into."""
     if isinstance(node, (gast.Assign, gast.AugAssign)):
         for target in node.targets if isinstance(node, gast.Assign) else [node.target]:
             root = _root(target)
-            if root in callers and (isinstance(target, gast.Subscript) or isinstance(node, gast.AugAssign)):
+            written = isinstance(target, gast.Subscript) or augmented and isinstance(node, gast.AugAssign)
+            if root in callers and written:
                 return root
     if isinstance(node, gast.Call):
         written = [_root(argument) for argument in _arguments_written(fn, node, local_names)]

@@ -275,6 +275,10 @@ class _Substitute(gast.NodeTransformer):
         if getattr(helper, "srcad_fold", False) and not node.keywords \
                 and all(_is_number(a) for a in node.args):
             return constant(helper(*[a.value for a in node.args]))  # a helper of literals: its value
+        same_when_none = getattr(helper, "srcad_same_when_none", None)
+        if same_when_none is not None and len(node.args) > same_when_none and not node.keywords \
+                and isinstance(node.args[same_when_none], gast.Constant) and node.args[same_when_none].value is None:
+            return node.args[0]  # the helper passes its first argument through
         return node
 
     def visit_Name(self, node):

@@ -214,6 +214,16 @@ def entry_written_in_a_loop_beside_a_new_array(x):
     return d["a"] + np.sum(u) + d["e"]
 
 
+def activation_written_into(x):
+    h = srcad.nn.relu(x)
+    h[0] = x[1] ** 2
+    return np.sum(srcad.nn.softmax(h) * x)
+
+
+def test_an_activation_is_a_new_array_to_write_into():
+    check_everything(activation_written_into, [X3])
+
+
 def test_a_number_added_to_a_dict():
     check_everything(entry_added_to_a_dict, [0.7])
 

@@ -799,3 +799,37 @@ def calls_a_helper_that_writes_into_its_copy(x):
 def test_a_function_that_writes_into_its_own_copy_of_an_argument_is_differentiated():
     f = calls_a_helper_that_writes_into_its_copy
     np.testing.assert_allclose(srcad.grad(f)(X.copy()), numerical_gradient(f, [X.copy()], 0), rtol=1e-6)
+
+
+def run_time_writer(x, fill):
+    buf = np.zeros(3)
+    unused = fill(buf, x)
+    return np.sum(buf ** 2)
+
+
+def object_method_result_unread(x):
+    unused = MODEL.reset()
+    return np.sum(x)
+
+
+@pytest.mark.parametrize("f, text, arguments", [
+    (run_time_writer, "unused = fill(buf, x)", (set_first,)), (object_method_result_unread, "MODEL.reset()", ()),
+], ids=["function_passed_in", "method_of_an_object"])
+def test_a_call_whose_result_is_never_read_is_refused_unless_it_changes_nothing(f, text, arguments):
+    with pytest.raises(srcad.NonDifferentiableError, match="its result is not used") as error:
+        srcad.value_and_grad(f)(X.copy(), *arguments)
+    _assert_names_the_call(error.value, f, text)
+
+
+def doubles_a_number(a, s):
+    s *= 2.0
+    return s * a
+
+
+def passes_a_number_to_an_augmented_parameter(x):
+    return np.sum(doubles_a_number(x, np.sum(x)))
+
+
+def test_an_augmented_assignment_to_a_parameter_holding_a_number_is_differentiated():
+    f = passes_a_number_to_an_augmented_parameter
+    np.testing.assert_allclose(srcad.grad(f)(X.copy()), numerical_gradient(f, [X.copy()], 0), rtol=1e-6)

@@ -26,6 +26,8 @@ CASES = [
     case(n.xlogy, normal((3,)), uniform(0.5, 2.0, (2, 3))),
     case(n.xlogy, normal(None), uniform(0.5, 2.0)),
     case(n.exponent_minus_one, normal((2, 3))),
+    case(n.unless_integer, normal((2, 3)), np.float32, wrt=[0]),
+    case(n.unless_integer, normal((2, 3)), wrt=[0]),
     case(n.unjoin_index, normal((4,)), np.r_, (np.zeros(3), 1.0), wrt=[0], id="unjoin_index(4, np.r_, [3, f])"),
     case(n.unjoin_index, normal((3, 2)), np.c_, (np.zeros(3), np.zeros(3)), wrt=[0],
          id="unjoin_index(3x2, np.c_, [3, 3])"),

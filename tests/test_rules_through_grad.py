@@ -256,3 +256,30 @@ def test_hvp_through_einsum_matches_differences_of_the_gradient(f, shape):
     df = srcad.grad(f)
     expected = (df(x + 1e-6 * v) - df(x - 1e-6 * v)) / 2e-6
     np.testing.assert_allclose(srcad.hvp(f)(x, v), expected, rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------ a cast to integers is piecewise constant, to floats is not
+
+def _astype_int(x):
+    return np.sum(x.astype(int) * 2.0) + np.sum(x)
+
+
+def _array_int(x):
+    return np.sum(np.array(x, dtype=int) * 2.0) + np.sum(np.asarray(x, dtype=np.int64) * x)
+
+
+def _astype_float32(x):
+    return np.sum(x.astype(np.float32) * 2.0)
+
+
+@pytest.mark.parametrize("f", [_astype_int, _array_int, _astype_float32], ids=lambda f: f.__name__[1:])
+@pytest.mark.parametrize("optimize", [True, False], ids=["optimized", "unoptimized"])
+def test_casts_to_integers_carry_no_derivative(f, optimize):
+    x = np.array([1.37, -2.21, 0.83])
+    grad = srcad.grad(f, optimize=optimize)(x)
+    exact = {_astype_int: np.ones(3), _array_int: x.astype(int), _astype_float32: np.full(3, 2.0)}[f]
+    np.testing.assert_allclose(grad, exact, rtol=1e-12)
+    if f is not _astype_float32:  # (float32 is too coarse for differences of this step)
+        np.testing.assert_allclose(grad, numerical_gradient(f, [x], 0), rtol=1e-6, atol=1e-8)
+    _, tangent = srcad.jvp(f)(x, np.ones(3))
+    assert tangent == pytest.approx(np.sum(grad))

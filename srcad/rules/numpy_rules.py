@@ -46,6 +46,7 @@ from ..runtime.numeric import (
     uneinsum_leading_tangent,
     uneinsum_tangent,
     unjoin_index,
+    unless_integer,
     uneinsum_leading,
     unhstack,
     unindex,
@@ -954,22 +955,22 @@ def _(y, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, 
 
 @adjoint(np.array)
 def _(y, object, dtype=None, copy=True, order="K", subok=False, ndmin=0, like=None):
-    d[object] = unarray(d[y], object)
+    d[object] = unarray(unless_integer(d[y], dtype), object)
 
 
 @tangent(np.array)
 def _(y, object, dtype=None, copy=True, order="K", subok=False, ndmin=0, like=None):
-    d[y] = np.array(d[object], dtype=dtype, ndmin=ndmin)
+    d[y] = unless_integer(np.array(d[object], dtype=dtype, ndmin=ndmin), dtype)
 
 
 @adjoint(np.asarray)
 def _(y, a, dtype=None, order=None, device=None, copy=None, like=None):
-    d[a] = unarray(d[y], a)
+    d[a] = unarray(unless_integer(d[y], dtype), a)
 
 
 @tangent(np.asarray)
 def _(y, a, dtype=None, order=None, device=None, copy=None, like=None):
-    d[y] = np.asarray(d[a], dtype=dtype)
+    d[y] = unless_integer(np.asarray(d[a], dtype=dtype), dtype)
 
 
 @adjoint(np.copy, np.ndarray.copy)
@@ -984,12 +985,12 @@ def _(y, a, order="K", subok=False):
 
 @adjoint(np.ndarray.astype)
 def _(y, a, dtype, order="K", casting="unsafe", subok=True, copy=True):
-    d[a] = cast_like(d[y], a)
+    d[a] = cast_like(unless_integer(d[y], dtype), a)
 
 
 @tangent(np.ndarray.astype)
 def _(y, a, dtype, order="K", casting="unsafe", subok=True, copy=True):
-    d[y] = cast_like(d[a], y)
+    d[y] = cast_like(unless_integer(d[a], dtype), y)
 
 
 # ------------------------ runtime helpers: derivatives of generated derivatives
@@ -1028,6 +1029,16 @@ def _(r, g, subscripts, operands):
 @tangent(uneinsum_leading)
 def _(r, g, subscripts, operands):
     d[r] = uneinsum_leading(d[g], subscripts, operands) + uneinsum_leading_tangent(g, subscripts, operands, d[operands])
+
+
+@adjoint(unless_integer)
+def _(r, g, dtype=None):
+    d[g] = unless_integer(d[r], dtype)
+
+
+@tangent(unless_integer)
+def _(r, g, dtype=None):
+    d[r] = unless_integer(d[g], dtype)
 
 
 @adjoint(exponent_minus_one)

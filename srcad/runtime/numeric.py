@@ -736,6 +736,17 @@ def unsplit(gs, pieces, axis=0):
     )
 
 
+def unless_integer(g, dtype=None):
+    """``g``, or zero when ``dtype`` is an integer or bool type: a cast to one (``x.astype(int)``,
+    ``np.array(x, dtype=int)``) is piecewise constant."""
+    if dtype is not None and np.dtype(dtype).kind in "biu":
+        return np.zeros_like(g) if hasattr(g, "dtype") else 0.0
+    return g
+
+
+unless_integer.srcad_same_when_none = 1  # with dtype the literal None, srcad writes just g
+
+
 def unarray(g, obj):
     """Adjoint of ``np.array(obj)``: ``g`` in the shape of ``obj`` and, for a
     (nested) list or tuple, split into the same container."""

@@ -74,7 +74,10 @@ _REDUCTIONS = [
     (SCALAR, (VECTOR,), "np.mean({0})"), (SCALAR, (MATRIX,), "np.mean({0})"),
     (SCALAR, (VECTOR,), "np.prod({0})"), (SCALAR, (SHORT,), "{0}.sum()"),
     (SCALAR, (MATRIX,), "{0}.mean()"), (SCALAR, (VECTOR,), "np.var({0})"),
-    (SCALAR, (VECTOR,), "np.linalg.norm({0})"), (SCALAR, (MATRIX,), "np.std({0})"),
+    # norm and std have a kink where their argument is 0 or constant, which broadcasting
+    # (``s * np.ones(3)``) and cancellation (``a - a``) reach exactly: kept away from it
+    (SCALAR, (VECTOR,), "np.linalg.norm({0} + np.array([0.5, -1.0, 1.5]))"),
+    (SCALAR, (MATRIX,), "np.std({0} + np.arange(6.0).reshape(2, 3))"),
     (VECTOR, (MATRIX,), "{0}.sum(axis=0)"), (SHORT, (MATRIX,), "np.mean({0}, axis=1)"),
     (VECTOR, (MATRIX,), "np.mean({0}, axis=-2)"), (SHORT, (MATRIX,), "{0}.prod(axis=1)"),
     (VECTOR, (VECTOR,), "np.cumsum({0})"), (MATRIX, (MATRIX,), "({0} - np.mean({0}, axis=0, keepdims=True))"),
