@@ -30,6 +30,9 @@ from .runtime.numeric import sum_to_scalar, unbroadcast, zeros_like
 from .syntax import assign, call, clone_signature, constant, expr_stmt, function_def, name, names_loaded, names_stored
 
 
+_UNBOUND = object()
+
+
 def _rename_global(node, old, new):
     for n in gast.walk(node):
         if isinstance(n, gast.Name) and n.id == old:
@@ -119,12 +122,13 @@ class _Pipeline:
 
     def _bind_user_globals(self, node):
         for n in gast.walk(node):
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id not in self.local_names \
-                    and n.id not in self.namespace.objects:
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id not in self.local_names:
                 try:
                     obj = self.fn.resolve(n.id)
                 except (KeyError, AttributeError):
                     continue
+                if self.namespace.objects.get(n.id, _UNBOUND) is obj:
+                    continue  # another function of the program reads the same object by this name
                 bound = self.namespace.bind_user(n.id, obj, self.fn.resolve)
                 if bound != n.id:
                     _rename_global(node, n.id, bound)

@@ -500,3 +500,26 @@ def checks_its_argument(x):
 
 def test_a_function_with_an_assert_in_a_module_pytest_rewrote_is_read():
     np.testing.assert_allclose(srcad.grad(checks_its_argument)(X), 2.0 * X)
+
+
+def h2(v2, k=2.0):
+    return v2 * k
+
+
+def h3(m5, k=0.5, *rest):
+    u8 = h2(v2=np.ones(3), k=k)
+    return rest[0] * np.sum(u8)
+
+
+def nests_star_args_calls(x, y):
+    return np.sum(h3(x, 1.0, h3(x, 1.0, y)))
+
+
+def test_names_given_to_specialised_callees_never_shadow_a_global_another_function_reads():
+    x, y = np.array([0.3, -0.2]), np.array([0.5, 1.5, -1.0])
+    for optimize in (True, False):
+        np.testing.assert_allclose(srcad.grad(nests_star_args_calls, 1, optimize=optimize)(x, y),
+                                   numerical_gradient(nests_star_args_calls, (x, y), 1), rtol=1e-6)
+    v = _direction(y)
+    assert srcad.jvp(nests_star_args_calls, 1)(x, y, v)[1] == pytest.approx(
+        np.dot(srcad.grad(nests_star_args_calls, 1)(x, y), v), rel=1e-10)
