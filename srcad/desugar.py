@@ -2,7 +2,7 @@
 
 After this pass the body has:
 * no ``return``, ``break`` or ``continue`` except one ``return`` at the very end,
-  and loops that may stop early end with ``if <flag>: break``;
+  and loops that may stop early end with ``if <flag>: break`` (see :mod:`srcad.jumps`);
 * ``for`` loops only over ``range(...)``: ``for x in xs`` reads ``x = xs[i]``;
 * no augmented, annotated or chained assignment: ``x += y`` is ``x = x + y``,
   ``x: T = e`` is ``x = e``, ``a = b = e`` is ``a = e; b = a``;
@@ -15,6 +15,7 @@ import ast
 import gast
 
 from .effects import translate_effects
+from .jumps import lower_jumps
 from .language import is_value_boolop
 from .lift import lift_nested_functions
 from .syntax import assign, call, clone, constant, name, names_stored
@@ -35,7 +36,7 @@ def desugar(fn, names):
     translate_effects(fn, names)
     node = fn.node
     node.body = _Normalise(names).visit_block(node.body)
-    node.body = _JumpLowering(names).function_body(node.body)
+    node.body = lower_jumps(node.body, names)
     return node
 
 
@@ -194,140 +195,3 @@ def _is_pair(target):
 def _is_call_to(node, builtin_name):
     return (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
             and node.func.id == builtin_name and not node.keywords)
-
-
-class _Loop:
-    """What a loop body being lowered needs: the flag that stops it early."""
-
-    def __init__(self, names):
-        self.names = names
-        self.stop_flag = None
-
-    def flag(self):
-        if self.stop_flag is None:
-            self.stop_flag = self.names.fresh("stop")
-        return self.stop_flag
-
-
-class _JumpLowering:
-    """Replace return/break/continue by structured code.
-
-    A jump ends its block; what follows the block's branch that jumps moves into
-    the branches that do not (tail duplication), so most code needs no flag.
-    Leaving a loop early sets the loop's stop flag, tested once at its end.
-    """
-
-    def __init__(self, names):
-        self.names = names
-        self.result = None
-        self.returned = None
-
-    def function_body(self, body):
-        returns = [n for s in body for n in gast.walk(s) if isinstance(n, gast.Return)]
-        if len(returns) == 1 and body and body[-1] is returns[0] and not _has_loop_jumps(body):
-            return body
-        if not returns:
-            return self.block(body, None)
-        self.result = self.names.fresh("result")
-        if _returns_in_loops(body):
-            self.returned = self.names.fresh("returned")
-        if not _always_returns(body):
-            body = body + [gast.Return(value=None)]
-        lowered = self.block(body, None)
-        last = gast.Return(value=name(self.result))
-        gast.copy_location(last, returns[-1])
-        prologue = [assign(self.returned, constant(False))] if self.returned else []
-        return prologue + lowered + [last]
-
-    def block(self, stmts, loop):
-        out = []
-        for position, stmt in enumerate(stmts):
-            rest = stmts[position + 1:]
-            if isinstance(stmt, gast.Return):
-                out.extend(self.lower_return(stmt, loop))
-                return out
-            if isinstance(stmt, gast.Break):
-                out.append(gast.copy_location(assign(loop.flag(), constant(True)), stmt))
-                return out
-            if isinstance(stmt, gast.Continue):
-                return out
-            if isinstance(stmt, gast.If) and _escapes(stmt, loop is not None):
-                stmt.body = self.block(stmt.body + [clone(s) for s in rest], loop)
-                stmt.orelse = self.block(stmt.orelse + rest, loop)
-                out.append(stmt)
-                return out
-            if isinstance(stmt, (gast.For, gast.While)):
-                returns_inside = _contains(stmt, gast.Return, stop_at_loops=False)
-                out.extend(self.lower_loop(stmt))
-                if returns_inside:
-                    leave = gast.Return(value=None)
-                    leave.srcad_value_stored = True
-                    guard = gast.copy_location(gast.If(test=name(self.returned), body=[leave], orelse=[]), stmt)
-                    out.extend(self.block([guard] + rest, loop))
-                    return out
-                continue
-            out.append(stmt)
-        return out
-
-    def lower_return(self, stmt, loop):
-        stored = getattr(stmt, "srcad_value_stored", False)
-        out = []
-        if not stored:
-            value = stmt.value if stmt.value is not None else constant(None)
-            out.append(gast.copy_location(assign(self.result, value), stmt))
-        if loop is not None:
-            if not stored:
-                out.append(gast.copy_location(assign(self.returned, constant(True)), stmt))
-            out.append(gast.copy_location(assign(loop.flag(), constant(True)), stmt))
-        return out
-
-    def lower_loop(self, stmt):
-        loop = _Loop(self.names)
-        stmt.body = self.block(stmt.body, loop)
-        if loop.stop_flag is None:
-            return [stmt]
-        leave = gast.copy_location(gast.If(test=name(loop.stop_flag), body=[gast.Break()], orelse=[]), stmt)
-        leave.srcad_loop_exit = True
-        stmt.body.append(leave)
-        stmt.srcad_stop_flag = loop.stop_flag
-        return [gast.copy_location(assign(loop.stop_flag, constant(False)), stmt), stmt]
-
-
-def _contains(node, kind, stop_at_loops):
-    """Whether ``node`` holds a ``kind`` statement (not looking into inner loops if asked)."""
-    if isinstance(node, kind):
-        return True
-    children = []
-    if isinstance(node, gast.If):
-        children = node.body + node.orelse
-    elif isinstance(node, (gast.For, gast.While)):
-        if stop_at_loops:
-            return False
-        children = node.body
-    return any(_contains(child, kind, stop_at_loops) for child in children)
-
-
-def _escapes(stmt, in_loop):
-    if _contains(stmt, gast.Return, stop_at_loops=False):
-        return True
-    return in_loop and (_contains(stmt, gast.Break, True) or _contains(stmt, gast.Continue, True))
-
-
-def _has_loop_jumps(body):
-    return any(isinstance(n, (gast.Break, gast.Continue)) for s in body for n in gast.walk(s))
-
-
-def _returns_in_loops(body):
-    loops = [n for s in body for n in gast.walk(s) if isinstance(n, (gast.For, gast.While))]
-    return any(isinstance(n, gast.Return) for loop in loops for n in gast.walk(loop))
-
-
-def _always_returns(body):
-    if not body:
-        return False
-    last = body[-1]
-    if isinstance(last, gast.Return):
-        return True
-    if isinstance(last, gast.If):
-        return _always_returns(last.body) and _always_returns(last.orelse)
-    return False

@@ -44,6 +44,7 @@ from .activity import flowing_names
 from .anf import hint
 from .errors import NonDifferentiableError
 from .inline import Contribution, Inliner, Template
+from .jumps import refuse_unlowered_jump
 from .kinds import Kinds, binary_function
 from .language import without_derivative
 from .resolve import UNKNOWN, classify, resolve_expression
@@ -356,6 +357,7 @@ class Forward:
             return self.loop(stmt, state)
         if isinstance(stmt, gast.Expr):
             return self.expression_statement(stmt, state)
+        refuse_unlowered_jump(self.fn, stmt)
         return without_derivative(self.fn, stmt, [clone(stmt)])
 
     # -- assignments ----------------------------------------------------------

@@ -17,6 +17,7 @@ generates and compiles its code on first use, keeps it, and shows it as
   each basis vector.
 """
 import ast
+import builtins
 import functools
 import inspect
 
@@ -27,7 +28,7 @@ from .calls import Subject
 from .checks import check_argument, check_derivatives, check_output
 from .errors import SrcadError
 from .forward import forward_function
-from .runtime.accumulate import describe_structure
+from .runtime.accumulate import add_at, describe_structure
 from .runtime.tape import Tape
 from .transform import is_stale, namespaces, reverse_split
 
@@ -273,13 +274,14 @@ def _mutated_in_backward(backward):
             order = [e.id for e in target.elts] if isinstance(target, ast.Tuple) else [target.id]
             break
     changed = set()
+    scope = getattr(backward, "__globals__", {})
     for node in ast.walk(function):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                 and node.func.attr in ("pop", "append", "insert") and isinstance(node.func.value, ast.Name):
             changed.add(node.func.value.id)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and "backward" in node.func.id:
-            # a called function's backward sweep (f_backward(f_saved, d), call_backward) pops its own tapes
-            changed.update(a.id for a in node.args if isinstance(a, ast.Name))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and _may_change_arguments(scope.get(node.func.id, getattr(builtins, node.func.id, None))):
+            changed.update(argument.id for argument in node.args if isinstance(argument, ast.Name))
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 while isinstance(target, ast.Subscript):
@@ -289,6 +291,20 @@ def _mutated_in_backward(backward):
     if len(order) == 1:
         return {0} if order[0] in changed else set()
     return {position for position, variable in enumerate(order) if variable in changed}
+
+
+def _may_change_arguments(callee):
+    """Whether a function a backward sweep calls may change the values it is given: another
+    backward sweep (of a function called inside, or chosen when the code runs) pops its
+    tapes, and ``add_at`` adds into its buffer; NumPy, builtins and srcad's numeric helpers
+    change nothing."""
+    if callee is add_at:
+        return True
+    module = getattr(callee, "__module__", None) or ""
+    return not (module.partition(".")[0] in ("numpy", "builtins", "math") or module in _UNCHANGING_HELPERS)
+
+
+_UNCHANGING_HELPERS = ("srcad.runtime.numeric", "srcad.runtime.accumulate")
 
 
 def vjp(f, wrt=0):

@@ -129,28 +129,36 @@ def _replace_markers(stmts, tape):
     return out
 
 
-def _insert_pushes(stmts, pushes, tape, inits=None):
+def _insert_pushes(stmts, pushes, tape):
     """Add ``tape.push(v)`` before each statement that overwrites a value the backward
-    sweep reads. A variable that may not exist yet at a push starts as ``None``:
-    just before the statement, or, inside a loop, just before the outermost loop
-    (collected in ``inits``)."""
+    sweep reads. A variable that may not exist yet at a push starts as ``None``: just
+    before the push, or, inside a loop, just before the outermost loop, where no path
+    has defined it yet; else at the start of the function (a value some path made
+    must not be lost)."""
+    at_start = set()
+    stmts = _pushes_in_block(stmts, pushes, tape, None, at_start)
+    return [assign(v, constant(None)) for v in sorted(at_start)] + stmts
+
+
+def _pushes_in_block(stmts, pushes, tape, loop_inits, at_start):
     out = []
     for stmt in stmts:
-        loop_inits = None
+        inits = loop_inits
         if isinstance(stmt, (gast.For, gast.While)):
-            loop_inits = set() if inits is None else inits
-            stmt.body = _insert_pushes(stmt.body, pushes, tape, loop_inits)
+            inits = set() if loop_inits is None else loop_inits
+            stmt.body = _pushes_in_block(stmt.body, pushes, tape, inits, at_start)
         elif isinstance(stmt, gast.If):
-            stmt.body = _insert_pushes(stmt.body, pushes, tape, inits)
-            stmt.orelse = _insert_pushes(stmt.orelse, pushes, tape, inits)
+            stmt.body = _pushes_in_block(stmt.body, pushes, tape, loop_inits, at_start)
+            stmt.orelse = _pushes_in_block(stmt.orelse, pushes, tape, loop_inits, at_start)
         missing = {v for v in pushes.get(id(stmt), []) if v not in stmt.srcad_must_defined}
-        if inits is not None:
-            inits.update(missing)
+        if loop_inits is not None:
+            loop_inits.update(missing)  # initialised before the outermost loop
             missing = set()
-        if inits is None and loop_inits:
-            missing |= loop_inits
+        elif inits:
+            missing |= inits  # stmt is the outermost loop
+        at_start.update(v for v in missing if v in stmt.srcad_maybe_defined)
         origin = getattr(stmt, "srcad_origin", None)
-        out.extend(assign(v, constant(None), origin) for v in sorted(missing))
+        out.extend(assign(v, constant(None), origin) for v in sorted(missing - at_start))
         out.extend(_pushes_before(stmt, pushes, tape))
         out.append(stmt)
     return out

@@ -16,6 +16,7 @@ from .activity import flowing_names
 from .effects import changes_nothing
 from .errors import NonDifferentiableError
 from .inline import Contribution, Inliner, Template
+from .jumps import refuse_unlowered_jump
 from .kinds import Kinds, binary_function
 from .language import without_derivative
 from .restore import restore_marker
@@ -55,6 +56,7 @@ class Reverse:
         self.adjoint_names = {}
         self.kinds = Kinds(fn, fn.node, local_names, namespace.objects, [scalar_output] if scalar_output else ())
         self.written_into = set()
+        self.resized = set()  # lists whose derivatives grow or shrink in place
         self.kept_names = set()
         self.origin = None
 
@@ -135,6 +137,7 @@ class Reverse:
             return self.loop(stmt, state)
         if isinstance(stmt, gast.Expr):
             return self.call_statement(stmt, state)
+        refuse_unlowered_jump(self.fn, stmt)
         return without_derivative(self.fn, stmt, [])
 
     def call_statement(self, stmt, state):
@@ -187,9 +190,7 @@ class Reverse:
             if sequence not in state.defined and var in state.defined:
                 self.zero(sequence, state, out)
             if sequence in state.defined:
-                if sequence not in state.owned:
-                    self.emit(out, assign(self.d(sequence), call("list", name(self.d(sequence)))))
-                    state.owned.add(sequence)
+                self.own_sequence(sequence, state, out)
                 last = name(self.d(var)) if var in state.defined and var in self.active \
                     else call(self.helper("zeros_like", zeros_like), name(var))
                 self.emit(out, expr_stmt(grow(self.d(sequence), position, last)))
@@ -268,6 +269,7 @@ class Reverse:
         sequence, value = appended(stmt)
         position = inserted_at(stmt)
         if sequence in self.active and sequence in state.defined:
+            self.own_sequence(sequence, state, out)
             taken = shrink(self.d(sequence), position)
             if isinstance(value, gast.Name) and value.id in self.active:
                 self.contribute(value, taken, state, out)
@@ -278,6 +280,14 @@ class Reverse:
         marker.srcad_position = position
         out.append(marker)
         return out
+
+    def own_sequence(self, sequence, state, out):
+        """Before ``d_xs`` grows or shrinks in place: a copy, unless srcad made it (it may be an
+        item of another derivative or the caller's cotangent). In a loop, once before it."""
+        if sequence not in state.owned:
+            self.emit(out, assign(self.d(sequence), call("list", name(self.d(sequence)))))
+            state.owned.add(sequence)
+        self.resized.add(sequence)
 
     def unpacking(self, target, value, state):
         out = []
@@ -521,7 +531,7 @@ class Reverse:
             carried = trial.defined - entry.defined
             disowned = entry.owned - trial.owned
             # an array written into in the loop: copy its derivative once, before the loop
-            gained = ((trial.owned & entry.defined) - entry.owned) & self.written_into
+            gained = ((trial.owned & entry.defined) - entry.owned) & (self.written_into | self.resized)
             if not carried and not disowned and not gained:
                 break
             # forget the names of the discarded attempt, not those other statements hold on to
@@ -529,8 +539,9 @@ class Reverse:
             for var in sorted(carried):
                 self.zero(var, entry, before)
             for var in sorted(gained):
-                self.emit(before, assign(self.d(var), call(gast.Attribute(value=name(self.d(var)), attr="copy",
-                                                                          ctx=gast.Load()))))
+                copied = call("list", name(self.d(var))) if var in self.resized \
+                    else call(gast.Attribute(value=name(self.d(var)), attr="copy", ctx=gast.Load()))
+                self.emit(before, assign(self.d(var), copied))
                 entry.owned.add(var)
             entry.owned -= disowned
         state.defined, state.owned = entry.defined, entry.owned

@@ -313,3 +313,140 @@ def test_checkpointed_functions_in_forward_mode_and_forward_over_reverse():
     assert srcad.jvp(through_checkpoints)(W, x, V)[1] == pytest.approx(np.sum(gradient(W, x) * V), rel=1e-10)
     expected = (gradient(W + 1e-6 * V, x) - gradient(W - 1e-6 * V, x)) / 2e-6
     np.testing.assert_allclose(srcad.hvp(through_checkpoints)(W, x, V), expected, rtol=1e-5, atol=1e-8)
+
+
+# ---------------------------------------------------- grad of grad of ... through user calls
+
+
+def through_tanh(x):
+    return np.tanh(x)
+
+
+def calls_tanh(x):
+    return through_tanh(x)
+
+
+def tanh_derivatives(x):
+    """tanh and its first four derivatives, by hand: t' = s, s' = -2ts with s = 1 - t²."""
+    t = np.tanh(x)
+    s = 1.0 - t * t
+    return [t, s, -2.0 * t * s, 4.0 * t * t * s - 2.0 * s * s, 16.0 * t * s * s - 8.0 * t ** 3 * s]
+
+
+def scaled_sine(x, scale=1.5):
+    return np.sin(x) * scale
+
+
+def sine_of_a_call(x):
+    return scaled_sine(through_tanh(x))
+
+
+def nested_calls(x):
+    return sine_of_a_call(x) * np.exp(x) + x ** 3
+
+
+def power_by_loop(x, n):
+    y = x
+    for _ in range(n - 1):
+        y = y * x
+    return y
+
+
+def piecewise(x):
+    if x > 0.0:
+        return np.sin(x) * x
+    return np.exp(x) - x
+
+
+def stop_early(x):
+    y = x
+    k = 0
+    while True:
+        k = k + 1
+        y = np.sin(y) * 1.3 + x
+        if k == 3:
+            break
+    return y
+
+
+def pair_product(pair):
+    a, b = pair
+    return np.sin(a) * b
+
+
+def from_dict(d):
+    return d["a"] * np.exp(d["b"])
+
+
+def helpers_with_loops_branches_and_containers(x):
+    total = power_by_loop(x, 4) + piecewise(x) + stop_early(x)
+    total = total + pair_product((x, x * x)) + pair_product([np.cos(x), x])
+    return total + from_dict({"a": x, "b": 0.5 * x})
+
+
+def test_fourth_derivative_through_a_call_is_exact():
+    fourth = srcad.grad(srcad.grad(srcad.grad(srcad.grad(calls_tanh))))
+    assert fourth(0.5) == pytest.approx(3.9522195637245825, rel=1e-12)
+    derivative = calls_tanh
+    for order in range(1, 5):
+        derivative = srcad.grad(derivative)
+        for x in (-0.8, 0.5, 1.7):
+            assert derivative(x) == pytest.approx(tanh_derivatives(x)[order], rel=1e-12, abs=1e-14)
+
+
+@pytest.mark.parametrize("f", [nested_calls, helpers_with_loops_branches_and_containers])
+@pytest.mark.parametrize("x", [-0.6, 0.7])
+def test_derivatives_up_to_fourth_order_match_differences_of_the_order_below(f, x):
+    below = f
+    for order in range(1, 5):
+        derivative = srcad.grad(below)
+        by_differences = (below(x + 1e-5) - below(x - 1e-5)) / 2e-5
+        assert derivative(x) == pytest.approx(by_differences, rel=1e-5, abs=1e-6), f"order {order}"
+        below = derivative
+
+
+def test_forward_mode_of_a_third_derivative_through_calls():
+    third = srcad.grad(srcad.grad(srcad.grad(helpers_with_loops_branches_and_containers)))
+    fourth = srcad.grad(third)
+    for x in (-0.6, 0.7):
+        value, tangent = srcad.jvp(third)(x, 1.0)
+        assert value == pytest.approx(third(x), rel=1e-12)
+        assert tangent == pytest.approx(fourth(x), rel=1e-9)
+
+
+def layer_helper(W, h):
+    return np.tanh(W @ h)
+
+
+def looped_layers(W, h):
+    for _ in range(2):
+        h = layer_helper(W, h)
+        if np.sum(h) > 10.0:
+            break
+    return h
+
+
+def network_through_calls(w):
+    W = np.reshape(w[:4], (2, 2))
+    h = looped_layers(W, w[4:])
+    parts = {"out": h, "reg": [w[:2], w[2:4]]}
+    return np.sum(parts["out"] ** 2) + 0.1 * sum_of_squares(parts["reg"])
+
+
+def sum_of_squares(arrays):
+    total = 0.0
+    for a in arrays:
+        total = total + np.sum(a * a)
+    return total
+
+
+def test_hessian_and_jacobian_of_the_gradient_through_calls():
+    w = RNG.normal(size=6) * 0.7
+    expected = finite_difference_of_gradient(network_through_calls, w)
+    H = srcad.hessian(network_through_calls)(w)
+    np.testing.assert_allclose(H, expected, rtol=1e-5, atol=1e-7)
+    for mode in ("forward", "reverse"):
+        np.testing.assert_allclose(srcad.jacobian(srcad.grad(network_through_calls), mode=mode)(w), H,
+                                   rtol=1e-9, atol=1e-12)
+    v = RNG.normal(size=6)
+    np.testing.assert_allclose(srcad.hvp(network_through_calls)(w, v), H @ v, rtol=1e-9, atol=1e-12)

@@ -29,7 +29,13 @@ from ..errors import NonDifferentiableError
 
 def unbroadcast(g, x):
     """``g`` summed down to the shape of ``x``, undoing NumPy broadcasting (or,
-    where ``g`` is the smaller, broadcast up to it: the two are each other's adjoint)."""
+    where ``g`` is the smaller, broadcast up to it: the two are each other's adjoint).
+    Where both are containers of one kind (the derivative of a list or dict, added
+    into a gradient buffer), item by item."""
+    if isinstance(x, dict) and isinstance(g, dict):
+        return {key: unbroadcast(g[key], x[key]) for key in g}
+    if isinstance(x, (list, tuple)) and isinstance(g, (list, tuple)) and len(g) == len(x):
+        return same_sequence(g, [unbroadcast(item, like) for item, like in zip(g, x)])
     shape = np.shape(x)
     g_shape = np.shape(g)
     if g_shape == shape:

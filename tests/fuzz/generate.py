@@ -547,10 +547,11 @@ class ProgramWriter:
             inner.define(row, VECTOR)
         else:
             item_kind = self.choose.pick(NUMERIC)
-            items = ", ".join(self.expression(item_kind, scope, 1) for _ in range(self.choose.integer(1, 3)))
-            inner.share(items)
+            items = [self.expression(item_kind, scope, 1) for _ in range(self.choose.integer(1, 3))]
+            for value in items:
+                inner.share(value)
             item = self.new_name(item_kind)
-            self.emit(f"for {item} in [{items}]:")
+            self.emit(f"for {item} in [{', '.join(items)}]:")
             inner.define(item, item_kind)
         self.indent += 1
         self.carry(accumulator, kind, inner)
@@ -724,9 +725,10 @@ class ProgramWriter:
             container = scope.variables[name]
             kind = container.types[0]
             if form == "extend":
-                items = f"{self.expression(kind, scope, 1)}, {self.expression(kind, scope, 1)}"
-                self.emit(f"{name}.extend([{items}])")
-                scope.share(items)
+                items = [self.expression(kind, scope, 1), self.expression(kind, scope, 1)]
+                self.emit(f"{name}.extend([{', '.join(items)}])")
+                for value in items:
+                    scope.share(value)
                 count = len(container.items) + 2
             else:
                 item = self.expression(kind, scope, 1)
