@@ -31,10 +31,11 @@ class Operation:
     args: list
     keywords: dict = field(default_factory=dict)
     label: str = ""
+    integer_valued: bool = False  # a dtype= argument asks for integers or bools
 
     @property
     def nondifferentiable(self):
-        return registry.is_nondifferentiable(self.function)
+        return self.integer_valued or registry.is_nondifferentiable(self.function)
 
 
 def resolve_expression(fn, node, local_names):
@@ -82,13 +83,26 @@ def classify(fn, value, local_names):
 
 def _classify_call(fn, call, local_names):
     keywords = {k.arg: k.value for k in call.keywords}
+    integer_valued = _integer_dtype(fn, keywords.get("dtype"), local_names)
     func = call.func
     if isinstance(func, gast.Attribute) and _is_local(func.value, local_names):
         descriptor = _array_member(func.attr)
-        return Operation(descriptor, [func.value] + list(call.args), keywords, label=f".{func.attr}()")
+        return Operation(descriptor, [func.value] + list(call.args), keywords, label=f".{func.attr}()",
+                         integer_valued=integer_valued)
     target = resolve_expression(fn, func, local_names)
-    label = _dotted(func)
-    return Operation(target, list(call.args), keywords, label=label)
+    return Operation(target, list(call.args), keywords, label=_dotted(func), integer_valued=integer_valued)
+
+
+def _integer_dtype(fn, dtype, local_names):
+    """Whether a ``dtype=`` argument names an integer or bool type (``int``, ``np.int32``,
+    ``"int64"``): such a call's values are integers, piecewise constant in its arguments."""
+    if dtype is None:
+        return False
+    value = dtype.value if isinstance(dtype, gast.Constant) else resolve_expression(fn, dtype, local_names)
+    try:
+        return value is not None and value is not UNKNOWN and np.dtype(value).kind in "biu"
+    except TypeError:
+        return False
 
 
 # what a subscript of a module's object reads, rather than computes

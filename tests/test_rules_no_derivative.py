@@ -18,6 +18,7 @@ import srcad
 from rule_harness import H, finite_difference, inner, random_like
 from srcad.rules import no_derivative
 from srcad.rules.registry import NONDIFFERENTIABLE
+from gradcheck import assert_modes_agree
 from test_rules_through_grad import _calling
 
 RNG = np.random.default_rng(5)
@@ -216,3 +217,32 @@ if __name__ == "__main__":
     text = DOCS.read_text()
     DOCS.write_text(MARKERS.sub(lambda m: m.group(1) + listing() + m.group(3), text))
     sys.exit(0)
+
+
+# ---- a dtype= argument that asks for integers or bools: the call's result carries no derivative
+
+def _sum_as_int(x):
+    return np.sum(x, dtype=int) + np.sum(x ** 2)
+
+
+def _method_sum_as_int32(x):
+    return x.sum(dtype=np.int32) * 1.0 + np.sum(np.sin(x))
+
+
+def _cumsum_as_named_int64(x):
+    return np.sum(np.cumsum(x, dtype="int64")) + np.sum(x, dtype=np.float64)
+
+
+def _array_as_bool(x):
+    return np.sum(np.array(x, dtype=bool) * x)
+
+
+def _float_dtype_keeps_the_derivative(x):
+    return np.sum(np.cumsum(x, dtype=np.float64) ** 2)
+
+
+@pytest.mark.parametrize("function", [_sum_as_int, _method_sum_as_int32, _cumsum_as_named_int64,
+                                      _array_as_bool, _float_dtype_keeps_the_derivative])
+def test_an_integer_dtype_argument_makes_a_constant(function):
+    x = X[0] * 1.7  # away from integers, so the integer parts are locally constant
+    assert_modes_agree(function, (x,))
