@@ -7,6 +7,7 @@ a constant to the derivative.
 """
 import gast
 
+from .errors import NonDifferentiableError
 from .resolve import classify
 from .runtime.accumulate import add_at
 from .syntax import appended, assigned_variables
@@ -96,3 +97,14 @@ def accumulation(fn, stmt, local_names):
     if operation is not None and operation.function is add_at and isinstance(buffer, gast.Name):
         return buffer.id, stmt.value.args[2]
     return None
+
+
+def refuse_active_index(fn, stmt, index, carriers):
+    """Refuse a subscript of a constant whose index carries a derivative: indexing only selects,
+    so such a subscript computes something srcad has no rule for (``join = np.r_; join[x, x]``)."""
+    carrying = sorted(flowing_names(index) & set(carriers))
+    if carrying:
+        raise NonDifferentiableError(
+            f"cannot differentiate the subscript of a constant with index {carrying[0]}, which "
+            f"carries a derivative: an index only selects. Index with integers (int(...), "
+            f"np.argmax), or write np.r_[...] and np.c_[...] as such{fn.where(stmt)}")

@@ -40,11 +40,12 @@ import operator
 import gast
 import numpy as np
 
-from .activity import flowing_names
+from .activity import flowing_names, refuse_active_index
 from .anf import hint
 from .errors import NonDifferentiableError
 from .inline import Contribution, Inliner, Template
 from .jumps import refuse_unlowered_jump
+from .parse import filename_is_generated
 from .kinds import Kinds, binary_function
 from .language import without_derivative
 from .resolve import UNKNOWN, classify, resolve_expression
@@ -455,11 +456,13 @@ class Forward:
                              values=[self.tangent_value(v, state) for v in value.values])
         if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
                 and classify(self.fn, value, self.local_names).function is operator.getitem:
-            # not np.r_[...], whose rule joins the index's items; an index only selects (reverse
-            # mode refuses an index carrying a derivative into a constant; here a value popped
-            # from a tape is taken to carry one, so the index cannot be judged)
+            # not np.r_[...], whose rule joins the index's items; an index only selects. In code
+            # srcad generated, a value popped from a tape is taken to carry a tangent, so only
+            # the user's own code can be judged by its index
             out.append(primal)
             if value.value.id not in state.nonzero:
+                if not filename_is_generated(self.fn.filename):
+                    refuse_active_index(self.fn, primal, value.slice, state.nonzero)
                 return None
             return gast.Subscript(value=name(self.t(value.value.id)), slice=clone(value.slice), ctx=gast.Load())
         return self.operation(var, value, state, out, primal)

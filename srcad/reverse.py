@@ -12,7 +12,7 @@ import operator
 
 import gast
 
-from .activity import flowing_names
+from .activity import flowing_names, refuse_active_index
 from .effects import changes_nothing
 from .errors import NonDifferentiableError
 from .inline import Contribution, Inliner, Template
@@ -308,12 +308,7 @@ class Reverse:
         if not (isinstance(source, gast.Name) and source.id in self.active):
             # indexing selects, so an index has no derivative; a subscript of a constant whose only
             # derivative would come from its index computes something (a local np.r_): refused
-            carrying = sorted(flowing_names(value.slice) & self.active)
-            if carrying:
-                raise NonDifferentiableError(
-                    f"cannot differentiate the subscript of a constant with index {carrying[0]}, which "
-                    f"carries a derivative: an index only selects. Index with integers (int(...), "
-                    f"np.argmax), or write np.r_[...] and np.c_[...] as such{self.fn.where(stmt)}")
+            refuse_active_index(self.fn, stmt, value.slice, self.active)
             return
         index = self.index_value(value.slice)
         var = source.id

@@ -238,6 +238,8 @@ def test_an_index_that_carries_a_derivative_is_refused(f):
         srcad.grad(f)(np.array([1.0, 2.0]))
     with pytest.raises(srcad.NonDifferentiableError, match="test_rules_through_grad.py"):
         srcad.vjp(f)(np.array([1.0, 2.0]))
+    with pytest.raises(srcad.NonDifferentiableError, match="test_rules_through_grad.py"):
+        srcad.jvp(f)(np.array([1.0, 2.0]), np.array([1.0, -1.0]))
 
 
 def _einsum_of_a_row(x):
