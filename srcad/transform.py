@@ -132,6 +132,7 @@ class _Pipeline:
                 bound = self.namespace.bind_user(n.id, obj, self.fn.resolve)
                 if bound != n.id:
                     _rename_global(node, n.id, bound)
+                    self.fn.extra_names[bound] = obj  # the passes after this resolve the new name
 
     def split_return(self):
         """The body without its final ``return``, and the returned expression."""

@@ -542,3 +542,42 @@ def test_a_spread_call_inside_a_function_with_a_default_before_star_args():
         _, gradient = srcad.value_and_grad(spreads_inside_a_specialised_callee, optimize=optimize)(X)
         np.testing.assert_allclose(gradient, numerical_gradient(spreads_inside_a_specialised_callee, (X,), 0),
                                    rtol=1e-6)
+
+
+STAR_AT_TWO_ARITIES = '''
+import numpy as np
+
+def h1(v1, *rest):
+    m2 = rest[0]
+    for r in rest:
+        m2 = m2 + np.sin(r)
+    return v1 * np.sum(m2)
+
+def h2(s4):
+    return h1(s4, s4) + h1(s4, s4, 2.0 * s4, s4)
+
+def outer_first(x):
+    return h1(x, x, x) + h2(x)
+
+def helper_first(x):
+    return h2(x) + h1(x, x, x)
+'''
+
+
+@pytest.mark.parametrize("name", ["outer_first", "helper_first"])
+def test_a_star_function_specialised_in_two_callers_keeps_each_specialisation(tmp_path, name):
+    # both callers name their specialisations of h1 alike (h1_2 ...); the program's shared globals
+    # give one of them a new name, which the caller must still resolve
+    path = tmp_path / "star_two_arities.py"
+    path.write_text(STAR_AT_TWO_ARITIES)
+    spec = importlib.util.spec_from_file_location("star_two_arities", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    f = getattr(module, name)
+    expected = numerical_gradient(f, (0.5,), 0)
+    for optimize in (True, False):
+        np.testing.assert_allclose(srcad.grad(f, optimize=optimize)(0.5), expected, rtol=1e-6)
+    assert srcad.jvp(f)(0.5, 1.0)[1] == pytest.approx(float(expected), rel=1e-6)
+    step = 1e-5
+    second = (srcad.grad(f)(0.5 + step) - srcad.grad(f)(0.5 - step)) / (2 * step)
+    assert srcad.hvp(f)(0.5, 1.0) == pytest.approx(second, rel=1e-5)
