@@ -100,3 +100,36 @@ def test_a_function_that_calls_grad_inline():
     expected = np.array([(gradient_penalty(w + step * e, x) - gradient_penalty(w - step * e, x)) / (2 * step)
                          for e in np.eye(3)])
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-9)
+
+
+# ---- forward over reverse through np.prod: the tangent of prod_partials, exact with zeros
+
+def _product(x):
+    return np.prod(x)
+
+
+def _squared_row_products(x):
+    return np.sum(np.prod(x, axis=1) ** 2)
+
+
+def _column_products(x):
+    return np.sum(np.sin(np.prod(x, axis=0)))
+
+
+@pytest.mark.parametrize("f, x", [
+    (_product, np.array([0.7, -1.3, 0.4, 2.1])),
+    (_product, np.array([0.0, 2.0, 3.0, 0.5])),
+    (_product, np.array([0.0, 0.0, 3.0])),
+    (_squared_row_products, np.array([[0.5, -1.2, 0.8], [0.3, 0.0, -0.4]])),
+    (_column_products, np.array([[0.5, -1.2], [0.8, 0.3], [1.1, -0.4]])),
+], ids=["vector", "one zero", "two zeros", "rows", "columns"])
+def test_hvp_through_a_product_matches_differences_of_the_gradient(f, x):
+    v = np.random.default_rng(3).normal(size=x.shape)
+    step = 1e-5
+    expected = (srcad.grad(f)(x + step * v) - srcad.grad(f)(x - step * v)) / (2 * step)
+    np.testing.assert_allclose(srcad.hvp(f)(x, v), expected, rtol=1e-6, atol=1e-8)
+
+
+def test_hvp_through_a_product_keeps_float32():
+    x = np.array([[0.5, -1.2, 0.8], [0.3, 0.9, -0.4]], dtype=np.float32)
+    assert srcad.hvp(_squared_row_products)(x, np.ones_like(x)).dtype == np.float32

@@ -29,6 +29,7 @@ from ..runtime.numeric import (
     norm_partials,
     pick,
     prod_partials,
+    prod_partials_tangent,
     reduction_size,
     reshape_like,
     sort_along,
@@ -1039,6 +1040,11 @@ def _(r, g, dtype=None):
 @tangent(unless_integer)
 def _(r, g, dtype=None):
     d[r] = unless_integer(d[g], dtype)
+
+
+@tangent(prod_partials)
+def _(p, x, axis=None):
+    d[p] = prod_partials_tangent(x, d[x], axis)
 
 
 @adjoint(exponent_minus_one)

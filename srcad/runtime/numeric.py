@@ -152,6 +152,25 @@ def prod_partials(x, axis=None):
     return np.moveaxis(np.reshape(before * after, np.shape(moved)), last, axes)
 
 
+def prod_partials_tangent(x, dx, axis=None):
+    """The tangent of :func:`prod_partials` along ``dx``: for each element, the sum over the
+    other elements j of ``dx_j`` times the product of the elements other than both, computed
+    as ``prod_partials`` of ``x`` with the element itself set to 1 (exact when ``x`` has zeros;
+    each group of n elements costs n * n)."""
+    ndim = np.ndim(x)
+    axes = tuple(range(ndim)) if axis is None else _positive_axes(axis, ndim)
+    last = tuple(range(ndim - len(axes), ndim))
+    moved = np.moveaxis(x, axes, last)
+    group = np.shape(moved)[: ndim - len(axes)] + (-1,)
+    rows = np.reshape(moved, group)[..., None, :]
+    d_rows = np.reshape(np.moveaxis(dx, axes, last), group)[..., None, :]
+    itself = np.eye(np.shape(rows)[-1], dtype=bool)
+    without_itself = np.where(itself, np.ones_like(rows), rows)  # row i: x with x_i set to 1
+    pairs = prod_partials(without_itself, axis=-1) * ~itself
+    tangent = np.sum(pairs * d_rows, axis=-1)
+    return np.moveaxis(np.reshape(tangent, np.shape(moved)), last, axes)
+
+
 def var_partials(x, axis=None, ddof=0):
     """dy/dx for ``y = np.var(x, axis, ddof=ddof)``: ``2 (x - mean) / (n - ddof)``."""
     centered = np.subtract(x, np.mean(x, axis=axis, keepdims=True))
