@@ -27,10 +27,7 @@ from fuzz.generate import GROUPS, write_program
 
 HVP_SHARE = 4  # one program in HVP_SHARE is also checked with hvp
 
-# groups whose programs srcad gets right today; the others join as their fixes land
-# (calls: a generated name rebinds a helper's global; mixed: hvp through np.prod, and
-# writes into float parameters refused)
-ENABLED = tuple(group for group in GROUPS if group != "calls")
+ENABLED = tuple(GROUPS) + ("mixed",)  # every feature group runs in CI, and programs mixing them
 
 CI_PROGRAMS = 150  # shared by the groups: about a minute on two loaded cores
 _QUIET = dict(deadline=None, database=None, suppress_health_check=list(HealthCheck), print_blob=False)
