@@ -26,6 +26,8 @@ from srcad.rules.registry import ADJOINTS, NONDIFFERENTIABLE, TANGENTS
 ONE_SIDED = {
     # hvp through einsum; their adjoints in every operand are not written yet
     numeric.uneinsum: "tangent", numeric.uneinsum_leading: "tangent",
+    # hvp through np.prod; reverse over reverse through it is not written yet
+    numeric.prod_partials: "tangent",
 }
 
 LIBRARY = ("srcad.rules.operators", "srcad.rules.numpy_rules", "srcad.rules.math_rules",
