@@ -57,7 +57,7 @@ def leaky_relu(x, alpha=0.01):
 
 @adjoint(leaky_relu)
 def _(y, x, alpha=0.01):
-    d[x] = np.where(x > 0, d[y], alpha * d[y])
+    d[x] = unbroadcast(np.where(x > 0, d[y], alpha * d[y]), x)  # alpha may broadcast x up
     d[alpha] = unbroadcast(d[y] * np.minimum(x, 0), alpha)
 
 

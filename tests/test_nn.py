@@ -100,6 +100,14 @@ def test_leaky_relu_alpha_is_differentiable(alpha_shape):
     check_rule(nn.leaky_relu, [x, alpha], wrt=[0, 1])
 
 
+@pytest.mark.parametrize("x_shape, alpha_shape", [((4,), (3, 4)), ((3, 1), (3, 4)), ((), (4,))])
+def test_leaky_relu_alpha_larger_than_x(x_shape, alpha_shape):
+    # alpha broadcasts x up: the derivative of x is summed back to x's shape
+    x = away_from(RNG.standard_normal(x_shape), [0.0])
+    alpha = 0.1 + 0.2 * RNG.random(alpha_shape)
+    check_rule(nn.leaky_relu, [x, alpha], wrt=[0, 1])
+
+
 def test_leaky_relu_python_float_alpha():
     x = away_from(RNG.standard_normal((3, 4)), [0.0])
     check_rule(nn.leaky_relu, [x, 0.2], wrt=[0, 1])
