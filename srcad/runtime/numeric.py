@@ -138,18 +138,29 @@ def extremum_partials(x, y, axis=None, keepdims=False):
     return hit / np.sum(hit, axis=axis, keepdims=True)
 
 
+def _reduced_last(x, axis):
+    """The axes a reduction over ``axis`` takes, and the places moving them last puts them."""
+    ndim = np.ndim(x)
+    axes = tuple(range(ndim)) if axis is None else _positive_axes(axis, ndim)
+    return axes, tuple(range(ndim - len(axes), ndim))
+
+
+def _as_rows(x, axes, last):
+    """``x`` with ``axes`` moved last and flattened into one: a row per reduced group, and the
+    shape to reshape such rows back to before moving the axes back."""
+    moved = np.moveaxis(x, axes, last)
+    return np.reshape(moved, np.shape(moved)[: np.ndim(x) - len(axes)] + (-1,)), np.shape(moved)
+
+
 def prod_partials(x, axis=None):
     """dy/dx for ``y = np.prod(x, axis)``: the product of the other elements of
     each element's group, computed without dividing (exact when ``x`` has zeros)."""
-    ndim = np.ndim(x)
-    axes = tuple(range(ndim)) if axis is None else _positive_axes(axis, ndim)
-    last = tuple(range(ndim - len(axes), ndim))
-    moved = np.moveaxis(x, axes, last)
-    rows = np.reshape(moved, np.shape(moved)[: ndim - len(axes)] + (-1,))
+    axes, last = _reduced_last(x, axis)
+    rows, moved_shape = _as_rows(x, axes, last)
     ones = np.ones_like(rows[..., :1])
     before = np.concatenate([ones, np.cumprod(rows[..., :-1], axis=-1)], axis=-1)
     after = np.concatenate([np.cumprod(rows[..., :0:-1], axis=-1)[..., ::-1], ones], axis=-1)
-    return np.moveaxis(np.reshape(before * after, np.shape(moved)), last, axes)
+    return np.moveaxis(np.reshape(before * after, moved_shape), last, axes)
 
 
 def prod_partials_tangent(x, dx, axis=None):
@@ -157,18 +168,15 @@ def prod_partials_tangent(x, dx, axis=None):
     other elements j of ``dx_j`` times the product of the elements other than both, computed
     as ``prod_partials`` of ``x`` with the element itself set to 1 (exact when ``x`` has zeros;
     each group of n elements costs n * n)."""
-    ndim = np.ndim(x)
-    axes = tuple(range(ndim)) if axis is None else _positive_axes(axis, ndim)
-    last = tuple(range(ndim - len(axes), ndim))
-    moved = np.moveaxis(x, axes, last)
-    group = np.shape(moved)[: ndim - len(axes)] + (-1,)
-    rows = np.reshape(moved, group)[..., None, :]
-    d_rows = np.reshape(np.moveaxis(dx, axes, last), group)[..., None, :]
+    axes, last = _reduced_last(x, axis)
+    rows, moved_shape = _as_rows(x, axes, last)
+    d_rows, _ = _as_rows(dx, axes, last)
+    rows, d_rows = rows[..., None, :], d_rows[..., None, :]
     itself = np.eye(np.shape(rows)[-1], dtype=bool)
     without_itself = np.where(itself, np.ones_like(rows), rows)  # row i: x with x_i set to 1
     pairs = prod_partials(without_itself, axis=-1) * ~itself
     tangent = np.sum(pairs * d_rows, axis=-1)
-    return np.moveaxis(np.reshape(tangent, np.shape(moved)), last, axes)
+    return np.moveaxis(np.reshape(tangent, moved_shape), last, axes)
 
 
 def var_partials(x, axis=None, ddof=0):
