@@ -33,16 +33,17 @@ import numpy as np
 from .activity import accumulation, flowing_names
 from .dataflow import liveness
 from .desugar import desugar
-from .errors import SrcadError
+from .errors import NonDifferentiableError, SrcadError
 from .language import check_language
 from .names import Names
 from .parse import read_function
 from .resolve import UNKNOWN, classify
 from .reverse import is_user_function
+from .rules import registry
 from .runtime.accumulate import check_rebinding, copy_of, zeros_buffer
 from .runtime.forward import fresh_copy
 from .runtime.numeric import zeros_like
-from .syntax import appended, assign, call, constant, expr_stmt, name, names_loaded, names_stored
+from .syntax import appended, assign, call, constant, expr_stmt, name, clone, names_loaded, names_stored, source_text
 
 _SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
 # array methods whose result is a new array (or a number), never a view of the array
@@ -166,18 +167,25 @@ class _Written:
         self.objects = frozenset()          # what the written name may refer to
         self.sharing = {}                   # other names that may share that memory -> their objects
         self.ghosts = frozenset()           # older values and intermediates that may hold it
+        self.update = None                  # (updated expression, _Update) of a call's op= on it
 
 
 class _PointsTo:
     """One run of the analysis; ``copied`` are the subscript reads that will be copies."""
 
-    def __init__(self, fn, parameters, local_names, copied):
+    def __init__(self, fn, parameters, local_names, copied, summarising=False):
         self.fn = fn
         self.parameters = parameters
         self.local_names = local_names
         self.copied = copied
+        # reading a function of the user's for what its calls do (see summary_of): the writes
+        # its own calls make are its writes, not refusals
+        self.summarising = summarising
         self.writes = {}
         self.reads = {}
+        self.checks = {}  # id(statement) -> {argument source: (argument, message)}: checked when run
+        self.returned = frozenset()  # what the function's result may share memory with
+        self.current = None  # the statement being read
         self.depth = 0  # inside how many branches and loops
 
     def run(self, body):
@@ -196,8 +204,12 @@ class _PointsTo:
         return state
 
     def statement(self, stmt, state):
+        self.current = stmt
         if isinstance(stmt, gast.Assign):
             return self.assignment(stmt, state)
+        if isinstance(stmt, gast.Return):
+            self.returned |= state.reach(self.value(stmt.value, state))
+            return state
         if isinstance(stmt, gast.If):
             self.value(stmt.test, state)
             self.depth += 1
@@ -214,6 +226,8 @@ class _PointsTo:
             if append is not None and append[0] in state.names:
                 items = self.value(append[1], state)
                 self.hold(state, state.names[append[0]], items)
+                if self.summarising:
+                    self.record_write(state.names[append[0]], in_place=True)  # the caller's list grows
                 return state
             base = writes_into(self.fn, stmt, self.local_names)
             if base is not None:
@@ -375,12 +389,17 @@ class _PointsTo:
         return frozenset({made})
 
     def call(self, expr, state):
-        arguments = frozenset()
+        values = {}
         for arg in list(expr.args) + [k.value for k in expr.keywords]:
-            arguments |= self.value(arg, state)
+            values[id(arg)] = self.value(arg, state)
+        arguments = frozenset().union(*values.values())
         receiver = self.value(expr.func.value, state) if isinstance(expr.func, gast.Attribute) else frozenset()
+        function = self.user_callee(expr)
+        if function is not None:
+            return self.user_call(expr, function, values, state)
+        if self.summarising and isinstance(expr.func, gast.Attribute) and expr.func.attr == "pop":
+            self.record_write(receiver, in_place=True)  # xs.pop(): the caller's list shrinks
         kind = self.kind(expr)
-        self.refuse_writing_callee(expr)
         if kind == "fresh":
             return frozenset({self.fresh(expr, state)})
         made = self.fresh(expr, state)
@@ -390,20 +409,61 @@ class _PointsTo:
         # a view, a function that may return or keep its argument, or one srcad cannot see into
         return self.intermediate(frozenset({made}) | state.reach(arguments | receiver), state)
 
-    def refuse_writing_callee(self, expr):
-        """A function of the user's that writes into an argument changes the caller's array
-        behind the caller's back (its values, which the caller's derivative reads)."""
+    def user_callee(self, expr):
+        """The function of the user's that ``expr`` calls (not generated code calling the
+        generated halves of its functions), or None."""
         if self.fn.filename.startswith("<srcad"):
-            return  # generated code calls the generated halves of its functions
+            return None
         operation = classify(self.fn, expr, self.local_names)
         function = operation.function if operation is not None else UNKNOWN
-        written = argument_written(function) if is_user_function(function) else None
-        if written is not None:
-            parameter, where = written
-            label = getattr(function, "__name__", "the function")
-            raise self.fn.syntax_error(expr, f"srcad cannot differentiate this call: {label} writes into its "
-                                             f"argument {parameter}, which would change the caller's array."
-                                             f" Make {label} return a new array instead{where}")
+        if not is_user_function(function) or registry.adjoint_of(function) is not None:
+            return None
+        return function
+
+    # -- calls of the user's functions: what they do to the memory passed to them ------
+    def user_call(self, expr, function, values, state):
+        """A call of the user's ``function``, read through its summary: its writes into what
+        it is passed are refused (or, inside a function being summarised, are that function's
+        writes); its result shares memory with the arguments it may return, or is new."""
+        summary = summary_of(function)
+        call_ = _Call(self, expr, function, values, state)
+        if summary.refusal is not None:
+            call_.unreadable(summary.refusal)
+        for parameter, (location, text) in summary.written.items():
+            call_.written(parameter, location, text)
+        for global_name, (location, text) in summary.globals_written.items():
+            call_.written_global(global_name, location, text)
+        for parameter, update in summary.augmented.items():
+            call_.augmented(parameter, update)
+        made = self.fresh(expr, state)
+        passed = state.reach(frozenset().union(*values.values()))
+        self.intermediate(passed, state)  # the function's backward sweep reads what it was passed
+        if summary.returned is None:
+            shared = passed
+        else:
+            shared = state.reach(frozenset().union(*(call_.objects_of(p) for p in summary.returned)))
+            shared |= {(("outside", g), "recent") for g in summary.returned_globals}
+        # a new result is still what the function's own backward sweep reads: copied on write
+        return self.intermediate(frozenset({made}) | shared, state)
+
+    def record_write(self, objects, in_place):
+        """Inside a summarised function: the current statement (a call of another function,
+        ``xs.append(v)``, ``xs.pop()``) writes into ``objects``."""
+        written = self.writes.setdefault(("call", id(self.current), in_place),
+                                         _Written(self.current, None, in_place))
+        written.objects |= objects
+
+    def record_update(self, objects, updated, update):
+        """Inside a summarised function: a call of another updates ``updated`` (an expression
+        of this function, None if unknown) in place when it is an array or a list."""
+        key = ("update", id(self.current), source_text(updated) if updated is not None else None)
+        written = self.writes.setdefault(key, _Written(self.current, None, False))
+        written.objects |= objects
+        written.update = (updated, update)
+
+    def check_when_run(self, argument, message):
+        """Raise ``message`` when the current statement runs if ``argument`` is then an array or a list."""
+        self.checks.setdefault(id(self.current), {})[source_text(argument)] = (argument, message)
 
     def kind(self, expr):
         if any(k.arg in ("out", "copy") for k in expr.keywords):
@@ -426,37 +486,264 @@ class _PointsTo:
         return objects
 
 
-_ARGUMENT_WRITTEN = {}
+class _Call:
+    """One call of a function of the user's, as the analysis reads it: the memory each
+    parameter is bound to, and what its writes mean (refusals, checks when the code runs,
+    or, in a function being summarised, that function's own writes)."""
+
+    def __init__(self, analysis, expr, function, values, state):
+        self.analysis = analysis
+        self.expr = expr
+        self.function = function
+        self.values = values
+        self.state = state
+        self.label = getattr(function, "__name__", "the function")
+        self.bound = _bound_arguments(function, expr)
+
+    def arguments_of(self, parameter):
+        """The argument expressions the call may bind to ``parameter`` (all of them when the
+        call spreads ``*xs`` or ``**d``)."""
+        if self.bound is None:
+            return list(self.expr.args) + [k.value for k in self.expr.keywords]
+        return self.bound.get(parameter, [])
+
+    def objects_of(self, parameter):
+        return frozenset().union(*(self.values[id(a)] for a in self.arguments_of(parameter)))
+
+    def error(self, message):
+        return NonDifferentiableError(f"cannot differentiate this call of {self.label}: {message}"
+                                      f"{self.analysis.fn.where(self.analysis.current)}")
+
+    def unreadable(self, refusal):
+        """srcad cannot read what the function does: if it is passed anything that can be
+        written into, the call is refused (summarised: it may write into all of it)."""
+        passed = frozenset().union(*self.values.values())
+        if not passed:
+            return
+        if self.analysis.summarising:
+            self.analysis.record_write(self.state.reach(passed), in_place=True)
+            return
+        reason = str(refusal).split("\n")[0]
+        raise self.error(f"srcad cannot read what it does to its arguments ({reason})")
+
+    def written(self, parameter, location, text):
+        for argument in self.arguments_of(parameter):
+            objects = self.state.reach(self.values[id(argument)])
+            if self.analysis.summarising:
+                self.analysis.record_write(objects, in_place=True)
+                continue
+            shown = source_text(argument)
+            raise self.error(
+                f"it writes into its parameter {parameter} ({location}: {text}), which changes {shown} "
+                f"here; srcad differentiates values and would miss that change. Make {self.label} return "
+                f"the new value and assign it, or work on a copy inside it ({parameter} = {parameter}.copy())")
+
+    def written_global(self, global_name, location, text):
+        if self.analysis.summarising:
+            self.analysis.record_write(frozenset({(("outside", global_name), "recent")}), in_place=True)
+            return
+        raise self.error(f"it writes into the global {global_name} ({location}: {text}), which srcad "
+                         f"does not follow; pass the array in and return the new value instead")
+
+    def augmented(self, parameter, update):
+        """``p op= v`` (``update``, an :class:`_Update`) is in place for an array or a list: fine
+        for a number, a tuple, or a new value made for this call only; checked when the code
+        runs for a variable (or its item); refused for anything else that may share memory."""
+        arguments = self.arguments_of(parameter)
+        if self.bound is not None and not arguments:
+            if isinstance(_default_of(self.function, parameter), _MUTABLE):
+                raise self.error(f"{update.text} ({update.location}) changes the default value of {parameter} "
+                                 f"in place (an array or a list shared by every call); write {update.rebound}")
+            return
+        for argument in arguments:
+            objects = self.values[id(argument)]
+            if update.template is None or not isinstance(update.template, gast.Name):
+                objects = self.state.reach(objects)  # an item of it is updated
+            if not {site for site, _ in objects} - {id(n) for n in gast.walk(argument)}:
+                continue  # a number, or a new array made for this call alone
+            updated = update.applied_to(parameter, argument)
+            if self.analysis.summarising:
+                root = _root(updated) if updated is not None else None
+                if root is not None and (("argument", root), "recent") not in self.state.names.get(root, ()):
+                    updated = None  # not a parameter (still): its caller cannot name what is updated
+                self.analysis.record_update(objects, updated, update)
+                continue
+            shown = source_text(updated if updated is not None else argument)
+            why = (f"{self.label}(...) changes {shown} in place when it is an array or a list ({update.text}, "
+                   f"at {update.location}), and srcad differentiates {update.rebound}, a new value, only. Write "
+                   f"that, or pass a copy ({shown}.copy())")
+            if updated is not None and _names_only(updated) and not isinstance(self.analysis.current, gast.While):
+                fn = self.analysis.fn
+                line = fn.user_line(getattr(self.analysis.current, "lineno", 1))
+                self.analysis.check_when_run(updated, f"{fn.short_filename}:{line}: {why}")
+            else:
+                raise self.error(why)
 
 
-def argument_written(function):
-    """``(parameter, where)`` for the first argument the user's ``function`` writes into
-    through any name that shares its memory (``b = buf.T; b[i] = v``), or None. (A write
-    into the parameter itself is refused earlier, by ``effects.py``.) A function srcad
-    cannot read is taken to write nothing, as its own transform would tell otherwise."""
-    if function in _ARGUMENT_WRITTEN:
-        return _ARGUMENT_WRITTEN[function]
-    _ARGUMENT_WRITTEN[function] = None  # a recursive call, while this one is read
+class _Update:
+    """An augmented assignment ``text`` (``p += v``, at ``location``) that srcad differentiates as
+    ``rebound`` (``p = p + v``), and updates ``template`` in place for an array or a list: an
+    expression of the parameter (``p``, ``p[0]``), None when srcad cannot tell which item."""
+
+    def __init__(self, template, location, text, rebound):
+        self.template = template
+        self.location = location
+        self.text = text
+        self.rebound = rebound
+
+    def applied_to(self, parameter, argument):
+        """What the update changes when ``parameter`` is ``argument``: ``template`` with the
+        argument in the parameter's place, or None."""
+        if self.template is None:
+            return None
+        updated = clone(self.template)
+        if isinstance(updated, gast.Name):
+            return clone(argument)
+        node = updated
+        while isinstance(node.value, (gast.Subscript, gast.Attribute)):
+            node = node.value
+        node.value = clone(argument)
+        return updated
+
+
+class _Summary:
+    """What calling a function of the user's does to the memory it is passed, read from its
+    body by the points-to analysis: ``written`` (parameter -> (location, line)) the parameters
+    whose memory it writes into, ``globals_written`` the globals, ``augmented`` the parameters
+    it updates with ``op=`` while they may still hold the caller's value (in place for an array
+    or a list), ``returned`` the parameters whose memory its result may share (None: any),
+    ``returned_globals`` the globals, and ``refusal`` the error that kept srcad from reading a
+    function that may write."""
+
+    def __init__(self, written=None, globals_written=None, augmented=None, returned=None,
+                 returned_globals=frozenset(), refusal=None):
+        self.written = written or {}
+        self.globals_written = globals_written or {}
+        self.augmented = augmented or {}
+        self.returned = returned
+        self.returned_globals = returned_globals
+        self.refusal = refusal
+
+
+_MUTABLE = (np.ndarray, list, dict, set, bytearray)
+_UNREAD = _Summary()  # a function srcad cannot read: its own transform tells what it does
+_SUMMARIES = {}
+
+
+def summary_of(function):
+    """The :class:`_Summary` of the user's ``function`` (cached; a recursive call, while the
+    function is read, finds a result that may share every argument)."""
+    if function not in _SUMMARIES:
+        _SUMMARIES[function] = _UNREAD
+        _SUMMARIES[function] = _summarise(function)
+    return _SUMMARIES[function]
+
+
+def _summarise(function):
     try:
         fn = read_function(function)
-        if fn.filename.startswith("<srcad"):
-            return None
+    except SrcadError:
+        return _UNREAD
+    if fn.filename.startswith("<srcad"):
+        return _UNREAD
+    may_write = _may_write(fn.node)
+    try:
         check_language(fn)
         desugar(fn, Names.for_tree(fn.node))
-    except SrcadError:
-        return None
+    except SrcadError as error:
+        return _Summary(refusal=error) if may_write else _UNREAD
     node = fn.node
-    parameters = [a.id for a in node.args.args + node.args.kwonlyargs] + (
-        [node.args.vararg.id] if node.args.vararg is not None else [])
-    local_names = set(parameters) | names_stored(node)
-    analysis = _PointsTo(fn, parameters, local_names, copied=set())
+    arguments = node.args
+    parameters = [a.id for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs] + [
+        extra.id for extra in (arguments.vararg, arguments.kwarg) if extra is not None]
+    analysis = _PointsTo(fn, parameters, set(parameters) | names_stored(node), copied=set(), summarising=True)
     analysis.run(node.body)
+    summary = _Summary(returned=frozenset(o for o in _caller_memory(analysis.returned) if o in parameters),
+                       returned_globals=frozenset(o for o in _caller_memory(analysis.returned)
+                                                  if o not in parameters))
     for write in analysis.writes.values():
-        owners = [owner for owner in _caller_memory(write.objects) if owner in parameters]
-        if write.in_place and owners:
-            _ARGUMENT_WRITTEN[function] = (owners[0], fn.where(write.stmt))
-            break
-    return _ARGUMENT_WRITTEN[function]
+        place = (fn.location(write.stmt), fn.line_text(write.stmt.lineno).strip())
+        for owner in _caller_memory(write.objects):
+            if owner not in parameters:
+                summary.globals_written.setdefault(owner, place)
+            elif write.in_place:
+                summary.written.setdefault(owner, place)
+            elif owner not in summary.augmented:
+                summary.augmented[owner] = _update_of(write, owner, place[0])
+    return summary
+
+
+def _update_of(write, parameter, location):
+    """The :class:`_Update` of ``parameter`` that the augmented ``write`` of a summarised function
+    makes (itself ``p op= v``, or a call of a function that updates its argument)."""
+    argument = (("argument", parameter), "recent")
+    through = write.update
+    if through is None:
+        template = name(parameter) if write.base == parameter and argument in write.objects else None
+        rebound = f"{write.base} = {source_text(write.stmt.value)}"
+        return _Update(template, location, write.stmt.srcad_augmented, rebound)
+    updated, inner = through
+    template = None
+    if updated is not None and _names_only(updated, constant_items=True) and _root(updated) == parameter:
+        template = updated
+    return _Update(template, inner.location, inner.text, inner.rebound)
+
+
+def _may_write(node):
+    """Whether a function's syntax may write into what it is passed (for one srcad cannot
+    read further): a store into a subscript or attribute, ``op=``, ``out=``, a call as a statement."""
+    for n in gast.walk(node):
+        if isinstance(n, (gast.Subscript, gast.Attribute)) and isinstance(n.ctx, gast.Store) \
+                or isinstance(n, gast.AugAssign) or isinstance(n, gast.keyword) and n.arg == "out" \
+                or isinstance(n, gast.Expr) and isinstance(n.value, gast.Call):
+            return True
+    return False
+
+
+def _bound_arguments(function, expr):
+    """The call ``expr``'s argument expressions by the parameter of ``function`` they bind
+    (a list: ``*args`` takes several), or None when it spreads ``*xs`` or ``**d``."""
+    if any(isinstance(a, gast.Starred) for a in expr.args) or any(k.arg is None for k in expr.keywords):
+        return None
+    try:
+        signature = inspect.signature(function)
+        bound = signature.bind(*range(len(expr.args)), **{k.arg: k.arg for k in expr.keywords})
+    except (TypeError, ValueError):
+        return None
+    keywords = {k.arg: k.value for k in expr.keywords}
+    out = {}
+    for parameter, value in bound.arguments.items():
+        kind = signature.parameters[parameter].kind
+        items = value if kind == inspect.Parameter.VAR_POSITIONAL else value.values() \
+            if kind == inspect.Parameter.VAR_KEYWORD else [value]
+        out[parameter] = [expr.args[v] if isinstance(v, int) else keywords[v] for v in items]
+    return out
+
+
+def _default_of(function, parameter):
+    try:
+        return inspect.signature(function).parameters[parameter].default
+    except (TypeError, ValueError, KeyError):
+        return None
+
+
+def _names_only(expr, constant_items=False):
+    """A variable, or an item or attribute of one: reading it again reads the same value
+    (with ``constant_items``, at literal indices only: it means the same in another function)."""
+    allowed = (gast.Constant, gast.Slice, gast.Tuple, gast.expr_context, gast.UnaryOp, gast.USub)
+    if not constant_items:
+        allowed += (gast.Name,)
+    while isinstance(expr, (gast.Subscript, gast.Attribute)):
+        if isinstance(expr, gast.Subscript) and not all(isinstance(n, allowed) for n in gast.walk(expr.slice)):
+            return False
+        expr = expr.value
+    return isinstance(expr, gast.Name)
+
+
+def _root(expr):
+    while isinstance(expr, (gast.Subscript, gast.Attribute)):
+        expr = expr.value
+    return expr.id if isinstance(expr, gast.Name) else None
 
 
 def _runs_at_least_once(loop):
@@ -515,7 +802,7 @@ def check_writes(fn, node, names, wrt_names, parameters, varied, bind):
         copy_before.add(id(stmt))
     copy, check = (_helper(fn, names, bind, helper) for helper in (fresh_copy, check_rebinding))
     writes = {id(w.stmt): w.base for w in as_run.writes.values() if w.in_place}
-    node.body = _Rewrite(names, copied, writes, copy_before, copy, check).block(node.body)
+    node.body = _Rewrite(names, copied, writes, copy_before, copy, check, as_written.checks).block(node.body)
     return node
 
 
@@ -531,13 +818,14 @@ def _helper(fn, names, bind, function):
 class _Rewrite:
     """Puts the copies and checks :func:`check_writes` decided into the code."""
 
-    def __init__(self, names, copied, writes, copy_before, copy, check):
+    def __init__(self, names, copied, writes, copy_before, copy, check, calls_checked):
         self.names = names
         self.copied = copied
         self.writes = writes
         self.copy_before = copy_before
         self.copy = copy
         self.check = check
+        self.calls_checked = calls_checked  # id(statement) -> arguments a call's op= may change
 
     def block(self, stmts):
         out = []
@@ -560,9 +848,10 @@ class _Rewrite:
                 if isinstance(value, gast.Name) and value.id == base:
                     _replace_written_value(stmt, call(self.copy, value))  # y[:] = y: the old y
             message = getattr(stmt, "srcad_in_place_check", None)
-            if message is not None:
-                target = stmt.targets[0].id
-                out.append(gast.copy_location(expr_stmt(call(self.check, name(target), constant(message))), stmt))
+            checked = [(name(stmt.targets[0].id), message)] if message is not None else []
+            checked += list(self.calls_checked.get(id(stmt), {}).values())
+            for value, message in checked:
+                out.append(gast.copy_location(expr_stmt(call(self.check, clone(value), constant(message))), stmt))
             out.append(stmt)
         return out
 

@@ -23,7 +23,6 @@ Every other call known to write into an argument (``np.put``, ``x.sort()``,
 other call whose result is unused, unless srcad knows it changes nothing
 (a function with a derivative rule, ``print``).
 """
-import ast
 import bisect
 import heapq
 import inspect
@@ -35,13 +34,12 @@ import warnings
 import gast
 import numpy as np
 
-from .errors import NonDifferentiableError, SrcadError
-from .parse import read_function
+from .errors import NonDifferentiableError
 from .resolve import UNKNOWN, classify, resolve_expression
 from .rules import registry
 from .runtime.accumulate import add_at
 from .runtime.lists import insertion_index, pop_index
-from .syntax import assign, call, clone, constant, expr_stmt, name, names_loaded, names_stored, popped
+from .syntax import assign, call, clone, constant, expr_stmt, name, names_loaded, names_stored, popped, source_text
 
 _PERMUTE = "index with a permutation instead: x = x[rng.permutation(len(x))]"
 _REFUSED_FUNCTIONS = {
@@ -87,7 +85,6 @@ _REFUSED_METHODS.update({f"__i{op}__": f"write {{x}} {symbol}= value instead" fo
     ("add", "+"), ("sub", "-"), ("mul", "*"), ("matmul", "@"), ("truediv", "/"), ("floordiv", "//"),
     ("mod", "%"), ("pow", "**"), ("and", "&"), ("or", "|"), ("xor", "^"), ("lshift", "<<"), ("rshift", ">>"))})
 
-_GROWING = ("append", "push", "insert", "extend", "update", "__setitem__")
 _SIMPLE = (gast.Expr, gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Return)
 
 # statements srcad knows change nothing it differentiates
@@ -236,15 +233,6 @@ class _Effects:
         advice = _refused_function(function)
         if advice is not None:
             raise self.refusal(node, stmt, advice)
-        # s *= v on a bare parameter writes into an array but rebinds a number: where the result is
-        # read, the function is differentiated and its augmented assignments are checked when they run
-        written = parameter_written_into(function, augmented=getattr(stmt, "value", None) is node
-                                         and self.never_read(stmt))
-        if written is not None:
-            raise NonDifferentiableError(
-                f"cannot differentiate {_label(node)}(...): it writes into its parameter {written}, which srcad "
-                f"does not follow from the call; return the new value from it and assign it instead"
-                f"{self.fn.where(stmt)}")
         return None
 
     def method(self, node, receiver, stmt, dry):
@@ -259,14 +247,14 @@ class _Effects:
         if attr in rewrites and (attr != "pop" or _pops_a_position(node)):
             if not isinstance(target, gast.Name):
                 raise self.fn.syntax_error(stmt, f"srcad follows {attr}() on a variable (xs.{attr}(...)), not on "
-                                                 f"{_source(target)}; assign it to a variable first")
+                                                 f"{source_text(target)}; assign it to a variable first")
             if attr == "pop" and isinstance(stmt, gast.Assign) and stmt.value is node and not node.args:
                 return None  # y = xs.pop() is differentiated as it is
             if dry:
                 return True
             return rewrites[attr](node, stmt)
         if attr in _REFUSED_METHODS:
-            raise self.refusal(node, stmt, _REFUSED_METHODS[attr].format(x=_source(target)))
+            raise self.refusal(node, stmt, _REFUSED_METHODS[attr].format(x=source_text(target)))
         return None
 
     def out_arguments(self, node):
@@ -297,7 +285,7 @@ class _Effects:
         buffer = outputs[0]
         if not isinstance(buffer, gast.Name):
             raise self.fn.syntax_error(stmt, f"srcad follows out= only into a variable (out=buf), not into "
-                                             f"{_source(buffer)}; assign the result instead")
+                                             f"{source_text(buffer)}; assign the result instead")
         value = clone(node)
         if isinstance(function, np.ufunc):
             value.args = value.args[:function.nin]
@@ -476,95 +464,6 @@ class _Effects:
             f"not follow; {advice}{self.fn.where(stmt)}")
 
 
-_WRITTEN_INTO = {}
-
-
-def parameter_written_into(function, augmented=False):
-    """The parameter a Python function of the user may write into (``buf[i] = v``,
-    ``buf.append(v)``, ``np.copyto(buf, v)``, a call that writes into it ...; with ``augmented``,
-    ``buf += v`` too), or None."""
-    if not _is_user_function(function):
-        return None
-    key = (function, augmented)
-    if key not in _WRITTEN_INTO:
-        _WRITTEN_INTO[key] = None  # a recursive call finds nothing new
-        _WRITTEN_INTO[key] = _written_parameter(function, augmented)
-    return _WRITTEN_INTO[key]
-
-
-def _is_user_function(function):
-    from .reverse import is_user_function  # reverse mode itself reads this module
-
-    return is_user_function(function)
-
-
-def _written_parameter(function, augmented):
-    try:
-        fn = read_function(function)
-    except SrcadError:
-        return None
-    if fn.filename.startswith("<srcad"):
-        return None  # srcad's own generated functions
-    arguments = fn.node.args
-    callers = {a.id for a in arguments.args + arguments.kwonlyargs + arguments.posonlyargs}
-    local_names = callers | names_stored(fn.node)
-    for stmt in fn.node.body:
-        for node in gast.walk(stmt):
-            written = _parameter_written_by(fn, node, callers, local_names, augmented)
-            if written is not None:
-                return written
-        if isinstance(stmt, gast.Assign) and not (isinstance(stmt.value, gast.Name) and stmt.value.id in callers):
-            # x = x.copy() at the top level: from here on x is the function's own
-            callers -= {t.id for t in stmt.targets if isinstance(t, gast.Name)}
-    return None
-
-
-def _parameter_written_by(fn, node, callers, local_names, augmented):
-    """The parameter still holding the caller's value (in ``callers``) that ``node`` may write into."""
-    if isinstance(node, (gast.Assign, gast.AugAssign)):
-        for target in node.targets if isinstance(node, gast.Assign) else [node.target]:
-            root = _root(target)
-            written = isinstance(target, gast.Subscript) or augmented and isinstance(node, gast.AugAssign)
-            if root in callers and written:
-                return root
-    if isinstance(node, gast.Call):
-        written = [_root(argument) for argument in _arguments_written(fn, node, local_names)]
-        return next((p for p in written if p in callers), None)
-    return None
-
-
-def _arguments_written(fn, node, local_names):
-    """The argument expressions the call ``node`` may write into."""
-    func = node.func
-    if isinstance(func, gast.Attribute) and (func.attr in _REFUSED_METHODS or func.attr in _GROWING) \
-            and not isinstance(resolve_expression(fn, func.value, local_names), types.ModuleType):
-        return [func.value]
-    outputs = [k.value for k in node.keywords if k.arg == "out"]
-    function = resolve_expression(fn, func, local_names)
-    if isinstance(function, np.ufunc):
-        outputs += node.args[function.nin:]
-    if function is np.copyto or _refused_function(function) is not None or isinstance(func, gast.Attribute) \
-            and func.attr == "at" and isinstance(resolve_expression(fn, func.value, local_names), np.ufunc):
-        outputs += node.args[:1]
-    written = parameter_written_into(function)
-    if written is not None:
-        outputs.append(_argument_for(function, written, node))
-    return [o for o in outputs if o is not None]
-
-
-def _argument_for(function, parameter, node):
-    """The argument expression of the call ``node`` that binds ``function``'s ``parameter``."""
-    for keyword in node.keywords:
-        if keyword.arg == parameter:
-            return keyword.value
-    names = list(inspect.signature(function).parameters)
-    position = names.index(parameter) if parameter in names else len(node.args)
-    before = node.args[:position + 1]
-    if position < len(node.args) and not any(isinstance(a, gast.Starred) for a in before):
-        return node.args[position]
-    return None
-
-
 def _refused_function(function):
     """The advice for a function object known to write into an argument, or None."""
     try:
@@ -624,10 +523,6 @@ def _root(node):
     while isinstance(node, (gast.Attribute, gast.Subscript)):
         node = node.value
     return node.id if isinstance(node, gast.Name) else None
-
-
-def _source(node):
-    return ast.unparse(gast.gast_to_ast(clone(node)))
 
 
 def _label(node):

@@ -778,7 +778,7 @@ def calls_a_helper_that_writes_through_another(x):
 
 WRITING_HELPERS = [
     (calls_set_first, "set_first(buf, x)", "buf"), (calls_grow_states, "h = grow_states(x, states)", "states"),
-    (calls_scale_in_place, "scale_in_place(v, 2.0)", "v"), (calls_copy_into, "copy_into(buf, x)", "target"),
+    (calls_copy_into, "copy_into(buf, x)", "target"),
     (calls_a_helper_that_writes_through_another, "set_first_through_a_helper(buf, x)", "buf"),
 ]
 
@@ -789,6 +789,13 @@ def test_a_call_of_a_function_that_writes_into_its_argument_is_refused(f, text, 
         with pytest.raises(srcad.NonDifferentiableError, match=f"writes into its parameter {parameter}") as error:
             transform(f)(*arguments)
         _assert_names_the_call(error.value, f, text)
+
+
+def test_a_call_of_a_function_updating_its_array_parameter_in_place_is_refused_when_it_runs():
+    for transform, arguments in ((srcad.grad, (X.copy(),)), (srcad.jvp, (X.copy(), np.ones(3)))):
+        with pytest.raises(srcad.SrcadError, match=r"test_effects.py:\d+: scale_in_place\(...\) changes v in place "
+                                                   r"when it is an array or a list \(v \*= factor"):
+            transform(calls_scale_in_place)(*arguments)
 
 
 def calls_a_helper_that_writes_into_its_copy(x):
