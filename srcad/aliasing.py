@@ -782,7 +782,7 @@ def check_writes(fn, node, names, wrt_names, parameters, varied, bind):
         if write.in_place:
             written_sites |= {site for site, _ in write.objects}
         if not generated:
-            _refuse_visible(fn, write, live_after.get(id(write.stmt), set()), wrt_names, varied)
+            _refuse_visible(fn, write, live_after.get(id(write.stmt), set()), wrt_names, names)
     # a read of an array written into is a copy; what then still shares memory with one?
     copied = {read for read, objects in as_written.reads.items() if {site for site, _ in objects} & written_sites}
     as_run = _PointsTo(fn, parameters, local_names, copied)
@@ -870,10 +870,11 @@ class _Rewrite:
                             value[position] = call(self.copy, item)
 
 
-def _refuse_visible(fn, write, live, wrt_names, varied):
+def _refuse_visible(fn, write, live, wrt_names, names):
     stmt, base = write.stmt, write.base
     augmented = None if write.in_place else stmt.srcad_augmented
-    seen_later = sorted(name for name in write.sharing if name in live)
+    # the user's own names first; a variable srcad made is named by what it holds
+    seen_later = [names.shown(n) for n in sorted(write.sharing, key=lambda n: (n in names.meanings, n)) if n in live]
     caller = _caller_memory(write.objects)
     if augmented is not None:
         if seen_later:

@@ -18,7 +18,7 @@ from .effects import translate_effects
 from .jumps import lower_jumps
 from .language import is_value_boolop
 from .lift import lift_nested_functions
-from .syntax import assign, call, clone, constant, name, names_stored
+from .syntax import assign, call, clone, constant, name, names_stored, source_text
 
 
 def _augmented_source(stmt):
@@ -32,7 +32,7 @@ def _augmented_source(stmt):
 
 def desugar(fn, names):
     """Rewrite ``fn.node`` in place into the normalised forms; returns the node."""
-    lift_nested_functions(fn)
+    lift_nested_functions(fn, names)
     translate_effects(fn, names)
     node = fn.node
     node.body = _Normalise(names).visit_block(node.body)
@@ -96,7 +96,7 @@ class _Normalise:
         elif isinstance(first, gast.Name) and first.id not in {n for t in others[:-1] for n in names_stored(t)}:
             value = name(first.id)
         else:
-            value = name(self.names.fresh("assigned"))
+            value = name(self.names.fresh("assigned", meaning=f"the value of {source_text(stmt.value)}"))
             out.append(gast.copy_location(assign(value.id, stmt.value), stmt))
         for target in stmt.targets:
             rhs = stmt.value if target is first and not out else clone(value)
@@ -124,14 +124,15 @@ class _Normalise:
             sequences, targets, index = [iterable], [stmt.target], None
         sequence_names = []
         rebound = {n for s in stmt.body for n in names_stored(s)}
-        for sequence in sequences:
+        sequences_written = [source_text(s) for s in sequences] if len(sequences) > 1 else [source_text(stmt.iter)]
+        for sequence, written in zip(sequences, sequences_written):
             if isinstance(sequence, gast.Name) and sequence.id not in rebound:
                 sequence_names.append(sequence.id)
                 continue  # (a name the body rebinds is hoisted: the loop goes over the old value)
             if isinstance(sequence, gast.Call):
                 # params.items(), a generator, ...: a list can be indexed and has a length
                 sequence = call("list", sequence)
-            hoisted = self.names.fresh("sequence")
+            hoisted = self.names.fresh("sequence", meaning=f"the sequence the loop goes over ({written})")
             before.append(gast.copy_location(assign(hoisted, sequence), stmt))
             sequence_names.append(hoisted)
         if index is None:

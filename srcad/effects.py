@@ -439,7 +439,7 @@ class _Effects:
         """``value`` as a name or literal, evaluated now (appended to ``out`` when it needs a name)."""
         if isinstance(value, (gast.Name, gast.Constant)):
             return value
-        identifier = self.names.fresh(hint)
+        identifier = self.names.fresh(hint, meaning=source_text(value))
         out.append(self.located(assign(identifier, value), stmt))
         return name(identifier)
 
