@@ -40,7 +40,7 @@ from .parse import read_function
 from .resolve import UNKNOWN, classify
 from .reverse import is_user_function
 from .rules import registry
-from .runtime.accumulate import check_rebinding, copy_of, zeros_buffer
+from .runtime.accumulate import check_rebinding, copy_of, unchanged_in_place, zeros_buffer
 from .runtime.forward import fresh_copy
 from .runtime.numeric import zeros_like
 from .syntax import appended, assign, call, constant, expr_stmt, name, clone, names_loaded, names_stored, source_text
@@ -167,7 +167,7 @@ class _Written:
         self.objects = frozenset()          # what the written name may refer to
         self.sharing = {}                   # other names that may share that memory -> their objects
         self.ghosts = frozenset()           # older values and intermediates that may hold it
-        self.update = None                  # (updated expression, _Update) of a call's op= on it
+        self.update = None                  # (parameter, path, _Update) of a call's op= on it
 
 
 class _PointsTo:
@@ -183,7 +183,11 @@ class _PointsTo:
         self.summarising = summarising
         self.writes = {}
         self.reads = {}
-        self.checks = {}  # id(statement) -> {argument source: (argument, message)}: checked when run
+        self.checked_arguments = {}  # id(argument) -> (expression, path, message): checked when run
+        self.access_paths = {}  # name -> (parameter, path) for names bound once to an item of one
+        self.sized = {}  # name -> length, for names bound once to a tuple literal
+        self.current_names = {}
+        self.live_after = {}  # id(statement) -> names live after it (checking a function, not summarising)
         self.returned = frozenset()  # what the function's result may share memory with
         self.current = None  # the statement being read
         self.depth = 0  # inside how many branches and loops
@@ -205,6 +209,7 @@ class _PointsTo:
 
     def statement(self, stmt, state):
         self.current = stmt
+        self.current_names = state.names
         if isinstance(stmt, gast.Assign):
             return self.assignment(stmt, state)
         if isinstance(stmt, gast.Return):
@@ -257,7 +262,7 @@ class _PointsTo:
             if widened.same(inside):
                 break
             inside = widened
-        return out if _runs_at_least_once(stmt) else state.join(out)
+        return out if _runs_at_least_once(stmt, self.sized) else state.join(out)
 
     def assignment(self, stmt, state):
         target = stmt.targets[0]
@@ -453,17 +458,34 @@ class _PointsTo:
                                          _Written(self.current, None, in_place))
         written.objects |= objects
 
-    def record_update(self, objects, updated, update):
-        """Inside a summarised function: a call of another updates ``updated`` (an expression
-        of this function, None if unknown) in place when it is an array or a list."""
-        key = ("update", id(self.current), source_text(updated) if updated is not None else None)
-        written = self.writes.setdefault(key, _Written(self.current, None, False))
-        written.objects |= objects
-        written.update = (updated, update)
+    def result_read(self):
+        """Whether the current statement's value is read later (so its calls are not left out):
+        the condition of a branch or a loop, or an assignment to a name still live after it."""
+        stmt = self.current
+        if isinstance(stmt, (gast.If, gast.While, gast.For, gast.Return)):
+            return True
+        return isinstance(stmt, gast.Assign) and bool(names_stored(stmt) & self.live_after.get(id(stmt), set()))
 
-    def check_when_run(self, argument, message):
-        """Raise ``message`` when the current statement runs if ``argument`` is then an array or a list."""
-        self.checks.setdefault(id(self.current), {})[source_text(argument)] = (argument, message)
+    def record_update(self, objects, argument, path, update):
+        """Inside a summarised function: a call of another updates ``argument`` (at ``path``) in
+        place when it is an array or a list: an update of the parameter it is an item of."""
+        written = self.writes.setdefault(("update", id(argument)), _Written(self.current, None, False))
+        written.objects |= objects
+        reached = self.path_of(argument)
+        written.update = (reached[0], reached[1] + path, update) if reached is not None else (None, None, update)
+
+    def path_of(self, expr):
+        """``(parameter, path)`` when ``expr`` is (an item of) a parameter still holding the
+        caller's value, or a name bound once to one (``a, b = params``); else None."""
+        if isinstance(expr, gast.Name):
+            if expr.id in self.parameters and (("argument", expr.id), "recent") in self.current_names.get(expr.id, ()):
+                return expr.id, ()
+            return self.access_paths.get(expr.id)
+        if isinstance(expr, gast.Subscript) and isinstance(expr.slice, gast.Constant):
+            inner = self.path_of(expr.value)
+            return None if inner is None else (inner[0], inner[1] + (("item", expr.slice.value),))
+        return None
+
 
     def kind(self, expr):
         if any(k.arg in ("out", "copy") for k in expr.keywords):
@@ -547,63 +569,63 @@ class _Call:
 
     def augmented(self, parameter, update):
         """``p op= v`` (``update``, an :class:`_Update`) is in place for an array or a list: fine
-        for a number, a tuple, or a new value made for this call only; checked when the code
-        runs for a variable (or its item); refused for anything else that may share memory."""
+        for a number, a tuple, or a new value made for this call only; anything else the call
+        passes is checked when it runs (``unchanged_in_place``, which passes the value through)."""
         arguments = self.arguments_of(parameter)
         if self.bound is not None and not arguments:
             if isinstance(_default_of(self.function, parameter), _MUTABLE):
                 raise self.error(f"{update.text} ({update.location}) changes the default value of {parameter} "
                                  f"in place (an array or a list shared by every call); write {update.rebound}")
             return
+        path = update.path if update.path is not None else (("any",),)
         for argument in arguments:
             objects = self.values[id(argument)]
-            if update.template is None or not isinstance(update.template, gast.Name):
+            if path:
                 objects = self.state.reach(objects)  # an item of it is updated
             if not {site for site, _ in objects} - {id(n) for n in gast.walk(argument)}:
                 continue  # a number, or a new array made for this call alone
-            updated = update.applied_to(parameter, argument)
             if self.analysis.summarising:
-                root = _root(updated) if updated is not None else None
-                if root is not None and (("argument", root), "recent") not in self.state.names.get(root, ()):
-                    updated = None  # not a parameter (still): its caller cannot name what is updated
-                self.analysis.record_update(objects, updated, update)
+                self.analysis.record_update(objects, argument, path, update)
                 continue
-            shown = source_text(updated if updated is not None else argument)
-            why = (f"{self.label}(...) changes {shown} in place when it is an array or a list ({update.text}, "
-                   f"at {update.location}), and srcad differentiates {update.rebound}, a new value, only. Write "
-                   f"that, or pass a copy ({shown}.copy())")
-            if updated is not None and _names_only(updated) and not isinstance(self.analysis.current, gast.While):
-                fn = self.analysis.fn
-                line = fn.user_line(getattr(self.analysis.current, "lineno", 1))
-                self.analysis.check_when_run(updated, f"{fn.short_filename}:{line}: {why}")
-            else:
+            checked = argument.value if isinstance(argument, gast.Starred) else argument
+            path = (("each",),) + path if isinstance(argument, gast.Starred) else path
+            fn = self.analysis.fn
+            line = fn.user_line(getattr(self.analysis.current, "lineno", 1))
+            why = (f"{self.label}(...) changes {_item_shown(source_text(checked), path)} in place when it is an "
+                   f"array or a list ({update.text}, at {update.location}), and srcad differentiates "
+                   f"{update.rebound}, a new value, only. Write that, or pass a copy")
+            # checked as it is passed (it cannot be read twice), unless the call may be left out
+            passed = not _names_only(checked) or isinstance(self.analysis.current, gast.While)
+            if passed and not self.analysis.result_read():
                 raise self.error(why)
+            self.analysis.checked_arguments[id(argument)] = (checked, path, f"{fn.short_filename}:{line}: {why}",
+                                                             passed)
+
+
+def _item_shown(shown, path):
+    """``pair[1]``, ``the item 0 of params``, ``xs or an item of it``: what ``path`` reaches."""
+    for step in path:
+        if step[0] == "item":
+            shown = f"{shown}[{step[1]!r}]"
+        elif step[0] == "unpacked":
+            shown = f"the item {step[1]} of {shown}"
+        elif step[0] == "each":
+            shown = f"an item of {shown}"
+        else:
+            shown = f"{shown} or an item of it"
+    return shown
 
 
 class _Update:
     """An augmented assignment ``text`` (``p += v``, at ``location``) that srcad differentiates as
-    ``rebound`` (``p = p + v``), and updates ``template`` in place for an array or a list: an
-    expression of the parameter (``p``, ``p[0]``), None when srcad cannot tell which item."""
+    ``rebound`` (``p = p + v``), and that updates in place, for an array or a list, the argument
+    at ``path`` (the steps of :func:`unchanged_in_place`; None when srcad cannot tell which item)."""
 
-    def __init__(self, template, location, text, rebound):
-        self.template = template
+    def __init__(self, path, location, text, rebound):
+        self.path = path
         self.location = location
         self.text = text
         self.rebound = rebound
-
-    def applied_to(self, parameter, argument):
-        """What the update changes when ``parameter`` is ``argument``: ``template`` with the
-        argument in the parameter's place, or None."""
-        if self.template is None:
-            return None
-        updated = clone(self.template)
-        if isinstance(updated, gast.Name):
-            return clone(argument)
-        node = updated
-        while isinstance(node.value, (gast.Subscript, gast.Attribute)):
-            node = node.value
-        node.value = clone(argument)
-        return updated
 
 
 class _Summary:
@@ -657,6 +679,7 @@ def _summarise(function):
     parameters = [a.id for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs] + [
         extra.id for extra in (arguments.vararg, arguments.kwarg) if extra is not None]
     analysis = _PointsTo(fn, parameters, set(parameters) | names_stored(node), copied=set(), summarising=True)
+    analysis.access_paths, analysis.sized = _access_paths(node.body, parameters)
     analysis.run(node.body)
     summary = _Summary(returned=frozenset(o for o in _caller_memory(analysis.returned) if o in parameters),
                        returned_globals=frozenset(o for o in _caller_memory(analysis.returned)
@@ -669,24 +692,64 @@ def _summarise(function):
             elif write.in_place:
                 summary.written.setdefault(owner, place)
             elif owner not in summary.augmented:
-                summary.augmented[owner] = _update_of(write, owner, place[0])
+                summary.augmented[owner] = _update_of(write, owner, place[0], analysis)
     return summary
 
 
-def _update_of(write, parameter, location):
+def _update_of(write, parameter, location, analysis):
     """The :class:`_Update` of ``parameter`` that the augmented ``write`` of a summarised function
-    makes (itself ``p op= v``, or a call of a function that updates its argument)."""
-    argument = (("argument", parameter), "recent")
-    through = write.update
-    if through is None:
-        template = name(parameter) if write.base == parameter and argument in write.objects else None
+    makes (itself ``k op= v``, or a call of a function that updates its argument)."""
+    if write.update is None:
+        reached = (parameter, ()) if write.base == parameter else analysis.access_paths.get(write.base)
+        path = reached[1] if reached is not None and reached[0] == parameter else None
         rebound = f"{write.base} = {source_text(write.stmt.value)}"
-        return _Update(template, location, write.stmt.srcad_augmented, rebound)
-    updated, inner = through
-    template = None
-    if updated is not None and _names_only(updated, constant_items=True) and _root(updated) == parameter:
-        template = updated
-    return _Update(template, inner.location, inner.text, inner.rebound)
+        return _Update(path, location, write.stmt.srcad_augmented, rebound)
+    reached_parameter, path, inner = write.update
+    return _Update(path if reached_parameter == parameter else None, inner.location, inner.text, inner.rebound)
+
+
+def _access_paths(body, parameters):
+    """Names bound once in the whole function, at its top level, to (an item of) a parameter:
+    ``a, b = params``, ``first = rest[0]``, ``s = first`` (``rest = (rest_0, rest_1)`` too, the
+    tuple a ``*rest`` parameter becomes): name -> (parameter, path of unchanged_in_place); and
+    the names bound once to a tuple literal, with its length."""
+    counts = {}
+    for stmt in body:
+        for n in gast.walk(stmt):
+            if isinstance(n, gast.Assign) and getattr(n, "srcad_augmented", None) is None:
+                for stored in names_stored(n):
+                    counts[stored] = counts.get(stored, 0) + 1
+    paths = {p: (p, ()) for p in parameters if p not in counts}
+    tuples = {}
+
+    def path_of(expr):
+        if isinstance(expr, gast.Name):
+            return paths.get(expr.id)
+        if isinstance(expr, gast.Subscript) and isinstance(expr.slice, gast.Constant):
+            index = expr.slice.value
+            if isinstance(expr.value, gast.Name) and expr.value.id in tuples:
+                items = tuples[expr.value.id]
+                inside = isinstance(index, int) and -len(items) <= index < len(items)
+                return path_of(items[index]) if inside else None
+            inner = path_of(expr.value)
+            return None if inner is None else (inner[0], inner[1] + (("item", index),))
+        return None
+
+    for stmt in body:
+        if not isinstance(stmt, gast.Assign) or getattr(stmt, "srcad_augmented", None) is not None:
+            continue
+        target, value = stmt.targets[0], stmt.value
+        if isinstance(target, gast.Name) and counts.get(target.id) == 1:
+            if isinstance(value, gast.Tuple) and not any(isinstance(e, gast.Starred) for e in value.elts):
+                tuples[target.id] = value.elts
+            elif path_of(value) is not None:
+                paths[target.id] = path_of(value)
+        elif isinstance(target, gast.Tuple) and all(isinstance(e, gast.Name) for e in target.elts):
+            source = path_of(value)
+            for position, element in enumerate(target.elts):
+                if source is not None and counts.get(element.id) == 1:
+                    paths[element.id] = (source[0], source[1] + (("unpacked", position),))
+    return paths, {identifier: len(items) for identifier, items in tuples.items()}
 
 
 def _may_write(node):
@@ -701,13 +764,21 @@ def _may_write(node):
 
 
 def _bound_arguments(function, expr):
-    """The call ``expr``'s argument expressions by the parameter of ``function`` they bind
-    (a list: ``*args`` takes several), or None when it spreads ``*xs`` or ``**d``."""
-    if any(isinstance(a, gast.Starred) for a in expr.args) or any(k.arg is None for k in expr.keywords):
+    """The call ``expr``'s argument expressions by the parameter of ``function`` they may bind
+    (a list: ``*args`` takes several, and so does each parameter a spread ``*xs`` may fill:
+    the arguments from the first spread on), or None when srcad cannot bind them."""
+    spread = next((i for i, a in enumerate(expr.args) if isinstance(a, gast.Starred)), len(expr.args))
+    if any(k.arg is None for k in expr.keywords):
         return None
     try:
         signature = inspect.signature(function)
-        bound = signature.bind(*range(len(expr.args)), **{k.arg: k.arg for k in expr.keywords})
+        parameters = list(signature.parameters.values())
+        given = {k.arg for k in expr.keywords}
+        # the parameters a spread may fill: positional ones after the arguments before it
+        open_ = [p.name for p in parameters[spread:] if p.kind in (
+            inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            inspect.Parameter.VAR_POSITIONAL) and p.name not in given] if spread < len(expr.args) else []
+        bound = signature.bind_partial(*range(spread), **{k.arg: k.arg for k in expr.keywords})
     except (TypeError, ValueError):
         return None
     keywords = {k.arg: k.value for k in expr.keywords}
@@ -717,7 +788,20 @@ def _bound_arguments(function, expr):
         items = value if kind == inspect.Parameter.VAR_POSITIONAL else value.values() \
             if kind == inspect.Parameter.VAR_KEYWORD else [value]
         out[parameter] = [expr.args[v] if isinstance(v, int) else keywords[v] for v in items]
+    for parameter in open_:
+        out[parameter] = out.get(parameter, []) + list(expr.args[spread:])
     return out
+
+
+def _names_only(expr):
+    """A variable, or an item or attribute of one: reading it again reads the same value."""
+    while isinstance(expr, (gast.Subscript, gast.Attribute)):
+        if isinstance(expr, gast.Subscript) and not all(isinstance(n, (
+                gast.Name, gast.Constant, gast.Slice, gast.Tuple, gast.expr_context, gast.UnaryOp, gast.USub))
+                for n in gast.walk(expr.slice)):
+            return False
+        expr = expr.value
+    return isinstance(expr, gast.Name)
 
 
 def _default_of(function, parameter):
@@ -727,30 +811,15 @@ def _default_of(function, parameter):
         return None
 
 
-def _names_only(expr, constant_items=False):
-    """A variable, or an item or attribute of one: reading it again reads the same value
-    (with ``constant_items``, at literal indices only: it means the same in another function)."""
-    allowed = (gast.Constant, gast.Slice, gast.Tuple, gast.expr_context, gast.UnaryOp, gast.USub)
-    if not constant_items:
-        allowed += (gast.Name,)
-    while isinstance(expr, (gast.Subscript, gast.Attribute)):
-        if isinstance(expr, gast.Subscript) and not all(isinstance(n, allowed) for n in gast.walk(expr.slice)):
-            return False
-        expr = expr.value
-    return isinstance(expr, gast.Name)
-
-
-def _root(expr):
-    while isinstance(expr, (gast.Subscript, gast.Attribute)):
-        expr = expr.value
-    return expr.id if isinstance(expr, gast.Name) else None
-
-
-def _runs_at_least_once(loop):
-    """A ``for`` over ``range`` of literal bounds that is not empty."""
+def _runs_at_least_once(loop, sized=None):
+    """A ``for`` over ``range`` of literal bounds that is not empty, or over a tuple of known
+    length, ``range(len(t))`` (``sized``: the names bound once to a tuple literal, by length)."""
     if not isinstance(loop, gast.For) or not isinstance(loop.iter, gast.Call):
         return False
     bounds = loop.iter.args
+    if len(bounds) == 1 and isinstance(bounds[0], gast.Call) and isinstance(bounds[0].func, gast.Name) \
+            and bounds[0].func.id == "len" and len(bounds[0].args) == 1 and isinstance(bounds[0].args[0], gast.Name):
+        return (sized or {}).get(bounds[0].args[0].id, 0) > 0
     if not bounds or not all(isinstance(b, gast.Constant) and isinstance(b.value, int) for b in bounds):
         return False
     values = [b.value for b in bounds]
@@ -773,6 +842,7 @@ def check_writes(fn, node, names, wrt_names, parameters, varied, bind):
     liveness(node.body, set(), live_after)
     # the program as the user wrote it: which writes another name would see
     as_written = _PointsTo(fn, parameters, local_names, copied=set())
+    as_written.live_after = live_after
     as_written.run(node.body)
     # code srcad generated writes only into arrays it owns and puts old values back (the tape):
     # its writes need no refusal, its augmented assignments on buffers no check
@@ -786,6 +856,7 @@ def check_writes(fn, node, names, wrt_names, parameters, varied, bind):
     # a read of an array written into is a copy; what then still shares memory with one?
     copied = {read for read, objects in as_written.reads.items() if {site for site, _ in objects} & written_sites}
     as_run = _PointsTo(fn, parameters, local_names, copied)
+    as_run.live_after = live_after
     as_run.run(node.body)
     copy_before = set()
     for write in as_run.writes.values():
@@ -800,9 +871,11 @@ def check_writes(fn, node, names, wrt_names, parameters, varied, bind):
                                         f"caller's array {caller[0]}, and values the derivative reads share its "
                                         f"memory. Work on a copy ({base} = {base}.copy()) first")
         copy_before.add(id(stmt))
-    copy, check = (_helper(fn, names, bind, helper) for helper in (fresh_copy, check_rebinding))
+    copy, check, unchanged = (_helper(fn, names, bind, helper)
+                              for helper in (fresh_copy, check_rebinding, unchanged_in_place))
     writes = {id(w.stmt): w.base for w in as_run.writes.values() if w.in_place}
-    node.body = _Rewrite(names, copied, writes, copy_before, copy, check, as_written.checks).block(node.body)
+    rewrite = _Rewrite(names, copied, writes, copy_before, copy, check, (unchanged, as_written.checked_arguments))
+    node.body = rewrite.block(node.body)
     return node
 
 
@@ -825,7 +898,8 @@ class _Rewrite:
         self.copy_before = copy_before
         self.copy = copy
         self.check = check
-        self.calls_checked = calls_checked  # id(statement) -> arguments a call's op= may change
+        # the arguments a call's op= may change in place: checked as they are passed
+        self.unchanged, self.checked_arguments = calls_checked
 
     def block(self, stmts):
         out = []
@@ -833,6 +907,7 @@ class _Rewrite:
             for field in ("body", "orelse"):
                 if isinstance(getattr(stmt, field, None), list):
                     setattr(stmt, field, self.block(getattr(stmt, field)))
+            self.check_arguments(stmt, out)
             self.copy_reads(stmt)
             base = self.writes.get(id(stmt))
             if base is not None:
@@ -848,12 +923,38 @@ class _Rewrite:
                 if isinstance(value, gast.Name) and value.id == base:
                     _replace_written_value(stmt, call(self.copy, value))  # y[:] = y: the old y
             message = getattr(stmt, "srcad_in_place_check", None)
-            checked = [(name(stmt.targets[0].id), message)] if message is not None else []
-            checked += list(self.calls_checked.get(id(stmt), {}).values())
-            for value, message in checked:
-                out.append(gast.copy_location(expr_stmt(call(self.check, clone(value), constant(message))), stmt))
+            if message is not None:
+                target = stmt.targets[0].id
+                out.append(gast.copy_location(expr_stmt(call(self.check, name(target), constant(message))), stmt))
             out.append(stmt)
         return out
+
+    def check_arguments(self, stmt, out):
+        """``f(y)`` where ``f`` may update ``y`` (or an item of it) with ``op=``: checked before
+        the statement, where it stays even if the call's result is unused and the call left out
+        (in a ``while`` test, or an argument that is not a variable or an item of one, as it is
+        passed: ``f(unchanged_in_place(g(y), ...))``)."""
+        headers = [stmt.test] if isinstance(stmt, (gast.If, gast.While)) else [stmt.iter] \
+            if isinstance(stmt, gast.For) else [stmt]
+        for header in headers:
+            for node in gast.walk(header):
+                if not isinstance(node, gast.Call):
+                    continue
+                for argument in node.args + [k.value for k in node.keywords]:
+                    if id(argument) not in self.checked_arguments:
+                        continue
+                    checked, path, message, passed = self.checked_arguments[id(argument)]
+                    test = call(self.unchanged, clone(checked), constant(message), constant(path))
+                    if not passed:
+                        out.append(gast.copy_location(expr_stmt(test), stmt))
+                        continue
+                    test.args[0] = checked
+                    if isinstance(argument, gast.Starred):
+                        argument.value = test
+                    else:
+                        node.args = [test if a is argument else a for a in node.args]
+                        for keyword in node.keywords:
+                            keyword.value = test if keyword.value is argument else keyword.value
 
     def copy_reads(self, stmt):
         if isinstance(stmt, (gast.If, gast.While)):

@@ -10,7 +10,7 @@ result and have no rule here: ``tape.push``/``tape.pop`` and ``add_at``
 (``forward.py`` gives their tangents: a tangent tape, the same in-place update
 of the tangent buffer).
 """
-from ..runtime.accumulate import add_grads, copy_of
+from ..runtime.accumulate import add_grads, copy_of, unchanged_in_place
 from ..runtime.forward import broadcast_like, fresh_copy, norm_partials_dx, norm_partials_dy, \
     norm_partials_dy_transposed, resum
 from ..runtime.numeric import norm_partials, unbroadcast, unsum
@@ -38,6 +38,16 @@ def _(y, value):
 @tangent(copy_of)
 def _(y, value):
     d[y] = copy_of(d[value])
+
+
+@adjoint(unchanged_in_place)
+def _(y, value, message, path=()):
+    d[value] = d[y]
+
+
+@tangent(unchanged_in_place)
+def _(y, value, message, path=()):
+    d[y] = d[value]
 
 
 @adjoint(unsum)

@@ -27,6 +27,35 @@ def check_rebinding(value, message):
         raise SrcadError(message)
 
 
+def unchanged_in_place(value, message, path=()):
+    """``value``, passed to a function that updates it (or its item at ``path``) with ``op=``:
+    refused (``message``) when what is updated is an array or a container, which Python changes
+    in place. Each step of ``path`` is ``("item", key)``, ``("unpacked", i)`` (the ``i``-th of
+    ``a, b = value``), ``("each",)`` (every item) or ``("any",)`` (the value and all it holds)."""
+    for updated in _updated(value, path):
+        check_rebinding(updated, message)
+    return value
+
+
+def _updated(value, path):
+    if not path:
+        yield value
+        return
+    step, rest = path[0], path[1:]
+    if step[0] == "item":
+        yield from _updated(value[step[1]], rest)
+    elif step[0] == "unpacked":
+        yield from _updated(tuple(value)[step[1]], rest)
+    elif step[0] == "each":
+        for item in value:
+            yield from _updated(item, rest)
+    else:
+        yield value
+        held = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+        for item in held:
+            yield from _updated(item, path)
+
+
 def add_at(buffer, index, g):
     """``buffer[index] += g`` in place; repeated integer indices accumulate."""
     if isinstance(buffer, dict):
