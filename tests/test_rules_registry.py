@@ -12,6 +12,7 @@ import pytest
 
 import test_rules_builtins
 import test_rules_helpers
+import test_rules_linalg
 import test_rules_math
 import test_rules_numpy
 import test_rules_operators
@@ -30,8 +31,8 @@ ONE_SIDED = {
     numeric.prod_partials: "tangent",
 }
 
-LIBRARY = ("srcad.rules.operators", "srcad.rules.numpy_rules", "srcad.rules.math_rules",
-           "srcad.rules.builtin_rules")
+LIBRARY = ("srcad.rules.operators", "srcad.rules.numpy_rules", "srcad.rules.linalg_rules",
+           "srcad.rules.math_rules", "srcad.rules.builtin_rules")
 # the rule library's own rules (other modules, such as srcad.nn, register theirs too)
 OWN_ADJOINTS = {op: t for op, t in ADJOINTS.items() if t.__module__ in LIBRARY}
 OWN_TANGENTS = {op: t for op, t in TANGENTS.items() if t.__module__ in LIBRARY}
@@ -55,8 +56,8 @@ def test_nothing_is_both_differentiable_and_not():
 
 def test_every_rule_is_exercised_by_a_test_case():
     tested = set()
-    for module in (test_rules_operators, test_rules_numpy, test_rules_math, test_rules_builtins,
-                   test_rules_helpers):
+    for module in (test_rules_operators, test_rules_numpy, test_rules_linalg, test_rules_math,
+                   test_rules_builtins, test_rules_helpers):
         for cases in (getattr(module, "CASES", []), getattr(module, "DTYPE_CASES", [])):
             tested.update(case.values[0] for case in cases)
     untested = [op_name(op) for op in OWN_ADJOINTS if op not in tested]
@@ -164,12 +165,35 @@ def test_template_reads_and_writes_the_right_derivatives(template):
         assert reads and reads <= params
 
 
+def _derivatives_read(node, locals_read):
+    """The parameters whose derivatives ``node`` reads, directly or through a local computed from them."""
+    read = {s.slice.id for s in _d_subscripts(node)}
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+            read |= locals_read.get(n.id, set())
+    return read
+
+
 @pytest.mark.parametrize("template", [t for t in TEMPLATES if t in OWN_TANGENTS.values()], ids=_template_id)
 def test_each_tangent_term_is_linear_in_one_derivative(template):
-    (stmt,) = [s for s in _parse(template).body if isinstance(s, ast.Assign) and _d_subscripts(s.targets[0])]
-    for term in _terms(stmt.value):
-        read = {s.slice.id for s in _d_subscripts(term)}
-        assert len(read) == 1, f"term {ast.unparse(term)} reads {read}"
+    body = _parse(template).body
+    (stmt,) = [s for s in body if isinstance(s, ast.Assign) and _d_subscripts(s.targets[0])]
+    locals_read = {}
+    for local in body:
+        if isinstance(local, ast.Assign) and local is not stmt:
+            read = _derivatives_read(local.value, locals_read)
+            for target in ast.walk(local.targets[0]):
+                if isinstance(target, ast.Name):
+                    locals_read[target.id] = read
+                    # a local read by several terms may carry the tangent of one parameter only
+                    assert len(read) <= 1, f"{target.id} reads the derivatives of {read}"
+    # the tangent of a tuple (one per item of the result) is such a sum item by item
+    items = stmt.value.elts if isinstance(stmt.value, ast.Tuple) else [stmt.value]
+    for item in items:
+        for term in _terms(item):
+            read = _derivatives_read(term, locals_read)
+            assert len(read) == 1 or not read and isinstance(stmt.value, ast.Tuple), (
+                f"term {ast.unparse(term)} reads {read}")
 
 
 # -------------------------------------- parameters bind as the real function's
