@@ -115,6 +115,9 @@ def _(y, a, b, rcond=None):
             np.sum(u * (d[a] @ np.swapaxes(vh, -1, -2)), axis=-2))
 
 
+# ---------------------------------------------------------------------- powers
+
+
 @adjoint(np.linalg.matrix_power)
 def _(y, a, n):
     d[a] = upper_right(np.linalg.matrix_power(derivative_block(np.swapaxes(a, -1, -2), d[y]), n))
