@@ -1,4 +1,4 @@
-"""Pass 4: activity analysis. Which variables carry a derivative.
+"""Activity analysis. Which variables carry a derivative.
 
 A variable is *varied* when it may depend on a differentiated argument through
 differentiable operations, and *useful* when the output may depend on it. Only
@@ -7,10 +7,10 @@ a constant to the derivative.
 """
 import gast
 
-from .errors import NonDifferentiableError
-from .resolve import classify
-from .runtime.accumulate import add_at
-from .syntax import appended, assigned_variables
+from ...errors import NonDifferentiableError
+from ..resolve import classify
+from ...runtime.accumulate import add_at
+from ..syntax import appended, assigned_variables
 
 
 def active_variables(fn, node, wrt_names, outputs, local_names):

@@ -1,4 +1,4 @@
-"""Jumps lowered into structured code (part of pass 2, desugar).
+"""Jumps lowered into structured code (run by desugar, p05).
 
 Afterwards a function's only ``return`` is its last statement, there is no
 ``break`` or ``continue`` but the one that ends a loop able to stop early
@@ -16,8 +16,8 @@ number of its jumps. Every block is visited, however deeply nested.
 """
 import gast
 
-from .errors import SrcadError
-from .syntax import assign, constant, name
+from ...errors import SrcadError
+from ..syntax import assign, constant, name
 
 _JUMPS = (gast.Return, gast.Break, gast.Continue)
 

@@ -34,12 +34,12 @@ import warnings
 import gast
 import numpy as np
 
-from .errors import NonDifferentiableError
-from .resolve import UNKNOWN, classify, resolve_expression
-from .rules import registry
-from .runtime.accumulate import add_at
-from .runtime.lists import insertion_index, pop_index
-from .syntax import assign, call, clone, constant, expr_stmt, name, names_loaded, names_stored, popped, source_text
+from ...errors import NonDifferentiableError
+from ..resolve import UNKNOWN, classify, resolve_expression
+from ...rules import registry
+from ...runtime.accumulate import add_at
+from ...runtime.lists import insertion_index, pop_index
+from ..syntax import assign, call, clone, constant, expr_stmt, name, names_loaded, names_stored, popped, source_text
 
 _PERMUTE = "index with a permutation instead: x = x[rng.permutation(len(x))]"
 _REFUSED_FUNCTIONS = {

@@ -1,4 +1,4 @@
-"""Pass 2: rewrite the function into the few forms the later passes know.
+"""Rewrite the function into the few forms the later passes know.
 
 After this pass the body has:
 * no ``return``, ``break`` or ``continue`` except one ``return`` at the very end,
@@ -14,11 +14,11 @@ import ast
 
 import gast
 
-from .effects import translate_effects
-from .jumps import lower_jumps
-from .language import is_value_boolop
-from .lift import lift_nested_functions
-from .syntax import assign, call, clone, constant, name, names_stored, source_text
+from .p04_effects import translate_effects
+from .p06_jumps import lower_jumps
+from .p02_language import is_value_boolop
+from .p03_lift import lift_nested_functions
+from ..syntax import assign, call, clone, constant, name, names_stored, source_text
 
 
 def _augmented_source(stmt):

@@ -1,4 +1,4 @@
-"""Pass 5b: the tape. Which values the forward sweep overwrites and the backward sweep reads.
+"""The tape. Which values the forward sweep overwrites and the backward sweep reads.
 
 The backward sweep carries a *restore marker* after the adjoint of every
 statement that overwrites a variable. A liveness analysis of the backward
@@ -9,9 +9,9 @@ the old slots back, with no other bookkeeping.
 """
 import gast
 
-from .dataflow import liveness
-from .runtime.tape import Tape
-from .syntax import assign, call, clone, constant, expr_stmt, grow, located, name, names_loaded, shrink
+from ..dataflow import liveness
+from ...runtime.tape import Tape
+from ..syntax import assign, call, clone, constant, expr_stmt, grow, located, name, names_loaded, shrink
 
 
 def restore_marker(stmt, variables):

@@ -1,4 +1,4 @@
-"""Pass 2b (an analysis): which names may share memory with an array the function writes into.
+"""An analysis: which names may share memory with an array the function writes into.
 
 srcad differentiates values: ``y[i] = v`` gives ``y`` a new value and nothing
 else. In Python the write changes every name that shares ``y``'s memory (a
@@ -30,20 +30,19 @@ import inspect
 import gast
 import numpy as np
 
-from .activity import accumulation, flowing_names
-from .dataflow import liveness
-from .desugar import desugar
-from .errors import NonDifferentiableError, SrcadError
-from .language import check_language
-from .names import Names
-from .parse import read_function
-from .resolve import UNKNOWN, classify
-from .reverse import is_user_function
-from .rules import registry
-from .runtime.accumulate import check_rebinding, copy_of, unchanged_in_place, zeros_buffer
-from .runtime.forward import fresh_copy
-from .runtime.numeric import zeros_like
-from .syntax import appended, assign, call, constant, expr_stmt, name, clone, names_loaded, names_stored, source_text
+from .p11_activity import accumulation, flowing_names
+from ..dataflow import liveness
+from .p05_desugar import desugar
+from ...errors import NonDifferentiableError, SrcadError
+from .p02_language import check_language
+from ..names import Names
+from .p01_parse import read_function
+from ..resolve import UNKNOWN, classify, is_user_function
+from ...rules import registry
+from ...runtime.accumulate import check_rebinding, copy_of, unchanged_in_place, zeros_buffer
+from ...runtime.forward import fresh_copy
+from ...runtime.numeric import zeros_like
+from ..syntax import appended, assign, call, clone, constant, expr_stmt, name, names_loaded, names_stored, source_text
 
 _SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
 # array methods whose result is a new array (or a number), never a view of the array
