@@ -19,7 +19,7 @@ import gast
 
 from .effects import translate_effects
 from .jumps import lower_jumps
-from .language import is_value_boolop
+from .language import COMPREHENSIONS, is_value_boolop
 from .anf import hint
 from .lift import lambda_as_definition, lift_nested_functions
 from .syntax import assign, call, clone, constant, expr_stmt, name, names_stored
@@ -156,9 +156,6 @@ class _Normalise:
         return before + [gast.copy_location(loop, stmt)]
 
 
-_COMPREHENSIONS = (gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
-
-
 class _Comprehensions:
     """Comprehensions become the loops they stand for, and lambdas nested ``def`` statements, each
     just before the statement that uses it (a ``while`` condition: at the top of each step).
@@ -243,7 +240,7 @@ class _Comprehensions:
             identifier = self.names.fresh(hint(node.body, self.is_local))
             before.extend(self.lambda_definition(node, identifier, stmt))
             return name(identifier)
-        if isinstance(node, _COMPREHENSIONS):
+        if isinstance(node, COMPREHENSIONS):
             value_hint = hint(node.value if isinstance(node, gast.DictComp) else node.elt, self.is_local)
             identifier = self.names.fresh(f"{value_hint}_values")
             before.extend(self.comprehension(node, identifier, stmt))
@@ -323,7 +320,7 @@ def _store_counts(function_node):
 
 def _names_outside_comprehensions(node):
     """Every identifier of ``node`` except those only inside comprehensions."""
-    if isinstance(node, _COMPREHENSIONS):
+    if isinstance(node, COMPREHENSIONS):
         return _names_outside_comprehensions(node.generators[0].iter)  # the first iterable is read outside
     found = {node.id} if isinstance(node, gast.Name) else set()
     for child in gast.iter_child_nodes(node):

@@ -218,11 +218,11 @@ def is_value_boolop(node, parent):
         and not _is_condition(node, parent) and not _surely_bool(node)
 
 
-_COMPREHENSIONS = (gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
+COMPREHENSIONS = (gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
 
 
 def _holds_comprehension(nodes):
-    return any(isinstance(n, _COMPREHENSIONS) for node in nodes for n in gast.walk(node))
+    return any(isinstance(n, COMPREHENSIONS) for node in nodes for n in gast.walk(node))
 
 
 def _operand_computed_in_place(boolop):
