@@ -239,12 +239,13 @@ class _Comprehensions:
         if isinstance(node, gast.Lambda):
             identifier = self.names.fresh(hint(node.body, self.is_local))
             before.extend(self.lambda_definition(node, identifier, stmt))
-            return name(identifier)
+            return gast.copy_location(name(identifier), node)
         if isinstance(node, COMPREHENSIONS):
             value_hint = hint(node.value if isinstance(node, gast.DictComp) else node.elt, self.is_local)
             identifier = self.names.fresh(f"{value_hint}_values")
             before.extend(self.comprehension(node, identifier, stmt))
-            return call("set", name(identifier)) if isinstance(node, gast.SetComp) else name(identifier)
+            value = call("set", name(identifier)) if isinstance(node, gast.SetComp) else name(identifier)
+            return gast.copy_location(value, node)
         if isinstance(node, gast.AST):
             for field, value in gast.iter_fields(node):
                 if isinstance(value, list):

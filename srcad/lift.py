@@ -48,6 +48,7 @@ def lambda_as_definition(node, identifier):
     """``def identifier(params): return body`` for the ``lambda params: body`` ``node``."""
     definition = gast.FunctionDef(name=identifier, args=node.args, body=[gast.Return(value=node.body)],
                                   decorator_list=[], returns=None, type_comment=None, type_params=[])
+    definition.srcad_lambda = True  # for messages: the user wrote no def
     return gast.copy_location(definition, node)
 
 
@@ -166,9 +167,10 @@ def _without_defs(stmts):
 def _refuse_other_uses(fn, lifted):
     for n in gast.walk(fn.node):
         if isinstance(n, gast.Name) and n.id in lifted and not getattr(n, "srcad_lifted_call", False):
-            captured = lifted[n.id][1]
+            node, captured = lifted[n.id]
             if captured:
                 listed = ", ".join(captured)
-                raise fn.syntax_error(n, f"srcad can only differentiate direct calls of the nested function "
-                                         f"{n.id}(), which reads {listed} of the function around it; pass "
-                                         f"{listed} to it as arguments, or define it at module level")
+                what = "a lambda" if getattr(node, "srcad_lambda", False) else f"the nested function {n.id}()"
+                raise fn.syntax_error(n, f"srcad can only differentiate direct calls of {what} that reads {listed} "
+                                         f"of the function around it; pass {listed} to it as arguments, or "
+                                         f"define it at module level")
