@@ -67,6 +67,7 @@ class Helper:
     star: object            # the type of each *args item, or None
     keyword_only: list      # (name, type, default text)
     returns: object         # a numeric type, or a Container("tuple", ...)
+    augments_parameter: bool = False  # ``p += v`` on a parameter: a call whose result is unread is refused
 
 
 @dataclass
@@ -933,6 +934,8 @@ class ProgramWriter:
         helper = self.choose.pick(tuples)
         names = [self.new_name(t) for t in helper.returns.types]
         self.emit(f"{', '.join(names)} = {self.call(helper, scope, 2)}")
+        # srcad refuses a call made for its effects (names never read) that may write into an argument
+        self.may_refuse |= helper.augments_parameter
         for name, kind in zip(names, helper.returns.types):
             scope.define(name, kind)
 
@@ -1003,6 +1006,8 @@ class ProgramWriter:
         self.block(scope, self.choose.integer(0, 2), 1)
         self.emit(f"return {self.return_value(scope)}")
         body, self.lines = self.lines, saved_lines
+        written = "|".join([n for n, _ in positional] + [n for n, _, _ in defaults + keyword_only])
+        helper.augments_parameter = any(re.match(rf"\s*({written}) [-+*/]=", line) for line in body)
         self.helpers.append(helper)
         return f"def {name}({', '.join(parameters)}):\n" + "\n".join(body) + "\n"
 
