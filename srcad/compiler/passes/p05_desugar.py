@@ -17,12 +17,12 @@ import ast
 
 import gast
 
-from .effects import translate_effects
-from .jumps import lower_jumps
-from .language import COMPREHENSIONS, is_value_boolop
-from .anf import hint
-from .lift import lambda_as_definition, lift_nested_functions
-from .syntax import assign, call, clone, constant, expr_stmt, name, names_stored
+from .p04_effects import translate_effects
+from .p06_jumps import lower_jumps
+from .p02_language import COMPREHENSIONS, is_value_boolop
+from .p09_anf import hint
+from .p03_lift import lambda_as_definition, lift_nested_functions
+from ..syntax import assign, call, clone, constant, expr_stmt, name, names_stored
 
 
 def _augmented_source(stmt):
