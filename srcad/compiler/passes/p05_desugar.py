@@ -1,4 +1,4 @@
-"""Pass 2: rewrite the function into the few forms the later passes know.
+"""Rewrite the function into the few forms the later passes know.
 
 After this pass the body has:
 * no comprehensions and no lambdas: ``[f(v) for v in xs if c]`` is a loop that appends to
