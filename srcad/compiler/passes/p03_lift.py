@@ -6,8 +6,11 @@ as keyword-only parameters, and every call passes them: ``inner(x)`` becomes
 variables like through any argument. A default that is not a literal
 (``def inner(a, k=s * 2.0)``) is computed where the ``def`` stood, as Python
 computes it when the ``def`` runs (``inner_k = s * 2.0``), and passed by each
-call that leaves it out. A nested function may only be called directly;
-passing it around would hide what it captures.
+call that leaves it out. A nested function that captures variables may only be
+called directly (passing it around would hide what it captures); one that captures
+nothing is a plain function, and may be passed to other functions too.
+
+A ``lambda`` is a nested function like any other: :func:`lambda_as_definition`.
 """
 import ast
 import types
@@ -94,6 +97,14 @@ def _is_literal(default):
     except ValueError:
         return False
     return True
+
+
+def lambda_as_definition(node, identifier):
+    """``def identifier(params): return body`` for the ``lambda params: body`` ``node``."""
+    definition = gast.FunctionDef(name=identifier, args=node.args, body=[gast.Return(value=node.body)],
+                                  decorator_list=[], returns=None, type_comment=None, type_params=[])
+    definition.srcad_lambda = True  # for messages: the user wrote no def
+    return gast.copy_location(definition, node)
 
 
 def _statements(stmts):
@@ -226,5 +237,15 @@ def _without_defs(stmts, lifted):
 def _refuse_other_uses(fn, lifted):
     for n in gast.walk(fn.node):
         if isinstance(n, gast.Name) and n.id in lifted and not getattr(n, "srcad_lifted_call", False):
-            raise fn.syntax_error(n, f"srcad can only differentiate direct calls of the nested function "
-                                     f"{n.id}(); define it at module level to pass it around")
+            nested = lifted[n.id]
+            what = "a lambda" if getattr(nested.node, "srcad_lambda", False) else f"the nested function {n.id}()"
+            if nested.captured:
+                listed = ", ".join(nested.captured)
+                raise fn.syntax_error(n, f"srcad can only differentiate direct calls of {what} that reads {listed} "
+                                         f"of the function around it; pass {listed} to it as arguments, or "
+                                         f"define it at module level")
+            if nested.computed:
+                listed = ", ".join(nested.computed)
+                raise fn.syntax_error(n, f"srcad can only differentiate direct calls of {what} whose default of "
+                                         f"{listed} is not a literal (each call is given the value computed where "
+                                         f"the def stands); pass {listed} in each call, or define it at module level")
