@@ -8,7 +8,8 @@ from .calls import Subject
 from .checks import NonRealOutputError, check_argument, check_derivatives
 from .errors import SrcadError
 from .runtime.accumulate import NonScalarOutputError, check_scalar_output, describe_structure
-from .runtime.numeric import same_sequence, zeros_like
+from .runtime import tree
+from .runtime.numeric import zeros_like
 from .transform import is_stale, reverse_function
 
 
@@ -141,15 +142,16 @@ def match_like(g, x):
     """
     if _carries_no_derivative(x):
         return None
-    if g is None or isinstance(x, (list, tuple, dict)) and not isinstance(g, (list, tuple, dict)) and np.all(g == 0):
+    if g is None or tree.is_container(x) and not tree.is_container(g) and np.all(g == 0):
         g = zeros_like(x)  # nothing reached x: its zero, in x's structure
-    if isinstance(x, (list, tuple)):
-        if not isinstance(g, (list, tuple)) or len(g) != len(x):
+    if isinstance(x, dict) and isinstance(g, dict):
+        return {key: match_like(g.get(key), x[key]) for key in x}
+    if tree.is_container(x):
+        sequences = isinstance(x, (list, tuple)) and isinstance(g, (list, tuple)) and len(g) == len(x)
+        if not sequences and not tree.same_node(g, x):
             raise SrcadError(f"srcad made a derivative of structure {describe_structure(g)} for a value of "
                              f"structure {describe_structure(x)}; please report this as a bug")
-        return same_sequence(x, [match_like(gi, xi) for gi, xi in zip(g, x)])
-    if isinstance(x, dict):
-        return {key: match_like(g.get(key), x[key]) for key in x}
+        return tree.rebuild(x, [match_like(gi, xi) for gi, xi in zip(tree.children(g), tree.children(x))])
     if isinstance(x, np.generic):
         return x.dtype.type(g)
     if isinstance(x, float):

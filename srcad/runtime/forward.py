@@ -14,6 +14,7 @@ import inspect
 
 import numpy as np
 
+from . import tree
 from .numeric import _float_dtype, same_sequence, unbroadcast, unreduce, zeros_like
 
 
@@ -55,10 +56,8 @@ def resum(ts, g):
 def fresh_copy(t):
     """A copy of ``t`` that nothing else refers to (``add_at`` may then update it
     in place): arrays are copied, containers rebuilt, numbers kept."""
-    if isinstance(t, (list, tuple)):
-        return same_sequence(t, [fresh_copy(item) for item in t])
-    if isinstance(t, dict):
-        return {key: fresh_copy(value) for key, value in t.items()}
+    if tree.is_container(t):
+        return tree.rebuild(t, [fresh_copy(item) for item in tree.children(t)])
     if isinstance(t, np.ndarray):
         return t.copy()
     return t
