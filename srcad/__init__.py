@@ -3,12 +3,12 @@ from .errors import SrcadError, UnsupportedSyntaxError, NonDifferentiableError
 from .rules import adjoint, tangent, nondifferentiable, d
 from .api import grad, value_and_grad, stop_gradient, checkpoint
 from .higher import jvp, vjp, jacobian, hessian, hvp
-from . import nn, tree
+from . import nn, optimizers, tree
 
 nondifferentiable(stop_gradient)
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
-    "stop_gradient", "checkpoint", "adjoint", "tangent", "nondifferentiable", "d", "nn", "tree",
+    "stop_gradient", "checkpoint", "adjoint", "tangent", "nondifferentiable", "d", "nn", "optimizers", "tree",
     "SrcadError", "UnsupportedSyntaxError", "NonDifferentiableError",
 ]
