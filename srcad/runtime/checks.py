@@ -9,8 +9,8 @@ import numbers
 
 import numpy as np
 
-from .errors import NonDifferentiableError, SrcadError
-from .runtime import tree
+from ..errors import NonDifferentiableError, SrcadError
+from . import tree
 
 
 class NonRealOutputError(SrcadError):
