@@ -20,7 +20,7 @@ from .p06_jumps import refuse_unlowered_jump
 from .p10_kinds import Kinds, binary_function
 from .p02_language import without_derivative
 from .p14_restore import restore_marker
-from ..resolve import UNKNOWN, Operation, classify
+from ..resolve import UNKNOWN, Operation, classify, is_user_function, method_of_a_constant
 from ...rules import registry
 from ...runtime import dispatch, numeric
 from ...runtime.accumulate import add_at, add_grads, copy_of, zeros_buffer
@@ -339,7 +339,7 @@ class Reverse:
             self.spread_call(stmt, value, var, d_var, state, out)
             return
         if _known_at_run_time_only(value, operation, self.local_names) \
-                or _method_of_a_constant(value, operation, self.local_names, self.active) \
+                or method_of_a_constant(value, operation, self.local_names, self.active) \
                 or getattr(operation.function, "srcad_checkpoint", False):
             self.run_time_call(stmt, value, var, d_var, state, out)
             return
@@ -585,28 +585,6 @@ def field_read(value, operation):
     if isinstance(value, gast.Attribute) and operation.function is UNKNOWN:
         return Operation(numeric.field_of, [value.value, constant(value.attr)], label=f".{value.attr}")
     return operation
-
-
-def _method_of_a_constant(value, operation, local_names, carrying):
-    """``self.layer(x)``: a method of a local object that carries no derivative (``self``, a
-    constant of the derivative) and is not an array's or a dict's: the run-time dispatch reads
-    the method it turns out to be, with ``self`` a constant. A method of a value that carries
-    a derivative is refused (srcad cannot see how the result depends on it)."""
-    if operation.function is not UNKNOWN or not isinstance(value, gast.Call) \
-            or not isinstance(value.func, gast.Attribute):
-        return False
-    receiver = value.func.value
-    return isinstance(receiver, gast.Name) and receiver.id in local_names and receiver.id not in carrying
-
-
-def is_user_function(obj):
-    """Python functions srcad transforms itself: not NumPy's, not srcad's own."""
-    if getattr(obj, "srcad_keep_wrapper", False):
-        return True
-    if not inspect.isfunction(obj):
-        return False
-    module = getattr(obj, "__module__", "") or ""
-    return not (module == "numpy" or module.startswith(("numpy.", "srcad.")) and module != "srcad.nn")
 
 
 # -- loops: counters for loops that may stop early, and while loops ----------
