@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import srcad
-from srcad.api.gradients import match_like
+from srcad.api.transform import match_like
 from srcad.runtime.accumulate import add_grads
 from srcad.runtime.numeric import zeros_like
 from doc_blocks import assert_prints_what_it_says, run_page

@@ -150,6 +150,14 @@ def same_node(a, b):
     return kind is not None and kind is _kind_of(b) and kind.aux(a) == kind.aux(b)
 
 
+def stands_for(given, like):
+    """Whether the node ``given`` can stand for the node ``like`` as its derivative: the same
+    node (:func:`same_node`), or, for a list or tuple, any list or tuple of its length."""
+    if isinstance(like, (list, tuple)) and isinstance(given, (list, tuple)):
+        return len(given) == len(like)
+    return same_node(given, like)
+
+
 # ------------------------------------------------------------- whole trees
 
 
