@@ -39,7 +39,7 @@ from .names import Names
 from .parse import read_function
 from .resolve import UNKNOWN, classify
 from .reverse import is_user_function
-from .runtime.accumulate import check_rebinding, copy_of, zeros_buffer
+from .runtime.accumulate import check_rebinding, copy_of, writable_copy, zeros_buffer
 from .runtime.forward import fresh_copy
 from .runtime.numeric import zeros_like
 from .syntax import appended, assign, call, constant, expr_stmt, name, names_loaded, names_stored
@@ -68,7 +68,7 @@ _FRESH_LINALG = {"inv", "solve", "det", "norm", "cholesky", "eigh", "eigvalsh", 
 _FRESH_BUILTINS = {len, range, float, int, bool, str, abs, round, isinstance, print, divmod, pow, hash}
 # builtins that build a new container holding the items of their argument
 _CONTAINER_BUILDERS = {list, tuple, dict, sorted, set, frozenset, sum, zip, enumerate, reversed, map}
-_FRESH_HELPERS = {fresh_copy, zeros_buffer, zeros_like, copy_of}
+_FRESH_HELPERS = {fresh_copy, zeros_buffer, zeros_like, copy_of, writable_copy}
 
 
 def _fresh_function(function):

@@ -14,10 +14,12 @@ import ast
 
 import gast
 
-from .effects import translate_effects
+from .effects import helper_name, translate_effects
 from .jumps import lower_jumps
 from .language import is_value_boolop
 from .lift import lift_nested_functions
+from .runtime.accumulate import writable
+from .runtime.numeric import backwards
 from .syntax import assign, call, clone, constant, name, names_stored
 
 
@@ -35,7 +37,7 @@ def desugar(fn, names):
     lift_nested_functions(fn)
     translate_effects(fn, names)
     node = fn.node
-    node.body = _Normalise(names).visit_block(node.body)
+    node.body = _Normalise(fn, names).visit_block(node.body)
     node.body = lower_jumps(node.body, names)
     return node
 
@@ -43,8 +45,12 @@ def desugar(fn, names):
 class _Normalise:
     """Augmented assignment and ``for`` over sequences, recursively."""
 
-    def __init__(self, names):
+    def __init__(self, fn, names):
+        self.fn = fn
         self.names = names
+        self.written_into = {_root(t) for s in gast.walk(fn.node) if isinstance(s, (gast.Assign, gast.AugAssign))
+                             for t in (s.targets if isinstance(s, gast.Assign) else [s.target])
+                             if isinstance(t, gast.Subscript)}
 
     def visit_block(self, stmts):
         out = []
@@ -69,6 +75,8 @@ class _Normalise:
                 if hasattr(n, "ctx"):
                     n.ctx = gast.Load()
             value = gast.BinOp(left=current, op=stmt.op, right=stmt.value)
+            if isinstance(stmt.target, gast.Name) and stmt.target.id in self.written_into:
+                value = call(helper_name(self.fn, self.names, "writable", writable), value)  # a 0-d array stays one
             node = gast.Assign(targets=[stmt.target], value=value, type_comment=None)
             if isinstance(stmt.target, gast.Name):
                 # on an array or a list Python changes the value in place: see aliasing.py
@@ -82,6 +90,18 @@ class _Normalise:
         elif isinstance(stmt, gast.For):
             return self.visit_for(stmt)
         return [stmt]
+
+    def backwards(self, reversal):
+        """``reversed(xs)`` as a sequence with a length: ``xs[::-1]`` for a range or a literal list
+        or tuple (a reversed range stays a range), else ``backwards(xs)``, which sees when the
+        code runs whether ``xs`` is a sequence or a dict (or a dict's view) that lists backwards."""
+        sequence = reversal.args[0]
+        if _is_call_to(sequence, "range") or isinstance(sequence, (gast.List, gast.Tuple)):
+            step = gast.Slice(lower=None, upper=None, step=constant(-1))
+            return gast.Subscript(value=sequence, slice=step, ctx=gast.Load())
+        listed = call(helper_name(self.fn, self.names, "backwards", backwards), sequence)
+        listed.srcad_sequence = True  # already one that can be indexed
+        return listed
 
     def chained_assignment(self, stmt):
         """``a = b = e``: ``e`` once, then each target in order, as Python does. The value is
@@ -109,10 +129,6 @@ class _Normalise:
         if _is_call_to(iterable, "range"):
             return [stmt]
         before = []
-        if _is_call_to(iterable, "reversed") and len(iterable.args) == 1:
-            # the same items backwards, as a sequence with a length (a reversed range stays a range)
-            backwards = gast.Slice(lower=None, upper=None, step=constant(-1))
-            iterable = gast.Subscript(value=iterable.args[0], slice=backwards, ctx=gast.Load())
         if _is_call_to(iterable, "enumerate") and len(iterable.args) == 1 and _is_pair(stmt.target):
             counter, element = stmt.target.elts
             sequences, targets = [iterable.args[0]], [element]
@@ -122,13 +138,14 @@ class _Normalise:
             sequences, targets, index = list(iterable.args), list(stmt.target.elts), None
         else:
             sequences, targets, index = [iterable], [stmt.target], None
+        sequences = [self.backwards(s) if _is_call_to(s, "reversed") and len(s.args) == 1 else s for s in sequences]
         sequence_names = []
         rebound = {n for s in stmt.body for n in names_stored(s)}
         for sequence in sequences:
             if isinstance(sequence, gast.Name) and sequence.id not in rebound:
                 sequence_names.append(sequence.id)
                 continue  # (a name the body rebinds is hoisted: the loop goes over the old value)
-            if isinstance(sequence, gast.Call):
+            if isinstance(sequence, gast.Call) and not getattr(sequence, "srcad_sequence", False):
                 # params.items(), a generator, ...: a list can be indexed and has a length
                 sequence = call("list", sequence)
             hoisted = self.names.fresh("sequence")
@@ -186,6 +203,12 @@ def _as_store(target):
         if isinstance(n, (gast.Name, gast.Tuple, gast.List)):
             n.ctx = gast.Store()
     return target
+
+
+def _root(target):
+    while isinstance(target, (gast.Subscript, gast.Attribute)):
+        target = target.value
+    return target.id if isinstance(target, gast.Name) else None
 
 
 def _is_pair(target):

@@ -104,6 +104,17 @@ def translate_effects(fn, names):
     node.body = translator.block(node.body)
 
 
+def helper_name(fn, names, preferred, obj):
+    """A name (a node) ``fn``'s code can call the runtime helper ``obj`` by, chosen among
+    the names left for variables and known to the passes that resolve calls."""
+    for identifier, known in fn.extra_names.items():
+        if known is obj:
+            return name(identifier)
+    identifier = names.fresh(preferred)
+    fn.extra_names[identifier] = obj
+    return name(identifier)
+
+
 class _Effects:
     """The statement walk: each statement becomes the statements it stands for."""
 
@@ -457,12 +468,7 @@ class _Effects:
 
     def helper(self, preferred, obj):
         """A name the function's code can call ``obj`` by."""
-        for identifier, known in self.fn.extra_names.items():
-            if known is obj:
-                return name(identifier)
-        identifier = self.names.fresh(preferred)
-        self.fn.extra_names[identifier] = obj
-        return name(identifier)
+        return helper_name(self.fn, self.names, preferred, obj)
 
     def located(self, node, stmt):
         for n in gast.walk(node):

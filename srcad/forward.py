@@ -51,7 +51,7 @@ from .language import without_derivative
 from .resolve import UNKNOWN, classify, resolve_expression
 from .reverse import _method_of_a_constant, is_user_function
 from .rules import registry
-from .runtime.accumulate import add_at, zeros_buffer
+from .runtime.accumulate import add_at, writable_copy, zeros_buffer
 from .runtime.dispatch import call_backward, call_forward
 from .runtime.forward import attribute_tangent, broadcast_like, call_backward_jvp, call_forward_jvp, call_jvp, \
     fresh_copy, no_tangents
@@ -409,7 +409,7 @@ class Forward:
             self.emit(out, assign(self.t(base), self.zeros_of(name(base))))
         else:
             if base not in state.owned:
-                self.emit(out, assign(self.t(base), call(self.helper("fresh_copy", fresh_copy), name(self.t(base)))))
+                self.emit(out, assign(self.t(base), call(self.helper("writable_copy", writable_copy), name(self.t(base)))))
             out.append(primal)
         state.nonzero.add(base)
         state.owned.add(base)
@@ -800,7 +800,7 @@ class Forward:
                 self.emit(out, assign(self.t(receiver), self.zeros_of(buffer)))
             elif receiver not in state.owned:
                 self.emit(out, assign(self.t(receiver),
-                                      call(self.helper("fresh_copy", fresh_copy), name(self.t(receiver)))))
+                                      call(self.helper("writable_copy", writable_copy), name(self.t(receiver)))))
             state.nonzero.add(receiver)
             state.owned.add(receiver)
             self.emit(out, expr_stmt(call(self.helper("add_at", add_at), name(self.t(receiver)), clone(index),

@@ -58,8 +58,8 @@ _HELPER_ARRAY_FUNCTIONS = (
 # helpers whose result has the structure of one of their arguments (its position)
 _LIKE_ARGUMENT = {
     numeric.unbroadcast: 0, numeric.cast_like: 0, numeric.zeros_like: 0, numeric.unindex: 1,
-    accumulate.zeros_buffer: 0, accumulate.copy_of: 0, forward_helpers.broadcast_like: 0,
-    forward_helpers.fresh_copy: 0,
+    accumulate.zeros_buffer: 0, accumulate.copy_of: 0, accumulate.writable: 0, accumulate.writable_copy: 0,
+    forward_helpers.broadcast_like: 0, forward_helpers.fresh_copy: 0,
 }
 _ARRAY_METHODS = {
     "sum", "mean", "prod", "max", "min", "std", "var", "reshape", "dot", "copy", "astype", "transpose", "ravel",

@@ -23,7 +23,7 @@ from .restore import restore_marker
 from .resolve import UNKNOWN, Operation, classify
 from .rules import registry
 from .runtime import dispatch, numeric
-from .runtime.accumulate import add_at, add_grads, copy_of, zeros_buffer
+from .runtime.accumulate import add_at, add_grads, copy_of, writable_copy, zeros_buffer
 from .runtime.numeric import zeros_like
 from .syntax import appended, assign, assigned_variables, call, clone, constant, expr_stmt, grow, inserted_at, \
     located, name, popped, popped_at, shrink
@@ -88,6 +88,7 @@ class Reverse:
         elif not self.adds_as_numbers(var, value):
             # a list, tuple or dict of derivatives (or what may be one) adds up leaf by leaf
             self.emit(out, assign(d_var, call(self.helper("add_grads", add_grads), name(d_var), value)))
+            state.owned.discard(var)  # a new value (or one of the two): not a buffer to write into
         elif var in state.owned:
             self.emit(out, gast.AugAssign(target=name(d_var, store=True), op=gast.Add(), value=value))
         else:
@@ -244,8 +245,7 @@ class Reverse:
         if base in self.active and base in state.defined:
             d_base = self.d(base)
             if base not in state.owned:
-                self.emit(out, assign(d_base, call(gast.Attribute(value=name(d_base), attr="copy",
-                                                                  ctx=gast.Load()))))
+                self.emit(out, assign(d_base, call(self.helper("writable_copy", writable_copy), name(d_base))))
                 state.owned.add(base)
             if isinstance(value, gast.Name) and value.id in self.active:
                 piece = gast.Subscript(value=name(d_base), slice=clone(target.slice), ctx=gast.Load())
@@ -535,7 +535,7 @@ class Reverse:
                 self.zero(var, entry, before)
             for var in sorted(gained):
                 copied = call("list", name(self.d(var))) if var in self.resized \
-                    else call(gast.Attribute(value=name(self.d(var)), attr="copy", ctx=gast.Load()))
+                    else call(self.helper("writable_copy", writable_copy), name(self.d(var)))
                 self.emit(before, assign(self.d(var), copied))
                 entry.owned.add(var)
             entry.owned -= disowned

@@ -10,7 +10,7 @@ result and have no rule here: ``tape.push``/``tape.pop`` and ``add_at``
 (``forward.py`` gives their tangents: a tangent tape, the same in-place update
 of the tangent buffer).
 """
-from ..runtime.accumulate import add_grads, copy_of
+from ..runtime.accumulate import add_grads, copy_of, writable, writable_copy
 from ..runtime.forward import broadcast_like, fresh_copy, norm_partials_dx, norm_partials_dy, \
     norm_partials_dy_transposed, resum
 from ..runtime.numeric import norm_partials, unbroadcast, unsum
@@ -38,6 +38,26 @@ def _(y, value):
 @tangent(copy_of)
 def _(y, value):
     d[y] = copy_of(d[value])
+
+
+@adjoint(writable)
+def _(y, value):
+    d[value] = d[y]
+
+
+@tangent(writable)
+def _(y, value):
+    d[y] = writable(d[value])
+
+
+@adjoint(writable_copy)
+def _(y, value):
+    d[value] = d[y]
+
+
+@tangent(writable_copy)
+def _(y, value):
+    d[y] = writable_copy(d[value])
 
 
 @adjoint(unsum)

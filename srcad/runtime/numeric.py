@@ -16,6 +16,7 @@ and its tangent ``np.sum(dx * partials, ...)``.
 import itertools
 import math
 import operator
+from collections.abc import ItemsView, KeysView, ValuesView
 
 import numpy as np
 
@@ -953,6 +954,15 @@ def loop_item(xs, i):
     if isinstance(xs, (list, tuple, np.ndarray)):
         return xs[i]
     return list(xs)[i]
+
+
+def backwards(xs):
+    """``reversed(xs)`` as a sequence with a length, for a ``for`` loop to index: ``xs[::-1]``
+    for a sequence (an array's reversed view, a range's reversed range), and the items of a
+    dict (its keys) or of a dict's view, listed backwards."""
+    if isinstance(xs, (dict, KeysView, ValuesView, ItemsView)):
+        return list(reversed(xs))
+    return xs[::-1]
 
 
 def is_mapping(xs):
