@@ -275,6 +275,9 @@ class _Substitute(gast.NodeTransformer):
         if getattr(helper, "srcad_fold", False) and not node.keywords \
                 and all(_is_number(a) for a in node.args):
             return constant(helper(*[a.value for a in node.args]))  # a helper of literals: its value
+        if getattr(helper, "srcad_operator_unless_negative", False) and len(node.args) == 2 \
+                and _is_number(node.args[1]) and node.args[1].value >= 0:
+            return gast.BinOp(left=node.args[0], op=gast.Pow(), right=node.args[1])  # it cannot raise
         same_when_none = getattr(helper, "srcad_same_when_none", None)
         if same_when_none is not None and len(node.args) > same_when_none and not node.keywords \
                 and isinstance(node.args[same_when_none], gast.Constant) and node.args[same_when_none].value is None:

@@ -32,7 +32,8 @@ _MATH_NOT_A_NUMBER = {math.prod, math.frexp, math.modf}
 # the shape of their first argument (``round(a, 2)``, ``abs(a)`` on arrays too)
 _SAME_AS_FIRST = {abs, round, nn.softmax, nn.log_softmax}
 # elementwise in every argument, keywords too: the broadcast of all of them
-_ELEMENTWISE_EXTRA = {np.clip, nn.relu, nn.leaky_relu, nn.hard_tanh, nn.sigmoid, nn.softplus}
+_ELEMENTWISE_EXTRA = {np.clip, nn.relu, nn.leaky_relu, nn.hard_tanh, nn.sigmoid, nn.softplus, numeric.power,
+                      numeric.quotient_or_zero}
 _SCALAR_RESULT = {nn.softmax_cross_entropy, numeric.sum_to_scalar}
 _SHAPE_OF_ARGUMENT = {numeric.unbroadcast: 1, numeric.unreduce: 1, numeric.cast_like: 0, numeric.zeros_like: 0,
                       numeric.unmatmul_a: 1, numeric.unmatmul_b: 2}

@@ -30,6 +30,7 @@ from ..runtime.numeric import (
     pick,
     prod_partials,
     prod_partials_tangent,
+    quotient_or_zero,
     reduction_size,
     reshape_like,
     sort_along,
@@ -1216,16 +1217,28 @@ def _(p, x, axis=None, ddof=0):
     d[p] = var_partials(d[x], axis, ddof)
 
 
+@adjoint(quotient_or_zero)
+def _(q, a, b):
+    d[a] = unbroadcast(quotient_or_zero(d[q], b), a)
+    d[b] = unbroadcast(-quotient_or_zero(d[q] * q, b), b)
+
+
+@tangent(quotient_or_zero)
+def _(q, a, b):
+    d[q] = quotient_or_zero(d[a] - d[b] * q, b)
+
+
+# where y is 0 (all values equal), the partials are 0 and so are their derivatives
 @adjoint(std_partials)
 def _(p, x, y, axis=None, keepdims=False, ddof=0):
-    d[x] = var_partials(d[p] / unreduce(y, x, axis, keepdims), axis, ddof) / 2.0
-    d[y] = -np.sum(d[p] * p / unreduce(y, x, axis, keepdims), axis=axis, keepdims=keepdims)
+    d[x] = var_partials(quotient_or_zero(d[p], unreduce(y, x, axis, keepdims)), axis, ddof) / 2.0
+    d[y] = -np.sum(quotient_or_zero(d[p] * p, unreduce(y, x, axis, keepdims)), axis=axis, keepdims=keepdims)
 
 
 @tangent(std_partials)
 def _(p, x, y, axis=None, keepdims=False, ddof=0):
-    d[p] = (var_partials(d[x], axis, ddof) / (2.0 * unreduce(y, x, axis, keepdims))
-            - p * unreduce(d[y], x, axis, keepdims) / unreduce(y, x, axis, keepdims))
+    d[p] = quotient_or_zero(var_partials(d[x], axis, ddof) / 2.0 - p * unreduce(d[y], x, axis, keepdims),
+                            unreduce(y, x, axis, keepdims))
 
 
 @adjoint(reshape_like)

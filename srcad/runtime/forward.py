@@ -14,7 +14,8 @@ import inspect
 
 import numpy as np
 
-from .numeric import _float_dtype, same_sequence, unbroadcast, unreduce, zeros_like
+from ..errors import NonDifferentiableError
+from .numeric import _float_dtype, quotient_or_zero, same_sequence, unbroadcast, unreduce, zeros_like
 
 
 # ---------------------------------------------------------------- broadcasting
@@ -200,10 +201,10 @@ def norm_partials_dx(t, x, y, ord=None, axis=None, keepdims=False):
     the norms whose partials are piecewise constant (``ord`` 0, 1, inf, -inf on
     vectors). Linear in ``t`` and its own transpose."""
     if _norm_is_euclidean(x, ord, axis):
-        return t / unreduce(y, x, axis, keepdims)
+        return quotient_or_zero(t, unreduce(y, x, axis, keepdims))
     if _norm_is_piecewise_constant(x, ord, axis):
         return np.zeros_like(x, dtype=_float_dtype(x))
-    raise NotImplementedError(f"srcad has no second derivative of np.linalg.norm with ord={ord!r}")
+    raise _no_second_derivative(ord)
 
 
 def norm_partials_dy(t, x, y, ord=None, axis=None, keepdims=False):
@@ -212,20 +213,25 @@ def norm_partials_dy(t, x, y, ord=None, axis=None, keepdims=False):
     :func:`norm_partials_dx` allows."""
     if _norm_is_euclidean(x, ord, axis):
         scale = unreduce(y, x, axis, keepdims)
-        return -x * unreduce(t, x, axis, keepdims) / (scale * scale)
+        return quotient_or_zero(-x * unreduce(t, x, axis, keepdims), scale * scale)
     if _norm_is_piecewise_constant(x, ord, axis):
         return np.zeros_like(x, dtype=_float_dtype(x))
-    raise NotImplementedError(f"srcad has no second derivative of np.linalg.norm with ord={ord!r}")
+    raise _no_second_derivative(ord)
 
 
 def norm_partials_dy_transposed(g, x, y, ord=None, axis=None, keepdims=False):
     """The transpose of :func:`norm_partials_dy` (``g`` shaped like ``x``, the result like ``y``)."""
     if _norm_is_euclidean(x, ord, axis):
         scale = unreduce(y, x, axis, keepdims)
-        return -np.reshape(np.sum(g * x / (scale * scale), axis=axis, keepdims=keepdims), np.shape(y))
+        return -np.reshape(np.sum(quotient_or_zero(g * x, scale * scale), axis=axis, keepdims=keepdims), np.shape(y))
     if _norm_is_piecewise_constant(x, ord, axis):
         return np.zeros_like(y, dtype=_float_dtype(y))
-    raise NotImplementedError(f"srcad has no second derivative of np.linalg.norm with ord={ord!r}")
+    raise _no_second_derivative(ord)
+
+
+def _no_second_derivative(ord):
+    return NonDifferentiableError(f"srcad has no second derivative of np.linalg.norm with ord={ord!r}; "
+                                  f"it has them for the 2-norm, the Frobenius norm and ord 0, 1, inf, -inf")
 
 
 def _norm_is_euclidean(x, ord, axis):

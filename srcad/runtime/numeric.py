@@ -191,9 +191,17 @@ def std_partials(x, y, axis=None, keepdims=False, ddof=0):
     ``(x - mean) / ((n - ddof) y)``."""
     centered = np.subtract(x, np.mean(x, axis=axis, keepdims=True))
     scale = unreduce(y, x, axis, keepdims) * (reduction_size(x, axis) - ddof)
-    # y is 0 only where the values are all equal (one element, say): then centered is 0 too,
-    # and so is the derivative
-    return centered / np.where(np.equal(scale, 0), 1.0, scale)
+    # y is 0 only where the values are all equal (one element, say): then centered is 0 too
+    return quotient_or_zero(centered, scale)
+
+
+def quotient_or_zero(a, b):
+    """``a / b``, and 0 where ``b`` is 0. Where the 2-norm of a vector or the standard
+    deviation of values is 0, the function has no derivative; srcad takes the subgradient
+    0 there, as ``np.abs`` has ``sign(0) = 0`` (the only choice that keeps the derivative of
+    an even function odd), and so do its second derivatives."""
+    zero = np.equal(b, 0)
+    return np.where(zero, 0.0, a / np.where(zero, 1.0, b))
 
 
 def norm_partials(x, y, ord=None, axis=None, keepdims=False):
@@ -211,7 +219,7 @@ def norm_partials(x, y, ord=None, axis=None, keepdims=False):
         return _vector_norm_partials(x, y, ord, axis, keepdims)
     rows, cols = (0, 1) if axis is None else _positive_pair(axis, ndim)
     if ord is None or ord == "fro":
-        return x / unreduce(y, x, axis, keepdims)
+        return quotient_or_zero(x, unreduce(y, x, axis, keepdims))
     if ord in ("nuc", 2, -2):
         u, _, vh = np.linalg.svd(np.moveaxis(x, (rows, cols), (-2, -1)), full_matrices=False)
         if ord == "nuc":
@@ -232,14 +240,14 @@ def _positive_pair(axis, ndim):
 
 def _vector_norm_partials(x, y, ord, axis, keepdims):
     if ord is None or ord == 2:
-        return x / unreduce(y, x, axis, keepdims)
+        return quotient_or_zero(x, unreduce(y, x, axis, keepdims))
     if ord == 1:
         return np.sign(x)
     if ord == 0:
         return np.zeros_like(x)
     if ord in (math.inf, -math.inf):
         return np.sign(x) * extremum_partials(np.abs(x), y, axis, keepdims)
-    return np.sign(x) * (np.abs(x) / unreduce(y, x, axis, keepdims)) ** (ord - 1)
+    return np.sign(x) * quotient_or_zero(np.abs(x), unreduce(y, x, axis, keepdims)) ** (ord - 1)
 
 
 def uncumsum(g, x, axis=None):
@@ -824,6 +832,19 @@ def exponent_minus_one(b):
 
 
 exponent_minus_one.srcad_fold = True  # of a literal exponent, srcad writes the value while inlining
+
+
+def power(a, e):
+    """``a ** e`` as NumPy computes it: where a Python number 0 meets a negative exponent
+    (``0.0 ** -0.5``, in the derivative of ``x ** 0.5`` at 0), inf rather than Python's
+    ZeroDivisionError, as for arrays (and in JAX). With a literal exponent that cannot
+    raise (not negative), srcad writes just ``a ** e``."""
+    if isinstance(a, (int, float)) and a == 0 and np.any(np.less(e, 0)):
+        return np.power(float(a), e)
+    return a ** e
+
+
+power.srcad_operator_unless_negative = True  # of a literal exponent, srcad writes a ** e
 
 
 def xlogy(x, y):
