@@ -409,7 +409,8 @@ class Forward:
             self.emit(out, assign(self.t(base), self.zeros_of(name(base))))
         else:
             if base not in state.owned:
-                self.emit(out, assign(self.t(base), call(self.helper("writable_copy", writable_copy), name(self.t(base)))))
+                copied = call(self.helper("writable_copy", writable_copy), name(self.t(base)))
+                self.emit(out, assign(self.t(base), copied))
             out.append(primal)
         state.nonzero.add(base)
         state.owned.add(base)

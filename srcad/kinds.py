@@ -51,9 +51,9 @@ _LINALG_ARRAY_FUNCTIONS = ("norm", "inv", "det", "solve", "pinv", "cholesky", "m
 _HELPER_ARRAY_FUNCTIONS = (
     numeric.unreduce, numeric.sum_to_scalar, numeric.unmatmul_a, numeric.unmatmul_b, numeric.untensordot_a,
     numeric.untensordot_b, numeric.undot_a, numeric.undot_b, numeric.uninner_a, numeric.uninner_b, numeric.xlogy,
-    numeric.power, numeric.quotient_or_zero, numeric.uncumsum, numeric.untile, numeric.untake, numeric.unsort, numeric.undiag, numeric.undiagonal,
-    numeric.untrace, numeric.untranspose, numeric.unrepeat, numeric.reshape_like, numeric.transpose_by,
-    numeric.sort_along,
+    numeric.power, numeric.quotient_or_zero, numeric.uncumsum, numeric.untile, numeric.untake, numeric.unsort,
+    numeric.undiag, numeric.undiagonal, numeric.untrace, numeric.untranspose, numeric.unrepeat, numeric.reshape_like,
+    numeric.transpose_by, numeric.sort_along,
 )
 # helpers whose result has the structure of one of their arguments (its position)
 _LIKE_ARGUMENT = {

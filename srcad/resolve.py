@@ -5,6 +5,7 @@ The answer is an :class:`Operation`: the function object (``np.tanh``,
 expressions in call order, and the keyword arguments. Rules are looked up by
 that object, whatever name the user imported it under.
 """
+import inspect
 import operator
 from dataclasses import dataclass, field
 
@@ -83,14 +84,42 @@ def classify(fn, value, local_names):
 
 def _classify_call(fn, call, local_names):
     keywords = {k.arg: k.value for k in call.keywords}
-    integer_valued = _integer_dtype(fn, keywords.get("dtype"), local_names)
     func = call.func
     if isinstance(func, gast.Attribute) and _is_local(func.value, local_names):
-        descriptor = _array_member(func.attr)
-        return Operation(descriptor, [func.value] + list(call.args), keywords, label=f".{func.attr}()",
-                         integer_valued=integer_valued)
-    target = resolve_expression(fn, func, local_names)
-    return Operation(target, list(call.args), keywords, label=_dotted(func), integer_valued=integer_valued)
+        function, args, label = _array_member(func.attr), [func.value] + list(call.args), f".{func.attr}()"
+    else:
+        function, args, label = resolve_expression(fn, func, local_names), list(call.args), _dotted(func)
+    bound = bound_arguments(function, args, keywords) or keywords
+    integer_valued = _integer_dtype(fn, bound.get("dtype"), local_names)
+    return Operation(function, args, keywords, label=label, integer_valued=integer_valued)
+
+
+def bound_arguments(function, args, keywords):
+    """The argument expressions of a call of ``function`` by parameter name, bound as Python
+    binds them (``np.sum(x, 0, int)``: ``a``, ``axis`` and ``dtype``), so that what an argument
+    means is never missed for being given by position. The signature is NumPy's own or, where
+    NumPy gives none (C functions on NumPy 1.26, some array methods), that of the function's
+    derivative rule, which follows NumPy's. None when no signature is known or the call fits
+    none (a spread argument, say)."""
+    if function is UNKNOWN or any(isinstance(a, gast.Starred) for a in args) or None in keywords:
+        return None
+    for signature in _signatures(function):
+        try:
+            return dict(signature.bind_partial(*args, **keywords).arguments)
+        except TypeError:
+            continue
+    return None
+
+
+def _signatures(function):
+    try:
+        yield inspect.signature(function)
+    except (TypeError, ValueError):
+        pass
+    for template in (registry.adjoint_of(function), registry.tangent_of(function)):
+        if template is not None:
+            signature = inspect.signature(template)
+            yield signature.replace(parameters=list(signature.parameters.values())[1:])  # less the result
 
 
 def _integer_dtype(fn, dtype, local_names):

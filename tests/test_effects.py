@@ -142,6 +142,30 @@ def out_in_a_loop(x):
     return np.sum(buf)
 
 
+def reduction_out_by_position(x):
+    X2 = np.outer(x, np.sin(x))
+    buf = np.zeros(3)
+    np.sum(X2, 0, None, buf)                  # out is np.sum's fourth parameter
+    total = np.zeros((3, 1))
+    np.mean(X2 * X2, 1, None, total, True)    # keepdims after it keeps its place
+    return np.sum(buf * x) + np.sum(total)
+
+
+def out_none(x):
+    y = np.multiply(x, x, out=None)           # no array to write into: the call as it is
+    z = np.sum(y * x, 0, None, None)
+    w = np.add(y, x, None)
+    return z + np.sum(w * x)
+
+
+def out_maybe_none(x):
+    buf = None
+    for i in range(2):
+        y = np.multiply(x, x + i, out=buf)    # a new array the first time, then written into
+        buf = y
+    return np.sum(buf * x)
+
+
 # a 0-d buffer: its derivative may be a plain number, which must become writable
 def out_zero_d(x):
     acc = np.zeros(())
@@ -334,7 +358,7 @@ SUPPORTED = [
     add_at_repeats, add_at_into_a_value, subtract_at, add_at_in_a_loop,
     multiply_out, out_value_is_the_buffer, positional_out, out_tuple, out_with_where, out_into_its_input,
     reduction_out, method_out, out_in_a_loop,
-    out_zero_d, out_zero_d_in_a_loop, reduction_out_zero_d, store_zero_d_after_augmented, store_zero_d_in_a_loop,
+    reduction_out_by_position, out_none, out_maybe_none, out_zero_d, out_zero_d_in_a_loop, reduction_out_zero_d, store_zero_d_after_augmented, store_zero_d_in_a_loop,
     setitem_method,
     extend_literal, extend_reads_the_list, extend_from_a_list, extend_with_itself, extend_from_array_rows,
     extend_in_a_loop, extend_from_zip, insert_at_the_front, insert_anywhere, insert_in_a_loop, pop_at, pop_inside_an_expression,

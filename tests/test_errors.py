@@ -308,8 +308,17 @@ def takes_log(x):
     return y * y
 
 
-def takes_sqrt(x):
-    return math.sqrt(x) * 3.0  # <- sqrt
+def steep(x):
+    return x * 1.0
+
+
+@srcad.adjoint(steep)
+def _(y, x):
+    srcad.d[x] = srcad.d[y] / (x - x)  # a Python float divided by zero: in the backward sweep
+
+
+def takes_steep(x):
+    return steep(x) * 3.0  # <- steep
 
 
 def generated_frames(error):
@@ -319,8 +328,8 @@ def generated_frames(error):
 @pytest.mark.parametrize("f, args, kind, marker", [
     (divides, (1.0, 0.0), ZeroDivisionError, "divide"),           # in the forward sweep
     (takes_log, (-1.0,), ValueError, "log"),                       # in the forward sweep
-    (takes_sqrt, (0.0,), ZeroDivisionError, "sqrt"),               # in the backward sweep
-], ids=["forward division", "forward log", "backward sqrt"])
+    (takes_steep, (0.5,), ZeroDivisionError, "steep"),             # in the backward sweep
+], ids=["forward division", "forward log", "backward rule"])
 def test_errors_in_generated_code_point_at_the_users_line(f, args, kind, marker):
     with pytest.raises(kind) as caught:
         srcad.grad(f)(*args)

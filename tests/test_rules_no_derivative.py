@@ -241,8 +241,33 @@ def _float_dtype_keeps_the_derivative(x):
     return np.sum(np.cumsum(x, dtype=np.float64) ** 2)
 
 
+# the same dtype given by position: the call's arguments are bound to the function's signature
+def _sum_as_int_by_position(x):
+    return np.sum(np.sum(np.outer(x, x), 0, int) * x)
+
+
+def _method_mean_as_int_by_position(x):
+    return np.sum(np.outer(x, x).mean(1, int) * x) + x.sum(0, int) * np.sum(x)
+
+
+def _cumsum_prod_trace_as_int_by_position(x):
+    m = np.outer(x, x)
+    return np.sum((np.cumsum(x, 0, int) + np.prod(m, 0, int) + np.trace(m, 0, 0, 1, int)) * x)
+
+
+def _full_and_array_as_int_by_position(x):
+    return np.sum((np.full(x.shape, x[0], int) + np.array(x, int) + np.asarray(x * 2.0, bool)) * x)
+
+
+def _float_dtype_by_position_keeps_the_derivative(x):
+    return np.sum(np.sum(np.outer(x, x), 0, np.float64) * x) + np.std(x, 0, float)
+
+
 @pytest.mark.parametrize("function", [_sum_as_int, _method_sum_as_int32, _cumsum_as_named_int64,
-                                      _array_as_bool, _float_dtype_keeps_the_derivative])
+                                      _array_as_bool, _float_dtype_keeps_the_derivative,
+                                      _sum_as_int_by_position, _method_mean_as_int_by_position,
+                                      _cumsum_prod_trace_as_int_by_position, _full_and_array_as_int_by_position,
+                                      _float_dtype_by_position_keeps_the_derivative])
 def test_an_integer_dtype_argument_makes_a_constant(function):
     x = X[0] * 1.7  # away from integers, so the integer parts are locally constant
     assert_modes_agree(function, (x,))

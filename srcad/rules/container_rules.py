@@ -12,8 +12,8 @@ reads ``list(params.items())`` item by item, and each rule sends the derivatives
 back to where the values came from.
 """
 from ..runtime.accumulate import unrepeat_sequence
-from ..runtime.numeric import backwards, concatenation, field_of, from_items, from_values, is_mapping, joins, loop_item, plus, \
-    repeats, times, unbroadcast, unfield, unindex, unlist, zeros_like
+from ..runtime.numeric import backwards, concatenation, field_of, from_items, from_values, is_mapping, joins, \
+    loop_item, plus, repeats, times, unbroadcast, unfield, unindex, unlist, zeros_like
 from .registry import adjoint, d, nondifferentiable, tangent
 
 # ------------------------------------------------- + and * on lists and tuples

@@ -30,7 +30,8 @@ def _(y, a, b):
     d[y] = add_grads(d[a], d[b])
 
 
-@adjoint(copy_of)
+# copies (and a number made a 0-d array): the same value; a tangent is copied the same way
+@adjoint(copy_of, writable, writable_copy)
 def _(y, value):
     d[value] = d[y]
 
@@ -40,19 +41,9 @@ def _(y, value):
     d[y] = copy_of(d[value])
 
 
-@adjoint(writable)
-def _(y, value):
-    d[value] = d[y]
-
-
 @tangent(writable)
 def _(y, value):
     d[y] = writable(d[value])
-
-
-@adjoint(writable_copy)
-def _(y, value):
-    d[value] = d[y]
 
 
 @tangent(writable_copy)
