@@ -28,7 +28,7 @@ import gast
 from .errors import SrcadError
 from .names import Names
 from .lift import compile_definition, parameter
-from .parse import Function, read_function, register_parsed
+from .parse import Function, not_a_python_function, read_function, register_parsed
 from .resolve import UNKNOWN, resolve_expression
 from .syntax import constant, name, names_stored
 
@@ -331,6 +331,9 @@ def _public_signature(f):
             return inspect.signature(f, follow_wrapped=False)
         return inspect.signature(f)
     except (TypeError, ValueError):
+        if not inspect.isfunction(f):
+            # NumPy 1.26's builtin methods have no readable signature: the source is what is missing
+            raise not_a_python_function(f) from None
         raise SrcadError(f"srcad cannot read the parameters of {f!r}") from None
 
 

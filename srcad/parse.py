@@ -83,6 +83,16 @@ def register_parsed(func, function):
     _PARSED[func] = function
 
 
+def not_a_python_function(func):
+    """The error for a callable srcad has no source for and no rule for."""
+    label = getattr(func, "__qualname__", repr(func))
+    return SrcadError(
+        f"srcad cannot read the source of {label!r}: it is not a Python function "
+        f"(a builtin, a C extension or a callable object). Register a rule for it with "
+        f"@srcad.adjoint, or wrap it in a Python function."
+    )
+
+
 def read_function(func):
     """Parse ``func``'s source into a :class:`Function`, or raise a clear :class:`SrcadError`."""
     if func in _PARSED:
@@ -94,11 +104,7 @@ def read_function(func):
     func = _generated_function(func)
     label = getattr(func, "__qualname__", repr(func))
     if not inspect.isfunction(func):
-        raise SrcadError(
-            f"srcad cannot read the source of {label!r}: it is not a Python function "
-            f"(a builtin, a C extension or a callable object). Register a rule for it with "
-            f"@srcad.adjoint, or wrap it in a Python function."
-        )
+        raise not_a_python_function(func)
     code = func.__code__
     filename = inspect.getsourcefile(code) or code.co_filename
     try:
