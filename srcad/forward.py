@@ -49,7 +49,7 @@ from .parse import filename_is_generated
 from .kinds import Kinds, binary_function
 from .language import without_derivative
 from .resolve import UNKNOWN, classify, resolve_expression
-from .reverse import _method_of_a_constant, is_user_function
+from .reverse import _known_at_run_time_only, _method_of_a_constant, is_user_function
 from .rules import registry
 from .runtime.accumulate import add_at, writable_copy, zeros_buffer
 from .runtime.dispatch import call_backward, call_forward
@@ -536,9 +536,8 @@ class Forward:
             return None
         if _is_one_of(operation.function, (call_forward, call_backward)):
             return self.dispatched_call(var, value, operation, state, out, primal)
-        if operation.function is UNKNOWN and isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
-                and value.func.id in self.local_names or isinstance(value, gast.Call) and _spreads(value) \
-                or _method_of_a_constant(value, operation, self.local_names, state.nonzero):
+        if _known_at_run_time_only(value, operation, self.local_names) or isinstance(value, gast.Call) \
+                and _spreads(value) or _method_of_a_constant(value, operation, self.local_names, state.nonzero):
             return self.run_time_call(var, value, state, out, primal)
         if operation.function is UNKNOWN and isinstance(value, gast.Attribute) and isinstance(value.value, gast.Name):
             # an attribute of an object (self.weights, params.W): the same attribute of its tangent

@@ -568,10 +568,12 @@ def _item(container, index):
 
 
 def _known_at_run_time_only(value, operation, local_names):
-    """A call of a local variable, an item of one (``acts["tanh"](z)``) or a call's result."""
+    """A call of a local variable, an item of one (``acts["tanh"](z)``), a call's result, or a
+    method of a call's result (``np.random.default_rng(0).normal(mu, sigma)``)."""
     if operation.function is not UNKNOWN or not isinstance(value, gast.Call):
         return False
-    if isinstance(value.func, gast.Call):
+    if isinstance(value.func, gast.Call) or isinstance(value.func, gast.Attribute) \
+            and isinstance(value.func.value, gast.Call):
         return True  # make_activation()(z), srcad.grad(loss)(w)
     callee = value.func
     while isinstance(callee, gast.Subscript):

@@ -207,7 +207,7 @@ def _(z, y, x):
 
 @tangent(math.atan2)
 def _(z, y, x):
-    d[z] = (d[y] * x - d[x] * y) / np.add(x * x, y * y)
+    d[z] = d[y] * x / np.add(x * x, y * y) - d[x] * y / np.add(x * x, y * y)
 
 
 # ------------------------------------------------------------------ hyperbolic

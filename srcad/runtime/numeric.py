@@ -200,6 +200,8 @@ def quotient_or_zero(a, b):
     deviation of values is 0, the function has no derivative; srcad takes the subgradient
     0 there, as ``np.abs`` has ``sign(0) = 0`` (the only choice that keeps the derivative of
     an even function odd), and so do its second derivatives."""
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return 0.0 if b == 0 else a / b  # numbers stay numbers
     zero = np.equal(b, 0)
     return np.where(zero, 0.0, a / np.where(zero, 1.0, b))
 
@@ -834,17 +836,31 @@ def exponent_minus_one(b):
 exponent_minus_one.srcad_fold = True  # of a literal exponent, srcad writes the value while inlining
 
 
-def power(a, e):
-    """``a ** e`` as NumPy computes it: where a Python number 0 meets a negative exponent
+def power(a, b):
+    """``a ** b`` as NumPy computes it: where a Python number 0 meets a negative exponent
     (``0.0 ** -0.5``, in the derivative of ``x ** 0.5`` at 0), inf rather than Python's
     ZeroDivisionError, as for arrays (and in JAX). With a literal exponent that cannot
-    raise (not negative), srcad writes just ``a ** e``."""
-    if isinstance(a, (int, float)) and a == 0 and np.any(np.less(e, 0)):
-        return np.power(float(a), e)
-    return a ** e
+    raise (not negative), srcad writes just ``a ** b``."""
+    if isinstance(a, (int, float)) and a == 0 and np.any(np.less(b, 0)):
+        return np.power(float(a), b)
+    return a ** b
 
 
 power.srcad_operator_unless_negative = True  # of a literal exponent, srcad writes a ** e
+
+
+def standardized(y, location, scale):
+    """``(y - location) / scale``: the standard draw that a random draw ``y = location + scale *
+    standard`` was made from (``np.random.normal(loc, scale)``, ``uniform(low, high)`` with scale
+    ``high - low``), whose derivative along the location is 1 and along the scale the standard
+    draw itself (the pathwise derivative, as JAX takes it). Where the scale is 0 the draw is its
+    location and the standard draw is lost: refused there, rather than guessed."""
+    if np.any(np.equal(scale, 0)):
+        raise NonDifferentiableError(
+            "srcad cannot differentiate a random draw along its scale where the scale is 0: the draw is "
+            "then its location, and the standard draw it would have been scaled from is lost. Draw that "
+            "yourself (eps = rng.standard_normal(size)) and write loc + scale * eps")
+    return (y - location) / scale
 
 
 def xlogy(x, y):
