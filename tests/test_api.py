@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import srcad
-from srcad import emit, nn
+from srcad import nn
+from srcad.compiler.passes import p16_emit as emit
 from gradcheck import numerical_gradient
 
 SCALE = 2.0

@@ -90,7 +90,7 @@ class _Layout:
 def _split(function, wrt, n_args, keywords):
     """``(forward, backward, layout)`` for a call of ``function``, made once (again when a
     function it calls was redefined since)."""
-    from ..transform import is_stale
+    from ..compiler.pipeline import is_stale
 
     key = (function, wrt, n_args, keywords)
     try:
@@ -108,9 +108,9 @@ def _split(function, wrt, n_args, keywords):
 
 
 def _make_split(function, wrt, n_args, keywords):
-    from ..calls import fixed_callable
-    from ..reverse import is_user_function
-    from ..transform import reverse_split
+    from ..compiler.passes.p07_calls import fixed_callable
+    from ..compiler.passes.p12_reverse import is_user_function
+    from ..compiler.pipeline import reverse_split
 
     if getattr(function, "srcad_checkpoint", False):
         function = function.__wrapped__
@@ -146,7 +146,7 @@ def rule_caller(function):
     """``def f(x, alpha=0.01): return function(x, alpha=alpha)`` for a function with a
     registered rule, taking its parameters from the rule (they are the function's own), so
     that ``grad(function)`` uses the rule; None when a default is not a literal."""
-    from ..inline import Template
+    from ..compiler.inline import Template
 
     signature = Template.of(registry.adjoint_of(function)).signature
     if any(p.default is not p.empty and not _is_literal(p.default) for p in signature.parameters.values()):

@@ -75,9 +75,9 @@ def call_jvp(function, args, tangents, keywords=None, keyword_tangents=None):
     forward mode of ``function`` is generated on first use and kept: its own
     source transformed, or, for a function with a rule, a one-line function that
     calls it."""
-    from ..calls import fixed_callable
-    from ..forward import forward_function
-    from ..reverse import is_user_function
+    from ..compiler.passes.p07_calls import fixed_callable
+    from ..compiler.passes.p12_forward import forward_function
+    from ..compiler.passes.p12_reverse import is_user_function
     from ..rules import registry
 
     keywords, keyword_tangents = keywords or {}, keyword_tangents or {}
@@ -120,7 +120,7 @@ def call_forward_jvp(function, wrt, args, tangents, keywords=None, keyword_tange
     code's call of a function known only at run time): ``((value, saved), (t_value, t_saved))``,
     where ``t_saved`` carries the tangents of what the forward sweep saved. A checkpointed
     function is not recomputed here: forward mode keeps no tape to save memory on."""
-    from ..forward import forward_function
+    from ..compiler.passes.p12_forward import forward_function
     from ..rules import registry
     from . import dispatch
 
@@ -149,7 +149,7 @@ def call_forward_jvp(function, wrt, args, tangents, keywords=None, keyword_tange
 def call_backward_jvp(saved, t_saved, d_y, t_d_y):
     """The forward mode of ``call_backward(saved, d_y)``: the derivatives it returns
     and their tangents, given the tangents of ``saved`` and of ``d_y`` (None: zero)."""
-    from ..forward import forward_function
+    from ..compiler.passes.p12_forward import forward_function
     from .dispatch import call_backward
 
     backward, state, wrt, every, layout = saved

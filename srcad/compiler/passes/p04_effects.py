@@ -35,13 +35,13 @@ import warnings
 import gast
 import numpy as np
 
-from .errors import NonDifferentiableError, SrcadError
-from .parse import read_function
-from .resolve import UNKNOWN, bound_arguments, classify, resolve_expression
-from .rules import registry
-from .runtime.accumulate import add_at
-from .runtime.lists import insertion_index, pop_index
-from .syntax import assign, call, clone, constant, expr_stmt, name, names_loaded, names_stored, popped
+from ...errors import NonDifferentiableError, SrcadError
+from .p01_parse import read_function
+from ..resolve import UNKNOWN, bound_arguments, classify, resolve_expression
+from ...rules import registry
+from ...runtime.accumulate import add_at
+from ...runtime.lists import insertion_index, pop_index
+from ..syntax import assign, call, clone, constant, expr_stmt, name, names_loaded, names_stored, popped
 
 _PERMUTE = "index with a permutation instead: x = x[rng.permutation(len(x))]"
 _REFUSED_FUNCTIONS = {
@@ -523,7 +523,7 @@ def parameter_written_into(function, augmented=False):
 
 
 def _is_user_function(function):
-    from .reverse import is_user_function  # reverse mode itself reads this module
+    from .p12_reverse import is_user_function  # reverse mode itself reads this module
 
     return is_user_function(function)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import gast
 
-from .errors import SrcadError, UnsupportedSyntaxError
+from ...errors import SrcadError, UnsupportedSyntaxError
 
 
 @dataclass

@@ -26,10 +26,10 @@ import builtins
 import gast
 import numpy as np
 
-from . import nn
-from .resolve import UNKNOWN, resolve_expression
-from .runtime import accumulate, forward as forward_helpers, numeric
-from .shapes import _lookup
+from ... import nn
+from ..resolve import UNKNOWN, resolve_expression
+from ...runtime import accumulate, forward as forward_helpers, numeric
+from .p13_shapes import _lookup
 
 ARRAY, INTEGER, NUMBER = "array", "integer", "number"
 LIST, TUPLE, DICT = "list", "tuple", "dict"

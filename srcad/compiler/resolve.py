@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import gast
 import numpy as np
 
-from .rules import registry
+from ..rules import registry
 
 BINARY = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import gast
 import numpy as np
 
-from .errors import NonDifferentiableError, SrcadError
-from .rules import registry
+from ..errors import NonDifferentiableError, SrcadError
+from ..rules import registry
 from .syntax import clone, constant, name
 
 

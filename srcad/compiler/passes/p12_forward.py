@@ -40,27 +40,27 @@ import operator
 import gast
 import numpy as np
 
-from .activity import flowing_names, refuse_active_index
-from .anf import hint
-from .errors import NonDifferentiableError
-from .inline import Contribution, Inliner, Template
-from .jumps import refuse_unlowered_jump
-from .parse import filename_is_generated
-from .kinds import Kinds, binary_function
-from .language import without_derivative
-from .resolve import UNKNOWN, classify, resolve_expression
-from .reverse import _known_at_run_time_only, _method_of_a_constant, is_user_function
-from .rules import registry
-from .runtime.accumulate import add_at, writable_copy, zeros_buffer
-from .runtime.dispatch import call_backward, call_forward
-from .runtime.forward import attribute_tangent, broadcast_like, call_backward_jvp, call_forward_jvp, call_jvp, \
+from .p11_activity import flowing_names, refuse_active_index
+from .p09_anf import hint
+from ...errors import NonDifferentiableError
+from ..inline import Contribution, Inliner, Template
+from .p06_jumps import refuse_unlowered_jump
+from .p01_parse import filename_is_generated
+from .p10_kinds import Kinds, binary_function
+from .p02_language import without_derivative
+from ..resolve import UNKNOWN, classify, resolve_expression
+from .p12_reverse import _known_at_run_time_only, _method_of_a_constant, is_user_function
+from ...rules import registry
+from ...runtime.accumulate import add_at, writable_copy, zeros_buffer
+from ...runtime.dispatch import call_backward, call_forward
+from ...runtime.forward import attribute_tangent, broadcast_like, call_backward_jvp, call_forward_jvp, call_jvp, \
     fresh_copy, no_tangents
-from .runtime.numeric import einsum_tangent, pick, zeros_like
-from .runtime.tape import Tape
-from .shapes import SCALAR, ShapeClasses, elementwise_operands, loop_targets
-from .syntax import appended, assign, assigned_variables, call, clone, constant, expr_stmt, function_def, located, name, \
+from ...runtime.numeric import einsum_tangent, pick, zeros_like
+from ...runtime.tape import Tape
+from .p13_shapes import SCALAR, ShapeClasses, elementwise_operands, loop_targets
+from ..syntax import appended, assign, assigned_variables, call, clone, constant, expr_stmt, function_def, located, name, \
     names_loaded, names_stored, substitute
-from .transform import _finish, _Pipeline, all_callees, is_stale
+from ..pipeline import _finish, _Pipeline, all_callees, is_stale
 
 TANGENT_PREFIX = "t_"
 _ZERO, _CONST, _LINEAR = 0, 1, 2
@@ -663,7 +663,7 @@ class Forward:
         """``srcad.grad(loss)`` used as a callee: the derivative object, built now."""
         if not isinstance(func, gast.Call):
             return UNKNOWN
-        from . import api  # noqa: PLC0415 - api imports the engine
+        from ...api import gradients as api  # noqa: PLC0415 - api imports the engine
 
         maker = self.resolve(func.func)
         if maker not in (api.grad, api.value_and_grad):

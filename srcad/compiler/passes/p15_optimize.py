@@ -12,8 +12,8 @@ import operator
 
 import gast
 
-from .dataflow import liveness, stores
-from .syntax import names_loaded
+from ..dataflow import liveness, stores
+from ..syntax import names_loaded
 
 
 def optimize(function_node, live_at_end, generated_globals, derivative_names=()):

@@ -12,20 +12,20 @@ import operator
 
 import gast
 
-from .activity import flowing_names, refuse_active_index
-from .effects import changes_nothing
-from .errors import NonDifferentiableError
-from .inline import Contribution, Inliner, Template
-from .jumps import refuse_unlowered_jump
-from .kinds import Kinds, binary_function
-from .language import without_derivative
-from .restore import restore_marker
-from .resolve import UNKNOWN, Operation, classify
-from .rules import registry
-from .runtime import dispatch, numeric
-from .runtime.accumulate import add_at, add_grads, copy_of, writable_copy, zeros_buffer
-from .runtime.numeric import zeros_like
-from .syntax import appended, assign, assigned_variables, call, clone, constant, expr_stmt, grow, inserted_at, \
+from .p11_activity import flowing_names, refuse_active_index
+from .p04_effects import changes_nothing
+from ...errors import NonDifferentiableError
+from ..inline import Contribution, Inliner, Template
+from .p06_jumps import refuse_unlowered_jump
+from .p10_kinds import Kinds, binary_function
+from .p02_language import without_derivative
+from .p14_restore import restore_marker
+from ..resolve import UNKNOWN, Operation, classify
+from ...rules import registry
+from ...runtime import dispatch, numeric
+from ...runtime.accumulate import add_at, add_grads, copy_of, writable_copy, zeros_buffer
+from ...runtime.numeric import zeros_like
+from ..syntax import appended, assign, assigned_variables, call, clone, constant, expr_stmt, grow, inserted_at, \
     located, name, popped, popped_at, shrink
 import numpy as np
 

@@ -4,12 +4,12 @@ import numbers
 
 import numpy as np
 
-from .calls import Subject
-from .checks import NonRealOutputError, check_argument, check_derivatives
-from .errors import SrcadError
-from .runtime.accumulate import NonScalarOutputError, check_scalar_output, describe_structure
-from .runtime.numeric import same_sequence, zeros_like
-from .transform import is_stale, reverse_function
+from ..compiler.passes.p07_calls import Subject
+from ..runtime.checks import NonRealOutputError, check_argument, check_derivatives
+from ..errors import SrcadError
+from ..runtime.accumulate import NonScalarOutputError, check_scalar_output, describe_structure
+from ..runtime.numeric import same_sequence, zeros_like
+from ..compiler.pipeline import is_stale, reverse_function
 
 
 def grad(f=None, wrt=0, *, has_aux=False, optimize=True):

@@ -13,10 +13,10 @@ import math
 import gast
 import numpy as np
 
-from .resolve import UNKNOWN, resolve_expression
-from .syntax import clone
-from . import nn
-from .runtime import numeric
+from ..resolve import UNKNOWN, resolve_expression
+from ..syntax import clone
+from ... import nn
+from ...runtime import numeric
 
 SCALAR = ("scalar",)
 # Every fact below holds whatever the operands are (arrays, numbers, lists of either): a

@@ -8,25 +8,25 @@ from dataclasses import dataclass
 
 import gast
 
-from . import emit
-from .activity import active_variables
-from .calls import bind_calls
-from .aliasing import check_writes
-from .anf import may_vary, to_anf
-from .desugar import desugar
-from .errors import SrcadError
-from .language import check_language
+from .passes import p16_emit as emit
+from .passes.p11_activity import active_variables
+from .passes.p07_calls import bind_calls
+from .passes.p08_aliasing import check_writes
+from .passes.p09_anf import may_vary, to_anf
+from .passes.p05_desugar import desugar
+from ..errors import SrcadError
+from .passes.p02_language import check_language
 from .names import Names
 from .namespace import Globals, Namespace
-from .optimize import optimize as simplify
-from .parse import read_function
+from .passes.p15_optimize import optimize as simplify
+from .passes.p01_parse import read_function
 from .dataflow import annotate_definitions, liveness
-from .restore import place_tape
-from .reverse import Reverse, State, count_iterations
-from .shapes import SCALAR, ShapeClasses, loop_targets, simplify_broadcasts
-from .kinds import DICT, LIST, TUPLE, Kinds, read_keys_of_dicts
-from .runtime.accumulate import NonScalarOutputError, check_scalar_output
-from .runtime.numeric import sum_to_scalar, unbroadcast, zeros_like
+from .passes.p14_restore import place_tape
+from .passes.p12_reverse import Reverse, State, count_iterations
+from .passes.p13_shapes import SCALAR, ShapeClasses, loop_targets, simplify_broadcasts
+from .passes.p10_kinds import DICT, LIST, TUPLE, Kinds, read_keys_of_dicts
+from ..runtime.accumulate import NonScalarOutputError, check_scalar_output
+from ..runtime.numeric import sum_to_scalar, unbroadcast, zeros_like
 from .syntax import assign, call, clone_signature, constant, expr_stmt, function_def, name, names_loaded, names_stored
 
 

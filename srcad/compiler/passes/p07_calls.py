@@ -25,12 +25,12 @@ import inspect
 
 import gast
 
-from .errors import SrcadError
-from .names import Names
-from .lift import compile_definition, parameter
-from .parse import Function, not_a_python_function, read_function, register_parsed
-from .resolve import UNKNOWN, resolve_expression
-from .syntax import constant, name, names_stored
+from ...errors import SrcadError
+from ..names import Names
+from .p03_lift import compile_definition, parameter
+from .p01_parse import Function, not_a_python_function, read_function, register_parsed
+from ..resolve import UNKNOWN, resolve_expression
+from ..syntax import constant, name, names_stored
 
 _FIXED = {}
 
@@ -81,7 +81,7 @@ def fixed_callable(function, n_positional, keywords):
     """A Python function with fixed parameters that does what ``function(*args, **kwargs)``
     does for such a call (see :func:`unfold_callee`, :func:`fixed_arity`); any other
     callable (a builtin, a srcad derivative) as it is."""
-    from .runtime.dispatch import calling_function  # noqa: PLC0415 - the runtime imports this module
+    from ...runtime.dispatch import calling_function  # noqa: PLC0415 - the runtime imports this module
 
     if unfold_callee(function) is not None:
         params = [f"arg{position}" for position in range(n_positional)] + list(keywords)
@@ -189,7 +189,7 @@ def bind_calls(fn, names):
 
 
 def _bind_call(fn, names, node, local_names):
-    from .reverse import is_user_function  # noqa: PLC0415 - reverse mode imports the run-time dispatch
+    from .p12_reverse import is_user_function  # noqa: PLC0415 - reverse mode imports the run-time dispatch
 
     callee = resolve_expression(fn, node.func, local_names)
     if callee is UNKNOWN:
@@ -303,7 +303,7 @@ class Shape:
 
 def callable_name(function):
     """A readable identifier for any callable (see :func:`runtime.dispatch.callable_label`)."""
-    from .runtime.dispatch import callable_label  # noqa: PLC0415
+    from ...runtime.dispatch import callable_label  # noqa: PLC0415
 
     return callable_label(function)
 
@@ -321,8 +321,8 @@ def _wrt_entries(wrt):
 def _public_signature(f):
     """The parameters a user calls ``f`` with (a decorated function: those of the function it
     wraps, as ``functools.wraps`` says; a plain function: its own)."""
-    from .rules import registry  # noqa: PLC0415
-    from .runtime.dispatch import rule_caller  # noqa: PLC0415
+    from ...rules import registry  # noqa: PLC0415
+    from ...runtime.dispatch import rule_caller  # noqa: PLC0415
 
     if registry.adjoint_of(f) is not None and rule_caller(f) is not None:
         f = rule_caller(f)  # the rule's parameters are the function's (a ufunc's may not be readable)
@@ -339,8 +339,8 @@ def _public_signature(f):
 
 def _transformed(f, signature):
     """What to transform for ``f`` with a fixed signature (see :class:`Subject`)."""
-    from .rules import registry  # noqa: PLC0415
-    from .runtime.dispatch import rule_caller, signature_caller  # noqa: PLC0415
+    from ...rules import registry  # noqa: PLC0415
+    from ...runtime.dispatch import rule_caller, signature_caller  # noqa: PLC0415
 
     while getattr(f, "srcad_checkpoint", False):
         f = f.__wrapped__  # checkpointing changes how calls of f are swept, not f
@@ -362,7 +362,7 @@ def _is_python_code(f):
 def _call_of_shape(f, signature, n_positional, keywords):
     """``def f(x, scales_0, scales_1, *, k): return function(x, scales_0, scales_1, k=k)``:
     a call of ``f`` with these many positional arguments and these keywords."""
-    from .runtime.dispatch import calling_function  # noqa: PLC0415
+    from ...runtime.dispatch import calling_function  # noqa: PLC0415
 
     parameters = list(signature.parameters.values())
     fixed = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
