@@ -34,6 +34,10 @@ def value_and_grad(f=None, wrt=0, *, has_aux=False, optimize=True):
     return Derivative(f, wrt, with_value=True, has_aux=has_aux, optimize=optimize)
 
 
+# forward mode builds the derivative of ``srcad.grad(loss)(w)`` while it compiles the caller
+grad.srcad_builds_derivative = value_and_grad.srcad_builds_derivative = True
+
+
 def stop_gradient(x):
     """``x`` itself, as a constant: no derivative flows through it, in any mode or order."""
     return x

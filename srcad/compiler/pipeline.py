@@ -75,7 +75,7 @@ class Generated:
     output_where: str = ""  # the user's return line, for errors about the output
 
 
-class _Pipeline:
+class Pipeline:
     """The passes up to activity analysis, shared by every transform."""
 
     def __init__(self, func, wrt_names, record=None, program=None, optimize=True):
@@ -243,7 +243,7 @@ def _refuse_container_output(pipeline, output):
 
 def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimize=True, record=None):
     """Generate, compile and return the reverse-mode derivative of the scalar function ``func``."""
-    pipeline = _Pipeline(func, wrt_names, record, optimize=optimize)
+    pipeline = Pipeline(func, wrt_names, record, optimize=optimize)
     namespace = pipeline.namespace
     sweeps = _Sweeps(pipeline, has_aux=has_aux, optimize=optimize, seeded=True)
     result = sweeps.gradients
@@ -264,7 +264,7 @@ def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimi
     node.name = namespace.fresh(("value_and_d_" if with_value else "d_") + node.name)
     node.body = primal + checks + captures + sweeps.seed + adjoint + [returned]
     pipeline.snapshot("reverse mode", node)
-    generated = _finish(pipeline, [(node, live_at_end)], optimize, sweeps.reverse.adjoint_names.values())
+    generated = finish(pipeline, [(node, live_at_end)], optimize, sweeps.reverse.adjoint_names.values())
     generated.scalar_check = scalar_check
     generated.output_where = pipeline.fn.where(pipeline.return_statement)
     return generated
@@ -293,7 +293,7 @@ def reverse_split(func, wrt_names, *, has_aux=False, optimize=True, program=None
     returns the derivatives for ``wrt_names`` given the output's cotangent ``d_out``
     (any structure the output has). This is what ``vjp`` runs.
     """
-    pipeline = _Pipeline(func, wrt_names, program=program, optimize=optimize)
+    pipeline = Pipeline(func, wrt_names, program=program, optimize=optimize)
     names, node = pipeline.names, pipeline.fn.node
     forward_name, backward_name = function_names or (pipeline.namespace.fresh(node.name + "_forward"),
                                                       pipeline.namespace.fresh(node.name + "_backward"))
@@ -316,11 +316,11 @@ def reverse_split(func, wrt_names, *, has_aux=False, optimize=True, program=None
     backward = function_def(backward_name, [saved_name, seed])
     unpack = [assign(saved, name(saved_name))] if saved else []
     backward.body = unpack + adjoint + [backward_return]
-    return _finish(pipeline, [(forward, names_loaded(forward_return)), (backward, live_at_end)], optimize,
+    return finish(pipeline, [(forward, names_loaded(forward_return)), (backward, live_at_end)], optimize,
                    sweeps.reverse.adjoint_names.values())
 
 
-def _finish(pipeline, functions, optimize, derivative_names=()):
+def finish(pipeline, functions, optimize, derivative_names=()):
     """Optimise, print and compile generated functions; the last one is returned."""
     sources = []
     for node, live_at_end in functions:

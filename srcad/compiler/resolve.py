@@ -182,3 +182,56 @@ def _dotted(node):
     if isinstance(node, gast.Attribute):
         return f"{_dotted(node.value)}.{node.attr}"
     return "<call>"
+
+
+def is_user_function(obj):
+    """Python functions srcad transforms itself: not NumPy's, not srcad's own."""
+    if getattr(obj, "srcad_keep_wrapper", False):
+        return True
+    if not inspect.isfunction(obj):
+        return False
+    module = getattr(obj, "__module__", "") or ""
+    return not (module == "numpy" or module.startswith(("numpy.", "srcad.")) and module != "srcad.nn")
+
+
+def known_at_run_time_only(value, operation, local_names):
+    """A call of a local variable, an item of one (``acts["tanh"](z)``), a call's result, or a
+    method of a call's result (``np.random.default_rng(0).normal(mu, sigma)``)."""
+    if operation.function is not UNKNOWN or not isinstance(value, gast.Call):
+        return False
+    if isinstance(value.func, gast.Call) or isinstance(value.func, gast.Attribute) \
+            and isinstance(value.func.value, gast.Call):
+        return True  # make_activation()(z), srcad.grad(loss)(w)
+    callee = value.func
+    while isinstance(callee, gast.Subscript):
+        callee = callee.value
+    return isinstance(callee, gast.Name) and (callee.id in local_names or callee is not value.func)
+
+
+def method_of_a_constant(value, operation, local_names, carrying):
+    """``self.layer(x)``: a method of a local object that carries no derivative (``self``, a
+    constant of the derivative) and is not an array's or a dict's: the run-time dispatch reads
+    the method it turns out to be, with ``self`` a constant. A method of a value that carries
+    a derivative is refused (srcad cannot see how the result depends on it)."""
+    if operation.function is not UNKNOWN or not isinstance(value, gast.Call) \
+            or not isinstance(value.func, gast.Attribute):
+        return False
+    receiver = value.func.value
+    return isinstance(receiver, gast.Name) and receiver.id in local_names and receiver.id not in carrying
+
+
+def listed_as(table, function):
+    """What the dict ``table``, keyed by functions, says of ``function`` (None: nothing, or a
+    callable that cannot be a key)."""
+    try:
+        return table.get(function)
+    except TypeError:
+        return None
+
+
+def is_listed(table, function):
+    """Whether ``function`` is in the set ``table`` (an unhashable callable never is)."""
+    try:
+        return function in table
+    except TypeError:
+        return False

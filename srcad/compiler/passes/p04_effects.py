@@ -37,7 +37,7 @@ import numpy as np
 
 from ...errors import NonDifferentiableError, SrcadError
 from .p01_parse import read_function
-from ..resolve import UNKNOWN, bound_arguments, classify, resolve_expression
+from ..resolve import UNKNOWN, bound_arguments, classify, is_user_function, resolve_expression
 from ...rules import registry
 from ...runtime.accumulate import add_at
 from ...runtime.lists import insertion_index, pop_index
@@ -513,19 +513,13 @@ def parameter_written_into(function, augmented=False):
     """The parameter a Python function of the user may write into (``buf[i] = v``,
     ``buf.append(v)``, ``np.copyto(buf, v)``, a call that writes into it ...; with ``augmented``,
     ``buf += v`` too), or None."""
-    if not _is_user_function(function):
+    if not is_user_function(function):
         return None
     key = (function, augmented)
     if key not in _WRITTEN_INTO:
         _WRITTEN_INTO[key] = None  # a recursive call finds nothing new
         _WRITTEN_INTO[key] = _written_parameter(function, augmented)
     return _WRITTEN_INTO[key]
-
-
-def _is_user_function(function):
-    from .p12_reverse import is_user_function  # reverse mode itself reads this module
-
-    return is_user_function(function)
 
 
 def _written_parameter(function, augmented):

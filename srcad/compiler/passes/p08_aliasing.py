@@ -37,8 +37,7 @@ from ...errors import SrcadError
 from .p02_language import check_language
 from ..names import Names
 from .p01_parse import read_function
-from ..resolve import UNKNOWN, classify
-from .p12_reverse import is_user_function
+from ..resolve import UNKNOWN, classify, is_user_function
 from ...runtime.accumulate import check_rebinding, copy_of, writable_copy, zeros_buffer
 from ...runtime.forward import fresh_copy
 from ...runtime.numeric import zeros_like

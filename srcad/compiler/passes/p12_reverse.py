@@ -20,7 +20,7 @@ from .p06_jumps import refuse_unlowered_jump
 from .p10_kinds import Kinds, binary_function
 from .p02_language import without_derivative
 from .p14_restore import restore_marker
-from ..resolve import UNKNOWN, Operation, classify
+from ..resolve import UNKNOWN, Operation, classify, is_user_function, known_at_run_time_only, method_of_a_constant
 from ...rules import registry
 from ...runtime import dispatch, numeric
 from ...runtime.accumulate import add_at, add_grads, copy_of, writable_copy, zeros_buffer
@@ -338,8 +338,8 @@ class Reverse:
         if any(isinstance(arg, gast.Starred) for arg in operation.args):
             self.spread_call(stmt, value, var, d_var, state, out)
             return
-        if _known_at_run_time_only(value, operation, self.local_names) \
-                or _method_of_a_constant(value, operation, self.local_names, self.active) \
+        if known_at_run_time_only(value, operation, self.local_names) \
+                or method_of_a_constant(value, operation, self.local_names, self.active) \
                 or getattr(operation.function, "srcad_checkpoint", False):
             self.run_time_call(stmt, value, var, d_var, state, out)
             return
@@ -567,48 +567,12 @@ def _item(container, index):
     return gast.Subscript(value=container, slice=constant(index), ctx=gast.Load())
 
 
-def _known_at_run_time_only(value, operation, local_names):
-    """A call of a local variable, an item of one (``acts["tanh"](z)``), a call's result, or a
-    method of a call's result (``np.random.default_rng(0).normal(mu, sigma)``)."""
-    if operation.function is not UNKNOWN or not isinstance(value, gast.Call):
-        return False
-    if isinstance(value.func, gast.Call) or isinstance(value.func, gast.Attribute) \
-            and isinstance(value.func.value, gast.Call):
-        return True  # make_activation()(z), srcad.grad(loss)(w)
-    callee = value.func
-    while isinstance(callee, gast.Subscript):
-        callee = callee.value
-    return isinstance(callee, gast.Name) and (callee.id in local_names or callee is not value.func)
-
-
 def field_read(value, operation):
     """``p.W`` where ``W`` is not a member of arrays: the field of a namedtuple, read by
     ``field_of(p, "W")`` (whose rules make the derivative a namedtuple too)."""
     if isinstance(value, gast.Attribute) and operation.function is UNKNOWN:
         return Operation(numeric.field_of, [value.value, constant(value.attr)], label=f".{value.attr}")
     return operation
-
-
-def _method_of_a_constant(value, operation, local_names, carrying):
-    """``self.layer(x)``: a method of a local object that carries no derivative (``self``, a
-    constant of the derivative) and is not an array's or a dict's: the run-time dispatch reads
-    the method it turns out to be, with ``self`` a constant. A method of a value that carries
-    a derivative is refused (srcad cannot see how the result depends on it)."""
-    if operation.function is not UNKNOWN or not isinstance(value, gast.Call) \
-            or not isinstance(value.func, gast.Attribute):
-        return False
-    receiver = value.func.value
-    return isinstance(receiver, gast.Name) and receiver.id in local_names and receiver.id not in carrying
-
-
-def is_user_function(obj):
-    """Python functions srcad transforms itself: not NumPy's, not srcad's own."""
-    if getattr(obj, "srcad_keep_wrapper", False):
-        return True
-    if not inspect.isfunction(obj):
-        return False
-    module = getattr(obj, "__module__", "") or ""
-    return not (module == "numpy" or module.startswith(("numpy.", "srcad.")) and module != "srcad.nn")
 
 
 # -- loops: counters for loops that may stop early, and while loops ----------
