@@ -194,6 +194,14 @@ def store_zero_d_after_augmented(x):
     return acc * x[1]
 
 
+def written_after_augmented_by_a_sum(x):
+    s = 0.3 * np.sum(x)
+    m = np.ones(3) * x
+    m -= sum([s, s])                          # m is a new array, not s: writing into it leaves s
+    m[1] = 0.0
+    return np.sum(m) + s
+
+
 def store_zero_d_in_a_loop(x):
     acc = np.ones(())
     for i in range(3):
@@ -359,6 +367,7 @@ SUPPORTED = [
     multiply_out, out_value_is_the_buffer, positional_out, out_tuple, out_with_where, out_into_its_input,
     reduction_out, method_out, out_in_a_loop,
     reduction_out_by_position, out_none, out_maybe_none, out_zero_d, out_zero_d_in_a_loop, reduction_out_zero_d, store_zero_d_after_augmented, store_zero_d_in_a_loop,
+    written_after_augmented_by_a_sum,
     setitem_method,
     extend_literal, extend_reads_the_list, extend_from_a_list, extend_with_itself, extend_from_array_rows,
     extend_in_a_loop, extend_from_zip, insert_at_the_front, insert_anywhere, insert_in_a_loop, pop_at, pop_inside_an_expression,

@@ -38,7 +38,7 @@ from .p02_language import check_language
 from ..names import Names
 from .p01_parse import read_function
 from ..resolve import UNKNOWN, classify, is_user_function
-from ...runtime.accumulate import check_rebinding, copy_of, writable_copy, zeros_buffer
+from ...runtime.accumulate import check_rebinding, copy_of, writable, writable_copy, zeros_buffer
 from ...runtime.forward import fresh_copy
 from ...runtime.numeric import zeros_like
 from ..syntax import appended, assign, call, constant, expr_stmt, name, names_loaded, names_stored
@@ -382,6 +382,8 @@ class _PointsTo:
         self.refuse_writing_callee(expr)
         if kind == "fresh":
             return frozenset({self.fresh(expr, state)})
+        if kind == "same":
+            return self.intermediate(arguments, state)  # its argument itself (or a 0-d array made of a number)
         made = self.fresh(expr, state)
         if kind == "container":
             self.hold(state, {made}, state.reach(arguments | receiver))
@@ -414,6 +416,8 @@ class _PointsTo:
             return "fresh" if expr.func.attr in _FRESH_METHODS else "view"
         if function in _CONTAINER_BUILDERS and getattr(builtins, function.__name__, None) is function:
             return "container"
+        if function is writable:
+            return "same"
         return "fresh" if function is not UNKNOWN and _fresh_function(function) else "view"
 
     def fresh(self, expr, state):
