@@ -313,6 +313,8 @@ SHOWN = ("srcad.rules.numpy_rules", "srcad.rules.linalg_rules", "srcad.rules.ope
 
 
 def _public_name(op):
+    if (getattr(op, "__module__", None) or "").startswith("numpy.random"):
+        return "np.random." + op.__qualname__  # a generator's method (rng.normal): np.random.Generator.normal
     own = getattr(op, "__name__", None)
     for prefix, namespace in PUBLIC:
         if own and getattr(namespace, own, None) is op:  # np.arccos rather than its alias np.acos
