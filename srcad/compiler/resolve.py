@@ -223,18 +223,6 @@ def method_of_a_constant(value, operation, local_names, carrying):
     return isinstance(receiver, gast.Name) and receiver.id in local_names and receiver.id not in carrying
 
 
-def known_at_run_time_only(value, operation, local_names):
-    """A call of a local variable, an item of one (``acts["tanh"](z)``) or a call's result."""
-    if operation.function is not UNKNOWN or not isinstance(value, gast.Call):
-        return False
-    if isinstance(value.func, gast.Call):
-        return True  # make_activation()(z), srcad.grad(loss)(w)
-    callee = value.func
-    while isinstance(callee, gast.Subscript):
-        callee = callee.value
-    return isinstance(callee, gast.Name) and (callee.id in local_names or callee is not value.func)
-
-
 def listed_as(table, function):
     """What the dict ``table``, keyed by functions, says of ``function`` (None: nothing, or a
     callable that cannot be a key)."""
