@@ -439,17 +439,6 @@ def test_fourth_derivative_through_a_call_is_exact():
             assert derivative(x) == pytest.approx(tanh_derivatives(x)[order], rel=1e-12, abs=1e-14)
 
 
-def test_sixth_derivative_through_a_call_is_exact():
-    # the derivatives of tanh are polynomials in t = tanh(x): p' = p'(t) (1 - t²)
-    polynomial = np.polynomial.Polynomial([0.0, 1.0])
-    for _ in range(6):
-        polynomial = polynomial.deriv() * np.polynomial.Polynomial([1.0, 0.0, -1.0])
-    derivative = calls_tanh
-    for _ in range(6):
-        derivative = srcad.grad(derivative)  # orders 5 and 6 read np.s_[...] in generated code
-    assert derivative(0.5) == pytest.approx(polynomial(np.tanh(0.5)), rel=1e-10)
-
-
 @pytest.mark.parametrize("f", [nested_calls, helpers_with_loops_branches_and_containers])
 @pytest.mark.parametrize("x", [-0.6, 0.7])
 def test_derivatives_up_to_fourth_order_match_differences_of_the_order_below(f, x):

@@ -102,7 +102,6 @@ NO_FLOAT_ARGUMENT = {
     math.factorial, math.gcd, math.comb, math.perm,
     np.zeros, np.ones, np.empty, np.eye, np.identity,
     np.ndarray.shape, np.ndarray.ndim, np.ndarray.size, np.ndarray.dtype, range, dict.keys,
-    type(np.s_).__getitem__, slice,
     np.random.seed, np.random.rand, np.random.randn, np.random.randint, np.random.random,
     np.random.random_sample, np.random.standard_normal, np.random.default_rng,
     np.random.Generator.random, np.random.Generator.standard_normal, np.random.Generator.integers,
@@ -114,8 +113,6 @@ ENTRIES = [op for group in no_derivative.NO_DERIVATIVE.values() for op in group]
 
 
 def _name(op):
-    if op is type(np.s_).__getitem__:
-        return "np.s_[...]` and `np.index_exp[...]"
     for prefix, module in (("np.random.Generator.", np.random.Generator), ("np.ndarray.", np.ndarray),
                            ("np.random.", np.random), ("np.", np), ("math.", math),
                            ("operator.", operator), ("dict.", dict), ("", __builtins__ if isinstance(

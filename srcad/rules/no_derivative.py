@@ -58,9 +58,6 @@ NO_DERIVATIVE = {
         np.shape, np.ndim, np.size, np.ndarray.shape, np.ndarray.ndim, np.ndarray.size, np.ndarray.dtype,
         len, range, dict.keys,
     ),
-    "indices (what they select has the derivative, not the index)": (
-        type(np.s_).__getitem__, slice,
-    ),
     "random draws without float parameters to move (uniform and normal draws of a given size, "
     "integer draws, the generator itself)": (
         np.random.seed, np.random.rand, np.random.randn, np.random.randint, np.random.random,
