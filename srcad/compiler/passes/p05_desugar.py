@@ -23,7 +23,7 @@ from .p02_language import COMPREHENSIONS, is_value_boolop
 from .p09_anf import hint
 from .p03_lift import lambda_as_definition, lift_nested_functions
 from ...runtime.accumulate import writable
-from ...runtime.numeric import backwards
+from ...runtime.numeric import backwards, transposed
 from ..syntax import assign, call, clone, constant, expr_stmt, name, names_stored
 
 
@@ -56,6 +56,7 @@ class _Normalise:
         self.written_into = {_root(t) for s in gast.walk(fn.node) if isinstance(s, (gast.Assign, gast.AugAssign))
                              for t in (s.targets if isinstance(s, gast.Assign) else [s.target])
                              if isinstance(t, gast.Subscript)}
+        self.transposed = None  # the name of the helper zip(...) values are read with
 
     def visit_block(self, stmts):
         out = []
@@ -67,6 +68,13 @@ class _Normalise:
         if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant):
             return []  # a docstring or a bare literal computes nothing
         _lower_value_boolops(stmt)
+        if _is_print_assignment(stmt):
+            # print returns None: the call stays a statement, which both sweeps keep
+            printed = gast.copy_location(gast.Expr(value=stmt.value), stmt)
+            stmt.value = constant(None)
+            return [printed] + self.visit(stmt)
+        if not isinstance(stmt, gast.For):
+            self.zips_as_values(stmt)
         if isinstance(stmt, gast.AnnAssign):
             if stmt.value is None:
                 return []  # a declaration computes nothing
@@ -108,6 +116,28 @@ class _Normalise:
         listed.srcad_sequence = True  # already one that can be indexed
         return listed
 
+    def zips_as_values(self, node):
+        """``zip(a, b)`` and ``zip(*pairs)`` outside a ``for`` header: the list of tuples
+        ``transposed((a, b))``, ``transposed(pairs)``, whose rules send each item's derivative
+        back to its sequence. Nested statements are left to their own visit."""
+        for field, value in gast.iter_fields(node):
+            if field in ("body", "orelse"):
+                continue
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, gast.AST):
+                    self.zips_as_values(child)
+        if not (_is_call_to(node, "zip") and node.args and _resolves_to(self.fn, "zip", zip)):
+            return node
+        starred = [a for a in node.args if isinstance(a, gast.Starred)]
+        if starred and len(node.args) > 1:
+            return node  # zip(a, *bs): refused as a call of zip without a rule
+        if self.transposed is None:
+            self.transposed = self.names.fresh("transposed")
+            self.fn.extra_names[self.transposed] = transposed
+        sequences = starred[0].value if starred else gast.Tuple(elts=node.args, ctx=gast.Load())
+        node.func, node.args = name(self.transposed), [sequences]
+        return node
+
     def chained_assignment(self, stmt):
         """``a = b = e``: ``e`` once, then each target in order, as Python does. The value is
         read from the first target (or is ``e`` itself, a name or a literal) when no target
@@ -136,14 +166,12 @@ class _Normalise:
         before = []
         if _is_call_to(iterable, "enumerate") and len(iterable.args) == 1 and _is_pair(stmt.target):
             counter, element = stmt.target.elts
-            sequences, targets = [iterable.args[0]], [element]
+            sequences, targets = _zipped(iterable.args[0], element)
             index = counter.id if isinstance(counter, gast.Name) else None
-        elif _is_call_to(iterable, "zip") and isinstance(stmt.target, gast.Tuple) \
-                and len(stmt.target.elts) == len(iterable.args):
-            sequences, targets, index = list(iterable.args), list(stmt.target.elts), None
         else:
-            sequences, targets, index = [iterable], [stmt.target], None
+            (sequences, targets), index = _zipped(iterable, stmt.target), None
         sequences = [self.backwards(s) if _is_call_to(s, "reversed") and len(s.args) == 1 else s for s in sequences]
+        sequences = [self.zips_as_values(sequence) for sequence in sequences]
         sequence_names = []
         rebound = {n for s in stmt.body for n in names_stored(s)}
         for sequence in sequences:
@@ -374,6 +402,32 @@ def _as_conditional(op, values):
     if isinstance(op, gast.Or):
         return gast.IfExp(test=first, body=clone(first), orelse=remaining)
     return gast.IfExp(test=first, body=remaining, orelse=clone(first))
+
+
+def _zipped(iterable, target):
+    """``(sequences, targets)`` a loop ``for target in iterable`` reads one item of each from:
+    ``zip(a, b)`` unpacked into as many names goes over ``a`` and ``b`` side by side."""
+    if _is_call_to(iterable, "zip") and isinstance(target, gast.Tuple) and len(target.elts) == len(iterable.args) \
+            and not any(isinstance(a, gast.Starred) for a in iterable.args):
+        return list(iterable.args), list(target.elts)
+    return [iterable], [target]
+
+
+def _resolves_to(fn, identifier, obj):
+    """Whether the free name ``identifier`` of ``fn`` is ``obj`` (not a variable of the function)."""
+    if identifier in names_stored(fn.node):
+        return False
+    try:
+        return fn.resolve(identifier) is obj
+    except (KeyError, AttributeError):
+        return False
+
+
+def _is_print_assignment(stmt):
+    """``_ = print(...)``: an assignment of the value of a call of ``print``."""
+    value = getattr(stmt, "value", None)
+    return isinstance(stmt, gast.Assign) and isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+        and value.func.id == "print"
 
 
 def _as_store(target):
