@@ -40,7 +40,7 @@ import operator
 import gast
 import numpy as np
 
-from .p11_activity import flowing_names, refuse_active_index
+from .p11_activity import flowing_names, refuse_active_index, refuse_carrying_callee
 from .p09_anf import hint
 from ...errors import NonDifferentiableError
 from ..inline import Contribution, Inliner, Template
@@ -721,6 +721,7 @@ class Forward:
     def run_time_call(self, var, value, state, out, primal):
         """``y = act(z)`` with ``act`` known only when the code runs (an argument, a list
         item): ``y, t_y = call_jvp(act, (z,), (t_z,))`` finds or makes its forward mode then."""
+        refuse_carrying_callee(self.fn, primal, value, state.nonzero)
         args = self.arguments_and_tangents(value.args, value.keywords, state)
         stmt = assign([var, self.t(var)], call(self.helper("call_jvp", call_jvp), clone(value.func), *args))
         out.append(located(stmt, getattr(primal, "srcad_origin", None)))
