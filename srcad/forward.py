@@ -146,7 +146,7 @@ def _user_location(pipeline):
     fn, plain = pipeline.fn, pipeline.location
 
     def location(origin):
-        if not fn.filename.startswith("<srcad"):
+        if not filename_is_generated(fn.filename):
             return plain(origin)
         text = fn.line_text(origin)
         comment = text.rsplit("#", 1)[1].strip() if "#" in text else ""

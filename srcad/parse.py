@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import gast
 
 from .errors import SrcadError, UnsupportedSyntaxError
+from .runtime.sources import is_generated_file
 
 
 @dataclass
@@ -153,7 +154,7 @@ def _asserts_rewritten(func):
 
 def filename_is_generated(filename):
     """Whether a file name is one srcad gives the code it generates."""
-    return filename.startswith("<srcad")
+    return is_generated_file(filename)
 
 
 def _class_scopes(func):

@@ -19,7 +19,7 @@ from .language import check_language
 from .names import Names
 from .namespace import Globals, Namespace
 from .optimize import optimize as simplify
-from .parse import read_function
+from .parse import filename_is_generated, read_function
 from .dataflow import annotate_definitions, liveness
 from .restore import place_tape
 from .reverse import Reverse, State, count_iterations
@@ -116,7 +116,7 @@ class _Pipeline:
             self.record.append((stage, emit.to_source(node, self.location)))
 
     def location(self, origin):
-        if self.fn.filename.startswith("<srcad"):
+        if filename_is_generated(self.fn.filename):
             return None  # a call srcad wrote itself: no user line to point at
         return f"{self.fn.short_filename}:{self.fn.user_line(origin)}"
 

@@ -5,12 +5,15 @@ tests find their numbers by reading this file, so editing it cannot break them.
 """
 import math
 import os
+import subprocess
+import sys
 import traceback
 
 import numpy as np
 import pytest
 
 import srcad
+from srcad.parse import filename_is_generated
 from srcad.rules import registry
 
 THIS_FILE = os.path.abspath(__file__)
@@ -313,7 +316,7 @@ def takes_sqrt(x):
 
 
 def generated_frames(error):
-    return [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename.startswith("<srcad")]
+    return [frame for frame in traceback.extract_tb(error.__traceback__) if filename_is_generated(frame.filename)]
 
 
 @pytest.mark.parametrize("f, args, kind, marker", [
@@ -329,6 +332,33 @@ def test_errors_in_generated_code_point_at_the_users_line(f, args, kind, marker)
     innermost = frames[-1]
     assert innermost.line, "the generated line's text is not available to traceback"
     assert f"# {FILE_NAME}:{line_of(marker)}" in innermost.line
+
+
+UNCAUGHT_IN_GENERATED_CODE = """\
+import numpy as np
+import srcad
+
+def project(x):
+    y = x @ np.ones(3)
+    return y.sum()
+
+srcad.grad(project)(np.ones((2, 2)))
+"""
+
+
+def test_the_default_traceback_printer_shows_the_generated_line_and_the_users_line(tmp_path):
+    # Python 3.10 to 3.12 print uncaught exceptions in C, reading lines from disk only
+    script = tmp_path / "model.py"
+    script.write_text(UNCAUGHT_IN_GENERATED_CODE)
+    repository = os.path.dirname(os.path.dirname(os.path.abspath(srcad.__file__)))
+    environment = {**os.environ, "PYTHONPATH": repository}
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=environment)
+    assert run.returncode == 1
+    lines = run.stderr.splitlines()
+    frame = next(i for i, line in enumerate(lines) if ", in d_project" in line)
+    assert lines[frame + 1].strip().startswith("y = x @ ")
+    assert lines[frame + 1].rstrip().endswith("# model.py:5")
+    assert "ValueError: matmul" in lines[-1]
 
 
 async def top_level_coroutine(x):

@@ -11,17 +11,15 @@ source is transformed.
 import ast
 import inspect
 import numbers
-import itertools
-import linecache
 
 import numpy as np
 
 from ..errors import NonDifferentiableError
 from ..rules import registry
 from .numeric import zeros_like
+from .sources import register_source
 
 _SPLITS = {}
-_counter = itertools.count(1)
 
 
 def call_forward(function, wrt, *args, **kwargs):
@@ -188,11 +186,9 @@ def calling_function(function, params, positional, keywords, scope=None):
     in ``scope`` (default values) are its globals."""
     arguments = list(positional) + [f"{k}={k}" for k in keywords]
     label = callable_label(function)
-    filename = f"<srcad call of {label} #{next(_counter)}>"
     source = f"def {label}({', '.join(params)}):\n    return function({', '.join(arguments)})\n"
-    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     scope = {**(scope or {}), "function": function}
-    exec(compile(source, filename, "exec"), scope)  # noqa: S102
+    exec(compile(source, register_source(source, f"call of {label}"), "exec"), scope)  # noqa: S102
     return scope[label]
 
 

@@ -14,6 +14,7 @@ import inspect
 
 import numpy as np
 
+from .sources import is_generated_file
 from .numeric import _float_dtype, same_sequence, unbroadcast, unreduce, zeros_like
 
 
@@ -153,7 +154,7 @@ def call_backward_jvp(saved, t_saved, d_y, t_d_y):
 
     backward, state, wrt, every, layout = saved
     t_state = t_saved[1] if t_saved is not None else None
-    generated_sweep = getattr(getattr(backward, "__code__", None), "co_filename", "").startswith("<srcad")
+    generated_sweep = is_generated_file(getattr(getattr(backward, "__code__", None), "co_filename", ""))
     if not generated_sweep or (t_state is None and t_d_y is None):
         derivatives = call_backward(saved, d_y)
         return derivatives, zeros_like(derivatives)
