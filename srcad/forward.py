@@ -42,7 +42,7 @@ import numpy as np
 
 from .activity import flowing_names, refuse_active_index
 from .anf import hint
-from .errors import NonDifferentiableError
+from .errors import NonDifferentiableError, no_rule_hint
 from .inline import Contribution, Inliner, Template
 from .jumps import refuse_unlowered_jump
 from .parse import filename_is_generated
@@ -654,9 +654,8 @@ class Forward:
                    f"through the function whose rule calls {label} are not supported)")
         else:
             why = "it has no tangent rule and no Python source to transform"
-        return NonDifferentiableError(
-            f"cannot differentiate {label} in forward mode: {why}. Register a rule with @srcad.tangent, "
-            f"or wrap the value in srcad.stop_gradient if it needs no derivative.{self.fn.where(stmt)}")
+        return NonDifferentiableError(f"cannot differentiate {label} in forward mode: {why}", self.fn.locate(stmt),
+                                      no_rule_hint(label, "tangent"))
 
     # -- calls to Python functions ----------------------------------------------
     def static_transform(self, func):

@@ -15,6 +15,7 @@ import pytest
 import srcad
 from srcad.parse import filename_is_generated
 from srcad.rules import registry
+from gradcheck import numerical_gradient
 
 THIS_FILE = os.path.abspath(__file__)
 FILE_NAME = os.path.basename(THIS_FILE)
@@ -156,6 +157,85 @@ def test_unsupported_syntax_names_file_line_and_construct(f, marker, construct):
     assert text_of(marker) in message                      # the user's line is shown
     assert error.lineno == line
     assert os.path.abspath(error.filename) == THIS_FILE
+
+
+def assert_laid_out(error, marker, construct, hint):
+    """``error`` reads: its message, this file's line ``marker`` shown with a caret under
+    ``construct``, and a hint containing ``hint``."""
+    lines = str(error).splitlines()
+    frame = next(i for i, line in enumerate(lines) if line.startswith(f'  File "{THIS_FILE}"'))
+    assert f"line {line_of(marker)}, in " in lines[frame]
+    shown, caret = lines[frame + 1], lines[frame + 2]
+    assert shown.strip() == text_of(marker) or shown.strip().startswith(text_of(marker))
+    start = shown.index(construct)
+    assert caret == " " * start + "^" * len(construct), f"\n{shown}\n{caret}"
+    assert lines[-1].startswith("hint: ") and hint in lines[-1]
+    assert error.hint in lines[-1]
+
+
+CARETS = [
+    (uses_try, "try", "try:", "move the try/except outside the differentiated function"),
+    (uses_lambda, "lambda", "lambda t: t * 2.0", "define the function with def"),
+    (uses_list_comprehension, "list comprehension", "[t * 2.0 for t in x]", "for loop"),
+    (uses_global, "global", "global GLOBAL", "pass the value as an argument"),
+    (uses_del, "del", "del y", "bind the name"),
+    (uses_yield, "yield", "yield x * 2.0", "return it"),
+]
+
+
+@pytest.mark.parametrize("f, marker, construct, hint", CARETS, ids=[c[1] for c in CARETS])
+@pytest.mark.parametrize("transform", [srcad.grad, srcad.jvp], ids=["reverse", "forward"])
+def test_a_refused_construct_shows_the_line_a_caret_and_a_hint(transform, f, marker, construct, hint):
+    with pytest.raises(srcad.UnsupportedSyntaxError) as caught:
+        transform(f).source
+    assert_laid_out(caught.value, marker, construct, hint)
+    written = open(THIS_FILE).read().splitlines()[line_of(marker) - 1]
+    assert caught.value.offset == written.index(construct) + 1  # SyntaxError's columns count from 1
+
+
+def calls_svd(x):
+    u, s, vt = np.linalg.svd(x)  # <- svd
+    return np.sum(s)
+
+
+def test_a_call_without_a_rule_shows_the_call_and_the_rule_to_register():
+    with pytest.raises(srcad.NonDifferentiableError) as caught:
+        srcad.grad(calls_svd).source
+    assert_laid_out(caught.value, "svd", "np.linalg.svd(x)", "@srcad.adjoint(np.linalg.svd)")
+    with pytest.raises(srcad.NonDifferentiableError) as caught:
+        srcad.jvp(calls_svd).source
+    assert_laid_out(caught.value, "svd", "np.linalg.svd(x)", "@srcad.tangent(np.linalg.svd)")
+
+
+def test_a_function_that_srcad_nn_replaces_points_at_srcad_nn():
+    hint = srcad.errors.no_rule_hint("scipy.special.logsumexp", "adjoint")
+    assert "srcad.nn.logsumexp" in hint
+    assert "srcad.nn.sigmoid" in srcad.errors.no_rule_hint("expit", "tangent")
+    assert "@srcad.adjoint(np.linalg.svd)" in srcad.errors.no_rule_hint("np.linalg.svd", "adjoint")
+
+
+def norm_3(x):
+    return np.linalg.norm(x, ord=3)
+
+
+def test_a_second_derivative_srcad_lacks_is_a_srcad_error_with_a_hint():
+    x = np.array([3.0, -1.0, 2.0])
+    np.testing.assert_allclose(srcad.grad(norm_3)(x), numerical_gradient(norm_3, (x,), 0), rtol=1e-6)
+    for second in (srcad.hessian(norm_3), lambda x: srcad.hvp(norm_3)(x, x)):
+        with pytest.raises(srcad.NonDifferentiableError) as caught:
+            second(x)
+        assert "ord=3" in str(caught.value)
+        assert "np.sum(np.abs(x) ** 3) ** (1 / 3)" in caught.value.hint
+
+
+def test_the_hinted_rewrite_of_a_norm_has_a_second_derivative():
+    def written_out(x):
+        return np.sum(np.abs(x) ** 3) ** (1 / 3)
+
+    x = np.array([3.0, -1.0, 2.0])
+    hessian = srcad.hessian(written_out)(x)
+    numerical = np.array([numerical_gradient(lambda v: srcad.grad(written_out)(v)[i], (x,), 0) for i in range(3)])
+    np.testing.assert_allclose(hessian, numerical, rtol=1e-5, atol=1e-8)
 
 
 def test_unsupported_syntax_is_caught_as_a_syntax_error():

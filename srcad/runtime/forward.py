@@ -14,6 +14,7 @@ import inspect
 
 import numpy as np
 
+from ..errors import NonDifferentiableError
 from .sources import is_generated_file
 from .numeric import _float_dtype, same_sequence, unbroadcast, unreduce, zeros_like
 
@@ -204,7 +205,7 @@ def norm_partials_dx(t, x, y, ord=None, axis=None, keepdims=False):
         return t / unreduce(y, x, axis, keepdims)
     if _norm_is_piecewise_constant(x, ord, axis):
         return np.zeros_like(x, dtype=_float_dtype(x))
-    raise NotImplementedError(f"srcad has no second derivative of np.linalg.norm with ord={ord!r}")
+    raise _no_second_derivative_of_norm(ord)
 
 
 def norm_partials_dy(t, x, y, ord=None, axis=None, keepdims=False):
@@ -216,7 +217,7 @@ def norm_partials_dy(t, x, y, ord=None, axis=None, keepdims=False):
         return -x * unreduce(t, x, axis, keepdims) / (scale * scale)
     if _norm_is_piecewise_constant(x, ord, axis):
         return np.zeros_like(x, dtype=_float_dtype(x))
-    raise NotImplementedError(f"srcad has no second derivative of np.linalg.norm with ord={ord!r}")
+    raise _no_second_derivative_of_norm(ord)
 
 
 def norm_partials_dy_transposed(g, x, y, ord=None, axis=None, keepdims=False):
@@ -226,7 +227,15 @@ def norm_partials_dy_transposed(g, x, y, ord=None, axis=None, keepdims=False):
         return -np.reshape(np.sum(g * x / (scale * scale), axis=axis, keepdims=keepdims), np.shape(y))
     if _norm_is_piecewise_constant(x, ord, axis):
         return np.zeros_like(y, dtype=_float_dtype(y))
-    raise NotImplementedError(f"srcad has no second derivative of np.linalg.norm with ord={ord!r}")
+    raise _no_second_derivative_of_norm(ord)
+
+
+def _no_second_derivative_of_norm(ord):
+    return NonDifferentiableError(
+        f"srcad has no second derivative of np.linalg.norm with ord={ord!r} (only of the 2-norm, the "
+        f"Frobenius norm and the piecewise linear norms)",
+        hint=f"write the norm out, np.sum(np.abs(x) ** {ord!r}) ** (1 / {ord!r}), so that srcad differentiates "
+             f"its parts")
 
 
 def _norm_is_euclidean(x, ord, axis):
