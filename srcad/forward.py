@@ -195,7 +195,7 @@ class Forward:
         self.local_names = pipeline.local_names
         self.classes = classes
         self.kinds = Kinds(pipeline.fn, pipeline.fn.node, pipeline.local_names, pipeline.namespace.objects)
-        self.inliner = Inliner(self.namespace.bind, self.names.fresh)
+        self.inliner = Inliner(self.namespace.bind, self.names.fresh, strong_zeros="forward")
         self.tangent_names = {}
         self.origin = None
         self.callees = []

@@ -52,7 +52,7 @@ class Reverse:
         self.namespace = namespace
         self.active = active
         self.local_names = local_names
-        self.inliner = Inliner(namespace.bind, names.fresh)
+        self.inliner = Inliner(namespace.bind, names.fresh, strong_zeros="reverse")
         self.adjoint_names = {}
         self.kinds = Kinds(fn, fn.node, local_names, namespace.objects, [scalar_output] if scalar_output else ())
         self.written_into = set()

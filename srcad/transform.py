@@ -18,7 +18,7 @@ from .errors import SrcadError
 from .language import check_language
 from .names import Names
 from .namespace import Globals, Namespace
-from .optimize import optimize as simplify
+from .optimize import drop_idle_strong_zeros, optimize as simplify
 from .parse import filename_is_generated, read_function
 from .dataflow import annotate_definitions, liveness
 from .restore import place_tape
@@ -317,12 +317,15 @@ def reverse_split(func, wrt_names, *, has_aux=False, optimize=True, program=None
     unpack = [assign(saved, name(saved_name))] if saved else []
     backward.body = unpack + adjoint + [backward_return]
     return _finish(pipeline, [(forward, names_loaded(forward_return)), (backward, live_at_end)], optimize,
-                   sweeps.reverse.adjoint_names.values())
+                   sweeps.reverse.adjoint_names.values(), cotangent_inputs=[seed])
 
 
-def _finish(pipeline, functions, optimize, derivative_names=()):
-    """Optimise, print and compile generated functions; the last one is returned."""
+def _finish(pipeline, functions, optimize, derivative_names=(), cotangent_inputs=()):
+    """Optimise, print and compile generated functions; the last one is returned.
+    ``cotangent_inputs`` are the cotangents the caller gives (a backward sweep's d_out)."""
     sources = []
+    if optimize:
+        drop_idle_strong_zeros([node for node, _ in functions], pipeline.namespace.objects, cotangent_inputs)
     for node, live_at_end in functions:
         if optimize:
             simplify(node, live_at_end, pipeline.namespace.objects, derivative_names)
