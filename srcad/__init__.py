@@ -1,9 +1,9 @@
 """srcad: automatic differentiation of Python and NumPy by source transformation."""
 from .errors import SrcadError, UnsupportedSyntaxError, NonDifferentiableError
 from .rules import adjoint, tangent, nondifferentiable, d
-from .api import grad, value_and_grad, stop_gradient, checkpoint
-from .higher import jvp, vjp, jacobian, hessian, hvp
+from .api import grad, value_and_grad, vjp, jvp, jacobian, hessian, hvp, stop_gradient, checkpoint
 from . import nn
+from .compiler import run_time  # noqa: F401  (the compiler registers itself with the runtime)
 
 nondifferentiable(stop_gradient)
 

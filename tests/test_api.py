@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import srcad
-from srcad import emit, nn
-from srcad.parse import filename_is_generated
+from srcad import nn
+from srcad.compiler.passes import p16_emit as emit
+from srcad.runtime.sources import is_generated_file as filename_is_generated
 from gradcheck import numerical_gradient
 
 SCALE = 2.0

@@ -12,14 +12,14 @@ if __name__ == "__main__":  # rewrite the docs with this checkout's srcad, not a
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 import srcad
-from srcad import language
-from srcad.transform import stages
+from srcad.compiler.passes import p02_language as language
+from srcad.compiler.pipeline import stages
 
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
 DOC = DOCS / "how-it-works.md"
 MODES = DOCS / "modes.md"
 PROGRAMS = DOCS / "programs.md"
-LANGUAGE = re.compile(r"(<!-- language: generated from srcad/language.py -->\n)(.*?)(<!-- end of language -->)", re.S)
+LANGUAGE = re.compile(r"(<!-- language: generated from srcad/compiler/passes/p02_language.py -->\n)(.*?)(<!-- end of language -->)", re.S)
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 # the file docs/modes.md follows: its listings' comments point at these lines
 MODES_MODEL = """import numpy as np

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import srcad
-from srcad.parse import filename_is_generated
+from srcad.runtime.sources import is_generated_file as filename_is_generated
 from srcad.rules import registry
 from gradcheck import numerical_gradient
 

@@ -21,7 +21,7 @@ import test_rules_numpy
 import test_rules_operators
 from rule_harness import SUBSCRIPTS
 from srcad import nn
-from srcad.runtime.forward import _caller
+from srcad.runtime.dispatch import call_shape_caller
 
 RNG = np.random.default_rng(11)
 
@@ -165,7 +165,7 @@ def _library_cases():
 @pytest.mark.parametrize("op, args, kwargs, leaves", list(_library_cases()))
 def test_every_rule_forward_matches_reverse_through_the_engine(op, args, kwargs, leaves):
     names = sorted(kwargs)
-    calls_op = _caller(op, len(args), tuple(names))  # def call_op(arg0, ..., kw): return op(arg0, ..., kw=kw)
+    calls_op = call_shape_caller(op, len(args), tuple(names))  # def call_op(arg0, ..., kw): return op(arg0, ..., kw=kw)
     arguments = tuple(args) + tuple(kwargs[k] for k in names)
     assert_modes_agree(calls_op, arguments, leaves if len(leaves) > 1 else leaves[0], jacobians=False)
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import srcad
-import srcad.higher as higher
+import srcad.api.higher as higher
 
 
 def elementwise(x):

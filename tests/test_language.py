@@ -16,8 +16,8 @@ import pytest
 import srcad
 from gradcheck import assert_modes_agree
 from program_helpers import load_function
-from srcad import language
-from srcad.parse import read_function
+from srcad.compiler.passes import p02_language as language
+from srcad.compiler.passes.p01_parse import read_function
 
 X = np.array([0.3, -0.7, 1.1])
 

@@ -18,7 +18,7 @@ import test_rules_operators
 import srcad
 from rule_harness import op_name
 from srcad import SrcadError, adjoint, d, tangent
-from srcad.inline import Template
+from srcad.compiler.inline import Template
 from srcad.runtime import numeric
 from srcad.rules.registry import ADJOINTS, NONDIFFERENTIABLE, TANGENTS
 

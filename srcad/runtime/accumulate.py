@@ -1,7 +1,7 @@
 """Accumulating derivatives into buffers and containers, and checking outputs."""
 import numpy as np
 
-from ..checks import check_output
+from .checks import check_output
 from ..errors import NonDifferentiableError, SrcadError
 from .numeric import same_sequence
 

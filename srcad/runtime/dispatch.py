@@ -8,14 +8,12 @@ rule is used when there is one, ``stop_gradient`` passes no derivative,
 ``checkpoint`` recomputes its forward sweep, and otherwise the function's own
 source is transformed.
 """
-import ast
 import inspect
 import numbers
 
 import numpy as np
 
-from ..errors import NonDifferentiableError
-from ..rules import registry
+from . import hook
 from .numeric import zeros_like
 from .sources import register_source
 
@@ -32,10 +30,10 @@ def call_forward(function, wrt, *args, **kwargs):
     every = None
     if wrt is None:
         every = len(args)
-        wrt = tuple(position for position, arg in enumerate(args) if _carries_derivative(arg))
-    if not wrt or registry.is_nondifferentiable(function):
+        wrt = tuple(position for position, arg in enumerate(args) if carries_derivative(arg))
+    if not wrt or hook.compiler().no_derivative(function):
         return function(*args, **kwargs), (_zero_backward, (args, kwargs, wrt), wrt, every, None)
-    forward, backward, layout = _split(function, wrt, len(args), tuple(sorted(kwargs)))
+    forward, backward, layout = split(function, wrt, len(args), tuple(sorted(kwargs)))
     if getattr(function, "srcad_checkpoint", False):
         state = (forward, backward, args, kwargs)
         return function(*args, **kwargs), (_recompute_backward, state, wrt, every, layout)
@@ -58,7 +56,8 @@ def call_backward(saved, d_y):
     return tuple(full)
 
 
-def _carries_derivative(value):
+def carries_derivative(value):
+    """Whether an argument can carry a derivative: not an integer, a bool, a string or None."""
     if isinstance(value, (bool, numbers.Integral, str, bytes)) or value is None:
         return False
     dtype = getattr(value, "dtype", None)
@@ -85,43 +84,31 @@ class _Layout:
         self.outputs = outputs
 
 
-def _split(function, wrt, n_args, keywords):
+def split(function, wrt, n_args, keywords):
     """``(forward, backward, layout)`` for a call of ``function``, made once (again when a
     function it calls was redefined since)."""
-    from ..transform import is_stale
-
     key = (function, wrt, n_args, keywords)
     try:
-        split, generated = _SPLITS[key]
-        if not is_stale(generated):
-            return split
+        sweeps, generated = _SPLITS[key]
+        if not hook.compiler().is_stale(generated):
+            return sweeps
     except KeyError:
         pass
     except TypeError:
         key = None
-    split, generated = _make_split(function, wrt, n_args, keywords)
+    sweeps, generated = _make_split(function, wrt, n_args, keywords)
     if key is not None:
-        _SPLITS[key] = split, generated
-    return split
+        _SPLITS[key] = sweeps, generated
+    return sweeps
 
 
 def _make_split(function, wrt, n_args, keywords):
-    from ..calls import fixed_callable
-    from ..reverse import is_user_function
-    from ..transform import reverse_split
-
+    compiler = hook.compiler()
     if getattr(function, "srcad_checkpoint", False):
         function = function.__wrapped__
-    fixed = fixed_callable(function, n_args, keywords)
-    if registry.adjoint_of(function) is not None or not is_user_function(fixed):
-        if registry.adjoint_of(function) is None:
-            label = getattr(function, "__qualname__", None) or repr(function)
-            raise NonDifferentiableError(
-                f"cannot differentiate a call to {label}: it has no derivative rule and no Python source "
-                f"to transform. Register a rule with @srcad.adjoint or wrap it in srcad.stop_gradient.")
-        fixed = _wrapper(function, n_args, keywords)
+    fixed = compiler.callee(function, n_args, keywords, "reverse")
     wrt_names = _parameters_for(fixed, wrt)
-    generated = reverse_split(fixed, wrt_names)
+    generated = compiler.reverse_split(fixed, wrt_names)
     forward, backward = generated.function
     return (forward, backward, _Layout(len(wrt_names))), generated
 
@@ -134,53 +121,6 @@ def _parameters_for(function, wrt):
     return [positional[entry] if isinstance(entry, int) else entry for entry in wrt]
 
 
-def _wrapper(function, n_args, keywords):
-    """A Python function that calls ``function``, so that its rule can be inlined."""
-    params = [f"arg{position}" for position in range(n_args)] + list(keywords)
-    return calling_function(function, params, params[:n_args], list(keywords))
-
-
-def rule_caller(function):
-    """``def f(x, alpha=0.01): return function(x, alpha=alpha)`` for a function with a
-    registered rule, taking its parameters from the rule (they are the function's own), so
-    that ``grad(function)`` uses the rule; None when a default is not a literal."""
-    from ..inline import Template
-
-    signature = Template.of(registry.adjoint_of(function)).signature
-    if any(p.default is not p.empty and not _is_literal(p.default) for p in signature.parameters.values()):
-        return None
-    return signature_caller(function, signature)
-
-
-def signature_caller(function, signature):
-    """A Python function with the parameters ``signature`` describes (and their defaults)
-    whose body calls ``function`` with them: ``def f(x, *, k=2.0): return function(x, k=k)``.
-    None for a signature with ``*args`` or ``**kwargs``."""
-    params, positional, keywords, defaults = [], [], [], {}
-    for parameter in signature.parameters.values():
-        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-            return None
-        if parameter.kind == parameter.KEYWORD_ONLY and not keywords:
-            params.append("*")
-        text = parameter.name
-        if parameter.default is not parameter.empty:
-            if _is_literal(parameter.default):
-                text += f"={parameter.default!r}"
-            else:
-                defaults[f"default_{parameter.name}"] = parameter.default
-                text += f"=default_{parameter.name}"
-        params.append(text)
-        (keywords if parameter.kind == parameter.KEYWORD_ONLY else positional).append(parameter.name)
-    return calling_function(function, params, positional, keywords, defaults)
-
-
-def _is_literal(value):
-    try:
-        return ast.literal_eval(repr(value)) == value
-    except (ValueError, SyntaxError):
-        return False
-
-
 def calling_function(function, params, positional, keywords, scope=None):
     """A Python function with parameters ``params`` whose body calls ``function``; the names
     in ``scope`` (default values) are its globals."""
@@ -190,6 +130,26 @@ def calling_function(function, params, positional, keywords, scope=None):
     scope = {**(scope or {}), "function": function}
     exec(compile(source, register_source(source, f"call of {label}"), "exec"), scope)  # noqa: S102
     return scope[label]
+
+
+_CALLERS = {}
+
+
+def call_shape_caller(function, n_args, keywords):
+    """``def f(arg0, ..., k): return function(arg0, ..., k=k)``: a Python function with fixed
+    parameters that calls ``function`` (so that its rule can be inlined), one per call shape."""
+    key = (function, n_args, keywords)
+    try:
+        return _CALLERS[key]
+    except KeyError:
+        pass
+    except TypeError:
+        key = None
+    params = [f"arg{i}" for i in range(n_args)] + list(keywords)
+    caller = calling_function(function, params, params[:n_args], list(keywords))
+    if key is not None:
+        _CALLERS[key] = caller
+    return caller
 
 
 def callable_label(function):

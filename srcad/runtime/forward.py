@@ -15,8 +15,9 @@ import inspect
 import numpy as np
 
 from ..errors import NonDifferentiableError
+from . import dispatch, hook
 from .sources import is_generated_file
-from .numeric import _float_dtype, same_sequence, unbroadcast, unreduce, zeros_like
+from .numeric import float_dtype, same_sequence, unbroadcast, unreduce, zeros_like
 
 
 # ---------------------------------------------------------------- broadcasting
@@ -35,7 +36,7 @@ def broadcast_like(t, like):
     if len(t_shape) > len(shape) or any(a != b and a != 1 for a, b in zip(t_shape[::-1], shape[::-1])):
         return unbroadcast(t, like)
     if isinstance(t, (int, float)) and hasattr(like, "dtype"):
-        return np.full_like(like, t, dtype=_float_dtype(like))
+        return np.full_like(like, t, dtype=float_dtype(like))
     return np.broadcast_to(t, shape)
 
 
@@ -76,30 +77,21 @@ def call_jvp(function, args, tangents, keywords=None, keyword_tangents=None):
     forward mode of ``function`` is generated on first use and kept: its own
     source transformed, or, for a function with a rule, a one-line function that
     calls it."""
-    from ..calls import fixed_callable
-    from ..forward import forward_function
-    from ..reverse import is_user_function
-    from ..rules import registry
-
+    compiler = hook.compiler()
     keywords, keyword_tangents = keywords or {}, keyword_tangents or {}
     active = [i for i, t in enumerate(tangents) if t is not None]
     active_keywords = sorted(k for k, t in keyword_tangents.items() if t is not None)
-    if registry.is_nondifferentiable(function) or not (active or active_keywords):
+    if compiler.no_derivative(function) or not (active or active_keywords):
         value = function(*args, **keywords)
         return value, zeros_like(value)
     given = [tangents[i] for i in active] + [keyword_tangents[k] for k in active_keywords]
-    names = tuple(sorted(keywords))
-    fixed = fixed_callable(function, len(args), names)
-    if registry.tangent_of(function) is None and is_user_function(fixed):
-        signature = inspect.signature(fixed)
-        bound = signature.bind(*args, **keywords)
-        bound.apply_defaults()
-        params = list(signature.parameters)
-        generated = forward_function(fixed, [params[i] for i in active] + active_keywords)
-        return generated.function(*bound.arguments.values(), *given)
-    wrapper = _caller(function, len(args), names)
-    generated = forward_function(wrapper, [f"arg{i}" for i in active] + active_keywords)
-    return generated.function(*args, *[keywords[k] for k in names], *given)
+    fixed = compiler.callee(function, len(args), tuple(sorted(keywords)), "forward")
+    signature = inspect.signature(fixed)
+    bound = signature.bind(*args, **keywords)
+    bound.apply_defaults()
+    params = list(signature.parameters)
+    generated = compiler.forward_function(fixed, [params[i] for i in active] + active_keywords)
+    return generated.function(*bound.arguments.values(), *given)
 
 
 def attribute_tangent(t_obj, obj, attribute):
@@ -121,28 +113,25 @@ def call_forward_jvp(function, wrt, args, tangents, keywords=None, keyword_tange
     code's call of a function known only at run time): ``((value, saved), (t_value, t_saved))``,
     where ``t_saved`` carries the tangents of what the forward sweep saved. A checkpointed
     function is not recomputed here: forward mode keeps no tape to save memory on."""
-    from ..forward import forward_function
-    from ..rules import registry
-    from . import dispatch
-
+    compiler = hook.compiler()
     keywords, keyword_tangents = keywords or {}, keyword_tangents or {}
     given = {i: t for i, t in enumerate(tangents) if t is not None}
     given.update({k: t for k, t in keyword_tangents.items() if t is not None})
     every = None
     if wrt is None:
         every = len(args)
-        wrt = tuple(i for i, arg in enumerate(args) if dispatch._carries_derivative(arg))
-    if not wrt or not given or registry.is_nondifferentiable(function):
+        wrt = tuple(i for i, arg in enumerate(args) if dispatch.carries_derivative(arg))
+    if not wrt or not given or compiler.no_derivative(function):
         value, saved = dispatch.call_forward(function, None if every is not None else wrt, *args, **keywords)
         return (value, saved), (zeros_like(value), None)
-    forward, backward, layout = dispatch._split(function, wrt, len(args), tuple(sorted(keywords)))
+    forward, backward, layout = dispatch.split(function, wrt, len(args), tuple(sorted(keywords)))
     signature = inspect.signature(forward)
     positional = [p.name for p in signature.parameters.values()
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     bound = signature.bind(*args, **keywords)
     bound.apply_defaults()
     names = [positional[k] if isinstance(k, int) else k for k in given]
-    generated = forward_function(forward, names)
+    generated = compiler.forward_function(forward, names)
     (value, state), (t_value, t_state) = generated.function(*bound.arguments.values(), *given.values())
     return (value, (backward, state, wrt, every, layout)), (t_value, (None, t_state, None, None, None))
 
@@ -150,47 +139,22 @@ def call_forward_jvp(function, wrt, args, tangents, keywords=None, keyword_tange
 def call_backward_jvp(saved, t_saved, d_y, t_d_y):
     """The forward mode of ``call_backward(saved, d_y)``: the derivatives it returns
     and their tangents, given the tangents of ``saved`` and of ``d_y`` (None: zero)."""
-    from ..forward import forward_function
-    from .dispatch import call_backward
-
     backward, state, wrt, every, layout = saved
     t_state = t_saved[1] if t_saved is not None else None
     generated_sweep = is_generated_file(getattr(getattr(backward, "__code__", None), "co_filename", ""))
     if not generated_sweep or (t_state is None and t_d_y is None):
-        derivatives = call_backward(saved, d_y)
+        derivatives = dispatch.call_backward(saved, d_y)
         return derivatives, zeros_like(derivatives)
     params = list(inspect.signature(backward).parameters)
     given = [(p, t) for p, t in zip(params, (t_state, t_d_y)) if t is not None]
-    generated = forward_function(backward, [p for p, _ in given])
+    generated = hook.compiler().forward_function(backward, [p for p, _ in given])
     derivatives, tangents = generated.function(state, d_y, *[t for _, t in given])
 
     def arranged(result):
         # the derivatives (or their tangents) placed as call_backward places them
-        return call_backward((lambda _state, _d_y: result, None, wrt, every, layout), None)
+        return dispatch.call_backward((lambda _state, _d_y: result, None, wrt, every, layout), None)
 
     return arranged(derivatives), arranged(tangents)
-
-
-_CALLERS = {}
-
-
-def _caller(function, n_args, keywords):
-    """A Python function that calls ``function`` (so that its rule can be inlined), one per
-    call shape."""
-    from .dispatch import calling_function
-
-    key = (function, n_args, keywords)
-    try:
-        return _CALLERS[key]
-    except KeyError:
-        pass
-    except TypeError:
-        key = None
-    params = [f"arg{i}" for i in range(n_args)] + list(keywords)
-    caller = calling_function(function, params, params[:n_args], list(keywords))
-    if key is not None:
-        _CALLERS[key] = caller
-    return caller
 
 
 # ------------------------------------------------- second derivatives of helpers
@@ -204,7 +168,7 @@ def norm_partials_dx(t, x, y, ord=None, axis=None, keepdims=False):
     if _norm_is_euclidean(x, ord, axis):
         return t / unreduce(y, x, axis, keepdims)
     if _norm_is_piecewise_constant(x, ord, axis):
-        return np.zeros_like(x, dtype=_float_dtype(x))
+        return np.zeros_like(x, dtype=float_dtype(x))
     raise _no_second_derivative_of_norm(ord)
 
 
@@ -216,7 +180,7 @@ def norm_partials_dy(t, x, y, ord=None, axis=None, keepdims=False):
         scale = unreduce(y, x, axis, keepdims)
         return -x * unreduce(t, x, axis, keepdims) / (scale * scale)
     if _norm_is_piecewise_constant(x, ord, axis):
-        return np.zeros_like(x, dtype=_float_dtype(x))
+        return np.zeros_like(x, dtype=float_dtype(x))
     raise _no_second_derivative_of_norm(ord)
 
 
@@ -226,7 +190,7 @@ def norm_partials_dy_transposed(g, x, y, ord=None, axis=None, keepdims=False):
         scale = unreduce(y, x, axis, keepdims)
         return -np.reshape(np.sum(g * x / (scale * scale), axis=axis, keepdims=keepdims), np.shape(y))
     if _norm_is_piecewise_constant(x, ord, axis):
-        return np.zeros_like(y, dtype=_float_dtype(y))
+        return np.zeros_like(y, dtype=float_dtype(y))
     raise _no_second_derivative_of_norm(ord)
 
 

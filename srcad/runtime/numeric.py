@@ -135,7 +135,7 @@ def _spread(g, x, shape):
     """``g`` broadcast to ``shape``; a Python number becomes an array of ``x``'s
     float dtype (a float32 argument gets a float32 derivative)."""
     if isinstance(g, (int, float)) and hasattr(x, "dtype"):
-        return np.full_like(x, g, dtype=_float_dtype(x))
+        return np.full_like(x, g, dtype=float_dtype(x))
     return np.broadcast_to(g, shape)
 
 
@@ -154,7 +154,8 @@ def reduction_size(x, axis=None):
     return math.prod(shape[a] for a in _positive_axes(axis, len(shape)))
 
 
-def _float_dtype(x):
+def float_dtype(x):
+    """The dtype of the derivatives of ``x``: its own when it is float or complex, else float64."""
     dtype = getattr(x, "dtype", None)
     return dtype if dtype is not None and dtype.kind in "fc" else np.dtype(float)
 
@@ -162,7 +163,7 @@ def _float_dtype(x):
 def extremum_partials(x, y, axis=None, keepdims=False):
     """dy/dx for ``y`` the max (or min) of ``x`` over ``axis``: ``1/k`` on each of
     the ``k`` elements equal to ``y``, zero elsewhere."""
-    hit = np.equal(x, unreduce(y, x, axis, keepdims)).astype(_float_dtype(x))
+    hit = np.equal(x, unreduce(y, x, axis, keepdims)).astype(float_dtype(x))
     return hit / np.sum(hit, axis=axis, keepdims=True)
 
 
@@ -501,7 +502,7 @@ def _uneinsum_one(g, inputs, output, operands, i, fresh):
             # a repeated index reads a diagonal: write back through an identity matrix
             target += fresh[len(eyes)]
             eye_terms.append(c + target[-1])
-            eyes.append(np.eye(shape[k], dtype=_float_dtype(g)))
+            eyes.append(np.eye(shape[k], dtype=float_dtype(g)))
         else:
             target += c
     others = [s for j, s in enumerate(inputs) if j != i]
@@ -819,7 +820,7 @@ def unarray(g, obj):
 def arange_start_slope(y, stop=None):
     """dy/dstart for ``y = np.arange(start, stop, step)``: 1 for every element, or 0 when
     ``stop`` is None (``np.arange(n)`` counts from 0, whatever ``n`` is)."""
-    return np.zeros_like(y, dtype=_float_dtype(y)) if stop is None else np.ones_like(y, dtype=_float_dtype(y))
+    return np.zeros_like(y, dtype=float_dtype(y)) if stop is None else np.ones_like(y, dtype=float_dtype(y))
 
 
 def linspace_fractions(y, num=50, endpoint=True, axis=0):
@@ -829,7 +830,7 @@ def linspace_fractions(y, num=50, endpoint=True, axis=0):
         raise NonDifferentiableError("srcad differentiates np.linspace without retstep=True: "
                                      "compute the step as (stop - start) / (num - 1) instead")
     steps = num - 1 if endpoint else num
-    fraction = np.arange(num, dtype=_float_dtype(y)) / max(steps, 1)
+    fraction = np.arange(num, dtype=float_dtype(y)) / max(steps, 1)
     ndim = np.ndim(y)
     return np.reshape(fraction, (num,) + (1,) * (ndim - 1 - axis % ndim))
 

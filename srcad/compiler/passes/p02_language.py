@@ -17,7 +17,7 @@ from typing import Callable
 
 import gast
 
-from .errors import SrcadError
+from ...errors import SrcadError
 
 # kind: (group, what srcad accepts)
 SUPPORTED = {

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import gast
 import numpy as np
 
-from .errors import NonDifferentiableError, SrcadError
-from .rules import registry
-from .runtime.numeric import cotangent_times
+from ..errors import NonDifferentiableError, SrcadError
+from ..rules import registry
+from ..runtime.numeric import cotangent_times
 from .syntax import clone, constant, name
 
 

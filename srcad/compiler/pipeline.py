@@ -8,25 +8,25 @@ from dataclasses import dataclass
 
 import gast
 
-from . import emit
-from .activity import active_variables
-from .calls import bind_calls
-from .aliasing import check_writes
-from .anf import may_vary, to_anf
-from .desugar import desugar
-from .errors import SrcadError
-from .language import check_language
+from .passes import p16_emit as emit
+from .passes.p11_activity import active_variables
+from .passes.p07_calls import bind_calls
+from .passes.p08_aliasing import check_writes
+from .passes.p09_anf import may_vary, to_anf
+from .passes.p05_desugar import desugar
+from ..errors import SrcadError
+from .passes.p02_language import check_language
 from .names import Names
 from .namespace import Globals, Namespace
-from .optimize import drop_idle_strong_zeros, optimize as simplify
-from .parse import filename_is_generated, read_function
+from .passes.p15_optimize import drop_idle_strong_zeros, optimize as simplify
+from .passes.p01_parse import filename_is_generated, read_function
 from .dataflow import annotate_definitions, liveness
-from .restore import place_tape
-from .reverse import Reverse, State, count_iterations
-from .shapes import SCALAR, ShapeClasses, loop_targets, simplify_broadcasts
-from .kinds import DICT, LIST, TUPLE, Kinds, read_keys_of_dicts
-from .runtime.accumulate import NonScalarOutputError, check_scalar_output
-from .runtime.numeric import sum_to_scalar, unbroadcast, zeros_like
+from .passes.p14_restore import place_tape
+from .passes.p12_reverse import Reverse, State, count_iterations
+from .passes.p13_shapes import SCALAR, ShapeClasses, loop_targets, simplify_broadcasts
+from .passes.p10_kinds import DICT, LIST, TUPLE, Kinds, read_keys_of_dicts
+from ..runtime.accumulate import NonScalarOutputError, check_scalar_output
+from ..runtime.numeric import sum_to_scalar, unbroadcast, zeros_like
 from .syntax import assign, call, clone_signature, constant, expr_stmt, function_def, name, names_loaded, names_stored
 
 
@@ -75,7 +75,7 @@ class Generated:
     output_where: str = ""  # the user's return line, for errors about the output
 
 
-class _Pipeline:
+class Pipeline:
     """The passes up to activity analysis, shared by every transform."""
 
     def __init__(self, func, wrt_names, record=None, program=None, optimize=True):
@@ -243,7 +243,7 @@ def _refuse_container_output(pipeline, output):
 
 def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimize=True, record=None):
     """Generate, compile and return the reverse-mode derivative of the scalar function ``func``."""
-    pipeline = _Pipeline(func, wrt_names, record, optimize=optimize)
+    pipeline = Pipeline(func, wrt_names, record, optimize=optimize)
     namespace = pipeline.namespace
     sweeps = _Sweeps(pipeline, has_aux=has_aux, optimize=optimize, seeded=True)
     result = sweeps.gradients
@@ -264,7 +264,7 @@ def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimi
     node.name = namespace.fresh(("value_and_d_" if with_value else "d_") + node.name)
     node.body = primal + checks + captures + sweeps.seed + adjoint + [returned]
     pipeline.snapshot("reverse mode", node)
-    generated = _finish(pipeline, [(node, live_at_end)], optimize, sweeps.reverse.adjoint_names.values())
+    generated = finish(pipeline, [(node, live_at_end)], optimize, sweeps.reverse.adjoint_names.values())
     generated.scalar_check = scalar_check
     generated.output_where = pipeline.fn.where(pipeline.return_statement)
     return generated
@@ -293,7 +293,7 @@ def reverse_split(func, wrt_names, *, has_aux=False, optimize=True, program=None
     returns the derivatives for ``wrt_names`` given the output's cotangent ``d_out``
     (any structure the output has). This is what ``vjp`` runs.
     """
-    pipeline = _Pipeline(func, wrt_names, program=program, optimize=optimize)
+    pipeline = Pipeline(func, wrt_names, program=program, optimize=optimize)
     names, node = pipeline.names, pipeline.fn.node
     forward_name, backward_name = function_names or (pipeline.namespace.fresh(node.name + "_forward"),
                                                       pipeline.namespace.fresh(node.name + "_backward"))
@@ -316,11 +316,11 @@ def reverse_split(func, wrt_names, *, has_aux=False, optimize=True, program=None
     backward = function_def(backward_name, [saved_name, seed])
     unpack = [assign(saved, name(saved_name))] if saved else []
     backward.body = unpack + adjoint + [backward_return]
-    return _finish(pipeline, [(forward, names_loaded(forward_return)), (backward, live_at_end)], optimize,
-                   sweeps.reverse.adjoint_names.values(), cotangent_inputs=[seed])
+    return finish(pipeline, [(forward, names_loaded(forward_return)), (backward, live_at_end)], optimize,
+                  sweeps.reverse.adjoint_names.values(), cotangent_inputs=[seed])
 
 
-def _finish(pipeline, functions, optimize, derivative_names=(), cotangent_inputs=()):
+def finish(pipeline, functions, optimize, derivative_names=(), cotangent_inputs=()):
     """Optimise, print and compile generated functions; the last one is returned.
     ``cotangent_inputs`` are the cotangents the caller gives (a backward sweep's d_out)."""
     sources = []

@@ -26,10 +26,9 @@ import builtins
 import gast
 import numpy as np
 
-from . import nn
-from .resolve import UNKNOWN, resolve_expression
-from .runtime import accumulate, forward as forward_helpers, numeric
-from .shapes import _lookup
+from ... import nn
+from ..resolve import UNKNOWN, listed_as, resolve_expression
+from ...runtime import accumulate, forward as forward_helpers, numeric
 
 ARRAY, INTEGER, NUMBER = "array", "integer", "number"
 LIST, TUPLE, DICT = "list", "tuple", "dict"
@@ -211,7 +210,7 @@ class _Expression:
         function = self.kinds.function(func)
         if function is UNKNOWN:
             return None
-        position = _lookup(_LIKE_ARGUMENT, function)
+        position = listed_as(_LIKE_ARGUMENT, function)
         if position is not None:
             like = self.kind(node.args[position]) if len(node.args) > position else None
             if function is accumulate.zeros_buffer and like == TUPLE:
@@ -219,7 +218,7 @@ class _Expression:
             return ARRAY if like in NUMERIC else like
         if function is accumulate.add_grads and len(node.args) == 2:
             return _meet(self.kind(node.args[0]), self.kind(node.args[1]))
-        constructed = _lookup(_CONSTRUCTORS, function)
+        constructed = listed_as(_CONSTRUCTORS, function)
         if constructed is not None:
             return constructed
         if function is builtins.abs or function is builtins.round and len(node.args) == 1:

@@ -13,10 +13,10 @@ import math
 import gast
 import numpy as np
 
-from .resolve import UNKNOWN, resolve_expression
-from .syntax import clone
-from . import nn
-from .runtime import numeric
+from ..resolve import UNKNOWN, is_listed, listed_as, resolve_expression
+from ..syntax import clone
+from ... import nn
+from ...runtime import numeric
 
 SCALAR = ("scalar",)
 # Every fact below holds whatever the operands are (arrays, numbers, lists of either): a
@@ -126,14 +126,14 @@ class ShapeClasses:
 
     def call(self, node):
         function = self.function(node.func)
-        position = _lookup(_SHAPE_OF_ARGUMENT, function)
+        position = listed_as(_SHAPE_OF_ARGUMENT, function)
         if position is not None and len(node.args) > position:
             return self.expression(node.args[position])
-        if _lookup_set(_SAME_AS_FIRST, function) and node.args:
+        if is_listed(_SAME_AS_FIRST, function) and node.args:
             return self.expression(node.args[0])
-        if _lookup_set(_SCALAR_RESULT, function) or _lookup_set(_NUMBER_BUILTINS, function) \
+        if is_listed(_SCALAR_RESULT, function) or is_listed(_NUMBER_BUILTINS, function) \
                 or _is_math_number(function) \
-                or _lookup_set(_SCALAR_REDUCTIONS, function) and len(node.args) == 1 and not node.keywords:
+                or is_listed(_SCALAR_REDUCTIONS, function) and len(node.args) == 1 and not node.keywords:
             return SCALAR
         if function in (sum, min, max) and not node.keywords:
             return self.builtin_reduction(function, node)
@@ -181,27 +181,13 @@ def elementwise_operands(function, node):
         return node.args if function.nout == 1 and not node.keywords else None
     if function is np.where:
         return node.args if len(node.args) == 3 and not node.keywords else None
-    if _lookup_set(_ELEMENTWISE_EXTRA, function):
+    if is_listed(_ELEMENTWISE_EXTRA, function):
         return list(node.args) + [k.value for k in node.keywords]
     return None
 
 
 def _is_math_number(function):
-    return getattr(function, "__module__", None) == "math" and not _lookup_set(_MATH_NOT_A_NUMBER, function)
-
-
-def _lookup(table, function):
-    try:
-        return table.get(function)
-    except TypeError:
-        return None
-
-
-def _lookup_set(table, function):
-    try:
-        return function in table
-    except TypeError:
-        return False
+    return getattr(function, "__module__", None) == "math" and not is_listed(_MATH_NOT_A_NUMBER, function)
 
 
 def _broadcast(left, right, node):

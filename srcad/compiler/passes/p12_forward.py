@@ -1,6 +1,6 @@
 """Pass 5, forward mode: the output and its tangent in one sweep, no tape.
 
-After the shared passes (read, desugar, A-normal form: ``transform._Pipeline``)
+After the shared passes (read, desugar, A-normal form: ``pipeline.Pipeline``)
 the statements are walked in order. After each primal statement
 ``y = op(x1, x2)`` comes its tangent ``t_y = ...``: the op's ``@tangent``
 template inlined with ``d[x]`` replaced by ``t_x``. A variable's tangent is
@@ -40,27 +40,26 @@ import operator
 import gast
 import numpy as np
 
-from .activity import flowing_names, refuse_active_index
-from .anf import hint
-from .errors import NonDifferentiableError, no_rule_hint
-from .inline import Contribution, Inliner, Template
-from .jumps import refuse_unlowered_jump
-from .parse import filename_is_generated
-from .kinds import Kinds, binary_function
-from .language import without_derivative
-from .resolve import UNKNOWN, classify, resolve_expression
-from .reverse import _method_of_a_constant, is_user_function
-from .rules import registry
-from .runtime.accumulate import add_at, zeros_buffer
-from .runtime.dispatch import call_backward, call_forward
-from .runtime.forward import attribute_tangent, broadcast_like, call_backward_jvp, call_forward_jvp, call_jvp, \
+from .p11_activity import flowing_names, refuse_active_index
+from .p09_anf import hint
+from ...errors import NonDifferentiableError, no_rule_hint
+from ..inline import Contribution, Inliner, Template
+from .p06_jumps import refuse_unlowered_jump
+from .p01_parse import filename_is_generated
+from .p10_kinds import Kinds, binary_function
+from .p02_language import without_derivative
+from ..resolve import UNKNOWN, classify, is_user_function, method_of_a_constant, resolve_expression
+from ...rules import registry
+from ...runtime.accumulate import add_at, zeros_buffer
+from ...runtime.dispatch import call_backward, call_forward
+from ...runtime.forward import attribute_tangent, broadcast_like, call_backward_jvp, call_forward_jvp, call_jvp, \
     fresh_copy, no_tangents
-from .runtime.numeric import einsum_tangent, pick, zeros_like
-from .runtime.tape import Tape
-from .shapes import SCALAR, ShapeClasses, elementwise_operands, loop_targets
-from .syntax import appended, assign, assigned_variables, call, clone, constant, expr_stmt, function_def, located, name, \
+from ...runtime.numeric import einsum_tangent, pick, zeros_like
+from ...runtime.tape import Tape
+from .p13_shapes import SCALAR, ShapeClasses, elementwise_operands, loop_targets
+from ..syntax import appended, assign, assigned_variables, call, clone, constant, expr_stmt, function_def, located, name, \
     names_loaded, names_stored, substitute
-from .transform import _finish, _Pipeline, all_callees, is_stale
+from ..pipeline import Pipeline, all_callees, finish, is_stale
 
 TANGENT_PREFIX = "t_"
 _ZERO, _CONST, _LINEAR = 0, 1, 2
@@ -110,7 +109,7 @@ def _label(func):
 
 
 def _generate(func, wrt, optimize, tangent_only, prefix, record, key):
-    pipeline = _Pipeline(func, wrt, record)
+    pipeline = Pipeline(func, wrt, record)
     pipeline.location = _user_location(pipeline)
     fn, names, namespace = pipeline.fn, pipeline.names, pipeline.namespace
     body, output = pipeline.split_return()
@@ -130,7 +129,7 @@ def _generate(func, wrt, optimize, tangent_only, prefix, record, key):
     generated_node = function_def(function_name, params + tangents)
     generated_node.body = stmts + [returned]
     pipeline.snapshot("forward mode", generated_node)
-    generated = _finish(pipeline, [(generated_node, names_loaded(returned))], optimize)
+    generated = finish(pipeline, [(generated_node, names_loaded(returned))], optimize)
     generated.callees = forward.callees
     callee_sources = []
     for callee in all_callees(forward.callees):
@@ -537,7 +536,7 @@ class Forward:
             return self.dispatched_call(var, value, operation, state, out, primal)
         if operation.function is UNKNOWN and isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
                 and value.func.id in self.local_names or isinstance(value, gast.Call) and _spreads(value) \
-                or _method_of_a_constant(value, operation, self.local_names, state.nonzero):
+                or method_of_a_constant(value, operation, self.local_names, state.nonzero):
             return self.run_time_call(var, value, state, out, primal)
         if operation.function is UNKNOWN and isinstance(value, gast.Attribute) and isinstance(value.value, gast.Name):
             # an attribute of an object (self.weights, params.W): the same attribute of its tangent
@@ -659,13 +658,12 @@ class Forward:
 
     # -- calls to Python functions ----------------------------------------------
     def static_transform(self, func):
-        """``srcad.grad(loss)`` used as a callee: the derivative object, built now."""
+        """``srcad.grad(loss)`` used as a callee: the derivative object, built now (the public
+        transforms that may be built so say so with ``srcad_builds_derivative``)."""
         if not isinstance(func, gast.Call):
             return UNKNOWN
-        from . import api  # noqa: PLC0415 - api imports the engine
-
         maker = self.resolve(func.func)
-        if maker not in (api.grad, api.value_and_grad):
+        if getattr(maker, "srcad_builds_derivative", False) is not True:
             return UNKNOWN
         try:
             args = [self.static_value(a) for a in func.args]

@@ -35,13 +35,13 @@ import warnings
 import gast
 import numpy as np
 
-from .errors import NonDifferentiableError, SrcadError
-from .parse import filename_is_generated, read_function
-from .resolve import UNKNOWN, classify, resolve_expression
-from .rules import registry
-from .runtime.accumulate import add_at
-from .runtime.lists import insertion_index, pop_index
-from .syntax import assign, call, clone, constant, expr_stmt, name, names_loaded, names_stored, popped
+from ...errors import NonDifferentiableError, SrcadError
+from .p01_parse import filename_is_generated, read_function
+from ..resolve import UNKNOWN, classify, is_user_function, resolve_expression
+from ...rules import registry
+from ...runtime.accumulate import add_at
+from ...runtime.lists import insertion_index, pop_index
+from ..syntax import assign, call, clone, constant, expr_stmt, name, names_loaded, names_stored, popped
 
 _PERMUTE = "index with a permutation instead: x = x[rng.permutation(len(x))]"
 _REFUSED_FUNCTIONS = {
@@ -483,19 +483,13 @@ def parameter_written_into(function, augmented=False):
     """The parameter a Python function of the user may write into (``buf[i] = v``,
     ``buf.append(v)``, ``np.copyto(buf, v)``, a call that writes into it ...; with ``augmented``,
     ``buf += v`` too), or None."""
-    if not _is_user_function(function):
+    if not is_user_function(function):
         return None
     key = (function, augmented)
     if key not in _WRITTEN_INTO:
         _WRITTEN_INTO[key] = None  # a recursive call finds nothing new
         _WRITTEN_INTO[key] = _written_parameter(function, augmented)
     return _WRITTEN_INTO[key]
-
-
-def _is_user_function(function):
-    from .reverse import is_user_function  # reverse mode itself reads this module
-
-    return is_user_function(function)
 
 
 def _written_parameter(function, augmented):

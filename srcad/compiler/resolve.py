@@ -5,13 +5,14 @@ The answer is an :class:`Operation`: the function object (``np.tanh``,
 expressions in call order, and the keyword arguments. Rules are looked up by
 that object, whatever name the user imported it under.
 """
+import inspect
 import operator
 from dataclasses import dataclass, field
 
 import gast
 import numpy as np
 
-from .rules import registry
+from ..rules import registry
 
 BINARY = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -153,3 +154,42 @@ def _dotted(node):
     if isinstance(node, gast.Attribute):
         return f"{_dotted(node.value)}.{node.attr}"
     return "<call>"
+
+
+def is_user_function(obj):
+    """Python functions srcad transforms itself: not NumPy's, not srcad's own."""
+    if getattr(obj, "srcad_keep_wrapper", False):
+        return True
+    if not inspect.isfunction(obj):
+        return False
+    module = getattr(obj, "__module__", "") or ""
+    return not (module == "numpy" or module.startswith(("numpy.", "srcad.")) and module != "srcad.nn")
+
+
+def method_of_a_constant(value, operation, local_names, carrying):
+    """``self.layer(x)``: a method of a local object that carries no derivative (``self``, a
+    constant of the derivative) and is not an array's or a dict's: the run-time dispatch reads
+    the method it turns out to be, with ``self`` a constant. A method of a value that carries
+    a derivative is refused (srcad cannot see how the result depends on it)."""
+    if operation.function is not UNKNOWN or not isinstance(value, gast.Call) \
+            or not isinstance(value.func, gast.Attribute):
+        return False
+    receiver = value.func.value
+    return isinstance(receiver, gast.Name) and receiver.id in local_names and receiver.id not in carrying
+
+
+def listed_as(table, function):
+    """What the dict ``table``, keyed by functions, says of ``function`` (None: nothing, or a
+    callable that cannot be a key)."""
+    try:
+        return table.get(function)
+    except TypeError:
+        return None
+
+
+def is_listed(table, function):
+    """Whether ``function`` is in the set ``table`` (an unhashable callable never is)."""
+    try:
+        return function in table
+    except TypeError:
+        return False

@@ -9,7 +9,7 @@ import ast
 
 import gast
 
-from .runtime.sources import register_source
+from ...runtime.sources import register_source
 
 _COMMENT_COLUMN = 44
 

@@ -7,10 +7,10 @@ a constant to the derivative.
 """
 import gast
 
-from .errors import NonDifferentiableError
-from .resolve import classify
-from .runtime.accumulate import add_at
-from .syntax import appended, assigned_variables
+from ...errors import NonDifferentiableError
+from ..resolve import classify
+from ...runtime.accumulate import add_at
+from ..syntax import appended, assigned_variables
 
 
 def active_variables(fn, node, wrt_names, outputs, local_names):

@@ -30,19 +30,18 @@ import inspect
 import gast
 import numpy as np
 
-from .activity import accumulation, flowing_names
-from .dataflow import liveness
-from .desugar import desugar
-from .errors import SrcadError
-from .language import check_language
-from .names import Names
-from .parse import filename_is_generated, read_function
-from .resolve import UNKNOWN, classify
-from .reverse import is_user_function
-from .runtime.accumulate import check_rebinding, copy_of, zeros_buffer
-from .runtime.forward import fresh_copy
-from .runtime.numeric import zeros_like
-from .syntax import appended, assign, call, constant, expr_stmt, name, names_loaded, names_stored
+from .p11_activity import accumulation, flowing_names
+from ..dataflow import liveness
+from .p05_desugar import desugar
+from ...errors import SrcadError
+from .p02_language import check_language
+from ..names import Names
+from .p01_parse import filename_is_generated, read_function
+from ..resolve import UNKNOWN, classify, is_user_function
+from ...runtime.accumulate import check_rebinding, copy_of, zeros_buffer
+from ...runtime.forward import fresh_copy
+from ...runtime.numeric import zeros_like
+from ..syntax import appended, assign, call, constant, expr_stmt, name, names_loaded, names_stored
 
 _SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
 # array methods whose result is a new array (or a number), never a view of the array

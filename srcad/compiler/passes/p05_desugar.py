@@ -14,11 +14,11 @@ import ast
 
 import gast
 
-from .effects import translate_effects
-from .jumps import lower_jumps
-from .language import is_value_boolop
-from .lift import lift_nested_functions
-from .syntax import assign, call, clone, constant, name, names_stored
+from .p04_effects import translate_effects
+from .p06_jumps import lower_jumps
+from .p02_language import is_value_boolop
+from .p03_lift import lift_nested_functions
+from ..syntax import assign, call, clone, constant, name, names_stored
 
 
 def _augmented_source(stmt):

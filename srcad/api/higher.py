@@ -23,14 +23,14 @@ import inspect
 
 import numpy as np
 
-from . import api
-from .calls import Subject
-from .checks import check_argument, check_derivatives, check_output
-from .errors import SrcadError
-from .forward import forward_function
-from .runtime.accumulate import add_at, describe_structure
-from .runtime.tape import Tape
-from .transform import is_stale, namespaces, reverse_split
+from . import gradients as api
+from ..compiler.passes.p07_calls import Subject
+from ..runtime.checks import check_argument, check_derivatives, check_output
+from ..errors import SrcadError
+from ..compiler.passes.p12_forward import forward_function
+from ..runtime.accumulate import add_at, describe_structure
+from ..runtime.tape import Tape
+from ..compiler.pipeline import is_stale, namespaces, reverse_split
 
 MODES = ("auto", "forward", "reverse")
 

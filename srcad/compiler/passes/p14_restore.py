@@ -9,9 +9,9 @@ the old slots back, with no other bookkeeping.
 """
 import gast
 
-from .dataflow import liveness
-from .runtime.tape import Tape
-from .syntax import assign, call, clone, constant, expr_stmt, grow, located, name, names_loaded, shrink
+from ..dataflow import liveness
+from ...runtime.tape import Tape
+from ..syntax import assign, call, clone, constant, expr_stmt, grow, located, name, names_loaded, shrink
 
 
 def restore_marker(stmt, variables):

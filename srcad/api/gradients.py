@@ -4,12 +4,12 @@ import numbers
 
 import numpy as np
 
-from .calls import Subject
-from .checks import NonRealOutputError, check_argument, check_derivatives
-from .errors import SrcadError
-from .runtime.accumulate import NonScalarOutputError, check_scalar_output, describe_structure
-from .runtime.numeric import same_sequence, zeros_like
-from .transform import is_stale, reverse_function
+from ..compiler.passes.p07_calls import Subject
+from ..runtime.checks import NonRealOutputError, check_argument, check_derivatives
+from ..errors import SrcadError
+from ..runtime.accumulate import NonScalarOutputError, check_scalar_output, describe_structure
+from ..runtime.numeric import same_sequence, zeros_like
+from ..compiler.pipeline import is_stale, reverse_function
 
 
 def grad(f=None, wrt=0, *, has_aux=False, optimize=True):
@@ -32,6 +32,10 @@ def value_and_grad(f=None, wrt=0, *, has_aux=False, optimize=True):
     if f is None:
         return lambda function: value_and_grad(function, wrt, has_aux=has_aux, optimize=optimize)
     return Derivative(f, wrt, with_value=True, has_aux=has_aux, optimize=optimize)
+
+
+# forward mode builds the derivative of ``srcad.grad(loss)(w)`` while it compiles the caller
+grad.srcad_builds_derivative = value_and_grad.srcad_builds_derivative = True
 
 
 def stop_gradient(x):

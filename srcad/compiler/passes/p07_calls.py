@@ -20,17 +20,21 @@ function. This module gives every other kind of call that form:
 pipeline, after desugaring), :func:`fixed_callable` to a callable known only
 when the code runs.
 """
+import ast
 import functools
 import inspect
 
 import gast
 
-from .errors import SrcadError
-from .names import Names
-from .lift import compile_definition, parameter
-from .parse import Function, not_a_python_function, read_function, register_parsed
-from .resolve import UNKNOWN, resolve_expression
-from .syntax import constant, name, names_stored
+from ...errors import SrcadError
+from ...rules import registry
+from ...runtime.dispatch import callable_label, calling_function
+from ..inline import Template
+from ..names import Names
+from .p03_lift import compile_definition, parameter
+from .p01_parse import Function, not_a_python_function, read_function, register_parsed
+from ..resolve import UNKNOWN, is_user_function, resolve_expression
+from ..syntax import constant, name, names_stored
 
 _FIXED = {}
 
@@ -81,8 +85,6 @@ def fixed_callable(function, n_positional, keywords):
     """A Python function with fixed parameters that does what ``function(*args, **kwargs)``
     does for such a call (see :func:`unfold_callee`, :func:`fixed_arity`); any other
     callable (a builtin, a srcad derivative) as it is."""
-    from .runtime.dispatch import calling_function  # noqa: PLC0415 - the runtime imports this module
-
     if unfold_callee(function) is not None:
         params = [f"arg{position}" for position in range(n_positional)] + list(keywords)
         return calling_function(function, params, params[:n_positional], list(keywords))
@@ -189,8 +191,6 @@ def bind_calls(fn, names):
 
 
 def _bind_call(fn, names, node, local_names):
-    from .reverse import is_user_function  # noqa: PLC0415 - reverse mode imports the run-time dispatch
-
     callee = resolve_expression(fn, node.func, local_names)
     if callee is UNKNOWN:
         return
@@ -303,8 +303,6 @@ class Shape:
 
 def callable_name(function):
     """A readable identifier for any callable (see :func:`runtime.dispatch.callable_label`)."""
-    from .runtime.dispatch import callable_label  # noqa: PLC0415
-
     return callable_label(function)
 
 
@@ -321,9 +319,6 @@ def _wrt_entries(wrt):
 def _public_signature(f):
     """The parameters a user calls ``f`` with (a decorated function: those of the function it
     wraps, as ``functools.wraps`` says; a plain function: its own)."""
-    from .rules import registry  # noqa: PLC0415
-    from .runtime.dispatch import rule_caller  # noqa: PLC0415
-
     if registry.adjoint_of(f) is not None and rule_caller(f) is not None:
         f = rule_caller(f)  # the rule's parameters are the function's (a ufunc's may not be readable)
     try:
@@ -339,9 +334,6 @@ def _public_signature(f):
 
 def _transformed(f, signature):
     """What to transform for ``f`` with a fixed signature (see :class:`Subject`)."""
-    from .rules import registry  # noqa: PLC0415
-    from .runtime.dispatch import rule_caller, signature_caller  # noqa: PLC0415
-
     while getattr(f, "srcad_checkpoint", False):
         f = f.__wrapped__  # checkpointing changes how calls of f are swept, not f
     if registry.adjoint_of(f) is not None:
@@ -354,6 +346,45 @@ def _transformed(f, signature):
     return signature_caller(f, signature)
 
 
+def rule_caller(function):
+    """``def f(x, alpha=0.01): return function(x, alpha=alpha)`` for a function with a
+    registered rule, taking its parameters from the rule (they are the function's own), so
+    that ``grad(function)`` uses the rule; None when a default is not a literal."""
+    signature = Template.of(registry.adjoint_of(function)).signature
+    if any(p.default is not p.empty and not _is_literal(p.default) for p in signature.parameters.values()):
+        return None
+    return signature_caller(function, signature)
+
+
+def signature_caller(function, signature):
+    """A Python function with the parameters ``signature`` describes (and their defaults)
+    whose body calls ``function`` with them: ``def f(x, *, k=2.0): return function(x, k=k)``.
+    None for a signature with ``*args`` or ``**kwargs``."""
+    params, positional, keywords, defaults = [], [], [], {}
+    for parameter in signature.parameters.values():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            return None
+        if parameter.kind == parameter.KEYWORD_ONLY and not keywords:
+            params.append("*")
+        text = parameter.name
+        if parameter.default is not parameter.empty:
+            if _is_literal(parameter.default):
+                text += f"={parameter.default!r}"
+            else:
+                defaults[f"default_{parameter.name}"] = parameter.default
+                text += f"=default_{parameter.name}"
+        params.append(text)
+        (keywords if parameter.kind == parameter.KEYWORD_ONLY else positional).append(parameter.name)
+    return calling_function(function, params, positional, keywords, defaults)
+
+
+def _is_literal(value):
+    try:
+        return ast.literal_eval(repr(value)) == value
+    except (ValueError, SyntaxError):
+        return False
+
+
 def _is_python_code(f):
     """A Python function, or a callable that runs one (see :func:`unfold_callee`)."""
     return inspect.isfunction(f) or unfold_callee(f) is not None
@@ -362,8 +393,6 @@ def _is_python_code(f):
 def _call_of_shape(f, signature, n_positional, keywords):
     """``def f(x, scales_0, scales_1, *, k): return function(x, scales_0, scales_1, k=k)``:
     a call of ``f`` with these many positional arguments and these keywords."""
-    from .runtime.dispatch import calling_function  # noqa: PLC0415
-
     parameters = list(signature.parameters.values())
     fixed = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     variadic = next((p.name for p in parameters if p.kind == p.VAR_POSITIONAL), "args")

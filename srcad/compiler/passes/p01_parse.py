@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import gast
 
-from .errors import Location, SrcadError, UnsupportedSyntaxError
-from .runtime.sources import is_generated_file
+from ...errors import Location, SrcadError, UnsupportedSyntaxError
+from ...runtime.sources import is_generated_file
 
 
 @dataclass

@@ -10,8 +10,8 @@ variable) stay whole: ``c = np.exp(X) * 2`` is one statement.
 """
 import gast
 
-from .activity import flowing_names
-from .syntax import appended, assign, assigned_variables, clone, constant, located, name, names_loaded
+from .p11_activity import flowing_names
+from ..syntax import appended, assign, assigned_variables, clone, constant, located, name, names_loaded
 
 _OP_WORDS = {
     gast.Add: "plus", gast.Sub: "minus", gast.Mult: "times", gast.Div: "over",

@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from .errors import NonDifferentiableError, SrcadError
+from ..errors import NonDifferentiableError, SrcadError
 
 
 class NonRealOutputError(SrcadError):

@@ -12,20 +12,20 @@ import operator
 
 import gast
 
-from .activity import flowing_names, refuse_active_index
-from .effects import changes_nothing
-from .errors import NonDifferentiableError, no_rule_hint
-from .inline import Contribution, Inliner, Template
-from .jumps import refuse_unlowered_jump
-from .kinds import Kinds, binary_function
-from .language import without_derivative
-from .restore import restore_marker
-from .resolve import UNKNOWN, Operation, classify
-from .rules import registry
-from .runtime import dispatch, numeric
-from .runtime.accumulate import add_at, add_grads, copy_of, zeros_buffer
-from .runtime.numeric import zeros_like
-from .syntax import appended, assign, assigned_variables, call, clone, constant, expr_stmt, grow, inserted_at, \
+from .p11_activity import flowing_names, refuse_active_index
+from .p04_effects import changes_nothing
+from ...errors import NonDifferentiableError, no_rule_hint
+from ..inline import Contribution, Inliner, Template
+from .p06_jumps import refuse_unlowered_jump
+from .p10_kinds import Kinds, binary_function
+from .p02_language import without_derivative
+from .p14_restore import restore_marker
+from ..resolve import UNKNOWN, Operation, classify, is_user_function, method_of_a_constant
+from ...rules import registry
+from ...runtime import dispatch, numeric
+from ...runtime.accumulate import add_at, add_grads, copy_of, zeros_buffer
+from ...runtime.numeric import zeros_like
+from ..syntax import appended, assign, assigned_variables, call, clone, constant, expr_stmt, grow, inserted_at, \
     located, name, popped, popped_at, shrink
 import numpy as np
 
@@ -339,7 +339,7 @@ class Reverse:
             self.spread_call(stmt, value, var, d_var, state, out)
             return
         if _known_at_run_time_only(value, operation, self.local_names) \
-                or _method_of_a_constant(value, operation, self.local_names, self.active) \
+                or method_of_a_constant(value, operation, self.local_names, self.active) \
                 or getattr(operation.function, "srcad_checkpoint", False):
             self.run_time_call(stmt, value, var, d_var, state, out)
             return
@@ -585,28 +585,6 @@ def field_read(value, operation):
     if isinstance(value, gast.Attribute) and operation.function is UNKNOWN:
         return Operation(numeric.field_of, [value.value, constant(value.attr)], label=f".{value.attr}")
     return operation
-
-
-def _method_of_a_constant(value, operation, local_names, carrying):
-    """``self.layer(x)``: a method of a local object that carries no derivative (``self``, a
-    constant of the derivative) and is not an array's or a dict's: the run-time dispatch reads
-    the method it turns out to be, with ``self`` a constant. A method of a value that carries
-    a derivative is refused (srcad cannot see how the result depends on it)."""
-    if operation.function is not UNKNOWN or not isinstance(value, gast.Call) \
-            or not isinstance(value.func, gast.Attribute):
-        return False
-    receiver = value.func.value
-    return isinstance(receiver, gast.Name) and receiver.id in local_names and receiver.id not in carrying
-
-
-def is_user_function(obj):
-    """Python functions srcad transforms itself: not NumPy's, not srcad's own."""
-    if getattr(obj, "srcad_keep_wrapper", False):
-        return True
-    if not inspect.isfunction(obj):
-        return False
-    module = getattr(obj, "__module__", "") or ""
-    return not (module == "numpy" or module.startswith(("numpy.", "srcad.")) and module != "srcad.nn")
 
 
 # -- loops: counters for loops that may stop early, and while loops ----------

@@ -16,10 +16,10 @@ import gast
 
 import numpy as np
 
-from .dataflow import liveness, stores
-from .runtime import numeric
-from .runtime.accumulate import add_at, zeros_buffer
-from .syntax import names_loaded
+from ..dataflow import liveness, stores
+from ..syntax import names_loaded
+from ...runtime import numeric
+from ...runtime.accumulate import add_at, zeros_buffer
 
 
 def optimize(function_node, live_at_end, generated_globals, derivative_names=()):

@@ -11,8 +11,8 @@ import types
 
 import gast
 
-from .parse import Function, register_parsed
-from .syntax import clone, name
+from .p01_parse import Function, register_parsed
+from ..syntax import clone, name
 
 
 def lift_nested_functions(fn):

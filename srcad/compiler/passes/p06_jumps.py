@@ -16,8 +16,8 @@ number of its jumps. Every block is visited, however deeply nested.
 """
 import gast
 
-from .errors import SrcadError
-from .syntax import assign, constant, name
+from ...errors import SrcadError
+from ..syntax import assign, constant, name
 
 _JUMPS = (gast.Return, gast.Break, gast.Continue)
 
