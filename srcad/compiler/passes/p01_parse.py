@@ -52,10 +52,15 @@ class Function:
         lineno = getattr(node, "srcad_origin", None) or getattr(node, "lineno", None)
         if lineno is None:
             return Location(self.filename, self.user_line(self.node.lineno), self.line_text(self.node.lineno),
-                            self.node.name)
+                            self.name)
         construct = _written_at(node, lineno)
         columns = (construct.col_offset, _end_column(construct, lineno)) if construct is not None else (None, None)
-        return Location(self.filename, self.user_line(lineno), self.line_text(lineno), self.node.name, *columns)
+        return Location(self.filename, self.user_line(lineno), self.line_text(lineno), self.name, *columns)
+
+    @property
+    def name(self):
+        """The function's own name (passes rename its tree: ``d_loss``)."""
+        return getattr(self.func, "__name__", None) or self.node.name
 
     def syntax_error(self, node, message, hint=None):
         """An :class:`UnsupportedSyntaxError` pointing at ``node``."""

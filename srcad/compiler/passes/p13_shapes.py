@@ -306,9 +306,10 @@ class _Simplify(gast.NodeTransformer):
     def visit_Call(self, node):
         self.generic_visit(node)
         function = self.classes.function(node.func)
-        if function is numeric.cotangent_times and self._spread_number(node.args[0]) is not None:
-            # a cotangent of one number everywhere: that number, zero where it is
-            scalar = self._spread_number(node.args[0])
+        scalar = self._spread_scalar(node.args[0], node.args[1]) if function is numeric.cotangent_times else None
+        if scalar is not None:
+            # a cotangent of one number everywhere, times a partial of its shape: that number
+            # (zero where it is), as in a product (see visit_BinOp)
             if isinstance(scalar, gast.Constant) and scalar.value != 0:
                 return gast.BinOp(left=clone(scalar), op=gast.Mult(), right=node.args[1])
             node.args[0] = clone(scalar)
@@ -328,11 +329,14 @@ class _Simplify(gast.NodeTransformer):
                 node.args[1] = gast.Name(id=witness, ctx=gast.Load(), annotation=None, type_comment=None)
         return node
 
-    def _spread_number(self, node):
-        """The scalar that the cotangent ``node`` spreads over an array, or None."""
-        if isinstance(node, gast.Name) and node.id in self.spread:
-            return self.spread[node.id][0]
-        return None
+    def _spread_scalar(self, cotangent, partial):
+        """The scalar that ``cotangent`` spreads over an array of ``partial``'s shape, or None."""
+        if not (isinstance(cotangent, gast.Name) and cotangent.id in self.spread):
+            return None
+        scalar, shape_class = self.spread[cotangent.id]
+        if shape_class is None or self.classes.expression(partial) != shape_class:
+            return None
+        return scalar
 
 
 def _factors(product):
