@@ -24,7 +24,7 @@ import textwrap
 import numpy as np
 
 from srcad.rules.registry import ADJOINTS, TANGENTS
-from srcad.runtime.numeric import zeros_like
+from srcad.runtime.numeric import same_sequence, zeros_like
 
 H = 1e-6
 FD_RTOL = 1e-6
@@ -85,10 +85,7 @@ class _Rewrite(ast.NodeTransformer):
             return self.generic_visit(node)
         value, dropped = node.value, False
         if self.mode == "tangent":
-            inactive = _reads(value) - self.active - {self.result}
-            terms = [t for t in _terms(value) if not (_reads(t[1]) & inactive)]
-            dropped = len(terms) < len(_terms(value))
-            value = _join(terms) if terms else ast.Constant(None)
+            value, dropped = self._active_terms(value)
         put = ast.Expr(ast.Call(
             func=ast.Name("__put__", ast.Load()),
             args=[ast.Constant(key), self.visit(value), ast.Constant(dropped)], keywords=[]))
@@ -97,6 +94,16 @@ class _Rewrite(ast.NodeTransformer):
                                comparators=[ast.Name("__active__", ast.Load())])
             return ast.If(test=test, body=[put], orelse=[])
         return put
+
+
+    def _active_terms(self, value):
+        """The terms of a tangent that read active derivatives only (all of them in a tuple
+        of tangents, one per item of the result); whether some term was dropped."""
+        if isinstance(value, ast.Tuple):
+            return value, False  # inside a tuple the engine writes zeros out, and so does run_tangent
+        inactive = _reads(value) - self.active - {self.result}
+        terms = [t for t in _terms(value) if not (_reads(t[1]) & inactive)]
+        return (_join(terms) if terms else ast.Constant(None)), len(terms) < len(_terms(value))
 
 
 class Template:
@@ -220,7 +227,7 @@ def with_leaf(args, kwargs, leaf, value):
 def random_like(x, rng):
     """A random value with the structure, shape and float dtype of ``x``."""
     if isinstance(x, (list, tuple)):
-        return type(x)(random_like(item, rng) for item in x)
+        return same_sequence(x, [random_like(item, rng) for item in x])
     if isinstance(x, (float, int)):
         return float(rng.standard_normal())
     dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
@@ -229,7 +236,10 @@ def random_like(x, rng):
 
 
 def inner(a, b):
-    """Sum of elementwise products, through lists and tuples, in float64."""
+    """Sum of elementwise products, through lists and tuples, in float64 (None, the tangent of
+    an integer, is zero)."""
+    if a is None or b is None:
+        return 0.0
     if isinstance(a, (list, tuple)):
         return sum(inner(x, y) for x, y in zip(a, b))
     return float(np.sum(np.asarray(a, dtype=np.float64) * np.asarray(b, dtype=np.float64)))
@@ -238,7 +248,7 @@ def inner(a, b):
 def _combine(a, b, scale):
     """``(a - b) * scale`` through lists and tuples."""
     if isinstance(a, (list, tuple)):
-        return type(a)(_combine(x, y, scale) for x, y in zip(a, b))
+        return same_sequence(a, [_combine(x, y, scale) for x, y in zip(a, b)])
     return (np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)) * scale
 
 
@@ -315,7 +325,10 @@ class Rule:
             if name not in derivatives:
                 derivatives[name] = zeros_like(_param_value(t, self.y, self.args, self.kwargs, name))
             derivatives[name] = _replace(derivatives[name], list(inside), v)
-        out = t.run("tangent", derivatives, set(derivatives), self.y, self.args, self.kwargs)
+        active = set(derivatives)
+        derivatives = _ZerosByDefault(derivatives)  # zero tangents, read by the items of a tuple of tangents
+        derivatives.value_of = lambda name: _param_value(t, self.y, self.args, self.kwargs, name)
+        out = t.run("tangent", derivatives, active, self.y, self.args, self.kwargs)
         assert t.result in out, f"the tangent of {self.op} writes no d[{t.result}]"
         value, dropped = out[t.result]
         if value is None:
@@ -323,6 +336,13 @@ class Rule:
         if dropped and not isinstance(self.y, (list, tuple)) and np.shape(value) != np.shape(self.y):
             value = np.broadcast_to(value, np.shape(self.y))  # what the engine does
         return value
+
+
+class _ZerosByDefault(dict):
+    """Tangents of the active parameters, and a zero tangent for any other that is read."""
+
+    def __missing__(self, name):
+        return zeros_like(self.value_of(name))
 
 
 def _param_value(template, y, args, kwargs, name):
@@ -481,7 +501,7 @@ def _describe(x):
 def op_name(op):
     name = getattr(op, "__qualname__", None) or getattr(op, "__name__", None) or repr(op)
     module = getattr(op, "__module__", None) or ""
-    if "linalg" in module:
+    if module.startswith("numpy") and "linalg" in module:
         return "np.linalg." + name
     if isinstance(op, np.ufunc) or module.startswith("numpy") or name.startswith("ndarray."):
         return "np." + name

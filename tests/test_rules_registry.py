@@ -2,16 +2,20 @@
 templates keep to the form the engine inlines, and their parameters bind the
 way the real functions' do."""
 import ast
+import builtins
 import inspect
 import math
 import operator
+import re
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import test_rules_builtins
 import test_rules_helpers
+import test_rules_linalg
 import test_rules_math
 import test_rules_numpy
 import test_rules_operators
@@ -30,8 +34,8 @@ ONE_SIDED = {
     numeric.prod_partials: "tangent",
 }
 
-LIBRARY = ("srcad.rules.operators", "srcad.rules.numpy_rules", "srcad.rules.math_rules",
-           "srcad.rules.builtin_rules")
+LIBRARY = ("srcad.rules.operators", "srcad.rules.numpy_rules", "srcad.rules.linalg_rules",
+           "srcad.rules.math_rules", "srcad.rules.builtin_rules")
 # the rule library's own rules (other modules, such as srcad.nn, register theirs too)
 OWN_ADJOINTS = {op: t for op, t in ADJOINTS.items() if t.__module__ in LIBRARY}
 OWN_TANGENTS = {op: t for op, t in TANGENTS.items() if t.__module__ in LIBRARY}
@@ -55,8 +59,8 @@ def test_nothing_is_both_differentiable_and_not():
 
 def test_every_rule_is_exercised_by_a_test_case():
     tested = set()
-    for module in (test_rules_operators, test_rules_numpy, test_rules_math, test_rules_builtins,
-                   test_rules_helpers):
+    for module in (test_rules_operators, test_rules_numpy, test_rules_linalg, test_rules_math,
+                   test_rules_builtins, test_rules_helpers):
         for cases in (getattr(module, "CASES", []), getattr(module, "DTYPE_CASES", [])):
             tested.update(case.values[0] for case in cases)
     untested = [op_name(op) for op in OWN_ADJOINTS if op not in tested]
@@ -164,12 +168,35 @@ def test_template_reads_and_writes_the_right_derivatives(template):
         assert reads and reads <= params
 
 
+def _derivatives_read(node, locals_read):
+    """The parameters whose derivatives ``node`` reads, directly or through a local computed from them."""
+    read = {s.slice.id for s in _d_subscripts(node)}
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+            read |= locals_read.get(n.id, set())
+    return read
+
+
 @pytest.mark.parametrize("template", [t for t in TEMPLATES if t in OWN_TANGENTS.values()], ids=_template_id)
 def test_each_tangent_term_is_linear_in_one_derivative(template):
-    (stmt,) = [s for s in _parse(template).body if isinstance(s, ast.Assign) and _d_subscripts(s.targets[0])]
-    for term in _terms(stmt.value):
-        read = {s.slice.id for s in _d_subscripts(term)}
-        assert len(read) == 1, f"term {ast.unparse(term)} reads {read}"
+    body = _parse(template).body
+    (stmt,) = [s for s in body if isinstance(s, ast.Assign) and _d_subscripts(s.targets[0])]
+    locals_read = {}
+    for local in body:
+        if isinstance(local, ast.Assign) and local is not stmt:
+            read = _derivatives_read(local.value, locals_read)
+            for target in ast.walk(local.targets[0]):
+                if isinstance(target, ast.Name):
+                    locals_read[target.id] = read
+                    # a local read by several terms may carry the tangent of one parameter only
+                    assert len(read) <= 1, f"{target.id} reads the derivatives of {read}"
+    # the tangent of a tuple (one per item of the result) is such a sum item by item
+    items = stmt.value.elts if isinstance(stmt.value, ast.Tuple) else [stmt.value]
+    for item in items:
+        for term in _terms(item):
+            read = _derivatives_read(term, locals_read)
+            assert len(read) == 1 or not read and isinstance(stmt.value, ast.Tuple), (
+                f"term {ast.unparse(term)} reads {read}")
 
 
 # -------------------------------------- parameters bind as the real function's
@@ -275,3 +302,76 @@ def _(y, x):
 def test_a_rule_writing_d_of_a_non_parameter_is_a_clear_error():
     with pytest.raises(SrcadError, match=r"adjoint rule of .*_misnamed .*d\[z\]"):
         srcad.grad(_misnamed)(1.5)
+
+
+# ------------------------------------------------ the page lists every rule
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
+TABLE = re.compile(r"(<!-- rules table: start -->\n)(.*?)(<!-- rules table: end -->)", re.S)
+# where users find the functions the library has rules for, in the spelling the table uses
+PUBLIC = [("np", np), ("np.linalg", np.linalg), ("np.random", np.random), ("np.ndarray", np.ndarray),
+          ("math", math), ("operator", operator), ("srcad.nn", srcad.nn)]
+SHOWN = ("srcad.rules.numpy_rules", "srcad.rules.linalg_rules", "srcad.rules.operators", "srcad.rules.math_rules",
+         "srcad.rules.builtin_rules", "srcad.rules.container_rules", "srcad.nn")
+
+
+def _public_name(op):
+    own = getattr(op, "__name__", None)
+    for prefix, namespace in PUBLIC:
+        if own and getattr(namespace, own, None) is op:  # np.arccos rather than its alias np.acos
+            return f"{prefix}.{own}"
+    for prefix, namespace in PUBLIC:
+        for attribute in dir(namespace):
+            if not attribute.startswith("_") and getattr(namespace, attribute, None) is op:
+                return f"{prefix}.{attribute}"
+    if getattr(builtins, getattr(op, "__name__", ""), None) is op:
+        return op.__name__
+    return getattr(op, "__qualname__", None) and (
+        "np.r_[...], np.c_[...]" if op is type(np.r_).__getitem__ else op.__qualname__)
+
+
+def _module_of(name):
+    if name.startswith(("np.linalg.", "np.random.")):
+        return "numpy." + name.split(".")[1]
+    if name.startswith("np."):
+        return "numpy"
+    return name.rsplit(".", 1)[0] if "." in name and not name.startswith(("dict.", "list.")) else "builtins"
+
+
+def _group(template):
+    """The section comment (``# ---- products of arrays``) the rule stands under in its file."""
+    lines, start = inspect.getsourcelines(inspect.getmodule(template))[0], template.__code__.co_firstlineno
+    for line in reversed(lines[:start]):
+        if re.match(r"#\s*-{3,}", line):
+            return line.strip("#- \n").rstrip("-").strip() or "neural-network functions"
+    return ""
+
+
+def _user_facing(op):
+    module = getattr(op, "__module__", None) or ""
+    return not module.startswith("srcad.runtime") and _public_name(op) is not None
+
+
+def rules_table():
+    """The Markdown table of docs/rules.md: one row per rule, with the functions it serves."""
+    rows = {}
+    for op, template in ADJOINTS.items():
+        if template.__module__ in SHOWN and _user_facing(op):
+            rows.setdefault(template, []).append(_public_name(op))
+    lines = ["| functions | module | kind |", "|---|---|---|"]
+    for template, names in sorted(rows.items(), key=lambda item: (SHOWN.index(item[0].__module__),
+                                                                   item[0].__code__.co_firstlineno)):
+        group = _group(template) if template.__module__ != "srcad.nn" else "neural-network functions"
+        lines.append(f"| {', '.join(f'`{n}`' for n in names)} | {_module_of(names[0])} | {group} |")
+    return "\n".join(lines) + "\n"
+
+
+def test_docs_list_every_rule():
+    found = TABLE.search(DOCS.read_text())
+    assert found is not None, "docs/rules.md has no rules table"
+    assert found.group(2) == rules_table(), "docs/rules.md is out of date: run python tests/test_rules_registry.py"
+
+
+if __name__ == "__main__":
+    text = DOCS.read_text()
+    DOCS.write_text(TABLE.sub(lambda m: m.group(1) + rules_table() + m.group(3), text))

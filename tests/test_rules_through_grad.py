@@ -13,6 +13,7 @@ import pytest
 
 import srcad
 import test_rules_builtins
+import test_rules_linalg
 import test_rules_math
 import test_rules_numpy
 import test_rules_operators
@@ -23,7 +24,7 @@ _counter = itertools.count()
 
 
 def _cases():
-    for module in (test_rules_operators, test_rules_numpy, test_rules_math, test_rules_builtins):
+    for module in (test_rules_operators, test_rules_numpy, test_rules_linalg, test_rules_math, test_rules_builtins):
         for param in module.CASES:
             op, args, kwargs, wrt = param.values
             leaves = default_leaves(args) if wrt is None else wrt

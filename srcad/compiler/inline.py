@@ -400,6 +400,10 @@ def _holds_cotangent(node):
     return any(getattr(n, "srcad_cotangent", False) for n in gast.walk(node))
 
 
+# a helper marked so returns its first argument unchanged when the argument at that position is the literal
+_PASSES_THROUGH = (("srcad_same_when_none", None), ("srcad_same_when_false", False))
+
+
 class _Substitute(gast.NodeTransformer):
     def __init__(self, context):
         self.context = context
@@ -450,10 +454,11 @@ class _Substitute(gast.NodeTransformer):
         if getattr(helper, "srcad_fold", False) and not node.keywords \
                 and all(_is_number(a) for a in node.args):
             return constant(helper(*[a.value for a in node.args]))  # a helper of literals: its value
-        same_when_none = getattr(helper, "srcad_same_when_none", None)
-        if same_when_none is not None and len(node.args) > same_when_none and not node.keywords \
-                and isinstance(node.args[same_when_none], gast.Constant) and node.args[same_when_none].value is None:
-            return node.args[0]  # the helper passes its first argument through
+        for attribute, literal in _PASSES_THROUGH:
+            position = getattr(helper, attribute, None)
+            if position is not None and len(node.args) > position and not node.keywords \
+                    and isinstance(node.args[position], gast.Constant) and node.args[position].value is literal:
+                return node.args[0]  # the helper passes its first argument through
         return node
 
     def visit_Name(self, node):
