@@ -172,3 +172,196 @@ def test_the_guard_is_left_out_where_nothing_can_zero_the_cotangent():
     source = srcad.grad(smooth).source
     assert "cotangent_times" not in source
     assert "cotangent_times" in srcad.grad(log_branch).source
+
+
+# ------------------------------------------------------------------ stable at |x| = 1000
+from srcad import nn  # noqa: E402
+
+EXTREMES = np.array([[1000.0, 1000.0, -1000.0], [-1000.0, 0.5, 3.0]])
+WEIGHTS = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]])
+LABELS = np.array([1, 2])
+
+
+def _softmax64(x):
+    e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def _sigmoid64(x):
+    return np.exp(-np.logaddexp(0.0, -x))
+
+
+def logsumexp_rows(x):
+    return np.sum(nn.logsumexp(x, axis=-1))
+
+
+def weighted_softmax(x):
+    return np.sum(nn.softmax(x) * WEIGHTS.astype(x.dtype))
+
+
+def weighted_log_softmax(x):
+    return np.sum(nn.log_softmax(x) * WEIGHTS.astype(x.dtype))
+
+
+def softplus_sum(x):
+    return np.sum(nn.softplus(x))
+
+
+def sigmoid_sum(x):
+    return np.sum(nn.sigmoid(x))
+
+
+def cross_entropy(x):
+    return nn.softmax_cross_entropy(x, LABELS)
+
+
+def tanh_sum(x):
+    return np.sum(np.tanh(x))
+
+
+def _onehot(labels, n):
+    return np.eye(n)[labels]
+
+
+STABLE = {  # the function, and its gradient at EXTREMES worked out in float64
+    "logsumexp": (logsumexp_rows, lambda x: _softmax64(x)),
+    "softmax": (weighted_softmax, lambda x: _softmax64(x) * (WEIGHTS - np.sum(_softmax64(x) * WEIGHTS, -1,
+                                                                                keepdims=True))),
+    "log_softmax": (weighted_log_softmax, lambda x: WEIGHTS - _softmax64(x) * np.sum(WEIGHTS, -1, keepdims=True)),
+    "softplus": (softplus_sum, _sigmoid64),
+    "sigmoid": (sigmoid_sum, lambda x: _sigmoid64(x) * _sigmoid64(-x)),
+    "softmax cross-entropy": (cross_entropy, lambda x: (_softmax64(x) - _onehot(LABELS, 3)) / 2),
+    "tanh": (tanh_sum, lambda x: 1.0 - np.tanh(x) ** 2),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("case", list(STABLE), ids=list(STABLE))
+def test_rules_are_stable_at_a_thousand(case, dtype):
+    f, exact = STABLE[case]
+    x = EXTREMES.astype(dtype)
+    expected = exact(EXTREMES)
+    tolerance = dict(rtol=3e-7, atol=1e-7) if dtype == np.float32 else dict(rtol=1e-14, atol=1e-15)
+    for optimize in (True, False):
+        gradient = srcad.grad(f, optimize=optimize)(x)
+        assert gradient.dtype == dtype
+        np.testing.assert_allclose(gradient, expected, **tolerance)
+    direction = np.zeros_like(x)
+    direction[0, 0] = direction[1, 2] = 1
+    _, tangent = srcad.jvp(f)(x, direction)
+    np.testing.assert_allclose(tangent, expected[0, 0] + expected[1, 2], **tolerance)
+    assert np.all(np.isfinite(srcad.hvp(f)(x, direction)))
+
+
+def logsumexp_all(x):
+    return nn.logsumexp(x)
+
+
+def cross_entropy_one(x):
+    return nn.softmax_cross_entropy(x, np.array([0]))
+
+
+@pytest.mark.parametrize("f", [logsumexp_all, logsumexp_rows, cross_entropy_one])
+def test_the_gradient_is_exact_where_the_exact_value_is_representable(f):
+    x = np.array([[1000.0, 1000.0, -1000.0]], dtype=np.float32)
+    expected = [[0.5, 0.5, 0.0]] if f is not cross_entropy_one else [[-0.5, 0.5, 0.0]]
+    np.testing.assert_array_equal(srcad.grad(f)(x), np.array(expected, dtype=np.float32))
+    _, tangent = srcad.jvp(f)(x, np.array([[1.0, 0.0, 0.0]], dtype=np.float32))
+    assert tangent == expected[0][0]
+
+
+def test_logsumexp_of_minus_infinity_entries_gives_them_zero():
+    x = np.array([0.0, -np.inf, np.log(3.0)])
+    np.testing.assert_allclose(srcad.grad(logsumexp_all)(x), [0.25, 0.0, 0.75], rtol=1e-15)
+
+
+# ------------------------------------------------------------------------------ dtypes
+import sys  # noqa: E402
+
+from srcad.runtime.sources import is_generated_file  # noqa: E402
+
+
+def float_dtypes_in_generated_code(call):
+    """``{variable: dtypes}`` of the float arrays and NumPy floats held by the local variables
+    of generated code (every sweep, every helper srcad generated) while ``call()`` runs."""
+    seen = {}
+
+    def local(frame, event, arg):
+        for variable, value in frame.f_locals.items():
+            dtype = getattr(value, "dtype", None)
+            if isinstance(dtype, np.dtype) and dtype.kind == "f":
+                seen.setdefault(f"{frame.f_code.co_name}.{variable}", set()).add(dtype)
+        return local
+
+    def calls(frame, event, arg):
+        return local if is_generated_file(frame.f_code.co_filename) else None
+
+    previous = sys.gettrace()
+    sys.settrace(calls)
+    try:
+        result = call()
+    finally:
+        sys.settrace(previous)
+    return seen, result
+
+
+def mlp(W1, W2, X, y, lam):
+    H = np.maximum(0.0, X @ W1)
+    U = H @ W2
+    return nn.softmax_cross_entropy(U, y) + lam * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
+
+
+def rnn(Wx, Wh, xs):
+    h = np.zeros(Wh.shape[0], dtype=Wh.dtype)
+    for t in range(xs.shape[0]):
+        h = np.tanh(Wx @ xs[t] + Wh @ h)
+    return np.sum(h ** 2) / 2.0 + np.sum(np.where(h > 0, np.log(np.abs(h) + 1e-3), 0.0))
+
+
+def _float32_mlp():
+    rng = np.random.default_rng(1)
+    return (rng.normal(size=(4, 5)).astype(np.float32), rng.normal(size=(5, 3)).astype(np.float32),
+            rng.normal(size=(6, 4)).astype(np.float32), rng.integers(0, 3, 6), 0.01)
+
+
+def _float32_rnn():
+    rng = np.random.default_rng(2)
+    return tuple(rng.normal(size=shape).astype(np.float32) * 0.5 for shape in [(3, 2), (3, 3), (4, 2)])
+
+
+@pytest.mark.parametrize("transform", ["grad", "grad plain", "hvp", "jvp"])
+@pytest.mark.parametrize("program", ["mlp", "rnn"])
+def test_float32_code_stays_float32_end_to_end(program, transform):
+    f, args = (mlp, _float32_mlp()) if program == "mlp" else (rnn, _float32_rnn())
+    wrt = (0, 1)
+    floats = [args[0], args[1]]
+    calls = {
+        "grad": lambda: srcad.grad(f, wrt=wrt)(*args),
+        "grad plain": lambda: srcad.grad(f, wrt=wrt, optimize=False)(*args),
+        "hvp": lambda: srcad.hvp(f, wrt=wrt)(*args, tuple(floats)),
+        "jvp": lambda: srcad.jvp(f, wrt=wrt)(*args, *floats),
+    }
+    seen, result = _quiet(float_dtypes_in_generated_code, calls[transform])
+    wider = {variable: dtypes for variable, dtypes in seen.items() if dtypes != {np.dtype(np.float32)}}
+    assert seen and not wider, wider
+    for leaf in (result if isinstance(result, tuple) else (result,)):
+        assert np.asarray(leaf).dtype == np.float32
+
+
+def product_of_two(a, b):
+    return np.sum(np.tanh(a) * b)
+
+
+def test_mixed_float32_and_float64_follow_numpy_and_each_gradient_keeps_its_dtype():
+    a, b = np.array([0.5, -1.0], dtype=np.float32), np.array([2.0, 3.0])
+    da, db = srcad.grad(product_of_two, wrt=(0, 1))(a, b)
+    assert da.dtype == np.float32 and db.dtype == np.float64
+    np.testing.assert_allclose(da, (1 - np.tanh(a.astype(float)) ** 2) * b, rtol=1e-6)
+    np.testing.assert_allclose(db, np.tanh(a.astype(float)), rtol=1e-6)
+
+
+def test_float16_works_in_float16():
+    x = np.array([0.5, -1.0, 2.0], dtype=np.float16)
+    gradient = srcad.grad(tanh_sum)(x)
+    assert gradient.dtype == np.float16
+    np.testing.assert_allclose(gradient, 1 - np.tanh(x.astype(float)) ** 2, rtol=5e-3)
