@@ -125,6 +125,11 @@ class UnsupportedSyntaxError(SrcadError, SyntaxError):
         self.offset = location.column + 1 if located and location.column is not None else None
 
 
+class NonFiniteError(SrcadError, FloatingPointError):
+    """With :func:`srcad.check_finite` on: the first nan or inf a derivative's code makes,
+    naming the variable, the generated line and the user's line it comes from."""
+
+
 class NonDifferentiableError(SrcadError):
     """A call with no rule and no source, an integer ``wrt`` argument, or a
     non-scalar output given to ``grad``."""

@@ -482,3 +482,68 @@ def test_rule_without_a_source_file_is_a_clear_error():
 
     with pytest.raises(srcad.SrcadError, match="source of the rule"):
         srcad.grad(f)(1.0)
+
+
+# ------------------------------------------------ a nan or an inf: srcad.check_finite
+
+
+def logs_of(x):
+    y = np.log(x) * 2.0  # <- log of zero
+    return np.sum(y)
+
+
+def roots_of(x):
+    return np.sum(np.sqrt(x))  # <- root at zero
+
+
+def assert_names_the_first_non_finite(error, variable, marker):
+    assert isinstance(error, srcad.NonFiniteError) and isinstance(error, FloatingPointError)
+    message = str(error)
+    assert message.startswith(f"srcad.check_finite: {variable} is not finite at {FILE_NAME}:{line_of(marker)}")
+    assert filename_is_generated(error.location.filename)
+    assert error.location.text.rstrip().endswith(f"# {FILE_NAME}:{line_of(marker)}")
+    assert "^" in message.splitlines()[3] and error.hint
+
+
+def test_check_finite_stops_at_the_first_nan_or_inf_of_the_forward_sweep():
+    x = np.array([1.0, 0.0])
+    with srcad.check_finite():
+        with pytest.raises(srcad.NonFiniteError) as caught:
+            srcad.value_and_grad(logs_of)(x)  # grad alone needs no log: it divides by x
+    assert_names_the_first_non_finite(caught.value, "log_x", "log of zero")
+    assert "divide by zero" in str(caught.value)
+
+
+def test_check_finite_stops_in_the_backward_sweep_and_in_every_transform():
+    x = np.array([4.0, 0.0])
+    with srcad.check_finite():
+        with pytest.raises(srcad.NonFiniteError) as caught:
+            srcad.grad(roots_of)(x)
+        assert_names_the_first_non_finite(caught.value, "d_x", "root at zero")
+        with pytest.raises(srcad.NonFiniteError):
+            srcad.jvp(roots_of)(x, np.ones(2))
+        _, pullback = srcad.vjp(roots_of)(x)
+        with pytest.raises(srcad.NonFiniteError):
+            pullback(1.0)
+        with pytest.raises(srcad.NonFiniteError):
+            srcad.hvp(roots_of)(x, np.ones(2))
+
+
+def test_check_finite_is_off_unless_asked_and_comes_back_off():
+    x = np.array([4.0, 0.0])
+    with np.errstate(divide="ignore"):
+        assert srcad.grad(roots_of)(x)[1] == np.inf
+        srcad.check_finite()
+        try:
+            with pytest.raises(srcad.NonFiniteError):
+                srcad.grad(roots_of)(x)
+        finally:
+            srcad.check_finite(False)
+        assert srcad.grad(roots_of)(x)[1] == np.inf
+
+
+def test_check_finite_lets_infinite_inputs_through():
+    x = np.array([0.0, -np.inf, 1.0])
+    with srcad.check_finite():
+        gradient = srcad.grad(srcad.nn.logsumexp)(x)
+    assert gradient[1] == 0.0 and np.all(np.isfinite(gradient))

@@ -8,6 +8,8 @@ from ..compiler.passes.p07_calls import Subject
 from ..runtime.checks import NonRealOutputError, check_argument, check_derivatives
 from ..errors import SrcadError
 from ..runtime.accumulate import NonScalarOutputError, check_scalar_output, describe_structure
+from ..runtime.finite import finite_checked
+from ..runtime.hook import generate_once
 from ..runtime.numeric import same_sequence, zeros_like
 from ..compiler.pipeline import is_stale, reverse_function
 
@@ -89,11 +91,8 @@ class Derivative:
         return self._generated_for(self._last)
 
     def _generated_for(self, shape):
-        generated = self._generated.get(shape.key)
-        if generated is None or is_stale(generated):
-            generated = reverse_function(shape.function, shape.wrt_names, **self._options)
-            self._generated[shape.key] = generated
-        return generated
+        return generate_once(self._generated, shape.key, is_stale,
+                             lambda: reverse_function(shape.function, shape.wrt_names, **self._options))
 
     @property
     def source(self):
@@ -112,7 +111,8 @@ class Derivative:
             check = generated.scalar_check
             if check[0] == "argument":
                 check_scalar_output(shape.bind(args, kwargs, repr(self))[check[1]])
-            result = generated.function(*args, **kwargs)
+            with finite_checked(self._subject.label):
+                result = generated.function(*args, **kwargs)
             if self._options["with_value"]:
                 value, grads = result
                 check_scalar_output(value[0] if self._options["has_aux"] else value)

@@ -29,6 +29,8 @@ from ..runtime.checks import check_argument, check_derivatives, check_output
 from ..errors import SrcadError
 from ..compiler.passes.p12_forward import forward_function
 from ..runtime.accumulate import add_at, describe_structure
+from ..runtime.finite import finite_checked
+from ..runtime.hook import generate_once
 from ..runtime.tape import Tape
 from ..compiler.pipeline import is_stale, namespaces, reverse_split
 
@@ -61,9 +63,7 @@ class _Transform:
         return self._compile(self._last).source
 
     def _compile(self, shape):
-        compiled = self._compiled.get(shape.key)
-        if compiled is None or is_stale(compiled):
-            compiled = self._compiled[shape.key] = self._generate(shape)
+        compiled = generate_once(self._compiled, shape.key, is_stale, lambda: self._generate(shape))
         self._last = shape
         return compiled
 
@@ -128,7 +128,8 @@ class JVP(_Transform):
         self._check_directions(tangents, chosen, shape.wrt_names, "tangent")
         generated = self._compile(shape)
         _refresh(generated)
-        out, tangent = generated.function(*values, *tangents)
+        with finite_checked(self._label()):
+            out, tangent = generated.function(*values, *tangents)
         check_output(out, containers=True)
         check_derivatives(tangent, self._subject.label)
         return out, api.match_like(tangent, out)
@@ -163,7 +164,8 @@ class VJP(_Transform):
         generated = self._compile(shape)
         generated.namespace.refresh()
         forward, backward = generated.function
-        value, saved = forward(*values)
+        with finite_checked(self._label()):
+            value, saved = forward(*values)
         check_output(value, containers=True)
         return value, Pullback(self, backward, saved, generated.mutated, chosen, value)
 
@@ -195,7 +197,8 @@ class Pullback:
             # copies of everything, which share memory among themselves as the originals do
             memo = {}
             saved = tuple(_copy(value, memo) for value in saved)
-        grads = self._backward(saved, cotangent)
+        with finite_checked(self._transform._label()):
+            grads = self._backward(saved, cotangent)
         return self._transform._shaped_like(grads, self._chosen)
 
 
@@ -367,7 +370,8 @@ class Jacobian(_Transform):
         _refresh(generated)
 
         def tangent_of(tangents):  # the generated code itself: a batch of tangents keeps its axis
-            tangent = _array_output(generated.function(*values, *tangents)[1], self._label())
+            with finite_checked(self._label()):
+                tangent = _array_output(generated.function(*values, *tangents)[1], self._label())
             if _one_direction(tangents, chosen):
                 tangent = api.match_like(tangent, out)
             return [np.asarray(tangent)]
@@ -489,7 +493,8 @@ class HVP(_Transform):
         self._check_directions(tangents, chosen, shape.wrt_names, "v")
         generated = self._compile(shape)
         _refresh(generated)
-        return self._shaped_like(generated.function(*values, *tangents), chosen)
+        with finite_checked(self._label()):
+            return self._shaped_like(generated.function(*values, *tangents), chosen)
 
 
 def hvp(f, wrt=0):
@@ -522,7 +527,8 @@ class Hessian(_Transform):
         _refresh(generated)
 
         def products_of(v):  # the generated code itself: a batch of directions keeps its axis
-            products = generated.function(*values, *v)
+            with finite_checked(self._hvp._label()):
+                products = generated.function(*values, *v)
             products = (products,) if self._single else products
             if _one_direction(v, chosen):
                 products = [api.match_like(p, x) for p, x in zip(products, chosen)]

@@ -89,16 +89,11 @@ def split(function, wrt, n_args, keywords):
     function it calls was redefined since)."""
     key = (function, wrt, n_args, keywords)
     try:
-        sweeps, generated = _SPLITS[key]
-        if not hook.compiler().is_stale(generated):
-            return sweeps
-    except KeyError:
-        pass
-    except TypeError:
-        key = None
-    sweeps, generated = _make_split(function, wrt, n_args, keywords)
-    if key is not None:
-        _SPLITS[key] = sweeps, generated
+        hash(key)
+    except TypeError:  # an unhashable callable: made for each call
+        return _make_split(function, wrt, n_args, keywords)[0]
+    sweeps, _ = hook.generate_once(_SPLITS, key, lambda found: hook.compiler().is_stale(found[1]),
+                                   lambda: _make_split(function, wrt, n_args, keywords))
     return sweeps
 
 
