@@ -1,4 +1,4 @@
-"""Pass 2: rewrite the function into the few forms the later passes know.
+"""Rewrite the function into the few forms the later passes know.
 
 After this pass the body has:
 * no ``return``, ``break`` or ``continue`` except one ``return`` at the very end,

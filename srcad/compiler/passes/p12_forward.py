@@ -1,4 +1,4 @@
-"""Pass 5, forward mode: the output and its tangent in one sweep, no tape.
+"""Forward mode: the output and its tangent in one sweep, no tape.
 
 After the shared passes (read, desugar, A-normal form: ``pipeline.Pipeline``)
 the statements are walked in order. After each primal statement

@@ -1,4 +1,4 @@
-"""Pass 5: reverse mode. The forward (primal) sweep and the backward (adjoint) sweep.
+"""Reverse mode. The forward (primal) sweep and the backward (adjoint) sweep.
 
 The backward sweep visits the statements in reverse order and inlines each
 operation's adjoint rule. Loops run backwards (``reversed(range(...))``),
