@@ -15,9 +15,9 @@ import inspect
 import numpy as np
 
 from ..errors import NonDifferentiableError
-from . import dispatch, hook
+from . import dispatch, hook, tree
 from .sources import is_generated_file
-from .numeric import float_dtype, same_sequence, unbroadcast, unreduce, zeros_like
+from .numeric import float_dtype, unbroadcast, unreduce, zeros_like
 
 
 # ---------------------------------------------------------------- broadcasting
@@ -58,10 +58,8 @@ def resum(ts, g):
 def fresh_copy(t):
     """A copy of ``t`` that nothing else refers to (``add_at`` may then update it
     in place): arrays are copied, containers rebuilt, numbers kept."""
-    if isinstance(t, (list, tuple)):
-        return same_sequence(t, [fresh_copy(item) for item in t])
-    if isinstance(t, dict):
-        return {key: fresh_copy(value) for key, value in t.items()}
+    if tree.is_container(t):
+        return tree.rebuild(t, [fresh_copy(item) for item in tree.children(t)])
     if isinstance(t, np.ndarray):
         return t.copy()
     return t
