@@ -24,6 +24,36 @@ from ..errors import NonDifferentiableError
 from . import tree
 
 
+# ---------------------------------------------------------------- strong zeros
+
+
+def cotangent_times(cotangent, partial):
+    """``cotangent * partial``, a product of the chain rule (``d_y * (1 / x)``), but exactly
+    0 where ``cotangent`` is 0 and the product is not finite (a strong zero).
+
+    A zero cotangent means the value does not reach the output (the untaken branch of
+    ``np.where``, an element indexing leaves out, a result multiplied by 0), and then its
+    contribution is 0 whatever the local derivative is: ``0 * inf`` and ``0 * nan`` are 0
+    here. A cotangent that is not 0 keeps every inf and nan it meets."""
+    product = cotangent * partial
+    if isinstance(product, (int, float)):
+        return 0.0 if cotangent == 0 and not math.isfinite(product) else product
+    finite = np.isfinite(product)
+    if np.all(finite):
+        return product
+    return np.where(np.logical_and(np.equal(cotangent, 0), np.logical_not(finite)), np.zeros_like(product),
+                    product)
+
+
+def unreached(cotangent, partial):
+    """Where :func:`cotangent_times` gives 0 for ``0 * inf``: there its result is 0 for
+    every small change of its arguments, so its derivatives are 0 there too."""
+    product = cotangent * partial
+    if isinstance(product, (int, float)):
+        return cotangent == 0 and not math.isfinite(product)
+    return np.logical_and(np.equal(cotangent, 0), np.logical_not(np.isfinite(product)))
+
+
 # ---------------------------------------------------------------- broadcasting
 
 

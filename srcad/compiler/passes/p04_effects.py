@@ -36,7 +36,7 @@ import gast
 import numpy as np
 
 from ...errors import NonDifferentiableError, SrcadError
-from .p01_parse import read_function
+from .p01_parse import filename_is_generated, read_function
 from ..resolve import UNKNOWN, bound_arguments, classify, is_user_function, resolve_expression
 from ...rules import registry
 from ...runtime.accumulate import add_at
@@ -527,7 +527,7 @@ def _written_parameter(function, augmented):
         fn = read_function(function)
     except SrcadError:
         return None
-    if fn.filename.startswith("<srcad"):
+    if filename_is_generated(fn.filename):
         return None  # srcad's own generated functions
     arguments = fn.node.args
     callers = {a.id for a in arguments.args + arguments.kwonlyargs + arguments.posonlyargs}

@@ -36,7 +36,7 @@ from .p05_desugar import desugar
 from ...errors import SrcadError
 from .p02_language import check_language
 from ..names import Names
-from .p01_parse import read_function
+from .p01_parse import filename_is_generated, read_function
 from ..resolve import UNKNOWN, classify, is_user_function
 from ...runtime.accumulate import check_rebinding, copy_of, writable, writable_copy, zeros_buffer
 from ...runtime.forward import fresh_copy
@@ -394,7 +394,7 @@ class _PointsTo:
     def refuse_writing_callee(self, expr):
         """A function of the user's that writes into an argument changes the caller's array
         behind the caller's back (its values, which the caller's derivative reads)."""
-        if self.fn.filename.startswith("<srcad"):
+        if filename_is_generated(self.fn.filename):
             return  # generated code calls the generated halves of its functions
         operation = classify(self.fn, expr, self.local_names)
         function = operation.function if operation is not None else UNKNOWN
@@ -442,7 +442,7 @@ def argument_written(function):
     _ARGUMENT_WRITTEN[function] = None  # a recursive call, while this one is read
     try:
         fn = read_function(function)
-        if fn.filename.startswith("<srcad"):
+        if filename_is_generated(fn.filename):
             return None
         check_language(fn)
         desugar(fn, Names.for_tree(fn.node))
@@ -492,7 +492,7 @@ def check_writes(fn, node, names, wrt_names, parameters, varied, bind):
     as_written.run(node.body)
     # code srcad generated writes only into arrays it owns and puts old values back (the tape):
     # its writes need no refusal, its augmented assignments on buffers no check
-    generated = fn.filename.startswith("<srcad")
+    generated = filename_is_generated(fn.filename)
     written_sites = set()
     for write in as_written.writes.values():
         if write.in_place:

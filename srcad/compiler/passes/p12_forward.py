@@ -40,9 +40,9 @@ import operator
 import gast
 import numpy as np
 
-from .p11_activity import flowing_names, refuse_active_index
+from .p11_activity import flowing_names, refuse_active_index, refuse_carrying_callee
 from .p09_anf import hint
-from ...errors import NonDifferentiableError
+from ...errors import NonDifferentiableError, no_rule_hint
 from ..inline import Contribution, Inliner, Template
 from .p06_jumps import refuse_unlowered_jump
 from .p01_parse import filename_is_generated
@@ -146,7 +146,7 @@ def _user_location(pipeline):
     fn, plain = pipeline.fn, pipeline.location
 
     def location(origin):
-        if not fn.filename.startswith("<srcad"):
+        if not filename_is_generated(fn.filename):
             return plain(origin)
         text = fn.line_text(origin)
         comment = text.rsplit("#", 1)[1].strip() if "#" in text else ""
@@ -195,7 +195,7 @@ class Forward:
         self.local_names = pipeline.local_names
         self.classes = classes
         self.kinds = Kinds(pipeline.fn, pipeline.fn.node, pipeline.local_names, pipeline.namespace.objects)
-        self.inliner = Inliner(self.namespace.bind, self.names.fresh)
+        self.inliner = Inliner(self.namespace.bind, self.names.fresh, strong_zeros="forward")
         self.tangent_names = {}
         self.origin = None
         self.callees = []
@@ -654,9 +654,8 @@ class Forward:
                    f"through the function whose rule calls {label} are not supported)")
         else:
             why = "it has no tangent rule and no Python source to transform"
-        return NonDifferentiableError(
-            f"cannot differentiate {label} in forward mode: {why}. Register a rule with @srcad.tangent, "
-            f"or wrap the value in srcad.stop_gradient if it needs no derivative.{self.fn.where(stmt)}")
+        return NonDifferentiableError(f"cannot differentiate {label} in forward mode: {why}", self.fn.locate(stmt),
+                                      no_rule_hint(label, "tangent"))
 
     # -- calls to Python functions ----------------------------------------------
     def static_transform(self, func):
@@ -722,6 +721,7 @@ class Forward:
     def run_time_call(self, var, value, state, out, primal):
         """``y = act(z)`` with ``act`` known only when the code runs (an argument, a list
         item): ``y, t_y = call_jvp(act, (z,), (t_z,))`` finds or makes its forward mode then."""
+        refuse_carrying_callee(self.fn, primal, value, state.nonzero)
         args = self.arguments_and_tangents(value.args, value.keywords, state)
         stmt = assign([var, self.t(var)], call(self.helper("call_jvp", call_jvp), clone(value.func), *args))
         out.append(located(stmt, getattr(primal, "srcad_origin", None)))

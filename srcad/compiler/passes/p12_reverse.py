@@ -14,7 +14,7 @@ import gast
 
 from .p11_activity import flowing_names, refuse_active_index
 from .p04_effects import changes_nothing
-from ...errors import NonDifferentiableError
+from ...errors import NonDifferentiableError, no_rule_hint
 from ..inline import Contribution, Inliner, Template
 from .p06_jumps import refuse_unlowered_jump
 from .p10_kinds import Kinds, binary_function
@@ -52,7 +52,7 @@ class Reverse:
         self.namespace = namespace
         self.active = active
         self.local_names = local_names
-        self.inliner = Inliner(namespace.bind, names.fresh)
+        self.inliner = Inliner(namespace.bind, names.fresh, strong_zeros="reverse")
         self.adjoint_names = {}
         self.kinds = Kinds(fn, fn.node, local_names, namespace.objects, [scalar_output] if scalar_output else ())
         self.written_into = set()
@@ -481,14 +481,14 @@ class Reverse:
         if operation.function is UNKNOWN and isinstance(method_of, gast.Name):
             label = f"{method_of.id}.{value.func.attr}()"
             why = (f"it is a method of {method_of.id}, an object srcad cannot see into (an instance of "
-                   f"a class, not an array); call a plain function of arrays instead")
+                   f"a class, not an array)")
         elif operation.function is UNKNOWN:
             why = "srcad cannot tell what it calls"
         else:
             why = "it has no derivative rule and no Python source to transform"
-        return NonDifferentiableError(
-            f"cannot differentiate {label}: {why}. Register a rule with @srcad.adjoint, "
-            f"or wrap the value in srcad.stop_gradient if it needs no derivative.{self.fn.where(stmt)}")
+        hint = "call a plain function of arrays instead" if method_of is not None and operation.function is UNKNOWN \
+            else no_rule_hint(label, "adjoint")
+        return NonDifferentiableError(f"cannot differentiate {label}: {why}", self.fn.locate(stmt), hint)
 
     # -- control flow -------------------------------------------------------
     def branch(self, stmt, state):
