@@ -345,16 +345,22 @@ def _is_constant(node, template):
 
 
 def _is_power(node):
-    return isinstance(node, gast.BinOp) and isinstance(node.op, gast.Pow)
+    """``a ** b``, or ``power(a, b)`` (the rules' spelling of it that gives inf at 0 for floats)."""
+    return isinstance(node, gast.BinOp) and isinstance(node.op, gast.Pow) \
+        or isinstance(node, gast.Call) and _called_name(node) == "power" and len(node.args) == 2
+
+
+def _exponent(power_node):
+    return power_node.right if isinstance(power_node, gast.BinOp) else power_node.args[1]
 
 
 def _is_natural_power(node):
-    return _is_number(node.right) and node.right.value >= 0
+    return _is_number(_exponent(node)) and _exponent(node).value >= 0
 
 
 def _is_singular_factor(node, template):
     if _is_power(node):
-        exponent = node.right
+        exponent = _exponent(node)
         return not (_is_number(exponent) and exponent.value >= 0) and not _is_constant(node, template)
     if isinstance(node, gast.Call) and not _is_constant(node, template):
         return _called_name(node) in _SINGULAR_FUNCTIONS
