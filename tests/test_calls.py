@@ -389,7 +389,11 @@ def test_partial_arguments_are_constants_unless_wrt_names_them():
 
 def test_a_bound_method_of_something_without_source_is_refused_clearly():
     with pytest.raises(srcad.SrcadError, match="cannot read the source"):
-        srcad.grad(np.random.default_rng(0).normal).source
+        srcad.grad(np.random.default_rng(0).gamma).source
+
+
+def test_a_bound_method_with_a_rule_is_differentiated_by_it():
+    assert srcad.grad(np.random.default_rng(0).normal)(0.3) == 1.0  # the location moves the draw
 
 
 def test_a_kwargs_key_that_the_function_uses_itself_is_refused():

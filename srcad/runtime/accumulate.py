@@ -83,6 +83,29 @@ def copy_of(value):
     return value.copy() if hasattr(value, "copy") and not isinstance(value, (list, dict)) else value
 
 
+def writable(value):
+    """``value`` itself, or, for a number or NumPy scalar, which cannot be written into in
+    place, a 0-d array. ``y += v`` on a 0-d array keeps the array, but ``y = y + v``, as srcad
+    reads it, gives a NumPy scalar: this keeps the array a later ``y[...] = w`` writes into."""
+    if isinstance(value, (int, float, complex, np.generic)):
+        return np.array(value)
+    return value
+
+
+def writable_copy(value):
+    """A copy of a derivative that the generated code then writes into in place
+    (``d_y[i] = 0.0``, ``t_y[i] = t_v``): an array is copied, a list or dict rebuilt
+    (its items are replaced, never changed), and a number (the derivative of a 0-d
+    buffer may arrive as one) becomes a 0-d array."""
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, (int, float, complex, np.generic)):
+        return writable(value)
+    return value.copy()
+
+
 def add_grads(a, b):
     """The sum of two derivatives of one value, leaf by leaf.
 

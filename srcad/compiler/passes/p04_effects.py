@@ -35,7 +35,7 @@ import gast
 import numpy as np
 
 from ...errors import NonDifferentiableError
-from ..resolve import UNKNOWN, classify, resolve_expression
+from ..resolve import UNKNOWN, bound_arguments, classify, resolve_expression
 from ...rules import registry
 from ...runtime.accumulate import add_at
 from ...runtime.lists import insertion_index, pop_index
@@ -101,6 +101,17 @@ def translate_effects(fn, names):
     node.body = translator.block(node.body)
 
 
+def helper_name(fn, names, preferred, obj):
+    """A name (a node) ``fn``'s code can call the runtime helper ``obj`` by, chosen among
+    the names left for variables and known to the passes that resolve calls."""
+    for identifier, known in fn.extra_names.items():
+        if known is obj:
+            return name(identifier)
+    identifier = names.fresh(preferred)
+    fn.extra_names[identifier] = obj
+    return name(identifier)
+
+
 class _Effects:
     """The statement walk: each statement becomes the statements it stands for."""
 
@@ -109,6 +120,7 @@ class _Effects:
         self.names = names
         self.local_names = local_names
         self.loaded = names_loaded(fn.node)
+        self.maybe_none = _maybe_none(fn.node)
 
     # -- statements -------------------------------------------------------
     def block(self, stmts):
@@ -258,12 +270,21 @@ class _Effects:
         return None
 
     def out_arguments(self, node):
-        """The arrays a NumPy call writes its result into: ``out=`` or a ufunc's extra arguments."""
+        """The arrays a NumPy call writes its result into: its ``out`` argument, by keyword or by
+        position (``np.sum(x, 0, None, buf)``), or a ufunc's extra arguments. ``out=None`` is no
+        array, and leaves the call."""
         function = resolve_expression(self.fn, node.func, self.local_names)
         if isinstance(function, np.ufunc) and len(node.args) > function.nin:
+            if all(_is_none(a) for a in node.args[function.nin:]):
+                node.args = node.args[:function.nin]  # np.add(a, b, None): no array to write into
+                return []
             return node.args[function.nin:]
-        out = next((k.value for k in node.keywords if k.arg == "out"), None)
-        if out is None or isinstance(out, gast.Constant) and out.value is None or not self.is_numpy(node, function):
+        if not self.is_numpy(node, function):
+            return []
+        out = _out_argument(self.fn, node, self.local_names)
+        if out is None or _is_none(out):
+            if out is not None and any(k.value is out for k in node.keywords):
+                _drop_argument(node, out)  # out=None: the call as if it were not given
             return []
         return list(out.elts) if isinstance(out, (gast.Tuple, gast.List)) else [out]
 
@@ -289,16 +310,30 @@ class _Effects:
         value = clone(node)
         if isinstance(function, np.ufunc):
             value.args = value.args[:function.nin]
+        else:
+            _drop_argument(value, _out_argument(self.fn, value, self.local_names))
         value.keywords = [k for k in value.keywords if k.arg != "out" and not (
             k.arg == "where" and isinstance(function, np.ufunc))]
         mask = next((k.value for k in node.keywords if k.arg == "where"), None)
         if mask is not None and isinstance(function, np.ufunc):
             value = call(self.helper("where", np.where), clone(mask), value, name(buffer.id))
+        if buffer.id in self.maybe_none:
+            return self.written_out_unless_none(buffer, value, stmt)
         return [self.write_whole(buffer, value, stmt)], name(buffer.id)
+
+    def written_out_unless_none(self, buffer, value, stmt):
+        """``out=buf`` where ``buf`` may be None (a parameter, or a name once set to None): the
+        call writes into ``buf`` when it is an array, and returns a new array when it is None."""
+        result = self.names.fresh(buffer.id + "_result")
+        test = gast.Compare(left=name(buffer.id), ops=[gast.Is()], comparators=[constant(None)])
+        branch = gast.If(test=test, body=[self.located(assign(result, value), stmt)],
+                         orelse=[self.write_whole(buffer, clone(value), stmt),
+                                 self.located(assign(result, name(buffer.id)), stmt)])
+        return [self.located(branch, stmt)], name(result)
 
     def copy_to(self, node, stmt):
         """``np.copyto(dst, src)`` is ``dst[...] = src``, broadcast the same way."""
-        arguments = _bound(np.copyto, node, ("dst", "src", "casting", "where"))
+        arguments = bound_arguments(np.copyto, list(node.args), {k.arg: k.value for k in node.keywords})
         if arguments is None:
             raise self.refusal(node, stmt, "srcad differentiates np.copyto(dst, src, casting=..., where=...); "
                                            "write dst[...] = src instead")
@@ -445,12 +480,7 @@ class _Effects:
 
     def helper(self, preferred, obj):
         """A name the function's code can call ``obj`` by."""
-        for identifier, known in self.fn.extra_names.items():
-            if known is obj:
-                return name(identifier)
-        identifier = self.names.fresh(preferred)
-        self.fn.extra_names[identifier] = obj
-        return name(identifier)
+        return helper_name(self.fn, self.names, preferred, obj)
 
     def located(self, node, stmt):
         for n in gast.walk(node):
@@ -507,16 +537,38 @@ def changes_nothing(function):
         or registry.is_nondifferentiable(function)
 
 
-def _bound(function, node, parameters):
-    """The call's arguments by parameter name, or None if they do not fit ``parameters``."""
-    if len(node.args) > len(parameters) or any(isinstance(a, gast.Starred) for a in node.args):
-        return None
-    arguments = dict(zip(parameters, node.args))
-    for keyword in node.keywords:
-        if keyword.arg not in parameters or keyword.arg in arguments:
-            return None
-        arguments[keyword.arg] = keyword.value
-    return arguments
+def _out_argument(fn, node, local_names):
+    """The expression the call ``node`` passes as ``out``, by keyword or by position, or None
+    (a ufunc's extra positional arguments are its outputs too: see ``out_arguments``)."""
+    keyword = next((k.value for k in node.keywords if k.arg == "out"), None)
+    operation = classify(fn, node, local_names)
+    if keyword is not None or isinstance(operation.function, np.ufunc):
+        return keyword
+    arguments = bound_arguments(operation.function, operation.args, operation.keywords)
+    return (arguments or {}).get("out")
+
+
+def _drop_argument(node, argument):
+    """The call ``node`` without ``argument``: without its keyword, or with None in the
+    position it fills (the arguments after it keep their places)."""
+    node.keywords = [k for k in node.keywords if k.value is not argument]
+    node.args = [constant(None) if a is argument else a for a in node.args]
+
+
+def _maybe_none(node):
+    """The names of ``node``'s function that may hold None: set to the literal None somewhere,
+    or parameters that default to it."""
+    names = {t.id for s in gast.walk(node) if isinstance(s, gast.Assign) and _is_none(s.value)
+             for t in s.targets if isinstance(t, gast.Name)}
+    args = node.args
+    positional = args.posonlyargs + args.args
+    defaults = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
+    defaults += [(a, v) for a, v in zip(args.kwonlyargs, args.kw_defaults) if v is not None]
+    return names | {a.id for a, default in defaults if _is_none(default)}
+
+
+def _is_none(node):
+    return isinstance(node, gast.Constant) and node.value is None
 
 
 def _root(node):

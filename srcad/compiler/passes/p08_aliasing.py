@@ -36,10 +36,10 @@ from .p05_desugar import desugar
 from ...errors import NonDifferentiableError, SrcadError
 from .p02_language import check_language
 from ..names import Names
-from .p01_parse import read_function
+from .p01_parse import filename_is_generated, read_function
 from ..resolve import UNKNOWN, classify, is_user_function
 from ...rules import registry
-from ...runtime.accumulate import check_rebinding, copy_of, unchanged_in_place, zeros_buffer
+from ...runtime.accumulate import check_rebinding, copy_of, unchanged_in_place, writable, writable_copy, zeros_buffer
 from ...runtime.forward import fresh_copy
 from ...runtime.numeric import zeros_like
 from ..syntax import appended, assign, call, clone, constant, expr_stmt, name, names_loaded, names_stored, source_text
@@ -68,7 +68,7 @@ _FRESH_LINALG = {"inv", "solve", "det", "norm", "cholesky", "eigh", "eigvalsh", 
 _FRESH_BUILTINS = {len, range, float, int, bool, str, abs, round, isinstance, print, divmod, pow, hash}
 # builtins that build a new container holding the items of their argument
 _CONTAINER_BUILDERS = {list, tuple, dict, sorted, set, frozenset, sum, zip, enumerate, reversed, map}
-_FRESH_HELPERS = {fresh_copy, zeros_buffer, zeros_like, copy_of}
+_FRESH_HELPERS = {fresh_copy, zeros_buffer, zeros_like, copy_of, writable_copy}
 
 
 def _fresh_function(function):
@@ -406,6 +406,8 @@ class _PointsTo:
         kind = self.kind(expr)
         if kind == "fresh":
             return frozenset({self.fresh(expr, state)})
+        if kind == "same":
+            return self.intermediate(arguments, state)  # its argument itself (or a 0-d array made of a number)
         made = self.fresh(expr, state)
         if kind == "container":
             self.hold(state, {made}, state.reach(arguments | receiver))
@@ -416,7 +418,7 @@ class _PointsTo:
     def user_callee(self, expr):
         """The function of the user's that ``expr`` calls (not generated code calling the
         generated halves of its functions), or None."""
-        if self.fn.filename.startswith("<srcad"):
+        if filename_is_generated(self.fn.filename):
             return None
         operation = classify(self.fn, expr, self.local_names)
         function = operation.function if operation is not None else UNKNOWN
@@ -496,6 +498,8 @@ class _PointsTo:
             return "fresh" if expr.func.attr in _FRESH_METHODS else "view"
         if function in _CONTAINER_BUILDERS and getattr(builtins, function.__name__, None) is function:
             return "container"
+        if function is writable:
+            return "same"
         return "fresh" if function is not UNKNOWN and _fresh_function(function) else "view"
 
     def fresh(self, expr, state):
@@ -663,12 +667,6 @@ def summary_of(function):
 def _summarise(function):
     try:
         fn = read_function(function)
-    except SrcadError:
-        return _UNREAD
-    if fn.filename.startswith("<srcad"):
-        return _UNREAD
-    may_write = _may_write(fn.node)
-    try:
         check_language(fn)
         desugar(fn, Names.for_tree(fn.node))
     except SrcadError as error:
@@ -845,7 +843,7 @@ def check_writes(fn, node, names, wrt_names, parameters, varied, bind):
     as_written.run(node.body)
     # code srcad generated writes only into arrays it owns and puts old values back (the tape):
     # its writes need no refusal, its augmented assignments on buffers no check
-    generated = fn.filename.startswith("<srcad")
+    generated = filename_is_generated(fn.filename)
     written_sites = set()
     for write in as_written.writes.values():
         if write.in_place:
