@@ -667,6 +667,12 @@ def summary_of(function):
 def _summarise(function):
     try:
         fn = read_function(function)
+    except SrcadError:
+        return _UNREAD
+    if filename_is_generated(fn.filename):
+        return _UNREAD
+    may_write = _may_write(fn.node)
+    try:
         check_language(fn)
         desugar(fn, Names.for_tree(fn.node))
     except SrcadError as error:
