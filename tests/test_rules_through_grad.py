@@ -17,6 +17,7 @@ import test_rules_linalg
 import test_rules_math
 import test_rules_numpy
 import test_rules_operators
+import test_rules_scipy
 from gradcheck import numerical_gradient
 from rule_harness import H, SUBSCRIPTS, default_leaves, inner, is_float, random_like
 
@@ -24,7 +25,8 @@ _counter = itertools.count()
 
 
 def _cases():
-    for module in (test_rules_operators, test_rules_numpy, test_rules_linalg, test_rules_math, test_rules_builtins):
+    for module in (test_rules_operators, test_rules_numpy, test_rules_linalg, test_rules_math, test_rules_builtins,
+                   test_rules_scipy):
         for param in module.CASES:
             op, args, kwargs, wrt = param.values
             leaves = default_leaves(args) if wrt is None else wrt

@@ -11,9 +11,16 @@ Inside the body, ``d[name]`` stands for the derivative of ``name``:
   is written.
 """
 
+import importlib
+import sys
+
 ADJOINTS = {}
 TANGENTS = {}
 NONDIFFERENTIABLE = set()
+
+# rules of optional packages: registered once the user's code has imported the package, so that
+# srcad itself never imports it (module of the rules, keyed by the package they differentiate)
+OPTIONAL_RULES = {"scipy.special": "srcad.rules.scipy_special", "scipy.stats": "srcad.rules.scipy_stats"}
 
 
 class _DerivativeMarker:
@@ -64,6 +71,12 @@ def nondifferentiable(*ops):
     return ops
 
 
+def _register_optional_rules():
+    """Import the rules of each optional package the user's code has imported by now."""
+    for package in [p for p in OPTIONAL_RULES if p in sys.modules]:
+        importlib.import_module(OPTIONAL_RULES.pop(package))
+
+
 def _hashable(op):
     try:
         hash(op)
@@ -74,14 +87,17 @@ def _hashable(op):
 
 def adjoint_of(op):
     """The adjoint template registered for ``op``, or None."""
+    _register_optional_rules()
     return ADJOINTS.get(op) if _hashable(op) else None
 
 
 def tangent_of(op):
     """The tangent template registered for ``op``, or None."""
+    _register_optional_rules()
     return TANGENTS.get(op) if _hashable(op) else None
 
 
 def is_nondifferentiable(op):
     """True when ``op`` was declared to have a zero derivative."""
+    _register_optional_rules()
     return _hashable(op) and op in NONDIFFERENTIABLE

@@ -48,7 +48,8 @@ from .p06_jumps import refuse_unlowered_jump
 from .p01_parse import filename_is_generated
 from .p10_kinds import Kinds, binary_function
 from .p02_language import without_derivative
-from ..resolve import UNKNOWN, classify, is_user_function, method_of_a_constant, resolve_expression
+from ..resolve import UNKNOWN, classify, is_user_function, method_of_a_constant, not_transformed_because, \
+    resolve_expression
 from ...rules import registry
 from ...runtime.accumulate import add_at, zeros_buffer
 from ...runtime.dispatch import call_backward, call_forward
@@ -652,7 +653,7 @@ class Forward:
             why = (f"it is a helper of srcad's generated code without a tangent rule yet (second derivatives "
                    f"through the function whose rule calls {label} are not supported)")
         else:
-            why = "it has no tangent rule and no Python source to transform"
+            why = not_transformed_because(operation.function) or "it has no tangent rule and no Python source to transform"
         return NonDifferentiableError(
             f"cannot differentiate {label} in forward mode: {why}. Register a rule with @srcad.tangent, "
             f"or wrap the value in srcad.stop_gradient if it needs no derivative.{self.fn.where(stmt)}")

@@ -20,7 +20,7 @@ from .p06_jumps import refuse_unlowered_jump
 from .p10_kinds import Kinds, binary_function
 from .p02_language import without_derivative
 from .p14_restore import restore_marker
-from ..resolve import UNKNOWN, Operation, classify, is_user_function, method_of_a_constant
+from ..resolve import UNKNOWN, Operation, classify, is_user_function, method_of_a_constant, not_transformed_because
 from ...rules import registry
 from ...runtime import dispatch, numeric
 from ...runtime.accumulate import add_at, add_grads, copy_of, zeros_buffer
@@ -485,7 +485,8 @@ class Reverse:
         elif operation.function is UNKNOWN:
             why = "srcad cannot tell what it calls"
         else:
-            why = "it has no derivative rule and no Python source to transform"
+            why = not_transformed_because(operation.function) or \
+                "it has no derivative rule and no Python source to transform"
         return NonDifferentiableError(
             f"cannot differentiate {label}: {why}. Register a rule with @srcad.adjoint, "
             f"or wrap the value in srcad.stop_gradient if it needs no derivative.{self.fn.where(stmt)}")
