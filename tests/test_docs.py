@@ -1,5 +1,5 @@
-"""The docs show what srcad prints today: docs/how-it-works.md pass by pass, the
-generated sources in docs/modes.md, and the supported language in docs/programs.md.
+"""The docs show what srcad prints today: docs/how-it-works.md and docs/architecture.md pass by
+pass, the generated sources in docs/modes.md, and the supported language in docs/programs.md.
 
 Run ``python tests/test_docs.py`` to rewrite their listings after a change to the engine.
 """
@@ -17,6 +17,7 @@ from srcad.compiler.pipeline import stages
 
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
 DOC = DOCS / "how-it-works.md"
+ARCHITECTURE = DOCS / "architecture.md"
 MODES = DOCS / "modes.md"
 PROGRAMS = DOCS / "programs.md"
 LANGUAGE = re.compile(r"(<!-- language: generated from srcad/compiler/passes/p02_language.py -->\n)(.*?)(<!-- end of language -->)", re.S)
@@ -72,6 +73,22 @@ def _modes_listings(tmp_dir):
             4: hvp.split("\n\n\n")[0].rstrip("\n") + "\n"}
 
 
+def _architecture_listings(tmp_dir):
+    """The function docs/architecture.md follows (its first block) after each printed stage of
+    ``grad``, then its forward mode: {block index: listing}."""
+    model = _load(_blocks(ARCHITECTURE.read_text())[0].group(1), tmp_dir)
+    listings = [listing for _, listing in stages(model.step, (0,))] + [srcad.jvp(model.step).source]
+    return {index + 1: listing for index, listing in enumerate(listings)}
+
+
+def test_architecture_listings_match_what_srcad_prints(tmp_path):
+    blocks = _blocks(ARCHITECTURE.read_text())
+    listings = _architecture_listings(tmp_path)
+    assert len(blocks) == len(listings) + 1
+    for index, listing in listings.items():
+        assert blocks[index].group(1) == listing, "docs/architecture.md is out of date: run python tests/test_docs.py"
+
+
 def test_modes_listings_match_what_srcad_prints(tmp_path):
     blocks = _blocks(MODES.read_text())
     for index, listing in _modes_listings(tmp_path).items():
@@ -112,6 +129,8 @@ def main():
         _rewrite(DOC, {index + 2: listing for index, listing in enumerate(_listings(tmp_dir))})
     with tempfile.TemporaryDirectory() as tmp_dir:
         _rewrite(MODES, _modes_listings(tmp_dir))
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        _rewrite(ARCHITECTURE, _architecture_listings(tmp_dir))
     _rewrite_language()
 
 

@@ -1,15 +1,10 @@
 """The public transforms: ``grad`` and ``value_and_grad``."""
 import functools
-import numbers
 
-import numpy as np
-
-from ..compiler.passes.p07_calls import Subject
-from ..runtime.checks import NonRealOutputError, check_argument, check_derivatives
-from ..errors import SrcadError
-from ..runtime.accumulate import NonScalarOutputError, check_scalar_output, describe_structure
-from ..runtime.numeric import same_sequence, zeros_like
-from ..compiler.pipeline import is_stale, reverse_function
+from ..compiler.pipeline import reverse_function
+from ..runtime.accumulate import NonScalarOutputError, check_scalar_output
+from ..runtime.checks import NonRealOutputError
+from .transform import Transform
 
 
 def grad(f=None, wrt=0, *, has_aux=False, optimize=True):
@@ -68,50 +63,31 @@ class Checkpointed:
         return f"<srcad checkpoint of {getattr(self.__wrapped__, '__qualname__', self.__wrapped__)}>"
 
 
-class Derivative:
-    """A derivative of ``f``: callable, with ``.source`` (compiled on first use)."""
+class Derivative(Transform):
+    """A derivative of ``f`` made by :func:`grad` or :func:`value_and_grad`."""
 
-    srcad_keep_wrapper = True
+    noun = "derivative"
 
     def __init__(self, f, wrt, *, with_value, has_aux, optimize):
-        self._subject = Subject(f, wrt)
-        self.__wrapped__ = f
-        functools.update_wrapper(self, f, updated=())
+        super().__init__(f, wrt)
         self._options = dict(with_value=with_value, has_aux=has_aux, optimize=optimize)
-        self._generated = {}
-        self._last = self._subject.fixed_shape()
 
     @property
     def generated(self):
-        if self._last is None:
-            raise SrcadError(f"{self._subject.label} takes *args or **kwargs: its derivative is generated for "
-                             f"each way it is called; call the derivative first, then .source shows the last one")
-        return self._generated_for(self._last)
+        """The generated code of the last way of calling (what forward mode reads to
+        differentiate this derivative again)."""
+        return self._compile(self._last_shape())
 
-    def _generated_for(self, shape):
-        generated = self._generated.get(shape.key)
-        if generated is None or is_stale(generated):
-            generated = reverse_function(shape.function, shape.wrt_names, **self._options)
-            self._generated[shape.key] = generated
-        return generated
-
-    @property
-    def source(self):
-        """The generated Python source of this derivative."""
-        return self.generated.source
+    def _generate(self, shape):
+        return reverse_function(shape.function, shape.wrt_names, **self._options)
 
     def __call__(self, *args, **kwargs):
-        shape = self._subject.for_call(args, kwargs)
-        values = shape.wrt_values(args, kwargs, repr(self))
-        for param, value in zip(shape.wrt_names, values):
-            check_argument(param, value)
-        generated = self._generated_for(shape)
-        self._last = shape
-        generated.namespace.refresh()
+        shape, _, values = self._arguments(args, kwargs)
+        generated = self._ready(shape)
         try:
             check = generated.scalar_check
             if check[0] == "argument":
-                check_scalar_output(shape.bind(args, kwargs, repr(self))[check[1]])
+                check_scalar_output(shape.bind(args, kwargs, self._label())[check[1]])
             result = generated.function(*args, **kwargs)
             if self._options["with_value"]:
                 value, grads = result
@@ -125,50 +101,7 @@ class Derivative:
             value, (grads, aux) = None, result
         else:
             value, grads = None, result
-        grads = (grads,) if len(values) == 1 else grads
-        check_derivatives(grads, self._subject.label)
-        grads = tuple(match_like(g, x) for g, x in zip(grads, values))
-        grads = grads[0] if self._subject.single else grads
+        grads = self._shaped_like(grads, values)
         if self._options["with_value"]:
             return value, grads
         return (grads, aux) if self._options["has_aux"] else grads
-
-    def __repr__(self):
-        return f"<srcad derivative of {self._subject.label}>"
-
-
-def match_like(g, x):
-    """Give the derivative ``g`` the type, dtype and shape of its argument ``x``.
-
-    Leaves that carry no derivative (integers, booleans, strings, None, integer
-    arrays) get ``None``, so a gradient has exactly its argument's structure.
-    """
-    if _carries_no_derivative(x):
-        return None
-    if g is None or isinstance(x, (list, tuple, dict)) and not isinstance(g, (list, tuple, dict)) and np.all(g == 0):
-        g = zeros_like(x)  # nothing reached x: its zero, in x's structure
-    if isinstance(x, (list, tuple)):
-        if not isinstance(g, (list, tuple)) or len(g) != len(x):
-            raise SrcadError(f"srcad made a derivative of structure {describe_structure(g)} for a value of "
-                             f"structure {describe_structure(x)}; please report this as a bug")
-        return same_sequence(x, [match_like(gi, xi) for gi, xi in zip(g, x)])
-    if isinstance(x, dict):
-        return {key: match_like(g.get(key), x[key]) for key in x}
-    if isinstance(x, np.generic):
-        return x.dtype.type(g)
-    if isinstance(x, float):
-        return float(g)
-    if isinstance(x, np.ndarray):
-        if isinstance(g, np.ndarray) and g.dtype == x.dtype and g.shape == x.shape and g.flags.writeable:
-            return g
-        return np.array(np.broadcast_to(g, x.shape), dtype=x.dtype)
-    if isinstance(x, np.generic):
-        return x.dtype.type(g)
-    return g
-
-
-def _carries_no_derivative(x):
-    if x is None or isinstance(x, (bool, numbers.Integral, str, bytes, np.bool_)):
-        return True
-    dtype = getattr(x, "dtype", None)
-    return dtype is not None and np.dtype(dtype).kind in "biuSUO"

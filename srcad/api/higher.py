@@ -1,13 +1,13 @@
 """The public transforms beyond the gradient: ``jvp``, ``vjp``, ``jacobian``,
 ``hessian`` and ``hvp``.
 
-Each returns a callable object that, like :class:`srcad.api.Derivative`,
+Each returns a :class:`~srcad.api.transform.Transform`, as ``grad`` does: it
 generates and compiles its code on first use, keeps it, and shows it as
 ``.source``; ``__wrapped__`` is the function it differentiates.
 
-* ``jvp`` runs the forward mode of ``forward.py``: one sweep computes the
+* ``jvp`` runs the forward mode of ``p12_forward.py``: one sweep computes the
   output and its tangent.
-* ``vjp`` runs the two halves of reverse mode (``transform.reverse_split``):
+* ``vjp`` runs the two halves of reverse mode (``pipeline.reverse_split``):
   the forward sweep once per call, the backward sweep once per cotangent.
 * ``jacobian`` multiplies the chain of Jacobians from the right, one column per
   input element (forward mode), or from the left, one row per output element
@@ -18,65 +18,28 @@ generates and compiles its code on first use, keeps it, and shows it as
 """
 import ast
 import builtins
-import functools
 import inspect
 
 import numpy as np
 
-from . import gradients as api
-from ..compiler.passes.p07_calls import Subject
-from ..runtime.checks import check_argument, check_derivatives, check_output
-from ..errors import SrcadError
 from ..compiler.passes.p12_forward import forward_function
+from ..compiler.pipeline import reverse_split
+from ..errors import SrcadError
 from ..runtime.accumulate import add_at, describe_structure
+from ..runtime.checks import check_derivatives, check_output
 from ..runtime.tape import Tape
-from ..compiler.pipeline import is_stale, namespaces, reverse_split
+from .gradients import grad
+from .transform import Transform, match_like, structure_mismatch
 
 MODES = ("auto", "forward", "reverse")
 
 
-class _Transform:
-    """What the transforms share: ``wrt``, the signature, the compiled code, ``.source``."""
-
-    srcad_keep_wrapper = True
-
-    def __init__(self, f, wrt):
-        self._subject = Subject(f, wrt)
-        self.__wrapped__ = f
-        functools.update_wrapper(self, f, updated=())
-        self._single = self._subject.single
-        self._compiled = {}
-        self._last = self._subject.fixed_shape()
+class _Transform(Transform):
+    """The transforms of this module: what they read after the function's own arguments."""
 
     @property
     def generated(self):
         raise AttributeError("srcad reads derivatives made by grad and value_and_grad only")
-
-    @property
-    def source(self):
-        """The generated Python source this transform runs."""
-        if self._last is None:
-            raise SrcadError(f"{self._subject.label} takes *args or **kwargs: its code is generated for each way "
-                             f"it is called; call the transform first, then .source shows the last one")
-        return self._compile(self._last).source
-
-    def _compile(self, shape):
-        compiled = self._compiled.get(shape.key)
-        if compiled is None or is_stale(compiled):
-            compiled = self._compiled[shape.key] = self._generate(shape)
-        self._last = shape
-        return compiled
-
-    def _arguments(self, args, kwargs):
-        """The shape of this call, every parameter's value in order (defaults filled in),
-        and the ``wrt`` ones."""
-        shape = self._subject.for_call(args, kwargs)
-        arguments = shape.bind(args, kwargs, self._label())
-        values = [arguments[p] for p in shape.params]
-        chosen = [arguments[n] for n in shape.wrt_names]
-        for param, value in zip(shape.wrt_names, chosen):
-            check_argument(param, value)
-        return shape, values, chosen
 
     def _split_trailing(self, args, what):
         """The original arguments and the trailing ones (tangents, or ``v``)."""
@@ -95,23 +58,6 @@ class _Transform:
                                  f"{describe_structure(argument)}, but it is {describe_structure(direction)}"
                                  f"{mismatch}")
 
-    def _shaped_like(self, results, chosen):
-        results = (results,) if len(chosen) == 1 else tuple(results)
-        check_derivatives(results, self._subject.label)
-        results = tuple(api.match_like(r, x) for r, x in zip(results, chosen))
-        return results[0] if self._single else results
-
-    def _label(self):
-        return f"{type(self).__name__.lower()} of {self._subject.label}"
-
-    def __repr__(self):
-        return f"<srcad {self._label()}>"
-
-
-def _refresh(generated):
-    for namespace in namespaces(generated):
-        namespace.refresh()
-
 
 # ---------------------------------------------------------------- forward mode
 
@@ -126,12 +72,11 @@ class JVP(_Transform):
         primal, tangents = self._split_trailing(args, "tangent")
         shape, values, chosen = self._arguments(primal, kwargs)
         self._check_directions(tangents, chosen, shape.wrt_names, "tangent")
-        generated = self._compile(shape)
-        _refresh(generated)
+        generated = self._ready(shape)
         out, tangent = generated.function(*values, *tangents)
         check_output(out, containers=True)
         check_derivatives(tangent, self._subject.label)
-        return out, api.match_like(tangent, out)
+        return out, match_like(tangent, out)
 
 
 def jvp(f, wrt=0):
@@ -160,8 +105,7 @@ class VJP(_Transform):
 
     def __call__(self, *args, **kwargs):
         shape, values, chosen = self._arguments(args, kwargs)
-        generated = self._compile(shape)
-        generated.namespace.refresh()
+        generated = self._ready(shape)
         forward, backward = generated.function
         value, saved = forward(*values)
         check_output(value, containers=True)
@@ -197,35 +141,6 @@ class Pullback:
             saved = tuple(_copy(value, memo) for value in saved)
         grads = self._backward(saved, cotangent)
         return self._transform._shaped_like(grads, self._chosen)
-
-
-def structure_mismatch(given, like):
-    """Where the cotangent (or tangent) ``given`` differs in structure from the value ``like``
-    it goes with, as a phrase (`` at [1]['W']: shape (3,) for shape (2, 3)``), or None.
-
-    Lists and tuples match either kind of sequence of the same length, dicts the same keys,
-    arrays and floats an array or number of the same shape; what carries no derivative
-    (ints, strings, None) matches anything."""
-    return _mismatch_at(given, like, "")
-
-
-def _mismatch_at(given, like, path):
-    where = f" at {path}" if path else ""
-    if isinstance(like, dict):
-        if not isinstance(given, dict) or set(given) != set(like):
-            return where if path else ""
-        return next((found for key in like
-                     for found in [_mismatch_at(given[key], like[key], f"{path}[{key!r}]")] if found is not None), None)
-    if isinstance(like, (list, tuple)):
-        if not isinstance(given, (list, tuple)) or len(given) != len(like):
-            return where if path else ""
-        return next((found for index, (g, x) in enumerate(zip(given, like))
-                     for found in [_mismatch_at(g, x, f"{path}[{index}]")] if found is not None), None)
-    if like is None or isinstance(like, (bool, int, str, bytes, np.integer, np.bool_)):
-        return None
-    if isinstance(given, (list, tuple, dict)) or given is None or np.shape(given) != np.shape(like):
-        return f"{where}: {describe_structure(given)} for {describe_structure(like)}" if path else ""
-    return None
 
 
 def _copy(value, memo):
@@ -363,13 +278,12 @@ class Jacobian(_Transform):
 
         forward = self._forward
         shape, values, _ = forward._arguments(args, kwargs)
-        generated = forward._compile(shape)
-        _refresh(generated)
+        generated = forward._ready(shape)
 
         def tangent_of(tangents):  # the generated code itself: a batch of tangents keeps its axis
             tangent = _array_output(generated.function(*values, *tangents)[1], self._label())
             if _one_direction(tangents, chosen):
-                tangent = api.match_like(tangent, out)
+                tangent = match_like(tangent, out)
             return [np.asarray(tangent)]
 
         blocks = []
@@ -477,7 +391,7 @@ class HVP(_Transform):
     """``h(*args, v)`` → the Hessian-vector product: see :func:`hvp`."""
 
     def _generate(self, shape):
-        gradient = api.grad(shape.function, wrt=tuple(shape.wrt_names))
+        gradient = grad(shape.function, wrt=tuple(shape.wrt_names))
         return forward_function(gradient, shape.wrt_names, tangent_only=True, prefix="hvp_")
 
     def __call__(self, *args, **kwargs):
@@ -487,8 +401,7 @@ class HVP(_Transform):
         if len(tangents) != len(chosen):
             raise SrcadError(f"{self._label()}: v has {len(tangents)} parts for {len(chosen)} wrt arguments")
         self._check_directions(tangents, chosen, shape.wrt_names, "v")
-        generated = self._compile(shape)
-        _refresh(generated)
+        generated = self._ready(shape)
         return self._shaped_like(generated.function(*values, *tangents), chosen)
 
 
@@ -518,14 +431,13 @@ class Hessian(_Transform):
 
     def __call__(self, *args, **kwargs):
         shape, values, chosen = self._hvp._arguments(args, kwargs)
-        generated = self._hvp._compile(shape)
-        _refresh(generated)
+        generated = self._hvp._ready(shape)
 
         def products_of(v):  # the generated code itself: a batch of directions keeps its axis
             products = generated.function(*values, *v)
             products = (products,) if self._single else products
             if _one_direction(v, chosen):
-                products = [api.match_like(p, x) for p, x in zip(products, chosen)]
+                products = [match_like(p, x) for p, x in zip(products, chosen)]
             return [np.asarray(p) for p in products]
 
         columns = [_columns(products_of, chosen, k) for k in range(len(chosen))]

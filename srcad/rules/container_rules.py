@@ -3,7 +3,7 @@ iterable, and a dict's items and values.
 
 ``a + b`` joins two lists or two tuples, and its derivative splits back: the
 first ``len(a)`` items go to ``a``. Where srcad can prove what the operands are
-(``srcad/kinds.py``) the arithmetic rule of ``operators.py`` or the rule of
+(``srcad/compiler/passes/p10_kinds.py``) the arithmetic rule of ``operators.py`` or the rule of
 ``concatenation`` applies; otherwise ``plus`` and ``times``, whose rules test
 the operands' types when the code runs.
 

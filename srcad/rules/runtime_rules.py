@@ -7,7 +7,7 @@ partials of the 2-norm. Each is linear in the derivative it carries except
 ``norm_partials``, whose derivatives are spelled out in ``runtime/forward.py``
 (for the 2-norm and Frobenius norm, and the norms with piecewise-constant partials). Two statements of generated code are not calls with a
 result and have no rule here: ``tape.push``/``tape.pop`` and ``add_at``
-(``forward.py`` gives their tangents: a tangent tape, the same in-place update
+(``compiler/passes/p12_forward.py`` gives their tangents: a tangent tape, the same in-place update
 of the tangent buffer).
 """
 from ..runtime.accumulate import add_grads, copy_of

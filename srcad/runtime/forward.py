@@ -1,6 +1,6 @@
 """Helpers that forward-mode code, and the rules of generated code, call.
 
-Forward mode (``srcad/forward.py``) needs two of them: ``broadcast_like``,
+Forward mode (``srcad/compiler/passes/p12_forward.py``) needs two of them: ``broadcast_like``,
 where a term dropped from a tangent (a zero) leaves a smaller shape than the
 result's, and ``fresh_copy``, before a tangent buffer is updated in place.
 The others are transposes and second derivatives of helpers of

@@ -1,4 +1,4 @@
-"""Pass 1: read a function's source into a gast tree and know where it came from."""
+"""Read a function's source into a gast tree and know where it came from."""
 import __future__
 import builtins
 import copy

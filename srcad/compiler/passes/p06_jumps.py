@@ -1,4 +1,4 @@
-"""Jumps lowered into structured code (part of pass 2, desugar).
+"""Jumps lowered into structured code (run by desugar, p05).
 
 Afterwards a function's only ``return`` is its last statement, there is no
 ``break`` or ``continue`` but the one that ends a loop able to stop early

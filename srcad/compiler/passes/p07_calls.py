@@ -293,13 +293,6 @@ class Shape:
         bound.apply_defaults()
         return bound.arguments
 
-    def wrt_values(self, args, kwargs, label):
-        """The values of the ``wrt`` arguments of the call."""
-        if not kwargs and all(p < len(args) for p in self.positions):
-            return [args[p] for p in self.positions]
-        arguments = self.bind(args, kwargs, label)
-        return [arguments[n] for n in self.wrt_names]
-
 
 def callable_name(function):
     """A readable identifier for any callable (see :func:`runtime.dispatch.callable_label`)."""

@@ -1,4 +1,4 @@
-"""Pass 2b (an analysis): which names may share memory with an array the function writes into.
+"""An analysis: which names may share memory with an array the function writes into.
 
 srcad differentiates values: ``y[i] = v`` gives ``y`` a new value and nothing
 else. In Python the write changes every name that shares ``y``'s memory (a

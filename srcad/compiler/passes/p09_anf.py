@@ -1,4 +1,4 @@
-"""Pass 3: A-normal form. One operation per assignment, on names and literals.
+"""A-normal form. One operation per assignment, on names and literals.
 
 Also renames a variable that is reassigned at the top level of the function
 (``x = x * 2`` becomes ``x_2 = x * 2``) so that straight-line code never

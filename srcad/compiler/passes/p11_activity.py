@@ -1,4 +1,4 @@
-"""Pass 4: activity analysis. Which variables carry a derivative.
+"""Activity analysis. Which variables carry a derivative.
 
 A variable is *varied* when it may depend on a differentiated argument through
 differentiable operations, and *useful* when the output may depend on it. Only

@@ -1,4 +1,4 @@
-"""Pass 5: reverse mode. The forward (primal) sweep and the backward (adjoint) sweep.
+"""Reverse mode. The forward (primal) sweep and the backward (adjoint) sweep.
 
 The backward sweep visits the statements in reverse order and inlines each
 operation's adjoint rule. Loops run backwards (``reversed(range(...))``),
@@ -20,7 +20,8 @@ from .p06_jumps import refuse_unlowered_jump
 from .p10_kinds import Kinds, binary_function
 from .p02_language import without_derivative
 from .p14_restore import restore_marker
-from ..resolve import UNKNOWN, Operation, classify, is_user_function, method_of_a_constant, not_transformed_because
+from ..resolve import UNKNOWN, Operation, classify, is_user_function, known_at_run_time_only, method_of_a_constant, \
+    not_transformed_because
 from ...rules import registry
 from ...runtime import dispatch, numeric
 from ...runtime.accumulate import add_at, add_grads, copy_of, zeros_buffer
@@ -338,7 +339,7 @@ class Reverse:
         if any(isinstance(arg, gast.Starred) for arg in operation.args):
             self.spread_call(stmt, value, var, d_var, state, out)
             return
-        if _known_at_run_time_only(value, operation, self.local_names) \
+        if known_at_run_time_only(value, operation, self.local_names) \
                 or method_of_a_constant(value, operation, self.local_names, self.active) \
                 or getattr(operation.function, "srcad_checkpoint", False):
             self.run_time_call(stmt, value, var, d_var, state, out)
@@ -566,18 +567,6 @@ class Reverse:
 
 def _item(container, index):
     return gast.Subscript(value=container, slice=constant(index), ctx=gast.Load())
-
-
-def _known_at_run_time_only(value, operation, local_names):
-    """A call of a local variable, an item of one (``acts["tanh"](z)``) or a call's result."""
-    if operation.function is not UNKNOWN or not isinstance(value, gast.Call):
-        return False
-    if isinstance(value.func, gast.Call):
-        return True  # make_activation()(z), srcad.grad(loss)(w)
-    callee = value.func
-    while isinstance(callee, gast.Subscript):
-        callee = callee.value
-    return isinstance(callee, gast.Name) and (callee.id in local_names or callee is not value.func)
 
 
 def field_read(value, operation):

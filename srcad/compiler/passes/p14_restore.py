@@ -1,4 +1,4 @@
-"""Pass 5b: the tape. Which values the forward sweep overwrites and the backward sweep reads.
+"""The tape. Which values the forward sweep overwrites and the backward sweep reads.
 
 The backward sweep carries a *restore marker* after the adjoint of every
 statement that overwrites a variable. A liveness analysis of the backward

@@ -1,4 +1,4 @@
-"""Pass 6: make generated code read like hand-written code.
+"""Make generated code read like hand-written code.
 
 * the seed ``d_out = 1.0`` is folded into the lines that read it
   (``d_y * 1.0`` is ``d_y``), and arithmetic on literals is done (``2 - 1`` is ``1``);

@@ -1,4 +1,4 @@
-"""Pass 7: print the generated tree as readable source and compile it.
+"""Print the generated tree as readable source and compile it.
 
 Each line that comes from a line of the user's function ends with a comment
 naming it (``# model.py:3``). The source is registered with ``linecache`` under

@@ -1,0 +1,156 @@
+"""What every public transform shares: reading ``wrt``, binding a call's arguments, checking
+what is differentiated, compiling once per way of calling, and shaping each result like the
+argument it belongs to.
+
+Each transform (:class:`srcad.api.gradients.Derivative`, the classes of
+:mod:`srcad.api.higher`) is a :class:`Transform` that says what it generates
+(``_generate``) and how a call runs it (``__call__``).
+"""
+import functools
+import numbers
+
+import numpy as np
+
+from ..compiler.passes.p07_calls import Subject
+from ..compiler.pipeline import is_stale, namespaces
+from ..errors import SrcadError
+from ..runtime.accumulate import describe_structure
+from ..runtime.checks import check_argument, check_derivatives
+from ..runtime.numeric import same_sequence, zeros_like
+
+
+class Transform:
+    """A transform of ``f``: callable, with ``.source``; its code is generated and compiled on
+    first use, once for each way ``f`` is called, and kept. ``__wrapped__`` is ``f``."""
+
+    srcad_keep_wrapper = True
+    noun = "transform"  # what the user calls it in messages
+
+    def __init__(self, f, wrt):
+        self._subject = Subject(f, wrt)
+        self.__wrapped__ = f
+        functools.update_wrapper(self, f, updated=())
+        self._single = self._subject.single
+        self._compiled = {}
+        self._last = self._subject.fixed_shape()
+
+    def _generate(self, shape):
+        """The generated code for one :class:`~srcad.compiler.passes.p07_calls.Shape` of call."""
+        raise NotImplementedError
+
+    @property
+    def source(self):
+        """The generated Python source this transform runs."""
+        return self._compile(self._last_shape()).source
+
+    def _last_shape(self):
+        if self._last is None:
+            raise SrcadError(f"{self._subject.label} takes *args or **kwargs: its code is generated for each way "
+                             f"it is called; call the {self.noun} first, then .source shows the last one")
+        return self._last
+
+    def _compile(self, shape):
+        compiled = self._compiled.get(shape.key)
+        if compiled is None or is_stale(compiled):
+            compiled = self._compiled[shape.key] = self._generate(shape)
+        self._last = shape
+        return compiled
+
+    def _ready(self, shape):
+        """The compiled code for ``shape``, the globals it reads looked up again (the user
+        may have rebound one since the last call)."""
+        compiled = self._compile(shape)
+        for namespace in namespaces(compiled):
+            namespace.refresh()
+        return compiled
+
+    def _arguments(self, args, kwargs):
+        """The shape of this call, every parameter's value in order (defaults filled in),
+        and the ``wrt`` ones, each checked to be something with a derivative."""
+        shape = self._subject.for_call(args, kwargs)
+        arguments = shape.bind(args, kwargs, self._label())
+        values = [arguments[p] for p in shape.params]
+        chosen = [arguments[n] for n in shape.wrt_names]
+        for param, value in zip(shape.wrt_names, chosen):
+            check_argument(param, value)
+        return shape, values, chosen
+
+    def _shaped_like(self, results, chosen):
+        """The derivatives for the ``wrt`` arguments ``chosen``, each with its argument's type,
+        dtype and structure: a single one, or a tuple for a tuple ``wrt``."""
+        results = (results,) if len(chosen) == 1 else tuple(results)
+        check_derivatives(results, self._subject.label)
+        results = tuple(match_like(r, x) for r, x in zip(results, chosen))
+        return results[0] if self._single else results
+
+    def _label(self):
+        return f"{type(self).__name__.lower()} of {self._subject.label}"
+
+    def __repr__(self):
+        return f"<srcad {self._label()}>"
+
+
+def match_like(g, x):
+    """Give the derivative ``g`` the type, dtype and shape of its argument ``x``.
+
+    Leaves that carry no derivative (integers, booleans, strings, None, integer
+    arrays) get ``None``, so a gradient has exactly its argument's structure.
+    """
+    if _carries_no_derivative(x):
+        return None
+    if g is None or isinstance(x, (list, tuple, dict)) and not isinstance(g, (list, tuple, dict)) and np.all(g == 0):
+        g = zeros_like(x)  # nothing reached x: its zero, in x's structure
+    if isinstance(x, (list, tuple)):
+        if not isinstance(g, (list, tuple)) or len(g) != len(x):
+            raise SrcadError(f"srcad made a derivative of structure {describe_structure(g)} for a value of "
+                             f"structure {describe_structure(x)}; please report this as a bug")
+        return same_sequence(x, [match_like(gi, xi) for gi, xi in zip(g, x)])
+    if isinstance(x, dict):
+        return {key: match_like(g.get(key), x[key]) for key in x}
+    if isinstance(x, np.generic):
+        return x.dtype.type(g)
+    if isinstance(x, float):
+        return float(g)
+    if isinstance(x, np.ndarray):
+        if isinstance(g, np.ndarray) and g.dtype == x.dtype and g.shape == x.shape and g.flags.writeable:
+            return g
+        return np.array(np.broadcast_to(g, x.shape), dtype=x.dtype)
+    if isinstance(x, np.generic):
+        return x.dtype.type(g)
+    return g
+
+
+def _carries_no_derivative(x):
+    if x is None or isinstance(x, (bool, numbers.Integral, str, bytes, np.bool_)):
+        return True
+    dtype = getattr(x, "dtype", None)
+    return dtype is not None and np.dtype(dtype).kind in "biuSUO"
+
+
+def structure_mismatch(given, like):
+    """Where the cotangent (or tangent) ``given`` differs in structure from the value ``like``
+    it goes with, as a phrase (`` at [1]['W']: shape (3,) for shape (2, 3)``), or None.
+
+    Lists and tuples match either kind of sequence of the same length, dicts the same keys,
+    arrays and floats an array or number of the same shape; what carries no derivative
+    (ints, strings, None) matches anything."""
+    return _mismatch_at(given, like, "")
+
+
+def _mismatch_at(given, like, path):
+    where = f" at {path}" if path else ""
+    if isinstance(like, dict):
+        if not isinstance(given, dict) or set(given) != set(like):
+            return where if path else ""
+        return next((found for key in like
+                     for found in [_mismatch_at(given[key], like[key], f"{path}[{key!r}]")] if found is not None), None)
+    if isinstance(like, (list, tuple)):
+        if not isinstance(given, (list, tuple)) or len(given) != len(like):
+            return where if path else ""
+        return next((found for index, (g, x) in enumerate(zip(given, like))
+                     for found in [_mismatch_at(g, x, f"{path}[{index}]")] if found is not None), None)
+    if like is None or isinstance(like, (bool, int, str, bytes, np.integer, np.bool_)):
+        return None
+    if isinstance(given, (list, tuple, dict)) or given is None or np.shape(given) != np.shape(like):
+        return f"{where}: {describe_structure(given)} for {describe_structure(like)}" if path else ""
+    return None
