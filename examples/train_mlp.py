@@ -8,8 +8,9 @@ softmax cross-entropy plus weight decay lam * (sum W1^2 + sum W2^2). Before
 training, the generated gradient is compared with central finite differences.
 Training is minibatch stochastic gradient descent (srcad.optimizers.sgd), one
 progress bar per epoch; the training and validation curves are saved as a PNG.
-At the end the script prints the derivative srcad generated: it is the
-back-propagation walk-through of section 6.5.7, as Python.
+At the end the script prints the derivative srcad generated (the
+back-propagation walk-through of section 6.5.7, as Python) and, last, the
+accuracy on the held-out test digits.
 
     python examples/train_mlp.py [--quick] [--out DIR]
 """
@@ -115,11 +116,11 @@ def main(quick=False, out=None, hidden=64, batch_size=32, learning_rate=0.1, lam
     print(f"trained {epochs} epochs in {time.perf_counter() - start:.1f} s")
     figure = plot_curves(history, out)
 
-    accuracy = float(np.mean(predict(*params, X_test) == y_test))
-    print(f"test accuracy {accuracy:.1%}")
-
     print("\nThe derivative srcad wrote for loss() (loss_and_grads.source):\n")
     print(loss_and_grads.source)
+
+    accuracy = float(np.mean(predict(*params, X_test) == y_test))
+    print(f"test accuracy {accuracy:.1%}")  # last: what the training is for
     return {"gradient error": error, "history": history, "test accuracy": accuracy, "figure": figure}
 
 

@@ -1,5 +1,6 @@
 """The docs show what srcad prints today: docs/how-it-works.md and docs/architecture.md pass by
-pass, the generated sources in docs/modes.md, and the supported language in docs/programs.md.
+pass, the generated sources in docs/modes.md, docs/rules.md and docs/gallery.md, and the
+supported language in docs/programs.md.
 
 Run ``python tests/test_docs.py`` to rewrite their listings after a change to the engine.
 """
@@ -12,6 +13,7 @@ if __name__ == "__main__":  # rewrite the docs with this checkout's srcad, not a
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 import srcad
+from doc_blocks import page_module
 from srcad.api.imports import without_imports
 from srcad.compiler.passes import p02_language as language
 from srcad.compiler.pipeline import stages
@@ -21,25 +23,10 @@ DOC = DOCS / "how-it-works.md"
 ARCHITECTURE = DOCS / "architecture.md"
 MODES = DOCS / "modes.md"
 PROGRAMS = DOCS / "programs.md"
+RULES = DOCS / "rules.md"
+GALLERY = DOCS / "gallery.md"
 LANGUAGE = re.compile(r"(<!-- language: generated from srcad/compiler/passes/p02_language.py -->\n)(.*?)(<!-- end of language -->)", re.S)
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
-# the file docs/modes.md follows: its listings' comments point at these lines
-MODES_MODEL = """import numpy as np
-from srcad import nn
-
-
-def layer(W, b, x):
-    h = np.tanh(W @ x + b)
-    return h * h
-
-
-def loss(W1, W2, X, y, lam):
-    H = np.maximum(0.0, X @ W1)
-    U = H @ W2
-    return nn.softmax_cross_entropy(U, y) + lam * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
-"""
-
-
 def _blocks(text):
     return list(BLOCK.finditer(text))
 
@@ -57,18 +44,19 @@ def _listings(tmp_dir):
     return [listing for _, listing in stages(module.rnn, (0,))]
 
 
-def _load(source, tmp_dir):
-    path = pathlib.Path(tmp_dir) / "model.py"
+def _load(source, tmp_dir, name="model"):
+    path = pathlib.Path(tmp_dir) / f"{name}.py"
     path.write_text(source)
-    spec = importlib.util.spec_from_file_location("model", path)
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 def _modes_listings(tmp_dir):
-    """Blocks 1, 2 and 4 of docs/modes.md: a jvp, a vjp, and the first function of an hvp."""
-    model = _load(MODES_MODEL, tmp_dir)
+    """Blocks 1, 2 and 4 of docs/modes.md: a jvp, a vjp, and the first function of an hvp, of
+    the file the page's model blocks make."""
+    model = _load(page_module("modes.md")[1]["model.py"], tmp_dir)
     hvp = without_imports(srcad.hvp(model.loss, wrt=(0, 1)).source)
     return {1: srcad.jvp(model.layer, wrt=(0, 1)).source, 2: srcad.vjp(model.layer, wrt=(0, 1)).source,
             4: hvp.split("\n\n\n")[0].rstrip("\n") + "\n"}
@@ -80,6 +68,42 @@ def _architecture_listings(tmp_dir):
     model = _load(_blocks(ARCHITECTURE.read_text())[0].group(1), tmp_dir)
     listings = [listing for _, listing in stages(model.step, (0,))] + [srcad.jvp(model.step).source]
     return {index + 1: listing for index, listing in enumerate(listings)}
+
+
+def _rules_listings(tmp_dir):
+    """Block 6 of docs/rules.md: the gradient of the classifier the page writes."""
+    model = _load(page_module("rules.md")[1]["classifier.py"], tmp_dir, "classifier")
+    return {6: srcad.grad(model.loss).source}
+
+
+def _gallery_listings(tmp_dir):
+    """Block 1 of docs/gallery.md: the gradient of the MLP of its block 0."""
+    model = _load(page_module("gallery.md")[1]["model.py"], tmp_dir)
+    return {1: srcad.grad(model.loss, wrt=(0, 1)).source}
+
+
+def test_rules_listing_matches_what_srcad_prints(tmp_path):
+    blocks = _blocks(RULES.read_text())
+    for index, listing in _rules_listings(tmp_path).items():
+        assert blocks[index].group(1) == listing, "docs/rules.md is out of date: run python tests/test_docs.py"
+
+
+def test_gallery_listing_matches_what_srcad_prints(tmp_path):
+    blocks = _blocks(GALLERY.read_text())
+    for index, listing in _gallery_listings(tmp_path).items():
+        assert blocks[index].group(1) == listing, "docs/gallery.md is out of date: run python tests/test_docs.py"
+
+
+def test_the_gallery_pairs_each_step_with_a_line_srcad_wrote():
+    text = GALLERY.read_text()
+    listing = _blocks(text)[1].group(1)
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "Algorithm 6.4 |" not in line]
+    assert len(rows) >= 6
+    for row in rows:
+        lines = re.findall(r"`([^`]+)`", row.rstrip(" |").rsplit(" | ", 1)[1])
+        assert lines, row
+        for line in lines:
+            assert re.search(rf"^\s*{re.escape(line)}\s*(#|$)", listing, re.M), f"not in the listing: {line}"
 
 
 def test_architecture_listings_match_what_srcad_prints(tmp_path):
@@ -132,6 +156,10 @@ def main():
         _rewrite(MODES, _modes_listings(tmp_dir))
     with tempfile.TemporaryDirectory() as tmp_dir:
         _rewrite(ARCHITECTURE, _architecture_listings(tmp_dir))
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        _rewrite(RULES, _rules_listings(tmp_dir))
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        _rewrite(GALLERY, _gallery_listings(tmp_dir))
     _rewrite_language()
 
 

@@ -34,6 +34,7 @@ def test_train_mlp_checks_its_gradient_and_learns_the_digits(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert summary["gradient error"] < 1e-6
     assert "max relative error" in printed and "def value_and_d_loss" in printed
+    assert printed.rstrip().splitlines()[-1].startswith("test accuracy ")
     history = summary["history"]
     assert history["train loss"][-1] < 0.5 * history["train loss"][0]
     assert history["validation accuracy"][-1] > history["validation accuracy"][0]

@@ -335,7 +335,12 @@ def _located(node, parent):
 
 def _table_row(entry):
     what, _, hint = entry.partition("; ")
-    return f"srcad cannot differentiate {what} | {hint}"
+    return _markdown_text(f"srcad cannot differentiate {what} | {hint}")
+
+
+def _markdown_text(text):
+    """``text`` as Markdown shows it: ``y[i][j]`` would read as a link reference."""
+    return text.replace("[", "\\[").replace("]", "\\]")
 
 
 _FORMS_OF = {}
