@@ -39,8 +39,8 @@ def cotangent_times(cotangent, partial):
     if isinstance(product, (int, float)):
         return 0.0 if cotangent == 0 and not math.isfinite(product) else product
     finite = np.isfinite(product)
-    if np.all(finite):
-        return product
+    if isinstance(product, (np.ndarray, np.generic)) and np.all(finite):
+        return product  # a shortcut for NumPy only: a lazy array (Dask) would compute to answer it
     return np.where(np.logical_and(np.equal(cotangent, 0), np.logical_not(finite)), np.zeros_like(product),
                     product)
 
@@ -81,6 +81,12 @@ def unbroadcast(g, x):
     if np.shape(g) == shape:
         return g
     return _spread(g, x, shape)
+
+
+def size_of(x):
+    """How many elements ``x`` has, read from its shape (``np.size`` is not among the
+    functions every array library implements: Dask warns and falls back to NumPy)."""
+    return math.prod(np.shape(x))
 
 
 def sum_to_scalar(g):
@@ -708,16 +714,20 @@ def sort_along(t, x, axis=-1):
 # ------------------------------------------------------- joining and splitting
 
 
-def _split_points(sizes):
-    return list(itertools.accumulate(sizes))[:-1]
+def _cut(g, lengths, axis):
+    """``g`` cut along ``axis`` into consecutive pieces of ``lengths``: ``np.split``, by
+    slicing, which every array library implements (Dask has no ``np.split``)."""
+    before = (slice(None),) * (axis % np.ndim(g))
+    ends = list(itertools.accumulate(lengths))
+    return [g[before + (slice(end - length, end),)] for length, end in zip(lengths, ends)]
 
 
 def unconcatenate(g, arrays, axis=0):
     """Adjoint of ``np.concatenate(arrays, axis)``: ``g`` cut into one piece per array."""
     if axis is None:
-        pieces = np.split(np.ravel(g), _split_points([np.size(x) for x in arrays]))
+        pieces = _cut(np.ravel(g), [size_of(x) for x in arrays], 0)
         return [np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays)]
-    return np.split(g, _split_points([np.shape(x)[axis] for x in arrays]), axis=axis)
+    return _cut(g, [np.shape(x)[axis] for x in arrays], axis)
 
 
 def _joined(item):
@@ -779,7 +789,7 @@ def unstack(g, axis=0):
 
 def _unjoin(g, arrays, ndmin, axis):
     shapes = [(1,) * (ndmin - np.ndim(x)) + np.shape(x) for x in arrays]
-    pieces = np.split(g, _split_points([s[axis] for s in shapes]), axis=axis)
+    pieces = _cut(g, [s[axis] for s in shapes], axis)
     return [np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays)]
 
 
