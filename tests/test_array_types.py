@@ -136,3 +136,22 @@ def test_every_nn_function_keeps_strict_arrays_under_grad_jvp_and_hvp(which):
         got = call(StrictArray(z), StrictArray(v))
         assert isinstance(got, StrictArray), (transform, type(got))
         np.testing.assert_allclose(unwrap(got), expected, rtol=1e-12, atol=1e-14)
+
+
+class ArrayOfAnotherStandard:
+    """An array with a shape and a dtype that implements neither of NumPy's protocols, as an
+    array of the Array API standard alone (``array_api_strict``) does."""
+
+    shape, dtype, ndim = (3,), "float64", 1
+
+    def __array_namespace__(self, api_version=None):
+        raise NotImplementedError
+
+
+def test_an_array_numpy_cannot_dispatch_to_is_refused_in_wrt():
+    def f(x):
+        return np.sum(np.tanh(x))
+
+    for argument in (ArrayOfAnotherStandard(), [np.ones(2), ArrayOfAnotherStandard()]):
+        with pytest.raises(srcad.NonDifferentiableError, match="ArrayOfAnotherStandard.*__array_function__"):
+            srcad.grad(f)(argument)

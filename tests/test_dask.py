@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 import srcad
-from srcad import nn
+import srcad.dask
+from doc_blocks import assert_prints_what_it_says, run_page
 from test_array_types import NN_FUNCTIONS, TRANSFORMS, leaves, loss, mlp_arguments, nn_loss
 
 pytestmark = pytest.mark.filterwarnings("error::FutureWarning")
@@ -68,7 +69,7 @@ def test_mlp_derivatives_stay_lazy_and_compute_in_one_pass(name, dask_weights, o
     assert loss_reads == 8
     results = []
     assert data.reads(lambda: results.append(TRANSFORMS[name](args))) == 0  # building computes nothing
-    lazy = [leaf for leaf in leaves(results[0])]
+    lazy = leaves(results[0])
     assert all(isinstance(leaf, da.Array) for leaf in lazy), [type(leaf) for leaf in lazy]
     computed = []
     assert data.reads(lambda: computed.extend(dask.compute(*lazy))) == loss_reads  # one pass over the data
@@ -158,3 +159,53 @@ def test_common_rules_keep_dask_data_lazy(program):
         assert data.reads(lambda: computed.extend(dask.compute(*lazy))) <= loss_reads, transform  # no more than one pass
         for got, want in zip(computed, leaves(call(X))):
             np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-13)
+
+
+def test_computed_gives_numpy_gradients_from_one_pass():
+    args, data = dask_mlp_arguments()
+    step = srcad.dask.computed(srcad.value_and_grad(loss, wrt=(0, 1)))
+    results = []
+    assert data.reads(lambda: results.append(step(*args))) == 8  # as many reads as the loss alone
+    value, gradients = results[0]
+    expected_value, expected = srcad.value_and_grad(loss, wrt=(0, 1))(*mlp_arguments())
+    np.testing.assert_allclose(value, expected_value, rtol=1e-12)
+    for got, want in zip(gradients, expected):
+        assert type(got) is np.ndarray and got.dtype == want.dtype and got.flags.writeable
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    assert "def value_and_d_loss" in step.source and step.__wrapped__.__wrapped__ is loss
+
+
+def dict_loss(params, X, y):
+    return loss(params["W1"], params["W2"], X, y, 0.1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_computed_keeps_containers_and_dtypes(dtype):
+    W1, W2, X, y, _ = mlp_arguments(dtype)
+    params = {"W1": W1, "W2": W2}
+    data = Chunked(X, y, rows=4)
+    step = srcad.dask.computed(srcad.grad(dict_loss), scheduler="synchronous")
+    got = step(params, *data.arrays)
+    want = srcad.grad(dict_loss)(params, X, y)
+    assert set(got) == {"W1", "W2"}
+    for key in params:
+        assert type(got[key]) is np.ndarray and got[key].dtype == dtype
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_computed_hessian_vector_products_and_tangents():
+    args, data = dask_mlp_arguments()
+    direction = (0.5 * args[0], -args[1])
+    hvp = srcad.dask.computed(srcad.hvp(loss, wrt=(0, 1)))
+    jvp = srcad.dask.computed(srcad.jvp(loss, wrt=(0, 1)))
+    numpy_args = mlp_arguments()
+    for got, want in zip(hvp(*args, direction), srcad.hvp(loss, wrt=(0, 1))(*numpy_args, direction)):
+        assert type(got) is np.ndarray
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(jvp(*args, *direction), srcad.jvp(loss, wrt=(0, 1))(*numpy_args, *direction),
+                               rtol=1e-12)
+
+
+def test_the_examples_of_docs_scaling_run_and_print_what_they_say(tmp_path):
+    source, printed = run_page("scaling.md", tmp_path)
+    assert assert_prints_what_it_says(source, printed) == 3
