@@ -5,6 +5,8 @@ another library (on a GPU, say) refuses to become a NumPy array behind the user'
 Every NumPy function or ufunc given one runs on the NumPy data inside and wraps what
 comes out again (reductions give a 0-d ``StrictArray``, as array libraries do), so a
 result that is a ``StrictArray`` shows the computation never left the type.
+``DeviceArray`` is stricter still, as CuPy is: it also refuses to compute with a NumPy
+array, so an array that srcad made from nothing in NumPy's library shows up as an error.
 """
 import numpy as np
 
@@ -19,19 +21,26 @@ class StrictArray(np.lib.mixins.NDArrayOperatorsMixin):
     dtype = property(lambda self: self.data.dtype)
     ndim = property(lambda self: self.data.ndim)
     size = property(lambda self: self.data.size)
-    T = property(lambda self: StrictArray(self.data.T))
+    T = property(lambda self: type(self)(self.data.T))
+    refuses_numpy = False
 
     def __array__(self, dtype=None, copy=None):
         raise TypeError("StrictArray refuses implicit conversion to a NumPy array")
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        return wrap(getattr(ufunc, method)(*unwrap(inputs), **unwrap(kwargs)))
+        self._check_operands((inputs, kwargs), ufunc.__name__)
+        return wrap(getattr(ufunc, method)(*unwrap(inputs), **unwrap(kwargs)), type(self))
 
     def __array_function__(self, func, types, args, kwargs):
-        return wrap(func(*unwrap(args), **unwrap(kwargs)))
+        self._check_operands((args, kwargs), func.__name__)
+        return wrap(func(*unwrap(args), **unwrap(kwargs)), type(self))
+
+    def _check_operands(self, operands, name):
+        if self.refuses_numpy and _holds_numpy_array(operands):
+            raise TypeError(f"{type(self).__name__} refuses to compute {name} with a NumPy array")
 
     def __getitem__(self, key):
-        return wrap(self.data[unwrap(key)])
+        return wrap(self.data[unwrap(key)], type(self))
 
     def __setitem__(self, key, value):
         self.data[unwrap(key)] = unwrap(value)
@@ -46,19 +55,35 @@ class StrictArray(np.lib.mixins.NDArrayOperatorsMixin):
         return float(self.data)
 
     def astype(self, dtype, copy=True):
-        return StrictArray(self.data.astype(dtype))
+        return type(self)(self.data.astype(dtype))
 
     def reshape(self, *shape):
-        return StrictArray(self.data.reshape(*shape))
+        return type(self)(self.data.reshape(*shape))
 
     def copy(self):
-        return StrictArray(self.data.copy())
+        return type(self)(self.data.copy())
 
     def sum(self, *args, **kwargs):
-        return wrap(self.data.sum(*args, **kwargs))
+        return wrap(self.data.sum(*args, **kwargs), type(self))
 
     def __repr__(self):
-        return f"StrictArray({self.data!r})"
+        return f"{type(self).__name__}({self.data!r})"
+
+
+class DeviceArray(StrictArray):
+    """A ``StrictArray`` that, like an array on a GPU, refuses NumPy arrays as operands."""
+
+    refuses_numpy = True
+
+
+def _holds_numpy_array(value):
+    if isinstance(value, np.ndarray):
+        return value.ndim > 0
+    if isinstance(value, (list, tuple)):
+        return any(_holds_numpy_array(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_numpy_array(item) for item in value.values())
+    return False
 
 
 def unwrap(value):
@@ -72,10 +97,12 @@ def unwrap(value):
     return value
 
 
-def wrap(value):
-    """NumPy arrays and scalars in ``value`` as ``StrictArray``; anything else as it is."""
+def wrap(value, kind=StrictArray):
+    """NumPy arrays and scalars in ``value`` as arrays of ``kind``; anything else as it is."""
     if isinstance(value, (np.ndarray, np.generic)):
-        return StrictArray(value)
+        return kind(value)
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return type(value)(*(wrap(item, kind) for item in value))  # a namedtuple: EighResult, SVDResult
     if isinstance(value, (list, tuple)):
-        return type(value)(wrap(item) for item in value)
+        return type(value)(wrap(item, kind) for item in value)
     return value

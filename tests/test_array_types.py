@@ -13,7 +13,7 @@ import srcad
 from srcad import nn
 from srcad.runtime import zeros_like
 from gradcheck import numerical_gradient
-from strict_array import StrictArray, unwrap
+from strict_array import DeviceArray, StrictArray, unwrap
 
 
 def loss(W1, W2, X, y, lam):
@@ -58,6 +58,8 @@ def leaves(value):
 def test_the_strict_array_is_strict():
     with pytest.raises(TypeError, match="implicit conversion"):
         np.asarray(StrictArray([1.0, 2.0]))
+    with pytest.raises(TypeError, match="refuses to compute add with a NumPy array"):
+        DeviceArray([1.0, 2.0]) + np.ones(2)
 
 
 def test_the_numpy_gradient_is_right():
@@ -155,3 +157,44 @@ def test_an_array_numpy_cannot_dispatch_to_is_refused_in_wrt():
     for argument in (ArrayOfAnotherStandard(), [np.ones(2), ArrayOfAnotherStandard()]):
         with pytest.raises(srcad.NonDifferentiableError, match="ArrayOfAnotherStandard.*__array_function__"):
             srcad.grad(f)(argument)
+
+
+def trace_and_products(A, B):
+    return np.einsum("ii->", A @ B) + np.sum(np.prod(A, axis=0))  # a diagonal read; prod's partials
+
+
+def cholesky_energy(A, S):
+    L = np.linalg.cholesky(A @ A.T + S @ S.T)  # its rule halves a diagonal through an identity
+    return np.sum(L ** 2)
+
+
+def eigen_energy(A):
+    w, v = np.linalg.eigh(A + A.T)
+    return np.sum(w ** 3) + np.sum(v[:, 0] ** 4)
+
+
+@pytest.mark.parametrize("program", [loss, trace_and_products, cholesky_energy, eigen_energy],
+                         ids=lambda f: f.__name__)
+def test_arrays_the_runtime_makes_are_of_the_arguments_library(program):
+    """A DeviceArray refuses NumPy operands, as CuPy does: every helper that makes an array
+    (an identity for a diagonal, zeros, a range) must make it in the arguments' library."""
+    rng = np.random.default_rng(4)
+    if program is loss:
+        args = mlp_arguments()
+        chosen = (0, 1)
+    else:
+        args = [rng.standard_normal((3, 3)) for _ in range(program.__code__.co_argcount)]
+        chosen = tuple(range(len(args)))
+    direction = tuple(rng.standard_normal(np.shape(args[i])) for i in chosen)
+    on_device = [DeviceArray(a) if isinstance(a, np.ndarray) else a for a in args]
+    transforms = {
+        "grad": lambda a, v: srcad.grad(program, wrt=chosen)(*a),
+        "jvp": lambda a, v: srcad.jvp(program, wrt=chosen)(*a, *v)[1],
+        "hvp": lambda a, v: srcad.hvp(program, wrt=chosen)(*a, v),
+    }
+    for name, transform in transforms.items():
+        expected = leaves(transform(args, direction))
+        got = leaves(transform(on_device, tuple(DeviceArray(v) for v in direction)))
+        for g, e in zip(got, expected):
+            assert isinstance(g, DeviceArray), (name, type(g))
+            np.testing.assert_allclose(unwrap(g), e, rtol=1e-10, atol=1e-12)

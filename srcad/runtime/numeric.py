@@ -89,6 +89,19 @@ def size_of(x):
     return math.prod(np.shape(x))
 
 
+def like_of(x):
+    """``x`` as the ``like=`` of an array made from nothing (``np.eye``, ``np.arange``), so the new
+    array is of ``x``'s library (a Dask or a GPU array); None, NumPy's own, for numbers and lists."""
+    return x if hasattr(type(x), "__array_function__") else None
+
+
+def identity_like(n, dtype, x):
+    """The ``n`` by ``n`` identity matrix of ``dtype``, in ``x``'s array library (``np.eye``'s
+    ``like=`` is not enough: Dask's ``eye`` refuses the arguments NumPy passes it)."""
+    count = np.arange(n, like=like_of(x))
+    return (np.expand_dims(count, -1) == count).astype(dtype)
+
+
 def sum_to_scalar(g):
     """``g`` summed to a scalar; a number stays the number it is (and keeps its type)."""
     return g if np.ndim(g) == 0 else np.sum(g)
@@ -207,7 +220,7 @@ def prod_partials_tangent(x, dx, axis=None):
     rows, moved_shape = _as_rows(x, axes, last)
     d_rows, _ = _as_rows(dx, axes, last)
     rows, d_rows = rows[..., None, :], d_rows[..., None, :]
-    itself = np.eye(np.shape(rows)[-1], dtype=bool)
+    itself = identity_like(np.shape(rows)[-1], bool, rows)
     without_itself = np.where(itself, np.ones_like(rows), rows)  # row i: x with x_i set to 1
     pairs = prod_partials(without_itself, axis=-1) * ~itself
     tangent = np.sum(pairs * d_rows, axis=-1)
@@ -518,7 +531,7 @@ def _uneinsum_one(g, inputs, output, operands, i, fresh):
             # a repeated index reads a diagonal: write back through an identity matrix
             target += fresh[len(eyes)]
             eye_terms.append(c + target[-1])
-            eyes.append(np.eye(shape[k], dtype=float_dtype(g)))
+            eyes.append(identity_like(shape[k], float_dtype(g), operands[i]))
         else:
             target += c
     others = [s for j, s in enumerate(inputs) if j != i]
@@ -850,7 +863,7 @@ def linspace_fractions(y, num=50, endpoint=True, axis=0):
         raise NonDifferentiableError("srcad differentiates np.linspace without retstep=True: "
                                      "compute the step as (stop - start) / (num - 1) instead")
     steps = num - 1 if endpoint else num
-    fraction = np.arange(num, dtype=float_dtype(y)) / max(steps, 1)
+    fraction = np.arange(num, dtype=float_dtype(y), like=like_of(y)) / max(steps, 1)
     ndim = np.ndim(y)
     return np.reshape(fraction, (num,) + (1,) * (ndim - 1 - axis % ndim))
 
