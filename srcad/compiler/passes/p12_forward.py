@@ -43,11 +43,9 @@ import numpy as np
 from .p11_activity import flowing_names, refuse_active_index
 from .p09_anf import hint
 from ...errors import NonDifferentiableError
-from ..inline import Contribution, Inliner, Template
-from .p06_jumps import refuse_unlowered_jump
+from ..inline import Contribution, Template
 from .p01_parse import filename_is_generated
 from .p10_kinds import Kinds, binary_function
-from .p02_language import without_derivative
 from ..resolve import UNKNOWN, classify, is_user_function, method_of_a_constant, resolve_expression
 from ...rules import registry
 from ...runtime.accumulate import add_at, zeros_buffer
@@ -59,6 +57,7 @@ from ...runtime.tape import Tape
 from .p13_shapes import SCALAR, ShapeClasses, elementwise_operands, loop_targets
 from ..syntax import appended, assign, assigned_variables, call, clone, constant, expr_stmt, function_def, located, name, \
     names_loaded, names_stored, substitute
+from .p12_walker import Walker
 from ..pipeline import Pipeline, all_callees, finish, is_stale
 
 TANGENT_PREFIX = "t_"
@@ -182,40 +181,33 @@ class State:
         self.maybe.update(variables)
 
 
-class Forward:
+class Forward(Walker):
     """Builds the forward sweep of one function in A-normal form."""
 
+    prefix = TANGENT_PREFIX
+    rule_kind = "tangent"
+    rule_decorator = "tangent"
+    mode_phrase = " in forward mode"
+    emits_primal = True
+
     def __init__(self, pipeline, classes, key=None, function_name=None):
+        super().__init__(pipeline.fn, pipeline.names, pipeline.namespace, pipeline.local_names)
         self.key = key
         self.function_name = function_name
-        self.fn = pipeline.fn
-        self.names = pipeline.names
-        self.namespace = pipeline.namespace
-        self.local_names = pipeline.local_names
         self.classes = classes
         self.kinds = Kinds(pipeline.fn, pipeline.fn.node, pipeline.local_names, pipeline.namespace.objects)
-        self.inliner = Inliner(self.namespace.bind, self.names.fresh)
-        self.tangent_names = {}
-        self.origin = None
         self.callees = []
         self.carriers = set()
         self.tapes = set()
         self.exits = []
 
     # -- names ------------------------------------------------------------
-    def t(self, var):
-        """The name of ``var``'s tangent: ``t_var``."""
-        if var not in self.tangent_names:
-            self.tangent_names[var] = self.names.fresh(TANGENT_PREFIX + var)
-        return self.tangent_names[var]
+    t = Walker.derivative_name  # t(x) is "t_x", the name of x's tangent
 
     def tangent_name(self, var):
         node = name(self.t(var))
         node.srcad_tangent = var
         return node
-
-    def helper(self, identifier, obj):
-        return name(self.namespace.bind(identifier, obj))
 
     def zeros_helper(self):
         """``zeros_like``: NumPy-style zeros of a value's shape (in generated code read
@@ -336,29 +328,13 @@ class Forward:
             return name(self.t(expr.id))
         return self.zeros_of(expr)
 
-    # -- blocks -------------------------------------------------------------
-    def block(self, stmts, state):
-        out = []
-        for stmt in stmts:
-            self.origin = getattr(stmt, "srcad_origin", self.origin)
-            out.extend(self.statement(stmt, state, out))
-        return out
-
-    def statement(self, stmt, state, out_so_far):
-        if isinstance(stmt, gast.Assign):
-            return self.assignment(stmt, state)
-        if isinstance(stmt, gast.If):
-            if getattr(stmt, "srcad_loop_exit", False) and self.exits:
-                # leaving the loop early: tangents are settled just before (see loop)
-                self.exits[-1].append((out_so_far, len(out_so_far), state.copy()))
-                return [clone(stmt)]
-            return self.branch(stmt, state)
-        if isinstance(stmt, (gast.For, gast.While)):
-            return self.loop(stmt, state)
-        if isinstance(stmt, gast.Expr):
-            return self.expression_statement(stmt, state)
-        refuse_unlowered_jump(self.fn, stmt)
-        return without_derivative(self.fn, stmt, [clone(stmt)])
+    # -- statements -------------------------------------------------------------
+    def loop_exit(self, stmt, state, out_so_far):
+        """Leaving a loop early: the tangents are settled just before (see :meth:`loop`)."""
+        if not self.exits:
+            return None  # generated code read back: an ``if`` like any other
+        self.exits[-1].append((out_so_far, len(out_so_far), state.copy()))
+        return [clone(stmt)]
 
     # -- assignments ----------------------------------------------------------
     def assignment(self, stmt, state):
@@ -553,7 +529,7 @@ class Forward:
             return self.call_user_function(var, operation, state, out, primal)
         out.append(primal)
         if rule is None:
-            raise self.missing_rule(primal, operation)
+            raise self.missing_rule(primal, operation, value)
         template = Template.of(rule)
         mapping = template.bind_operation(operation, self.fn.where(primal))
 
@@ -643,20 +619,6 @@ class Forward:
                 return ("node", id(node))
         return result
 
-    def missing_rule(self, stmt, operation):
-        label = operation.label or getattr(operation.function, "__name__", "this call")
-        module = getattr(operation.function, "__module__", None) or ""
-        if operation.function is UNKNOWN:
-            why = "srcad cannot tell what it calls"
-        elif module.startswith("srcad."):
-            why = (f"it is a helper of srcad's generated code without a tangent rule yet (second derivatives "
-                   f"through the function whose rule calls {label} are not supported)")
-        else:
-            why = "it has no tangent rule and no Python source to transform"
-        return NonDifferentiableError(
-            f"cannot differentiate {label} in forward mode: {why}. Register a rule with @srcad.tangent, "
-            f"or wrap the value in srcad.stop_gradient if it needs no derivative.{self.fn.where(stmt)}")
-
     # -- calls to Python functions ----------------------------------------------
     def static_transform(self, func):
         """``srcad.grad(loss)`` used as a callee: the derivative object, built now (the public
@@ -686,12 +648,8 @@ class Forward:
     def call_user_function(self, var, operation, state, out, primal):
         """``y = g(x)`` for a Python function ``g``: ``y, t_y = jvp_g(x, t_x)``."""
         callee = operation.function
-        try:
-            signature = inspect.signature(callee)
-            bound = signature.bind(*operation.args, **operation.keywords)
-        except (TypeError, ValueError) as error:
-            raise NonDifferentiableError(f"cannot differentiate the call to {operation.label}: {error}"
-                                         f"{self.fn.where(primal)}") from None
+        bound = self.bound_arguments(operation, primal)
+        signature = bound.signature
         bound.apply_defaults()
         arguments = []
         for parameter in signature.parameters.values():
@@ -825,21 +783,17 @@ class Forward:
         return out
 
     # -- control flow -------------------------------------------------------------
-    def branch(self, stmt, state):
-        body_state, else_state = state.copy(), state.copy()
-        body = self.block(stmt.body, body_state)
-        orelse = self.block(stmt.orelse, else_state)
+    def join_branches(self, stmt, state, body, orelse):
+        """A tangent one branch leaves nonzero and the other zero: an explicit zero there."""
+        (body_state, body_out), (else_state, else_out) = body, orelse
         nonzero = body_state.nonzero | else_state.nonzero
-        for lacking, branch_out in ((body_state, body), (else_state, orelse)):
+        for lacking, branch_out in ((body_state, body_out), (else_state, else_out)):
             for var in sorted(nonzero - lacking.nonzero):
                 self.materialize(var, lacking, branch_out)
         state.nonzero = nonzero
         state.owned = body_state.owned & else_state.owned
         state.must = body_state.must & else_state.must
         state.maybe = body_state.maybe | else_state.maybe
-        self.origin = getattr(stmt, "srcad_origin", self.origin)
-        node = gast.If(test=clone(stmt.test), body=body or [gast.Pass()], orelse=orelse)
-        return [located(node, self.origin)]
 
     def loop(self, stmt, state):
         """A loop whose tangents are carried from one iteration to the next: the
@@ -863,7 +817,7 @@ class Forward:
                 owned &= exit_state.owned
             if nonzero == entry.nonzero and owned == entry.owned:
                 break
-            self.names.taken = set(snapshot) | set(self.tangent_names.values())
+            self.names.taken = set(snapshot) | set(self.derivative_names.values())
             self.callees = list(callees)
             entry.nonzero, entry.owned = nonzero, owned
         for var in sorted(entry.nonzero - trial.nonzero):

@@ -7,7 +7,6 @@ sweep overwrites is pushed on a tape just before it is overwritten and popped
 right after its statement's adjoint, but only when the backward sweep reads
 that value: a liveness analysis of the backward sweep decides.
 """
-import inspect
 import operator
 
 import gast
@@ -15,10 +14,8 @@ import gast
 from .p11_activity import flowing_names, refuse_active_index
 from .p04_effects import changes_nothing
 from ...errors import NonDifferentiableError
-from ..inline import Contribution, Inliner, Template
-from .p06_jumps import refuse_unlowered_jump
+from ..inline import Contribution, Template
 from .p10_kinds import Kinds, binary_function
-from .p02_language import without_derivative
 from .p14_restore import restore_marker
 from ..resolve import UNKNOWN, Operation, classify, is_user_function, method_of_a_constant
 from ...rules import registry
@@ -27,6 +24,7 @@ from ...runtime.accumulate import add_at, add_grads, copy_of, zeros_buffer
 from ...runtime.numeric import zeros_like
 from ..syntax import appended, assign, assigned_variables, call, clone, constant, expr_stmt, grow, inserted_at, \
     located, name, popped, popped_at, shrink
+from .p12_walker import Walker
 import numpy as np
 
 
@@ -42,33 +40,23 @@ class State:
         return State(self.defined, self.owned)
 
 
-class Reverse:
+class Reverse(Walker):
     """Builds the two sweeps of one function in A-normal form."""
 
+    prefix = "d_"
+    rule_kind = "derivative"
+    rule_decorator = "adjoint"
+
     def __init__(self, fn, names, namespace, active, local_names, program=None, scalar_output=None):
-        self.fn = fn
+        super().__init__(fn, names, namespace, local_names)
         self.program = program
-        self.names = names
-        self.namespace = namespace
         self.active = active
-        self.local_names = local_names
-        self.inliner = Inliner(namespace.bind, names.fresh)
-        self.adjoint_names = {}
         self.kinds = Kinds(fn, fn.node, local_names, namespace.objects, [scalar_output] if scalar_output else ())
         self.written_into = set()
         self.resized = set()  # lists whose derivatives grow or shrink in place
         self.kept_names = set()
-        self.origin = None
 
-    # -- names ------------------------------------------------------------
-    def d(self, var):
-        """The name of ``var``'s adjoint: ``d_var``."""
-        if var not in self.adjoint_names:
-            self.adjoint_names[var] = self.names.fresh("d_" + var)
-        return self.adjoint_names[var]
-
-    def helper(self, identifier, obj):
-        return name(self.namespace.bind(identifier, obj))
+    d = Walker.derivative_name  # d(x) is "d_x", the name of x's adjoint
 
     def emit(self, out, stmt):
         # a copy, so that no node is shared between statements that later passes rewrite
@@ -97,7 +85,7 @@ class Reverse:
     def adds_as_numbers(self, var, value):
         """Whether a contribution ``value`` to ``d_var`` is surely an array or a number
         (then so is ``d_var``: ``+`` adds them), proven from ``var`` or from ``value``."""
-        derivatives = {d_var: primal for primal, d_var in self.adjoint_names.items()}
+        derivatives = {d_var: primal for primal, d_var in self.derivative_names.items()}
         return self.kinds.is_numeric(name(var)) or self.kinds.is_numeric(value, derivatives)
 
     def zero(self, var, state, out):
@@ -110,35 +98,28 @@ class Reverse:
         state.defined.discard(var)
         state.owned.discard(var)
 
-    # -- blocks -----------------------------------------------------------
-    def block(self, stmts, state):
-        out = []
-        for stmt in reversed(stmts):
-            out.extend(self.statement(stmt, state))
+    # -- statements -------------------------------------------------------
+    @staticmethod
+    def in_walk_order(stmts):
+        return reversed(stmts)  # the backward sweep
+
+    def assignment(self, stmt, state):
+        if isinstance(stmt.targets[0], gast.Subscript):
+            return self.store(stmt, state)
+        if popped(stmt.value) is not None:
+            return self.pop(stmt, state)
+        out = self.value_assignment(stmt, state)
+        out.append(restore_marker(stmt, assigned_variables(stmt)))
         return out
 
-    def statement(self, stmt, state):
-        self.origin = getattr(stmt, "srcad_origin", self.origin)
-        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
-            return self.store(stmt, state)
-        if isinstance(stmt, gast.Assign) and popped(stmt.value) is not None:
-            return self.pop(stmt, state)
-        if isinstance(stmt, gast.Assign):
-            out = self.assignment(stmt, state)
-            out.append(restore_marker(stmt, assigned_variables(stmt)))
-            return out
+    @staticmethod
+    def loop_exit(stmt, state, out_so_far):
+        return []  # the backward loop runs exactly the recorded steps
+
+    def expression_statement(self, stmt, state):
         if appended(stmt) is not None:
             return self.append(stmt, state)
-        if isinstance(stmt, gast.If):
-            if getattr(stmt, "srcad_loop_exit", False):
-                return []  # the backward loop runs exactly the recorded steps
-            return self.branch(stmt, state)
-        if isinstance(stmt, (gast.For, gast.While)):
-            return self.loop(stmt, state)
-        if isinstance(stmt, gast.Expr):
-            return self.call_statement(stmt, state)
-        refuse_unlowered_jump(self.fn, stmt)
-        return without_derivative(self.fn, stmt, [])
+        return self.call_statement(stmt, state)
 
     def call_statement(self, stmt, state):
         """A call whose value is not used: ``add_at(buffer, index, g)`` is differentiated, a call
@@ -202,7 +183,7 @@ class Reverse:
         out.append(restore_marker(stmt, [var]))
         return out
 
-    def assignment(self, stmt, state):
+    def value_assignment(self, stmt, state):
         out = []
         # a call already rewritten into its forward sweep is differentiated as written
         target, value = getattr(stmt, "srcad_original", (stmt.targets[0], stmt.value))
@@ -347,7 +328,7 @@ class Reverse:
             self.user_call(stmt, operation, var, d_var, state, out)
             return
         if template is None:
-            raise self.missing_rule(stmt, operation)
+            raise self.missing_rule(stmt, operation, value)
         template = Template.of(template)
         mapping = template.bind_operation(operation, self.fn.where(stmt))
         derivative = lambda key: d_var  # noqa: E731 - adjoint templates read only d[result]
@@ -366,11 +347,7 @@ class Reverse:
         arguments that carry one.
         """
         function = operation.function
-        try:
-            bound = inspect.signature(function).bind(*operation.args, **operation.keywords)
-        except TypeError as error:
-            raise NonDifferentiableError(f"the call to {operation.label} does not match its signature: "
-                                         f"{error}{self.fn.where(stmt)}") from None
+        bound = self.bound_arguments(operation, stmt)
         arguments = [(param, expr) for param, expr in bound.arguments.items()
                      if isinstance(expr, gast.Name) and expr.id in self.active]
         if not arguments:
@@ -473,35 +450,19 @@ class Reverse:
         for position, target in enumerate(item.target):
             self.contribute(target, _item(name(parts), position), state, out)
 
-    def missing_rule(self, stmt, operation):
-        label = operation.label or getattr(operation.function, "__name__", "this call")
-        value = getattr(stmt, "srcad_original", (None, stmt.value))[1]
-        method_of = value.func.value if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
-            else None
-        if operation.function is UNKNOWN and isinstance(method_of, gast.Name):
-            label = f"{method_of.id}.{value.func.attr}()"
-            why = (f"it is a method of {method_of.id}, an object srcad cannot see into (an instance of "
-                   f"a class, not an array); call a plain function of arrays instead")
-        elif operation.function is UNKNOWN:
-            why = "srcad cannot tell what it calls"
-        else:
-            why = "it has no derivative rule and no Python source to transform"
-        return NonDifferentiableError(
-            f"cannot differentiate {label}: {why}. Register a rule with @srcad.adjoint, "
-            f"or wrap the value in srcad.stop_gradient if it needs no derivative.{self.fn.where(stmt)}")
-
     # -- control flow -------------------------------------------------------
-    def branch(self, stmt, state):
-        body_state, else_state = state.copy(), state.copy()
-        body = self.block(stmt.body, body_state)
-        orelse = self.block(stmt.orelse, else_state)
+    def join_branches(self, stmt, state, body, orelse):
+        """An adjoint one branch defines and the other does not: zero on the other (a shapeless
+        zero where the variable may not exist there), or dropped when the variable did not
+        exist before the ``if``."""
+        (body_state, body_out), (else_state, else_out) = body, orelse
         existing = stmt.srcad_maybe_defined
         for var in body_state.defined ^ else_state.defined:
             if var not in existing:
                 self.consume(var, body_state)
                 self.consume(var, else_state)
                 continue
-            lacking, branch_out = (else_state, orelse) if var in body_state.defined else (body_state, body)
+            lacking, branch_out = (else_state, else_out) if var in body_state.defined else (body_state, body_out)
             if var in stmt.srcad_must_defined:
                 self.zero(var, lacking, branch_out)
             else:
@@ -510,9 +471,6 @@ class Reverse:
                 lacking.defined.add(var)
         state.defined = body_state.defined
         state.owned = body_state.owned & else_state.owned
-        self.origin = getattr(stmt, "srcad_origin", self.origin)
-        node = gast.If(test=clone(stmt.test), body=body or [gast.Pass()], orelse=orelse)
-        return [located(node, self.origin)]
 
     def loop(self, stmt, state):
         entry = state.copy()
@@ -530,7 +488,7 @@ class Reverse:
             if not carried and not disowned and not gained:
                 break
             # forget the names of the discarded attempt, not those other statements hold on to
-            self.names.taken = set(snapshot) | set(self.adjoint_names.values()) | self.kept_names
+            self.names.taken = set(snapshot) | set(self.derivative_names.values()) | self.kept_names
             for var in sorted(carried):
                 self.zero(var, entry, before)
             for var in sorted(gained):
