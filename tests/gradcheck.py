@@ -106,3 +106,44 @@ def assert_modes_agree(f, args, wrt=0, rtol=1e-5, atol=1e-7, forward=True):
         direction = float(direction)
     _, tangent = srcad.jvp(f, wrt)(*args, direction)
     np.testing.assert_allclose(tangent, np.sum(expected * direction), rtol=rtol, atol=atol)
+
+
+def tree_direction(params, seed=1):
+    """A random direction with the structure of ``params``."""
+    directions = np.random.default_rng(seed)
+    return replace_leaves(params, iter(directions.standard_normal(np.shape(leaf)) if np.ndim(leaf)
+                                       else directions.standard_normal() for leaf in leaves(params)))
+
+
+def tree_inner(a, b):
+    """The inner product of two trees of the same structure."""
+    return sum(float(np.sum(x * y)) for x, y in zip(leaves(a), leaves(b)))
+
+
+def assert_all_modes(f, args, wrt=0, second_order=True):
+    """grad (optimised and not), vjp, jvp and hvp of ``f`` against finite differences."""
+    import srcad
+
+    args = list(args)
+    expected = numerical_tree_gradient(f, args, wrt)
+    for optimize in (True, False):
+        assert_same_tree(srcad.grad(f, wrt, optimize=optimize)(*args), expected)
+    _, pullback = srcad.vjp(f, wrt)(*args)
+    assert_same_tree(pullback(1.0), expected)
+    direction = tree_direction(args[wrt])
+    _, tangent = srcad.jvp(f, wrt)(*args, direction)
+    assert np.isclose(tangent, tree_inner(expected, direction))
+    if not second_order:
+        return
+    gradient = srcad.grad(f, wrt)
+    step = 1e-6
+
+    def gradient_at(sign):
+        moved = list(args)
+        moved[wrt] = replace_leaves(args[wrt], iter(
+            p + sign * step * v for p, v in zip(leaves(args[wrt]), leaves(direction))))
+        return leaves(gradient(*moved))
+
+    expected_hvp = replace_leaves(args[wrt], iter(
+        (gp - gm) / (2 * step) for gp, gm in zip(gradient_at(1), gradient_at(-1))))
+    assert_same_tree(srcad.hvp(f, wrt)(*args, direction), expected_hvp, rtol=1e-4, atol=1e-6)

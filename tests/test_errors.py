@@ -65,9 +65,12 @@ def uses_nonlocal(x):
     return x
 
 
-def uses_lambda(x):
-    double = lambda t: t * 2.0  # noqa: E731  # <- lambda
-    return double(x)
+def apply_to(function, value):
+    return function(value)
+
+
+def passes_a_lambda_that_captures(x, scale):
+    return apply_to(lambda t: t * scale, x)  # <- passes a lambda
 
 
 def uses_async_def(x):
@@ -82,20 +85,17 @@ def uses_class(x):
     return x * Holder.value
 
 
-def uses_list_comprehension(x):
-    return sum([t * 2.0 for t in x])  # <- list comprehension
+def keeps_a_generator_expression(x):
+    doubled = (t * 2.0 for t in x)  # <- generator expression
+    return sum(doubled)
 
 
-def uses_generator_expression(x):
-    return sum(t * 2.0 for t in x)  # <- generator expression
+def comprehension_in_a_branch(x, flag):
+    return sum(x if flag else [t * 2.0 for t in x])  # <- comprehension in a branch
 
 
-def uses_set_comprehension(x):
-    return len({t for t in x}) * x  # <- set comprehension
-
-
-def uses_dict_comprehension(x):
-    return {k: x * k for k in range(3)}[2]  # <- dict comprehension
+def comprehension_after_or(x, flag):
+    return x * 2.0 if flag or all(t > 0 for t in x) else x  # <- comprehension after or
 
 
 def uses_del(x):
@@ -126,13 +126,12 @@ UNSUPPORTED = [
     (uses_yield, "yield", "yield"),
     (uses_global, "global", "global"),
     (uses_nonlocal, "nonlocal", "nonlocal|nested function"),
-    (uses_lambda, "lambda", "lambda"),
+    (passes_a_lambda_that_captures, "passes a lambda", "reads scale"),
     (uses_async_def, "async def", "async def"),
     (uses_class, "class", "class"),
-    (uses_list_comprehension, "list comprehension", "comprehension"),
-    (uses_generator_expression, "generator expression", "generator expression"),
-    (uses_set_comprehension, "set comprehension", "comprehension"),
-    (uses_dict_comprehension, "dict comprehension", "comprehension"),
+    (keeps_a_generator_expression, "generator expression", "generator expression"),
+    (comprehension_in_a_branch, "comprehension in a branch", "comprehension"),
+    (comprehension_after_or, "comprehension after or", "comprehension"),
     (uses_del, "del", "del"),
     (uses_for_else, "for else", "else"),
     (uses_while_else, "while else", "else"),

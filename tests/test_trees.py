@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import srcad
-from gradcheck import assert_same_tree, leaves, numerical_gradient, numerical_tree_gradient, replace_leaves
+from gradcheck import (assert_all_modes, assert_same_tree, leaves, numerical_gradient, numerical_tree_gradient,
+                       replace_leaves, tree_direction, tree_inner)
 
 Pair = namedtuple("Pair", "W b")
 rng = np.random.default_rng(13)
@@ -134,27 +135,17 @@ def test_value_and_grad_of_container_parameters(case):
     assert_same_tree(got, numerical_tree_gradient(f, [params, X], 0))
 
 
-def _direction(params, seed=1):
-    directions = np.random.default_rng(seed)
-    return replace_leaves(params, iter(directions.standard_normal(np.shape(leaf)) if np.ndim(leaf)
-                                       else directions.standard_normal() for leaf in leaves(params)))
-
-
-def _inner(a, b):
-    return sum(float(np.sum(x * y)) for x, y in zip(leaves(a), leaves(b)))
-
-
 def test_jvp_of_container_parameters_agrees_with_the_gradient(case):
     f, params = case
-    direction = _direction(params)
+    direction = tree_direction(params)
     value, tangent = srcad.jvp(f)(params, X, direction)
     assert np.isclose(value, f(params, X))
-    assert np.isclose(tangent, _inner(srcad.grad(f)(params, X), direction))
+    assert np.isclose(tangent, tree_inner(srcad.grad(f)(params, X), direction))
 
 
 def test_hvp_of_container_parameters_matches_finite_differences_of_the_gradient(case):
     f, params = case
-    direction = _direction(params)
+    direction = tree_direction(params)
     got = srcad.hvp(f)(params, X, direction)
     step = 1e-6
     gradient = srcad.grad(f)
@@ -168,33 +159,6 @@ def test_hvp_of_container_parameters_matches_finite_differences_of_the_gradient(
 
 
 # ------------------------------------ programs whose containers reach several consumers
-
-
-def _all_modes(f, args, wrt=0, second_order=True):
-    """grad (optimised and not), vjp, jvp and hvp of ``f`` against finite differences."""
-    args = list(args)
-    expected = numerical_tree_gradient(f, args, wrt)
-    for optimize in (True, False):
-        assert_same_tree(srcad.grad(f, wrt, optimize=optimize)(*args), expected)
-    _, pullback = srcad.vjp(f, wrt)(*args)
-    assert_same_tree(pullback(1.0), expected)
-    direction = _direction(args[wrt])
-    _, tangent = srcad.jvp(f, wrt)(*args, direction)
-    assert np.isclose(tangent, _inner(expected, direction))
-    if not second_order:
-        return
-    gradient = srcad.grad(f, wrt)
-    step = 1e-6
-
-    def gradient_at(sign):
-        moved = list(args)
-        moved[wrt] = replace_leaves(args[wrt], iter(
-            p + sign * step * v for p, v in zip(leaves(args[wrt]), leaves(direction))))
-        return leaves(gradient(*moved))
-
-    expected_hvp = replace_leaves(args[wrt], iter(
-        (gp - gm) / (2 * step) for gp, gm in zip(gradient_at(1), gradient_at(-1))))
-    assert_same_tree(srcad.hvp(f, wrt)(*args, direction), expected_hvp, rtol=1e-4, atol=1e-6)
 
 
 def list_read_twice(x):
@@ -262,7 +226,7 @@ def loop_over_dict_keys_twice(params, x):
     (loop_over_dict_keys_twice, ({"W": W1, "b": b1}, X), 0),
 ], ids=lambda value: getattr(value, "__name__", None))
 def test_containers_reaching_several_consumers(f, args, wrt):
-    _all_modes(f, args, wrt)
+    assert_all_modes(f, args, wrt)
 
 
 # ------------------------------------------------- + and * on sequences: concatenation
@@ -311,13 +275,13 @@ A, B = np.array([0.5, -1.2]), np.array([0.3, 0.8, -0.4])
     (joined_by_a_helper, (A, B), 0),
 ], ids=lambda value: getattr(value, "__name__", None))
 def test_plus_on_sequences_is_concatenation(f, args, wrt):
-    _all_modes(f, args, wrt)
+    assert_all_modes(f, args, wrt)
 
 
 def test_plus_of_arguments_adds_or_joins_as_python_does():
-    _all_modes(total_of_sum, (A, A * 3.0), 0)
-    _all_modes(total_of_sum, ([A], [B]), 0)
-    _all_modes(total_of_sum, ((A,), (B, A)), 1)
+    assert_all_modes(total_of_sum, (A, A * 3.0), 0)
+    assert_all_modes(total_of_sum, ([A], [B]), 0)
+    assert_all_modes(total_of_sum, ((A,), (B, A)), 1)
 
 
 def total_of_sum(a, b):
@@ -398,7 +362,7 @@ def test_a_tangent_of_the_wrong_structure_is_refused(transform):
 @pytest.mark.parametrize("f", [loss_pair, loss_fields, loss_layers], ids=lambda f: f.__name__)
 def test_a_namedtuple_out_of_wrt_is_data(f):
     params = Pair(W1, b1) if f is not loss_layers else [Pair(W1, b1), Pair(W2, b2)]
-    _all_modes(f, (params, X), 1)
+    assert_all_modes(f, (params, X), 1)
 
 
 class Layer:

@@ -167,15 +167,30 @@ def is_user_function(obj):
 
 
 def method_of_a_constant(value, operation, local_names, carrying):
-    """``self.layer(x)``: a method of a local object that carries no derivative (``self``, a
-    constant of the derivative) and is not an array's or a dict's: the run-time dispatch reads
-    the method it turns out to be, with ``self`` a constant. A method of a value that carries
-    a derivative is refused (srcad cannot see how the result depends on it)."""
+    """``self.layer(x)``, ``self.layers[0].forward(x)``: a method of a local object (or of an
+    attribute or item of one) that carries no derivative (``self``, a constant of the
+    derivative) and is not an array's or a dict's: the run-time dispatch reads the method it
+    turns out to be, with its object a constant. A method of a value that carries a derivative
+    is refused (srcad cannot see how the result depends on it)."""
     if operation.function is not UNKNOWN or not isinstance(value, gast.Call) \
             or not isinstance(value.func, gast.Attribute):
         return False
     receiver = value.func.value
+    while isinstance(receiver, (gast.Attribute, gast.Subscript)):
+        receiver = receiver.value
     return isinstance(receiver, gast.Name) and receiver.id in local_names and receiver.id not in carrying
+
+
+def known_at_run_time_only(value, operation, local_names):
+    """A call of a local variable, an item of one (``acts["tanh"](z)``) or a call's result."""
+    if operation.function is not UNKNOWN or not isinstance(value, gast.Call):
+        return False
+    if isinstance(value.func, gast.Call):
+        return True  # make_activation()(z), srcad.grad(loss)(w)
+    callee = value.func
+    while isinstance(callee, gast.Subscript):
+        callee = callee.value
+    return isinstance(callee, gast.Name) and (callee.id in local_names or callee is not value.func)
 
 
 def listed_as(table, function):

@@ -21,7 +21,7 @@ from fuzz.templates import MATRIX, NUMERIC, SCALAR, SHAPES, SHORT, TEMPLATES, VE
 GROUPS = (
     "arithmetic", "reductions", "matmul", "nonsmooth", "builtins", "subscripts", "writes",
     "assignments", "augmented", "branches", "loops", "helpers", "calls", "containers",
-    "mutations", "aliasing",
+    "mutations", "aliasing", "comprehensions",
 )
 """Feature groups. ``arithmetic`` (arithmetic, broadcasting, smooth elementwise
 functions) is always on; each other group adds its own forms."""
@@ -67,6 +67,7 @@ class Helper:
     star: object            # the type of each *args item, or None
     keyword_only: list      # (name, type, default text)
     returns: object         # a numeric type, or a Container("tuple", ...)
+    augments_parameter: bool = False  # ``p += v`` on a parameter: a call whose result is unread is refused
 
 
 @dataclass
@@ -163,6 +164,7 @@ class ProgramWriter:
         self.indent = 1
         self.counter = itertools.count(1)
         self.may_refuse = False
+        self.in_branch = 0  # inside a branch of ``a if c else b``, where comprehensions are refused
 
     def on(self, feature):
         """Whether ``feature`` is switched on."""
@@ -208,13 +210,15 @@ class ProgramWriter:
         if depth <= 0 or self.choose.chance(25):
             return self.atom(kind, scope)
         makers = [self.from_template] * 3
-        if self.on("helpers") or self.on("calls") or self.on("containers"):
+        if self.on("helpers") or self.on("calls") or self.on("containers") or self.on("comprehensions"):
             if self.call_options(kind, scope):
                 makers += [self.helper_call] * 2
         if self.on("branches") and depth >= 2:
             makers.append(self.conditional_expression)
         if self.on("containers") and any(isinstance(t, Container) for t in scope.variables.values()):
             makers.append(self.container_expression)
+        if self.on("comprehensions") and not self.in_branch:
+            makers += [self.comprehension_expression] * 2
         return self.choose.pick(makers)(kind, scope, depth)
 
     def from_template(self, kind, scope, depth):
@@ -248,8 +252,78 @@ class ProgramWriter:
 
     def conditional_expression(self, kind, scope, depth):
         """``a if test else b``."""
-        return (f"({self.expression(kind, scope, depth - 1)} if {self.condition(scope)} "
-                f"else {self.expression(kind, scope, depth - 1)})")
+        test = self.condition(scope)
+        self.in_branch += 1
+        branches = self.expression(kind, scope, depth - 1), self.expression(kind, scope, depth - 1)
+        self.in_branch -= 1
+        return f"({branches[0]} if {test} else {branches[1]})"
+
+    def comprehension_expression(self, kind, scope, depth):
+        """``sum([e for v in seq])``, ``sum(e for ... if ...)``, nested ``for`` clauses, or a lambda
+        called where it is written."""
+        if self.choose.chance(20):
+            parameter = self.new_name(kind)
+            inner = scope.child()
+            inner.define(parameter, kind)
+            body = self.expression(kind, inner, depth - 1)
+            return f"(lambda {parameter}: {body})({self.expression(kind, scope, depth - 1)})"
+        inner = scope.child()
+        clauses = [self.comprehension_clause(inner)]
+        if self.choose.chance(20):
+            clauses.append(self.comprehension_clause(inner))
+        element = self.expression(kind, inner, depth - 1)
+        if self.choose.chance(50):
+            return f"sum([{element} {' '.join(clauses)}])"
+        return f"sum({element} {' '.join(clauses)})"
+
+    def comprehension_clause(self, inner):
+        """``for v in seq`` (sometimes with an ``if``) over a range, a container or a zip of two;
+        its variables are defined in ``inner``; it has at least one item."""
+        sequences = self.containers(inner, lambda t: t.homogeneous())
+        if sequences and self.choose.chance(65):
+            name = self.choose.pick(sequences)
+            container = inner.variables[name]
+            item = self.new_name(container.types[0])
+            inner.define(item, container.types[0])
+            if container.kind == "dict":
+                return self.choose.pick([f"for {item} in {name}.values()",
+                                         f"for key{next(self.counter)}, {item} in {name}.items()"])
+            others = [n for n in sequences if n != name and inner.variables[n].kind != "dict"]
+            if others and self.choose.chance(40):
+                other = self.choose.pick(others)
+                second = self.new_name(inner.variables[other].types[0])
+                inner.define(second, inner.variables[other].types[0])
+                return f"for {item}, {second} in zip({name}, {other})"
+            return f"for {item} in {name}"
+        index = f"k{next(self.counter)}"
+        count = self.choose.integer(2, 3)
+        scale = self.new_name(SCALAR)
+        inner.define(scale, SCALAR)
+        inner.indices.append(index)
+        condition = self.choose.pick(["", f" if {index} != 1", f" if {index} % 2 == 0"])
+        return f"for {index}, {scale} in enumerate([{self.constant()}, {self.constant()}, {self.constant()}]" \
+               f"[:{count}]){condition}"
+
+    def comprehension_statement(self, scope, depth):
+        """``lst = [e for ...]`` or ``d = {key: e for key in (...)}``: a container of known items."""
+        kind = self.choose.pick(NUMERIC)
+        count = self.choose.integer(1, 3)
+        inner = scope.child()
+        index = f"k{next(self.counter)}"
+        if self.choose.chance(40):
+            keys = ["a", "b", "c"][:count]
+            value = self.expression(kind, inner)
+            container = Container("dict", tuple((key, kind) for key in keys))
+            name = self.new_name(container)
+            self.emit(f"{name} = {{{index}: {value} for {index} in {tuple(keys)!r}}}")
+        else:
+            inner.indices.append(index)
+            value = self.expression(kind, inner)
+            container = Container("list", tuple((i, kind) for i in range(count)))
+            name = self.new_name(container)
+            self.emit(f"{name} = [{value} for {index} in range({count})]")
+        scope.share(value)
+        scope.define(name, container, owned=True)
 
     def container_expression(self, kind, scope, depth):
         """Reads of lists and dicts as a whole: ``sum(lst)``, ``np.stack``, ``np.array``."""
@@ -302,6 +376,7 @@ class ProgramWriter:
             "mutations": [self.mutation, self.mutation],
             "helpers": [self.unpack_call, self.nested_def],
             "calls": [self.unpack_call],
+            "comprehensions": [self.comprehension_statement, self.comprehension_statement, self.nested_lambda],
         }
         for feature, makers in optional.items():
             if self.on(feature):
@@ -859,22 +934,32 @@ class ProgramWriter:
         helper = self.choose.pick(tuples)
         names = [self.new_name(t) for t in helper.returns.types]
         self.emit(f"{', '.join(names)} = {self.call(helper, scope, 2)}")
+        # srcad refuses a call made for its effects (names never read) that may write into an argument
+        self.may_refuse |= helper.augments_parameter
         for name, kind in zip(names, helper.returns.types):
             scope.define(name, kind)
 
-    def nested_def(self, scope, depth):
-        """A function defined inside ``f`` that reads ``f``'s names and has a default."""
-        if depth > 0 or not self.on("helpers"):
+    def nested_def(self, scope, depth, as_lambda=False):
+        """A function defined inside ``f`` that reads ``f``'s names and has a default (``def``,
+        or ``name = lambda ...``)."""
+        if depth > 0:
             return self.assign(scope, depth)
         kind = self.choose.pick(NUMERIC)
         name = f"inner{next(self.counter)}"
         parameter = self.new_name(kind)
-        self.emit(f"def {name}({parameter}, k=2.0):")
         inner = Scope({**{n: t for n, t in scope.variables.items() if is_numeric(t)}, parameter: kind, "k": SCALAR})
-        self.indent += 1
-        self.emit(f"return {self.expression(kind, inner)}")
-        self.indent -= 1
+        if as_lambda:
+            self.emit(f"{name} = lambda {parameter}, k=2.0: {self.expression(kind, inner)}")
+        else:
+            self.emit(f"def {name}({parameter}, k=2.0):")
+            self.indent += 1
+            self.emit(f"return {self.expression(kind, inner)}")
+            self.indent -= 1
         scope.local_helpers.append(Helper(name, [(parameter, kind)], [("k", SCALAR, "2.0")], None, [], kind))
+
+    def nested_lambda(self, scope, depth):
+        """``name = lambda q, k=2.0: ...``, read as a nested function."""
+        self.nested_def(scope, depth, as_lambda=True)
 
     # -------------------------------------------------------------- helpers
 
@@ -921,6 +1006,8 @@ class ProgramWriter:
         self.block(scope, self.choose.integer(0, 2), 1)
         self.emit(f"return {self.return_value(scope)}")
         body, self.lines = self.lines, saved_lines
+        written = "|".join([n for n, _ in positional] + [n for n, _, _ in defaults + keyword_only])
+        helper.augments_parameter = any(re.match(rf"\s*({written}) [-+*/]=", line) for line in body)
         self.helpers.append(helper)
         return f"def {name}({', '.join(parameters)}):\n" + "\n".join(body) + "\n"
 

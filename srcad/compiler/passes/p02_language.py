@@ -54,6 +54,15 @@ SUPPORTED = {
     "Tuple": ("expression", "tuple displays and targets"),
     "List": ("expression", "list displays and targets"),
     "Dict": ("expression", "dict displays: `{'W': W, 'b': b}`"),
+    "ListComp": ("expression", "list comprehensions, with `if` clauses and nested `for`s: "
+                               "`[np.sum(w * x) for w, x in zip(ws, xs) if w.ndim]`, a loop that appends"),
+    "DictComp": ("expression", "dict comprehensions: `{k: v * 2 for k, v in p.items()}`, a loop that fills a dict"),
+    "SetComp": ("expression", "set comprehensions of values without a derivative: `{len(x) for x in xs}`"),
+    "GeneratorExp": ("expression", "generator expressions as a call's argument: `sum(f(k) for k in range(3))`, "
+                                   "read as a list"),
+    "comprehension": ("part", "the `for v in xs if c` of a comprehension; its variables are its own"),
+    "Lambda": ("expression", "`act = lambda z: np.maximum(z, 0.0)`, a nested function; passed as an argument "
+                             "(`apply(lambda z: z * z, x)`) when it reads no variable of the function around it"),
     "JoinedStr": ("expression", "f-strings, whose value carries no derivative"),
     "FormattedValue": ("expression", "`{value}` inside an f-string"),
     # operators
@@ -91,12 +100,6 @@ REFUSED = {
     "Yield": "yield (a generator)",
     "YieldFrom": "yield from (a generator)",
     "ClassDef": "class definitions; define the class at module level",
-    "Lambda": "lambda inside the function; define the function with def",
-    "ListComp": "list comprehensions; write a for loop that appends to a list",
-    "SetComp": "set comprehensions; write a for loop",
-    "DictComp": "dict comprehensions; write a for loop that fills a dict",
-    "GeneratorExp": "generator expressions; write a for loop that appends to a list",
-    "comprehension": "comprehensions; write a for loop",
     "Try": "try/except; handle errors outside the function you differentiate",
     "TryStar": "try/except*; handle errors outside the function you differentiate",
     "ExceptHandler": "try/except; handle errors outside the function you differentiate",
@@ -215,6 +218,13 @@ def is_value_boolop(node, parent):
         and not _is_condition(node, parent) and not _surely_bool(node)
 
 
+COMPREHENSIONS = (gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp)
+
+
+def _holds_comprehension(nodes):
+    return any(isinstance(n, COMPREHENSIONS) for node in nodes for n in gast.walk(node))
+
+
 def _operand_computed_in_place(boolop):
     """Whether an operand that ``a or b`` may return twice (all but the last) is not a name
     or a literal, so that lowering it to ``a if a else b`` would compute it twice."""
@@ -260,6 +270,15 @@ FORMS = [
                                                         "level", lambda node, parent: bool(node.decorator_list)),
     Form("Dict", "`{**d, 'b': v}`", "dict unpacking ({**d}); copy the dict and assign its entries",
          lambda node, parent: any(key is None for key in node.keys)),
+    Form("GeneratorExp", "`g = (f(v) for v in xs)`", "a generator expression that is not a call's argument; "
+                                                    "write a list comprehension [f(v) for v in xs]",
+         lambda node, parent: not (isinstance(parent, gast.Call) and node in parent.args)),
+    Form("IfExp", "`a if c else [f(v) for v in xs]`", "a comprehension in a branch of a conditional expression; "
+                                                       "compute it in an if statement",
+         lambda node, parent: _holds_comprehension([node.body, node.orelse])),
+    Form("BoolOp", "`c and all(v > 0 for v in xs)`", "a comprehension after `and`/`or`, which may not run; "
+                                                      "compute it in an if statement",
+         lambda node, parent: _holds_comprehension(node.values[1:])),
     Form("BoolOp", "`y = f(x) or z`", "`and`/`or` used for its value when an operand is computed in place; "
                                      "name it first (t = f(x); y = t or z) or write `y = a if a else b`",
          lambda node, parent: is_value_boolop(node, parent) and _operand_computed_in_place(node)),

@@ -3,8 +3,11 @@
 A nested function that reads variables of its enclosing function gets them
 as keyword-only parameters, and every call passes them: ``inner(x)`` becomes
 ``inner(x, factor=factor)``. Derivatives then flow through the captured
-variables like through any argument. A nested function may only be called
-directly; passing it around would hide what it captures.
+variables like through any argument. A nested function that captures variables may only be
+called directly (passing it around would hide what it captures); one that captures
+nothing is a plain function, and may be passed to other functions too.
+
+A ``lambda`` is a nested function like any other: :func:`lambda_as_definition`.
 """
 import ast
 import types
@@ -39,6 +42,14 @@ def lift_nested_functions(fn):
     fn.node.body = _without_defs(fn.node.body)
     _pass_captured(fn.node, lifted)
     _refuse_other_uses(fn, lifted)
+
+
+def lambda_as_definition(node, identifier):
+    """``def identifier(params): return body`` for the ``lambda params: body`` ``node``."""
+    definition = gast.FunctionDef(name=identifier, args=node.args, body=[gast.Return(value=node.body)],
+                                  decorator_list=[], returns=None, type_comment=None, type_params=[])
+    definition.srcad_lambda = True  # for messages: the user wrote no def
+    return gast.copy_location(definition, node)
 
 
 def _statements(stmts):
@@ -156,5 +167,10 @@ def _without_defs(stmts):
 def _refuse_other_uses(fn, lifted):
     for n in gast.walk(fn.node):
         if isinstance(n, gast.Name) and n.id in lifted and not getattr(n, "srcad_lifted_call", False):
-            raise fn.syntax_error(n, f"srcad can only differentiate direct calls of the nested function "
-                                     f"{n.id}(); define it at module level to pass it around")
+            node, captured = lifted[n.id]
+            if captured:
+                listed = ", ".join(captured)
+                what = "a lambda" if getattr(node, "srcad_lambda", False) else f"the nested function {n.id}()"
+                raise fn.syntax_error(n, f"srcad can only differentiate direct calls of {what} that reads {listed} "
+                                         f"of the function around it; pass {listed} to it as arguments, or "
+                                         f"define it at module level")

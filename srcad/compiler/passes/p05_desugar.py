@@ -1,6 +1,9 @@
 """Rewrite the function into the few forms the later passes know.
 
 After this pass the body has:
+* no comprehensions and no lambdas: ``[f(v) for v in xs if c]`` is a loop that appends to
+  a list, ``{k: e for ...}`` one that fills a dict, and ``lambda z: e`` a nested ``def``
+  (lifted out by :mod:`srcad.lift`);
 * no ``return``, ``break`` or ``continue`` except one ``return`` at the very end,
   and loops that may stop early end with ``if <flag>: break`` (see :mod:`srcad.jumps`);
 * ``for`` loops only over ``range(...)``: ``for x in xs`` reads ``x = xs[i]``;
@@ -16,9 +19,10 @@ import gast
 
 from .p04_effects import translate_effects
 from .p06_jumps import lower_jumps
-from .p02_language import is_value_boolop
-from .p03_lift import lift_nested_functions
-from ..syntax import assign, call, clone, constant, name, names_stored
+from .p02_language import COMPREHENSIONS, is_value_boolop
+from .p09_anf import hint
+from .p03_lift import lambda_as_definition, lift_nested_functions
+from ..syntax import assign, call, clone, constant, expr_stmt, name, names_stored
 
 
 def _augmented_source(stmt):
@@ -32,6 +36,7 @@ def _augmented_source(stmt):
 
 def desugar(fn, names):
     """Rewrite ``fn.node`` in place into the normalised forms; returns the node."""
+    fn.node.body = _Comprehensions(fn.node, names).block(fn.node.body)
     lift_nested_functions(fn)
     translate_effects(fn, names)
     node = fn.node
@@ -149,6 +154,179 @@ class _Normalise:
                         body=reads + stmt.body, orelse=[], type_comment=None)
         loop.srcad_item_reads = len(reads)  # a dict gives its keys: see kinds.read_keys_of_dicts
         return before + [gast.copy_location(loop, stmt)]
+
+
+class _Comprehensions:
+    """Comprehensions become the loops they stand for, and lambdas nested ``def`` statements, each
+    just before the statement that uses it (a ``while`` condition: at the top of each step).
+
+    ``total = sum([w * x for w, x in zip(ws, xs)])`` reads::
+
+        w_times_x_values = []
+        for w, x in zip(ws, xs):
+            w_times_x_values.append(w * x)
+        total = sum(w_times_x_values)
+
+    and ``q = {k: v for ...}`` fills ``q`` itself. A comprehension's variables are its own in
+    Python: one whose name the function uses elsewhere (or an enclosing comprehension does)
+    is renamed in the loop, so that the loop does not overwrite it. The language check has
+    refused comprehensions whose evaluation depends on a condition (in ``a if c else b`` or
+    after ``and``/``or``). Nested functions are left to their own turn."""
+
+    def __init__(self, function_node, names):
+        self.names = names
+        self.stores = _store_counts(function_node)
+        self.claimed = _names_outside_comprehensions(function_node)
+
+    def block(self, stmts):
+        out = []
+        for stmt in stmts:
+            out.extend(self.statement(stmt))
+        return out
+
+    def is_local(self, identifier):
+        return identifier in self.stores
+
+    def statement(self, stmt):
+        if isinstance(stmt, gast.FunctionDef):
+            return [stmt]
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list):
+                setattr(stmt, field, self.block(getattr(stmt, field)))
+        direct = self.lowered_in_place(stmt)
+        if direct is not None:
+            return direct
+        before = []
+        if isinstance(stmt, gast.While):
+            return self.while_condition(stmt)
+        for field, value in gast.iter_fields(stmt):
+            if field in ("body", "orelse"):
+                continue
+            if isinstance(value, list):
+                setattr(stmt, field, [self.expression(v, before, stmt) for v in value])
+            elif isinstance(value, gast.AST):
+                setattr(stmt, field, self.expression(value, before, stmt))
+        return before + [stmt]
+
+    def lowered_in_place(self, stmt):
+        """``q = [...]`` and ``act = lambda z: ...``: the loop fills ``q``, the ``def`` is
+        named ``act`` (when nothing else assigns that name)."""
+        if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)):
+            return None
+        target, value = stmt.targets[0].id, stmt.value
+        if isinstance(value, gast.Lambda) and self.stores.get(target) == 1:
+            return self.lambda_definition(value, target, stmt)
+        if isinstance(value, (gast.ListComp, gast.DictComp)) and target not in _loaded(value):
+            return self.comprehension(value, target, stmt)
+        return None
+
+    def while_condition(self, stmt):
+        """``while cond:`` whose condition holds a comprehension: ``while True:`` that computes
+        the condition first in each step and stops when it is false."""
+        before = []
+        test = self.expression(stmt.test, before, stmt)
+        if not before:
+            return [stmt]
+        stop = gast.copy_location(gast.If(test=gast.UnaryOp(op=gast.Not(), operand=test), body=[gast.Break()],
+                                          orelse=[]), stmt)
+        stmt.test = constant(True)
+        stmt.body = before + [stop] + stmt.body
+        return [stmt]
+
+    def expression(self, node, before, stmt):
+        """``node`` with its comprehensions and lambdas replaced by names; the statements that
+        compute them go to ``before``."""
+        if isinstance(node, gast.Lambda):
+            identifier = self.names.fresh(hint(node.body, self.is_local))
+            before.extend(self.lambda_definition(node, identifier, stmt))
+            return gast.copy_location(name(identifier), node)
+        if isinstance(node, COMPREHENSIONS):
+            value_hint = hint(node.value if isinstance(node, gast.DictComp) else node.elt, self.is_local)
+            identifier = self.names.fresh(f"{value_hint}_values")
+            before.extend(self.comprehension(node, identifier, stmt))
+            value = call("set", name(identifier)) if isinstance(node, gast.SetComp) else name(identifier)
+            return gast.copy_location(value, node)
+        if isinstance(node, gast.AST):
+            for field, value in gast.iter_fields(node):
+                if isinstance(value, list):
+                    setattr(node, field, [self.expression(v, before, stmt) for v in value])
+                elif isinstance(value, gast.AST):
+                    setattr(node, field, self.expression(value, before, stmt))
+        return node
+
+    def lambda_definition(self, node, identifier, stmt):
+        return self.block([gast.copy_location(lambda_as_definition(node, identifier), node)])
+
+    def comprehension(self, node, accumulator, stmt):
+        """The statements that build the value of ``node`` into the new list or dict ``accumulator``."""
+        own = self.rename_variables(node)
+        if isinstance(node, gast.DictComp):
+            start = gast.Dict(keys=[], values=[])
+            target = gast.Subscript(value=name(accumulator), slice=node.key, ctx=gast.Store())
+            body = [gast.Assign(targets=[target], value=node.value, type_comment=None)]
+        else:
+            start = gast.List(elts=[], ctx=gast.Load())
+            append = gast.Attribute(value=name(accumulator), attr="append", ctx=gast.Load())
+            body = [expr_stmt(call(append, node.elt))]
+        for generator in reversed(node.generators):
+            if generator.ifs:
+                test = generator.ifs[0] if len(generator.ifs) == 1 else gast.BoolOp(op=gast.And(), values=generator.ifs)
+                body = [gast.If(test=test, body=body, orelse=[])]
+            body = [gast.For(target=generator.target, iter=generator.iter, body=body, orelse=[], type_comment=None)]
+        loops = [assign(accumulator, start)] + body
+        for statement_node in loops:
+            for n in gast.walk(statement_node):
+                if isinstance(n, gast.stmt):
+                    gast.copy_location(n, node)
+        self.claimed |= own
+        lowered = self.block(loops)
+        self.claimed -= own
+        return lowered
+
+    def rename_variables(self, node):
+        """Give the variables of the comprehension ``node`` names no one else uses; returns them."""
+        own = set()
+        for position, generator in enumerate(node.generators):
+            for variable in sorted(names_stored(generator.target)):
+                if variable in self.claimed or variable in own:
+                    renamed = self.names.fresh(variable)
+                    parts = [generator.target] + generator.ifs + node.generators[position + 1:] \
+                        + ([node.key, node.value] if isinstance(node, gast.DictComp) else [node.elt])
+                    for part in parts:
+                        _rename(part, variable, renamed)
+                    variable = renamed
+                own.add(variable)
+        return own
+
+
+def _rename(node, old, new):
+    for n in gast.walk(node):
+        if isinstance(n, gast.Name) and n.id == old:
+            n.id = new
+
+
+def _loaded(node):
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+
+
+def _store_counts(function_node):
+    counts = {}
+    for n in gast.walk(function_node):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param)):
+            counts[n.id] = counts.get(n.id, 0) + 1
+        elif isinstance(n, gast.FunctionDef) and n is not function_node:
+            counts[n.name] = counts.get(n.name, 0) + 1
+    return counts
+
+
+def _names_outside_comprehensions(node):
+    """Every identifier of ``node`` except those only inside comprehensions."""
+    if isinstance(node, COMPREHENSIONS):
+        return _names_outside_comprehensions(node.generators[0].iter)  # the first iterable is read outside
+    found = {node.id} if isinstance(node, gast.Name) else set()
+    for child in gast.iter_child_nodes(node):
+        found |= _names_outside_comprehensions(child)
+    return found
 
 
 def _lower_value_boolops(node):

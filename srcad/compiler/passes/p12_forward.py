@@ -46,7 +46,8 @@ from ...errors import NonDifferentiableError
 from ..inline import Contribution, Template
 from .p01_parse import filename_is_generated
 from .p10_kinds import Kinds, binary_function
-from ..resolve import UNKNOWN, classify, is_user_function, method_of_a_constant, resolve_expression
+from ..resolve import UNKNOWN, classify, is_user_function, known_at_run_time_only, method_of_a_constant, \
+    resolve_expression
 from ...rules import registry
 from ...runtime.accumulate import add_at, zeros_buffer
 from ...runtime.dispatch import call_backward, call_forward
@@ -510,8 +511,7 @@ class Forward(Walker):
             return None
         if _is_one_of(operation.function, (call_forward, call_backward)):
             return self.dispatched_call(var, value, operation, state, out, primal)
-        if operation.function is UNKNOWN and isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
-                and value.func.id in self.local_names or isinstance(value, gast.Call) and _spreads(value) \
+        if known_at_run_time_only(value, operation, self.local_names) or isinstance(value, gast.Call) and _spreads(value) \
                 or method_of_a_constant(value, operation, self.local_names, state.nonzero):
             return self.run_time_call(var, value, state, out, primal)
         if operation.function is UNKNOWN and isinstance(value, gast.Attribute) and isinstance(value.value, gast.Name):

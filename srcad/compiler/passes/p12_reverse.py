@@ -17,7 +17,7 @@ from ...errors import NonDifferentiableError
 from ..inline import Contribution, Template
 from .p10_kinds import Kinds, binary_function
 from .p14_restore import restore_marker
-from ..resolve import UNKNOWN, Operation, classify, is_user_function, method_of_a_constant
+from ..resolve import UNKNOWN, Operation, classify, is_user_function, known_at_run_time_only, method_of_a_constant
 from ...rules import registry
 from ...runtime import dispatch, numeric
 from ...runtime.accumulate import add_at, add_grads, copy_of, zeros_buffer
@@ -319,7 +319,7 @@ class Reverse(Walker):
         if any(isinstance(arg, gast.Starred) for arg in operation.args):
             self.spread_call(stmt, value, var, d_var, state, out)
             return
-        if _known_at_run_time_only(value, operation, self.local_names) \
+        if known_at_run_time_only(value, operation, self.local_names) \
                 or method_of_a_constant(value, operation, self.local_names, self.active) \
                 or getattr(operation.function, "srcad_checkpoint", False):
             self.run_time_call(stmt, value, var, d_var, state, out)
@@ -523,18 +523,6 @@ class Reverse(Walker):
 
 def _item(container, index):
     return gast.Subscript(value=container, slice=constant(index), ctx=gast.Load())
-
-
-def _known_at_run_time_only(value, operation, local_names):
-    """A call of a local variable, an item of one (``acts["tanh"](z)``) or a call's result."""
-    if operation.function is not UNKNOWN or not isinstance(value, gast.Call):
-        return False
-    if isinstance(value.func, gast.Call):
-        return True  # make_activation()(z), srcad.grad(loss)(w)
-    callee = value.func
-    while isinstance(callee, gast.Subscript):
-        callee = callee.value
-    return isinstance(callee, gast.Name) and (callee.id in local_names or callee is not value.func)
 
 
 def field_read(value, operation):
