@@ -134,7 +134,7 @@ def _slice_call(node):
                      args=[part(node.lower), part(node.upper), part(node.step)], keywords=[])
 
 
-_DICT_VIEWS = {"items": dict.items, "values": dict.values, "keys": dict.keys}
+_DICT_VIEWS = {"items": dict.items, "values": dict.values, "keys": dict.keys, "get": dict.get}
 
 
 def _array_member(attr):

@@ -20,8 +20,7 @@ import operator
 import numpy as np
 
 from ..errors import NonDifferentiableError
-
-from ..errors import NonDifferentiableError
+from . import tree
 
 
 # ---------------------------------------------------------------- broadcasting
@@ -60,12 +59,11 @@ def sum_to_scalar(g):
 
 def zeros_like(x):
     """A zero derivative shaped like ``x``: 0.0 for Python numbers, an array of
-    ``x``'s dtype for arrays, the same container for lists, tuples (namedtuples too),
-    dicts, and None for strings (keys and names carry no derivative)."""
-    if isinstance(x, (list, tuple)):
-        return same_sequence(x, [zeros_like(item) for item in x])
-    if isinstance(x, dict):
-        return {key: zeros_like(value) for key, value in x.items()}
+    ``x``'s dtype for arrays, the same container for containers (lists, tuples,
+    dicts, dataclasses: see :mod:`srcad.runtime.tree`), and None for strings
+    (keys and names carry no derivative)."""
+    if tree.is_container(x):
+        return tree.rebuild(x, [zeros_like(item) for item in tree.children(x)])
     if isinstance(x, (str, bytes)):
         return None
     if isinstance(x, (int, float, complex)) or x is None:
@@ -76,8 +74,7 @@ def zeros_like(x):
 def same_sequence(like, items):
     """``items`` as a sequence of ``like``'s type: a list, a tuple, or the same
     namedtuple (whose constructor takes the items one by one)."""
-    make = getattr(type(like), "_make", None)
-    return make(items) if isinstance(like, tuple) and make is not None else type(like)(items)
+    return tree.rebuild(like, items)
 
 
 def cast_like(g, x):
@@ -911,6 +908,72 @@ def from_items(g, mapping):
     """Adjoint of ``mapping.items()``: ``g`` holds one (key, value) derivative pair per item."""
     return {key: zeros_like(mapping[key]) if pair is None or pair[1] is None else pair[1]
             for key, pair in zip(mapping, g)}
+
+
+def unget(g, mapping, key):
+    """Adjoint of ``mapping.get(key, default)`` for ``mapping``: zeros like it, ``g`` at ``key``
+    when the key is there (else the default was returned, and gets ``g``)."""
+    if not isinstance(mapping, dict):
+        raise NonDifferentiableError(f"cannot differentiate .get() of a {type(mapping).__name__}: srcad "
+                                     f"differentiates the get method of dicts")
+    result = zeros_like(mapping)
+    if key in mapping:
+        result[key] = g
+    return result
+
+
+def got(g, mapping, key, default):
+    """Tangent (and adjoint of the adjoint) of ``mapping.get(key, default)``: the entry of the
+    derivative ``g`` of ``mapping`` at ``key`` when the key is there, else ``default``."""
+    return g[key] if key in mapping else default
+
+
+def sort_order(iterable, key=None, reverse=False):
+    """The positions of ``iterable``'s items in the order ``sorted(iterable, key=key, reverse=reverse)``
+    puts them (both sorts are stable, so equal items keep their order)."""
+    items = list(iterable)
+    rank = key if key is not None else (lambda item: item)
+    return sorted(range(len(items)), key=lambda i: rank(items[i]), reverse=reverse)
+
+
+def unsorted_items(g, iterable, key=None, reverse=False):
+    """Adjoint of ``sorted(iterable)``: the derivative of each item back at its place (a dict's
+    keys carry none)."""
+    if isinstance(iterable, dict):
+        return zeros_like(iterable)
+    items = list(iterable)
+    back = [zeros_like(item) for item in items]
+    for position, i in enumerate(sort_order(items, key, reverse)):
+        if g[position] is not None:
+            back[i] = g[position]
+    return unlist(back, iterable)
+
+
+def sorted_tangent(t, iterable, key=None, reverse=False):
+    """Tangent of ``sorted(iterable)``: the items' tangents in sorted order (none for a dict's keys)."""
+    if isinstance(iterable, dict) or t is None:
+        return [None] * len(iterable)
+    tangents = list(t)
+    return [tangents[i] for i in sort_order(iterable, key, reverse)]
+
+
+def transposed(sequences):
+    """``zip(*sequences)`` as a list of tuples (what ``zip(a, b)`` and ``zip(*pairs)`` are read as)."""
+    return [tuple(items) for items in zip(*sequences)]
+
+
+def untransposed(g, sequences):
+    """Adjoint of :func:`transposed`: the derivative of each sequence in its own form, its
+    ``i``-th item from the ``i``-th tuple of ``g`` (zeros past the shortest sequence)."""
+    columns = []
+    for position, sequence in enumerate(sequences):
+        if isinstance(sequence, dict):
+            columns.append(zeros_like(sequence))  # zip goes over a dict's keys
+            continue
+        items = [g[i][position] if i < len(g) and g[i] is not None and g[i][position] is not None
+                 else zeros_like(item) for i, item in enumerate(sequence)]
+        columns.append(unlist(items, sequence))
+    return same_sequence(sequences, columns) if isinstance(sequences, (list, tuple)) else columns
 
 
 def from_values(g, mapping):

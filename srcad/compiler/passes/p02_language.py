@@ -27,17 +27,18 @@ SUPPORTED = {
     "Assign": ("statement", "`a = e`, `a, (b, c) = e`, `y[i] = e`, chained `a = b = e`"),
     "AugAssign": ("statement", "`a += e`, `y[i] *= e`, with every operator"),
     "AnnAssign": ("statement", "`a: T = e`, an assignment, and `a: T`, which computes nothing"),
-    "For": ("statement", "`for` over `range`, sequences, arrays, `zip`, `enumerate`, `reversed`, "
-                         "`d.items()`/`values()`/`keys()`"),
+    "For": ("statement", "`for` over `range`, sequences, arrays, `zip`, `enumerate`, `enumerate(zip(xs, ws))`, "
+                         "`reversed`, `sorted(d)`, `d.items()`/`values()`/`keys()`"),
     "While": ("statement", "`while`"),
     "If": ("statement", "`if`/`elif`/`else`"),
-    "Expr": ("statement", "a call whose value is not used: `states.append(h)`, `print(y)`, and the calls "
-                          "that write into their arguments listed above; a docstring"),
+    "Expr": ("statement", "a call whose value is not used: `states.append(h)`, `print(y)` (also `_ = print(y)`: "
+                          "the derivative prints what the function prints), and the calls that write into their "
+                          "arguments listed above; a docstring"),
     "Pass": ("statement", "`pass`"),
     "Break": ("statement", "`break`"),
     "Continue": ("statement", "`continue`"),
     "Raise": ("statement", "`raise`: the derivative raises where the function does"),
-    "Assert": ("statement", "`assert`"),
+    "Assert": ("statement", "`assert x.shape == (3,)`: the derivative checks it where the function does"),
     # expressions
     "BinOp": ("expression", "binary operators, listed below"),
     "UnaryOp": ("expression", "unary operators, listed below"),

@@ -23,6 +23,7 @@ from .p02_language import COMPREHENSIONS, is_value_boolop
 from .p09_anf import hint
 from .p03_lift import lambda_as_definition, lift_nested_functions
 from ..syntax import assign, call, clone, constant, expr_stmt, name, names_stored
+from ...runtime.numeric import transposed
 
 
 def _augmented_source(stmt):
@@ -40,7 +41,7 @@ def desugar(fn, names):
     lift_nested_functions(fn)
     translate_effects(fn, names)
     node = fn.node
-    node.body = _Normalise(names).visit_block(node.body)
+    node.body = _Normalise(fn, names).visit_block(node.body)
     node.body = lower_jumps(node.body, names)
     return node
 
@@ -48,8 +49,10 @@ def desugar(fn, names):
 class _Normalise:
     """Augmented assignment and ``for`` over sequences, recursively."""
 
-    def __init__(self, names):
+    def __init__(self, fn, names):
+        self.fn = fn
         self.names = names
+        self.transposed = None  # the name of the helper zip(...) values are read with
 
     def visit_block(self, stmts):
         out = []
@@ -61,6 +64,13 @@ class _Normalise:
         if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant):
             return []  # a docstring or a bare literal computes nothing
         _lower_value_boolops(stmt)
+        if _is_print_assignment(stmt):
+            # print returns None: the call stays a statement, which both sweeps keep
+            printed = gast.copy_location(gast.Expr(value=stmt.value), stmt)
+            stmt.value = constant(None)
+            return [printed] + self.visit(stmt)
+        if not isinstance(stmt, gast.For):
+            self.zips_as_values(stmt)
         if isinstance(stmt, gast.AnnAssign):
             if stmt.value is None:
                 return []  # a declaration computes nothing
@@ -87,6 +97,28 @@ class _Normalise:
         elif isinstance(stmt, gast.For):
             return self.visit_for(stmt)
         return [stmt]
+
+    def zips_as_values(self, node):
+        """``zip(a, b)`` and ``zip(*pairs)`` outside a ``for`` header: the list of tuples
+        ``transposed((a, b))``, ``transposed(pairs)``, whose rules send each item's derivative
+        back to its sequence. Nested statements are left to their own visit."""
+        for field, value in gast.iter_fields(node):
+            if field in ("body", "orelse"):
+                continue
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, gast.AST):
+                    self.zips_as_values(child)
+        if not (_is_call_to(node, "zip") and node.args and _resolves_to(self.fn, "zip", zip)):
+            return node
+        starred = [a for a in node.args if isinstance(a, gast.Starred)]
+        if starred and len(node.args) > 1:
+            return node  # zip(a, *bs): refused as a call of zip without a rule
+        if self.transposed is None:
+            self.transposed = self.names.fresh("transposed")
+            self.fn.extra_names[self.transposed] = transposed
+        sequences = starred[0].value if starred else gast.Tuple(elts=node.args, ctx=gast.Load())
+        node.func, node.args = name(self.transposed), [sequences]
+        return node
 
     def chained_assignment(self, stmt):
         """``a = b = e``: ``e`` once, then each target in order, as Python does. The value is
@@ -120,13 +152,11 @@ class _Normalise:
             iterable = gast.Subscript(value=iterable.args[0], slice=backwards, ctx=gast.Load())
         if _is_call_to(iterable, "enumerate") and len(iterable.args) == 1 and _is_pair(stmt.target):
             counter, element = stmt.target.elts
-            sequences, targets = [iterable.args[0]], [element]
+            sequences, targets = _zipped(iterable.args[0], element)
             index = counter.id if isinstance(counter, gast.Name) else None
-        elif _is_call_to(iterable, "zip") and isinstance(stmt.target, gast.Tuple) \
-                and len(stmt.target.elts) == len(iterable.args):
-            sequences, targets, index = list(iterable.args), list(stmt.target.elts), None
         else:
-            sequences, targets, index = [iterable], [stmt.target], None
+            (sequences, targets), index = _zipped(iterable, stmt.target), None
+        sequences = [self.zips_as_values(sequence) for sequence in sequences]
         sequence_names = []
         rebound = {n for s in stmt.body for n in names_stored(s)}
         for sequence in sequences:
@@ -357,6 +387,32 @@ def _as_conditional(op, values):
     if isinstance(op, gast.Or):
         return gast.IfExp(test=first, body=clone(first), orelse=remaining)
     return gast.IfExp(test=first, body=remaining, orelse=clone(first))
+
+
+def _zipped(iterable, target):
+    """``(sequences, targets)`` a loop ``for target in iterable`` reads one item of each from:
+    ``zip(a, b)`` unpacked into as many names goes over ``a`` and ``b`` side by side."""
+    if _is_call_to(iterable, "zip") and isinstance(target, gast.Tuple) and len(target.elts) == len(iterable.args) \
+            and not any(isinstance(a, gast.Starred) for a in iterable.args):
+        return list(iterable.args), list(target.elts)
+    return [iterable], [target]
+
+
+def _resolves_to(fn, identifier, obj):
+    """Whether the free name ``identifier`` of ``fn`` is ``obj`` (not a variable of the function)."""
+    if identifier in names_stored(fn.node):
+        return False
+    try:
+        return fn.resolve(identifier) is obj
+    except (KeyError, AttributeError):
+        return False
+
+
+def _is_print_assignment(stmt):
+    """``_ = print(...)``: an assignment of the value of a call of ``print``."""
+    value = getattr(stmt, "value", None)
+    return isinstance(stmt, gast.Assign) and isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+        and value.func.id == "print"
 
 
 def _as_store(target):
