@@ -17,6 +17,7 @@ from ..errors import SrcadError
 from ..runtime.accumulate import describe_structure
 from ..runtime.checks import check_argument, check_derivatives
 from ..runtime import tree
+from ..runtime.hook import generate_once
 from ..runtime.numeric import zeros_like
 
 
@@ -51,9 +52,7 @@ class Transform:
         return self._last
 
     def _compile(self, shape):
-        compiled = self._compiled.get(shape.key)
-        if compiled is None or is_stale(compiled):
-            compiled = self._compiled[shape.key] = self._generate(shape)
+        compiled = generate_once(self._compiled, shape.key, is_stale, lambda: self._generate(shape))
         self._last = shape
         return compiled
 

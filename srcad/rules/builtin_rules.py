@@ -6,8 +6,8 @@ goes to the value they return (the first of equal values, as Python picks).
 """
 import numpy as np
 
-from ..runtime.numeric import cast_like, exponent_minus_one, pick, sorted_tangent, unbroadcast, unpick, \
-    unsorted_items, unsum, xlogy
+from ..runtime.numeric import cast_like, exponent_minus_one, pick, power, sorted_tangent, unbroadcast, \
+    unpick, unsorted_items, unsum, xlogy
 from .registry import adjoint, d, tangent
 
 # ------------------------------------------------------------------ arithmetic
@@ -25,13 +25,13 @@ def _(y, x):
 
 @adjoint(pow)
 def _(y, base, exp, mod=None):
-    d[base] = unbroadcast(d[y] * exp * base ** exponent_minus_one(exp), base)
+    d[base] = unbroadcast(d[y] * exp * power(base, exponent_minus_one(exp)), base)
     d[exp] = unbroadcast(d[y] * xlogy(y, base), exp)
 
 
 @tangent(pow)
 def _(y, base, exp, mod=None):
-    d[y] = d[base] * exp * base ** exponent_minus_one(exp) + d[exp] * xlogy(y, base)
+    d[y] = d[base] * exp * power(base, exponent_minus_one(exp)) + d[exp] * xlogy(y, base)
 
 
 @adjoint(sum)

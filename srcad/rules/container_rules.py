@@ -12,8 +12,9 @@ reads ``list(params.items())`` item by item, and each rule sends the derivatives
 back to where the values came from.
 """
 from ..runtime.accumulate import unrepeat_sequence
-from ..runtime.numeric import concatenation, field_of, from_items, from_values, got, is_mapping, joins, loop_item, \
-    plus, repeats, times, transposed, unbroadcast, unfield, unget, unindex, unlist, untransposed, zeros_like
+from ..runtime.numeric import backwards, concatenation, field_of, from_items, from_values, got, is_mapping, \
+    joins, loop_item, plus, repeats, times, transposed, unbroadcast, unfield, unget, unindex, unlist, untransposed, \
+    zeros_like
 from .registry import adjoint, d, nondifferentiable, tangent
 
 # ------------------------------------------------- + and * on lists and tuples
@@ -97,6 +98,16 @@ def _(y, xs, i):
 @tangent(loop_item)
 def _(y, xs, i):
     d[y] = None if is_mapping(xs) else d[xs][i]
+
+
+@adjoint(backwards)
+def _(y, xs):
+    d[xs] = zeros_like(xs) if is_mapping(xs) else backwards(d[y])
+
+
+@tangent(backwards)
+def _(y, xs):
+    d[y] = [None] * len(xs) if is_mapping(xs) else backwards(d[xs])  # a dict's keys carry none
 
 
 # -------------------------------------------------------------- list(iterable)

@@ -17,13 +17,14 @@ import ast
 
 import gast
 
-from .p04_effects import translate_effects
+from .p04_effects import helper_name, translate_effects
 from .p06_jumps import lower_jumps
 from .p02_language import COMPREHENSIONS, is_value_boolop
 from .p09_anf import hint
 from .p03_lift import lambda_as_definition, lift_nested_functions
-from ..syntax import assign, call, clone, constant, expr_stmt, name, names_stored
-from ...runtime.numeric import transposed
+from ...runtime.accumulate import writable
+from ...runtime.numeric import backwards, transposed
+from ..syntax import assign, call, clone, constant, expr_stmt, name, names_stored, source_text
 
 
 def _augmented_source(stmt):
@@ -38,7 +39,7 @@ def _augmented_source(stmt):
 def desugar(fn, names):
     """Rewrite ``fn.node`` in place into the normalised forms; returns the node."""
     fn.node.body = _Comprehensions(fn.node, names).block(fn.node.body)
-    lift_nested_functions(fn)
+    lift_nested_functions(fn, names)
     translate_effects(fn, names)
     node = fn.node
     node.body = _Normalise(fn, names).visit_block(node.body)
@@ -52,6 +53,9 @@ class _Normalise:
     def __init__(self, fn, names):
         self.fn = fn
         self.names = names
+        self.written_into = {_root(t) for s in gast.walk(fn.node) if isinstance(s, (gast.Assign, gast.AugAssign))
+                             for t in (s.targets if isinstance(s, gast.Assign) else [s.target])
+                             if isinstance(t, gast.Subscript)}
         self.transposed = None  # the name of the helper zip(...) values are read with
 
     def visit_block(self, stmts):
@@ -84,6 +88,8 @@ class _Normalise:
                 if hasattr(n, "ctx"):
                     n.ctx = gast.Load()
             value = gast.BinOp(left=current, op=stmt.op, right=stmt.value)
+            if isinstance(stmt.target, gast.Name) and stmt.target.id in self.written_into:
+                value = call(helper_name(self.fn, self.names, "writable", writable), value)  # a 0-d array stays one
             node = gast.Assign(targets=[stmt.target], value=value, type_comment=None)
             if isinstance(stmt.target, gast.Name):
                 # on an array or a list Python changes the value in place: see aliasing.py
@@ -97,6 +103,18 @@ class _Normalise:
         elif isinstance(stmt, gast.For):
             return self.visit_for(stmt)
         return [stmt]
+
+    def backwards(self, reversal):
+        """``reversed(xs)`` as a sequence with a length: ``xs[::-1]`` for a range or a literal list
+        or tuple (a reversed range stays a range), else ``backwards(xs)``, which sees when the
+        code runs whether ``xs`` is a sequence or a dict (or a dict's view) that lists backwards."""
+        sequence = reversal.args[0]
+        if _is_call_to(sequence, "range") or isinstance(sequence, (gast.List, gast.Tuple)):
+            step = gast.Slice(lower=None, upper=None, step=constant(-1))
+            return gast.Subscript(value=sequence, slice=step, ctx=gast.Load())
+        listed = call(helper_name(self.fn, self.names, "backwards", backwards), sequence)
+        listed.srcad_sequence = True  # already one that can be indexed
+        return listed
 
     def zips_as_values(self, node):
         """``zip(a, b)`` and ``zip(*pairs)`` outside a ``for`` header: the list of tuples
@@ -133,7 +151,7 @@ class _Normalise:
         elif isinstance(first, gast.Name) and first.id not in {n for t in others[:-1] for n in names_stored(t)}:
             value = name(first.id)
         else:
-            value = name(self.names.fresh("assigned"))
+            value = name(self.names.fresh("assigned", meaning=f"the value of {source_text(stmt.value)}"))
             out.append(gast.copy_location(assign(value.id, stmt.value), stmt))
         for target in stmt.targets:
             rhs = stmt.value if target is first and not out else clone(value)
@@ -146,27 +164,25 @@ class _Normalise:
         if _is_call_to(iterable, "range"):
             return [stmt]
         before = []
-        if _is_call_to(iterable, "reversed") and len(iterable.args) == 1:
-            # the same items backwards, as a sequence with a length (a reversed range stays a range)
-            backwards = gast.Slice(lower=None, upper=None, step=constant(-1))
-            iterable = gast.Subscript(value=iterable.args[0], slice=backwards, ctx=gast.Load())
         if _is_call_to(iterable, "enumerate") and len(iterable.args) == 1 and _is_pair(stmt.target):
             counter, element = stmt.target.elts
             sequences, targets = _zipped(iterable.args[0], element)
             index = counter.id if isinstance(counter, gast.Name) else None
         else:
             (sequences, targets), index = _zipped(iterable, stmt.target), None
+        sequences = [self.backwards(s) if _is_call_to(s, "reversed") and len(s.args) == 1 else s for s in sequences]
         sequences = [self.zips_as_values(sequence) for sequence in sequences]
         sequence_names = []
         rebound = {n for s in stmt.body for n in names_stored(s)}
-        for sequence in sequences:
+        sequences_written = [source_text(s) for s in sequences] if len(sequences) > 1 else [source_text(stmt.iter)]
+        for sequence, written in zip(sequences, sequences_written):
             if isinstance(sequence, gast.Name) and sequence.id not in rebound:
                 sequence_names.append(sequence.id)
                 continue  # (a name the body rebinds is hoisted: the loop goes over the old value)
-            if isinstance(sequence, gast.Call):
+            if isinstance(sequence, gast.Call) and not getattr(sequence, "srcad_sequence", False):
                 # params.items(), a generator, ...: a list can be indexed and has a length
                 sequence = call("list", sequence)
-            hoisted = self.names.fresh("sequence")
+            hoisted = self.names.fresh("sequence", meaning=f"the sequence the loop goes over ({written})")
             before.append(gast.copy_location(assign(hoisted, sequence), stmt))
             sequence_names.append(hoisted)
         if index is None:
@@ -420,6 +436,12 @@ def _as_store(target):
         if isinstance(n, (gast.Name, gast.Tuple, gast.List)):
             n.ctx = gast.Store()
     return target
+
+
+def _root(target):
+    while isinstance(target, (gast.Subscript, gast.Attribute)):
+        target = target.value
+    return target.id if isinstance(target, gast.Name) else None
 
 
 def _is_pair(target):

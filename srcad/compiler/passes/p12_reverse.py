@@ -20,7 +20,7 @@ from .p14_restore import restore_marker
 from ..resolve import UNKNOWN, Operation, classify, is_user_function, known_at_run_time_only, method_of_a_constant
 from ...rules import registry
 from ...runtime import dispatch, numeric
-from ...runtime.accumulate import add_at, add_grads, copy_of, zeros_buffer
+from ...runtime.accumulate import add_at, add_grads, copy_of, writable_copy, zeros_buffer
 from ...runtime.numeric import zeros_like
 from ..syntax import appended, assign, assigned_variables, call, clone, constant, expr_stmt, grow, inserted_at, \
     located, name, popped, popped_at, shrink
@@ -46,6 +46,7 @@ class Reverse(Walker):
     prefix = "d_"
     rule_kind = "derivative"
     rule_decorator = "adjoint"
+    strong_zeros = "reverse"
 
     def __init__(self, fn, names, namespace, active, local_names, program=None, scalar_output=None):
         super().__init__(fn, names, namespace, local_names)
@@ -76,6 +77,7 @@ class Reverse(Walker):
         elif not self.adds_as_numbers(var, value):
             # a list, tuple or dict of derivatives (or what may be one) adds up leaf by leaf
             self.emit(out, assign(d_var, call(self.helper("add_grads", add_grads), name(d_var), value)))
+            state.owned.discard(var)  # a new value (or one of the two): not a buffer to write into
         elif var in state.owned:
             self.emit(out, gast.AugAssign(target=name(d_var, store=True), op=gast.Add(), value=value))
         else:
@@ -225,8 +227,7 @@ class Reverse(Walker):
         if base in self.active and base in state.defined:
             d_base = self.d(base)
             if base not in state.owned:
-                self.emit(out, assign(d_base, call(gast.Attribute(value=name(d_base), attr="copy",
-                                                                  ctx=gast.Load()))))
+                self.emit(out, assign(d_base, call(self.helper("writable_copy", writable_copy), name(d_base))))
                 state.owned.add(base)
             if isinstance(value, gast.Name) and value.id in self.active:
                 piece = gast.Subscript(value=name(d_base), slice=clone(target.slice), ctx=gast.Load())
@@ -493,7 +494,7 @@ class Reverse(Walker):
                 self.zero(var, entry, before)
             for var in sorted(gained):
                 copied = call("list", name(self.d(var))) if var in self.resized \
-                    else call(gast.Attribute(value=name(self.d(var)), attr="copy", ctx=gast.Load()))
+                    else call(self.helper("writable_copy", writable_copy), name(self.d(var)))
                 self.emit(before, assign(self.d(var), copied))
                 entry.owned.add(var)
             entry.owned -= disowned

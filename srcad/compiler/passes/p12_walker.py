@@ -15,7 +15,7 @@ import inspect
 
 import gast
 
-from ...errors import NonDifferentiableError
+from ...errors import NonDifferentiableError, no_rule_hint
 from ..inline import Inliner
 from ..resolve import UNKNOWN
 from ..syntax import clone, located, name
@@ -30,13 +30,14 @@ class Walker:
     rule_decorator = ""  # what a user registers a missing rule with, in messages
     mode_phrase = ""  # how messages name the mode (" in forward mode")
     emits_primal = False  # whether the walk writes the user's statements too (forward mode)
+    strong_zeros = None  # which products of a rule the inliner guards: "reverse" or "forward"
 
     def __init__(self, fn, names, namespace, local_names):
         self.fn = fn
         self.names = names
         self.namespace = namespace
         self.local_names = local_names
-        self.inliner = Inliner(namespace.bind, names.fresh)
+        self.inliner = Inliner(namespace.bind, names.fresh, strong_zeros=self.strong_zeros)
         self.derivative_names = {}
         self.origin = None  # the user's line of the statement being walked
 
@@ -103,7 +104,7 @@ class Walker:
             return inspect.signature(operation.function).bind(*operation.args, **operation.keywords)
         except (TypeError, ValueError) as error:
             raise NonDifferentiableError(f"cannot differentiate the call to {operation.label}: it does not match "
-                                         f"the function's signature: {error}{self.fn.where(stmt)}") from None
+                                         f"the function's signature: {error}", self.fn.locate(stmt)) from None
 
     def missing_rule(self, stmt, operation, value):
         """The refusal of a call (``value``, at ``stmt``) that no rule covers and that has no
@@ -112,10 +113,12 @@ class Walker:
         method_of = value.func.value if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
             else None
         module = getattr(operation.function, "__module__", None) or ""
+        hint = no_rule_hint(label, self.rule_decorator)
         if operation.function is UNKNOWN and isinstance(method_of, gast.Name):
             label = f"{method_of.id}.{value.func.attr}()"
             why = (f"it is a method of {method_of.id}, an object srcad cannot see into (an instance of "
-                   f"a class, not an array); call a plain function of arrays instead")
+                   f"a class, not an array)")
+            hint = "call a plain function of arrays instead"
         elif operation.function is UNKNOWN:
             why = "srcad cannot tell what it calls"
         elif module.startswith("srcad."):
@@ -123,7 +126,5 @@ class Walker:
                    f"derivatives through the function whose rule calls {label} are not supported)")
         else:
             why = f"it has no {self.rule_kind} rule and no Python source to transform"
-        return NonDifferentiableError(
-            f"cannot differentiate {label}{self.mode_phrase}: {why}. Register a rule with "
-            f"@srcad.{self.rule_decorator}, or wrap the value in srcad.stop_gradient if it needs no "
-            f"derivative.{self.fn.where(stmt)}")
+        return NonDifferentiableError(f"cannot differentiate {label}{self.mode_phrase}: {why}", self.fn.locate(stmt),
+                                      hint)

@@ -32,7 +32,8 @@ _MATH_NOT_A_NUMBER = {math.prod, math.frexp, math.modf}
 # the shape of their first argument (``round(a, 2)``, ``abs(a)`` on arrays too)
 _SAME_AS_FIRST = {abs, round, nn.softmax, nn.log_softmax}
 # elementwise in every argument, keywords too: the broadcast of all of them
-_ELEMENTWISE_EXTRA = {np.clip, nn.relu, nn.leaky_relu, nn.hard_tanh, nn.sigmoid, nn.softplus}
+_ELEMENTWISE_EXTRA = {np.clip, nn.relu, nn.leaky_relu, nn.hard_tanh, nn.sigmoid, nn.softplus, numeric.power,
+                      numeric.quotient_or_zero, numeric.cotangent_times}
 _SCALAR_RESULT = {nn.softmax_cross_entropy, numeric.sum_to_scalar}
 _SHAPE_OF_ARGUMENT = {numeric.unbroadcast: 1, numeric.unreduce: 1, numeric.cast_like: 0, numeric.zeros_like: 0,
                       numeric.unmatmul_a: 1, numeric.unmatmul_b: 2}
@@ -306,6 +307,13 @@ class _Simplify(gast.NodeTransformer):
     def visit_Call(self, node):
         self.generic_visit(node)
         function = self.classes.function(node.func)
+        scalar = self._spread_scalar(node.args[0], node.args[1]) if function is numeric.cotangent_times else None
+        if scalar is not None:
+            # a cotangent of one number everywhere, times a partial of its shape: that number
+            # (zero where it is), as in a product (see visit_BinOp)
+            if isinstance(scalar, gast.Constant) and scalar.value != 0:
+                return gast.BinOp(left=clone(scalar), op=gast.Mult(), right=node.args[1])
+            node.args[0] = clone(scalar)
         if function is numeric.unbroadcast and len(node.args) == 2:
             gradient, like = node.args
             cls = self.classes.expression(like)
@@ -321,6 +329,15 @@ class _Simplify(gast.NodeTransformer):
             if witness is not None:
                 node.args[1] = gast.Name(id=witness, ctx=gast.Load(), annotation=None, type_comment=None)
         return node
+
+    def _spread_scalar(self, cotangent, partial):
+        """The scalar that ``cotangent`` spreads over an array of ``partial``'s shape, or None."""
+        if not (isinstance(cotangent, gast.Name) and cotangent.id in self.spread):
+            return None
+        scalar, shape_class = self.spread[cotangent.id]
+        if shape_class is None or self.classes.expression(partial) != shape_class:
+            return None
+        return scalar
 
 
 def _factors(product):

@@ -1,17 +1,17 @@
 """Print the generated tree as readable source and compile it.
 
 Each line that comes from a line of the user's function ends with a comment
-naming it (``# model.py:3``). The source is registered with ``linecache`` under
-its own file name, so tracebacks through generated code show its lines.
+naming it (``# model.py:3``). The source is stored under a file name of its own
+(:func:`srcad.runtime.sources.register_source`), so tracebacks through generated
+code show its lines.
 """
 import ast
-import itertools
-import linecache
 
 import gast
 
+from ...runtime.sources import register_source
+
 _COMMENT_COLUMN = 44
-_counter = itertools.count(1)
 
 
 def to_source(function_node, location=None):
@@ -82,8 +82,6 @@ def comment(text):
 
 def compile_source(source, function_name, namespace, label):
     """Execute generated ``source`` in ``namespace`` and return the function it defines."""
-    filename = f"<srcad {label} #{next(_counter)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-    code = compile(source, filename, "exec")
+    code = compile(source, register_source(source, label), "exec")
     exec(code, namespace)  # noqa: S102 - this is the compiler's job
     return namespace[function_name]
