@@ -17,7 +17,7 @@ import gast
 
 from ...errors import NonDifferentiableError, no_rule_hint
 from ..inline import Inliner
-from ..resolve import UNKNOWN
+from ..resolve import UNKNOWN, not_transformed_because
 from ..syntax import clone, located, name
 from .p02_language import without_derivative
 from .p06_jumps import refuse_unlowered_jump
@@ -125,6 +125,7 @@ class Walker:
             why = (f"it is a helper of srcad's generated code without a {self.rule_kind} rule yet (second "
                    f"derivatives through the function whose rule calls {label} are not supported)")
         else:
-            why = f"it has no {self.rule_kind} rule and no Python source to transform"
+            why = not_transformed_because(operation.function) or \
+                f"it has no {self.rule_kind} rule and no Python source to transform"
         return NonDifferentiableError(f"cannot differentiate {label}{self.mode_phrase}: {why}", self.fn.locate(stmt),
                                       hint)
