@@ -7,24 +7,22 @@ sweep overwrites is pushed on a tape just before it is overwritten and popped
 right after its statement's adjoint, but only when the backward sweep reads
 that value: a liveness analysis of the backward sweep decides.
 """
-import operator
 
 import gast
 
-from .p11_activity import flowing_names, refuse_active_index
 from .p04_effects import changes_nothing
 from ...errors import NonDifferentiableError
-from ..inline import Contribution, Template
-from .p10_kinds import Kinds, binary_function
+from ..inline import Contribution
+from .p10_kinds import Kinds
 from .p14_restore import restore_marker
-from ..resolve import UNKNOWN, Operation, classify, is_user_function, known_at_run_time_only, method_of_a_constant
+from ..resolve import UNKNOWN, Operation, classify, is_user_function
 from ...rules import registry
 from ...runtime import dispatch, numeric
-from ...runtime.accumulate import add_at, add_grads, copy_of, writable_copy, zeros_buffer
+from ...runtime.accumulate import add_at, add_grads, copy_of, zeros_buffer
 from ...runtime.numeric import zeros_like
 from ..syntax import appended, assign, assigned_variables, call, clone, constant, expr_stmt, grow, inserted_at, \
     located, name, popped, popped_at, shrink
-from .p12_walker import Walker
+from .p12_walker import NOT_SPECIAL, Site, Walker
 import numpy as np
 
 
@@ -55,7 +53,6 @@ class Reverse(Walker):
         self.kinds = Kinds(fn, fn.node, local_names, namespace.objects, [scalar_output] if scalar_output else ())
         self.written_into = set()
         self.resized = set()  # lists whose derivatives grow or shrink in place
-        self.kept_names = set()
 
     d = Walker.derivative_name  # d(x) is "d_x", the name of x's adjoint
 
@@ -195,27 +192,20 @@ class Reverse(Walker):
         if var not in self.active or var not in state.defined:
             self.consume(var, state)
             return out
-        d_var = name(self.d(var))
         self.consume(var, state)
-        if isinstance(value, gast.Name):
-            self.contribute(value, d_var, state, out)
-        elif isinstance(value, (gast.Tuple, gast.List)):
-            for index, element in enumerate(value.elts):
-                self.contribute(element, _item(d_var, index), state, out)
-        elif isinstance(value, gast.Dict):
-            for key, element in zip(value.keys, value.values):
-                self.contribute(element, gast.Subscript(value=d_var, slice=key, ctx=gast.Load()), state, out)
-        elif isinstance(value, gast.Subscript) and classify(self.fn, value, self.local_names).function \
-                is operator.getitem:
-            self.subscript(stmt, value, d_var, state, out)
-        elif self.carries(value):
-            self.operation(stmt, value, var, d_var, state, out)
+        self.assigned_value(Site(stmt, var, value, state, out))
         return out
 
-    def carries(self, value):
-        """Whether a derivative can flow into ``value`` (a value of constants, such as
-        ``np.sin(z).copy()`` with ``z`` constant, is not even classified)."""
-        return bool(flowing_names(value) & self.active)
+    def alias(self, site):
+        self.contribute(site.value, name(self.d(site.var)), site.state, site.out)
+
+    def container(self, site, items):
+        for key, item in items:
+            piece = gast.Subscript(value=name(self.d(site.var)), slice=key, ctx=gast.Load())
+            self.contribute(item, piece, site.state, site.out)
+
+    def carrying(self, state):
+        return self.active
 
     def store(self, stmt, state):
         """``y[i] = v``: ``v`` takes ``d_y[i]``, and those slots of ``d_y`` become zero (the
@@ -226,9 +216,7 @@ class Reverse(Walker):
         self.written_into.add(base)
         if base in self.active and base in state.defined:
             d_base = self.d(base)
-            if base not in state.owned:
-                self.emit(out, assign(d_base, call(self.helper("writable_copy", writable_copy), name(d_base))))
-                state.owned.add(base)
+            self.make_writable(base, state, out)
             if isinstance(value, gast.Name) and value.id in self.active:
                 piece = gast.Subscript(value=name(d_base), slice=clone(target.slice), ctx=gast.Load())
                 piece = call(self.helper("copy_of", copy_of), piece)  # an item may be a number
@@ -285,13 +273,10 @@ class Reverse(Walker):
             self.contribute(value, gast.Tuple(elts=parts, ctx=gast.Load()), state, out)
         return out
 
-    def subscript(self, stmt, value, d_var, state, out):
+    def selected_item(self, site):
+        """``d_x[i] += d_y``: into a buffer srcad owns, else a new array scattered from ``d_y``."""
+        value, state, out, d_var = site.value, site.state, site.out, name(self.d(site.var))
         source = value.value
-        if not (isinstance(source, gast.Name) and source.id in self.active):
-            # indexing selects, so an index has no derivative; a subscript of a constant whose only
-            # derivative would come from its index computes something (a local np.r_): refused
-            refuse_active_index(self.fn, stmt, value.slice, self.active)
-            return
         index = self.index_value(value.slice)
         var = source.id
         if var not in state.defined:
@@ -310,52 +295,45 @@ class Reverse(Walker):
                                   slice=index, ctx=gast.Load())
         return index
 
-    def operation(self, stmt, value, var, d_var, state, out):
-        operation = classify(self.fn, value, self.local_names)
-        if operation is None or operation.nondifferentiable:
-            return
-        operation.function = binary_function(self.kinds, value, operation.function)
-        operation = field_read(value, operation)
-        template = registry.adjoint_of(operation.function)
-        if any(isinstance(arg, gast.Starred) for arg in operation.args):
-            self.spread_call(stmt, value, var, d_var, state, out)
-            return
-        if known_at_run_time_only(value, operation, self.local_names) \
-                or method_of_a_constant(value, operation, self.local_names, self.active) \
-                or getattr(operation.function, "srcad_checkpoint", False):
-            self.run_time_call(stmt, value, var, d_var, state, out)
-            return
-        if template is None and is_user_function(operation.function) and self.program is not None:
-            self.user_call(stmt, operation, var, d_var, state, out)
-            return
-        if template is None:
-            raise self.missing_rule(stmt, operation, value)
-        template = Template.of(template)
-        mapping = template.bind_operation(operation, self.fn.where(stmt))
-        derivative = lambda key: d_var  # noqa: E731 - adjoint templates read only d[result]
-        items = self.inliner.inline(template, mapping, name(var), derivative)
-        for item in items:
-            if isinstance(item, Contribution):
-                self.contribution(item, state, out)
-            else:
-                self.emit(out, item)
+    # -- calls: what reverse mode emits for each kind the walker tells apart ------
+    rule_of = staticmethod(registry.adjoint_of)
 
-    def user_call(self, stmt, operation, var, d_var, state, out):
+    def transforms(self, function):
+        return is_user_function(function) and self.program is not None
+
+    @staticmethod
+    def constant_call(site):
+        return None  # no derivative flows through it
+
+    @staticmethod
+    def special_call(site):
+        site.operation = field_read(site.value, site.operation)
+        return NOT_SPECIAL
+
+    def rule_call(self, site, template, mapping):
+        """The adjoint template inlined: its contributions to the arguments' adjoints."""
+        d_var = name(self.d(site.var))
+        derivative = lambda key: d_var  # noqa: E731 - adjoint templates read only d[result]
+        for item in self.inliner.inline(template, mapping, name(site.var), derivative):
+            if isinstance(item, Contribution):
+                self.contribution(item, site.state, site.out)
+            else:
+                self.emit(site.out, item)
+
+    def user_call(self, site):
         """``y = f(a, b)`` with ``f`` a Python function: its own forward and backward pair.
 
         The forward sweep becomes ``y, f_saved = f_forward(a, b)``; the backward
         sweep calls ``f_backward(f_saved, d_y)`` for the derivatives of the
         arguments that carry one.
         """
-        function = operation.function
-        bound = self.bound_arguments(operation, stmt)
-        arguments = [(param, expr) for param, expr in bound.arguments.items()
-                     if isinstance(expr, gast.Name) and expr.id in self.active]
-        if not arguments:
+        _, carried = self.bound_parameters(site)
+        if not carried:
             return
-        forward, backward = self.program.split(function, [param for param, _ in arguments])
-        saved = self.rewrite_as_forward(stmt, var, forward)
-        self.distribute(call(backward, name(saved), d_var), [expr for _, expr in arguments], state, out)
+        forward, backward = self.program.split(site.operation.function, [parameter for parameter, _ in carried])
+        saved = self.rewrite_as_forward(site.stmt, site.var, forward)
+        self.distribute(call(backward, name(saved), name(self.d(site.var))), [variable for _, variable in carried],
+                        site.state, site.out)
 
     def distribute(self, derivatives, arguments, state, out):
         """Contribute each element of the tuple ``derivatives`` to its argument; unpack
@@ -374,10 +352,11 @@ class Reverse(Walker):
         for part, argument in zip(parts, arguments):
             self.contribute(argument, name(part), state, out)
 
-    def spread_call(self, stmt, value, var, d_var, state, out):
+    def spread_call(self, site):
         """``y = f(a, *xs)``: which positions carry a derivative is known only when the code runs,
         so ``call_forward(f, None, a, *xs)`` decides then; the backward sweep gives ``a`` and
         every item of ``xs`` their derivatives (one starred argument at most)."""
+        stmt, value, var, state, out = site.stmt, site.value, site.var, site.state, site.out
         starred = [position for position, arg in enumerate(value.args) if isinstance(arg, gast.Starred)]
         if len(starred) > 1 or any(isinstance(k.value, gast.Name) and k.value.id in self.active
                                    for k in value.keywords):
@@ -386,7 +365,8 @@ class Reverse(Walker):
                 f"{self.fn.where(stmt)}")
         saved = self.rewrite_as_run_time_call(stmt, value, var, None)
         parts = self.names.fresh(f"d_{var}_arguments")
-        self.emit(out, assign(parts, call(self.helper("call_backward", dispatch.call_backward), name(saved), d_var)))
+        self.emit(out, assign(parts, call(self.helper("call_backward", dispatch.call_backward), name(saved),
+                                          name(self.d(var)))))
         star = starred[0]
         after = len(value.args) - star - 1
         for position, arg in enumerate(value.args):
@@ -405,9 +385,10 @@ class Reverse(Walker):
         return self.save_call(stmt, var, lambda: call(forward, value.func, constant(wrt), *value.args,
                                                       keywords=value.keywords))
 
-    def run_time_call(self, stmt, value, var, d_var, state, out):
+    def run_time_call(self, site):
         """``y = act(z)`` where ``act`` is known only at run time (an argument, a list item):
         ``call_forward`` and ``call_backward`` choose the rule or transform when the code runs."""
+        stmt, value, var, state, out = site.stmt, site.value, site.var, site.state, site.out
         wrt = [position for position, arg in enumerate(value.args)
                if isinstance(arg, gast.Name) and arg.id in self.active]
         wrt += [k.arg for k in value.keywords if isinstance(k.value, gast.Name) and k.value.id in self.active]
@@ -416,7 +397,7 @@ class Reverse(Walker):
         saved = self.rewrite_as_run_time_call(stmt, value, var, tuple(wrt))
         arguments = [value.args[w] if isinstance(w, int) else next(k.value for k in value.keywords if k.arg == w)
                      for w in wrt]
-        derivatives = call(self.helper("call_backward", dispatch.call_backward), name(saved), d_var)
+        derivatives = call(self.helper("call_backward", dispatch.call_backward), name(saved), name(self.d(var)))
         if len(arguments) == 1:
             derivatives = _item(derivatives, 0)
         self.distribute(derivatives, arguments, state, out)
@@ -473,41 +454,42 @@ class Reverse(Walker):
         state.defined = body_state.defined
         state.owned = body_state.owned & else_state.owned
 
-    def loop(self, stmt, state):
-        entry = state.copy()
-        before = []
-        snapshot = set(self.names.taken)
-        while True:
-            trial = entry.copy()
-            body = self.block(stmt.body, trial)
-            for var in sorted(entry.defined - trial.defined):
-                self.zero(var, trial, body)
-            carried = trial.defined - entry.defined
-            disowned = entry.owned - trial.owned
-            # an array written into in the loop: copy its derivative once, before the loop
-            gained = ((trial.owned & entry.defined) - entry.owned) & (self.written_into | self.resized)
-            if not carried and not disowned and not gained:
-                break
-            # forget the names of the discarded attempt, not those other statements hold on to
-            self.names.taken = set(snapshot) | set(self.derivative_names.values()) | self.kept_names
-            for var in sorted(carried):
-                self.zero(var, entry, before)
-            for var in sorted(gained):
-                copied = call("list", name(self.d(var))) if var in self.resized \
-                    else call(self.helper("writable_copy", writable_copy), name(self.d(var)))
-                self.emit(before, assign(self.d(var), copied))
-                entry.owned.add(var)
-            entry.owned -= disowned
+    def loop_change(self, state, entry, trial, body, exits):
+        """After one backward step: the adjoints it starts to carry around the loop, those it
+        no longer owns, and the arrays written into whose adjoint it now owns (None: none)."""
+        for var in sorted(entry.defined - trial.defined):
+            self.zero(var, trial, body)
+        carried = trial.defined - entry.defined
+        disowned = entry.owned - trial.owned
+        # an array written into in the loop: copy its derivative once, before the loop
+        gained = ((trial.owned & entry.defined) - entry.owned) & (self.written_into | self.resized)
+        return (carried, disowned, gained) if carried or disowned or gained else None
+
+    def widen_loop(self, entry, change, before):
+        carried, disowned, gained = change
+        for var in sorted(carried):
+            self.zero(var, entry, before)
+        for var in sorted(gained):
+            if var in self.resized:
+                self.own_sequence(var, entry, before)
+            else:
+                self.make_writable(var, entry, before)
+        entry.owned -= disowned
+
+    def leave_loop(self, stmt, state, entry, last, before):
+        """Before the loop (the backward sweep's after): the entry's adjoints, less those of
+        variables that do not exist before the loop."""
         state.defined, state.owned = entry.defined, entry.owned
         existing = stmt.srcad_maybe_defined
         for var in list(state.defined):
             if var not in existing:
                 self.consume(var, state)
-        self.origin = getattr(stmt, "srcad_origin", self.origin)
+
+    def loop_statements(self, stmt, body):
         header = self.reversed_header(stmt)
-        header.body = body or [gast.Pass()]
+        header.body = body
         marker = restore_marker(stmt, [stmt.target.id] if isinstance(stmt, gast.For) else [])
-        return before + [located(header, self.origin), marker]
+        return [located(header, self.origin), marker]
 
     def reversed_header(self, stmt):
         steps = getattr(stmt, "srcad_steps", None)
