@@ -644,23 +644,24 @@ class Forward(Walker):
         return self.helper(f"{getattr(callee, '__name__', 'f')}_{parameter}", value)
 
     # -- expression statements: tapes and buffers ---------------------------------
-    def expression_statement(self, stmt, state):
-        out = [located(clone(stmt), getattr(stmt, "srcad_origin", None))]
-        value = stmt.value
-        if not isinstance(value, gast.Call):
-            return out
-        sequence, method = self.method(value, "pop")
-        if method == "pop" and not value.args:
-            if sequence in state.nonzero:
-                self.emit(out, expr_stmt(call(gast.Attribute(value=name(self.t(sequence)), attr="pop",
-                                                             ctx=gast.Load()))))
-            return out
-        growth = appended(stmt)
-        if growth is not None:
-            return self.grow(out[0], stmt, state)
-        receiver, stored = self.stored_value(value)
+    @staticmethod
+    def primal_statement(stmt):
+        return located(clone(stmt), getattr(stmt, "srcad_origin", None))
+
+    def call_statement(self, stmt, state):
+        """The call as written; a tape's ``pop()`` whose value is dropped pops its tangent tape too."""
+        out = [self.primal_statement(stmt)]
+        sequence, method = self.method(stmt.value, "pop") if isinstance(stmt.value, gast.Call) else (None, None)
+        if method == "pop" and not stmt.value.args and sequence in state.nonzero:
+            self.emit(out, expr_stmt(call(gast.Attribute(value=name(self.t(sequence)), attr="pop", ctx=gast.Load()))))
+        return out
+
+    def accumulation(self, stmt, state):
+        """``add_at(buffer, index, v)`` updates a buffer in place: the same update of its tangent."""
+        out = [self.primal_statement(stmt)]
+        receiver, stored = self.stored_value(stmt.value)
         if receiver is not None and isinstance(stored, gast.Name) and stored.id in state.nonzero:
-            buffer, index = value.args[0], value.args[1]
+            buffer, index = stmt.value.args[0], stmt.value.args[1]
             if receiver not in state.nonzero:
                 self.emit(out, assign(self.t(receiver), self.zeros_of(buffer)))
             else:
@@ -671,10 +672,10 @@ class Forward(Walker):
                                           name(self.t(stored.id)))))
         return out
 
-    def grow(self, primal, stmt, state):
+    def grow(self, stmt, state):
         """``tape.push(v)``, ``xs.append(v)``, ``xs.insert(i, v)``: the tangent tape (list)
         grows by ``t_v`` in the same way."""
-        out = []
+        out, primal = [], self.primal_statement(stmt)
         sequence, item = appended(stmt)
         method = stmt.value.func.attr
         carries = isinstance(item, gast.Name) and item.id in state.nonzero

@@ -115,22 +115,15 @@ class Reverse(Walker):
     def loop_exit(stmt, state, out_so_far):
         return []  # the backward loop runs exactly the recorded steps
 
-    def expression_statement(self, stmt, state):
-        if appended(stmt) is not None:
-            return self.append(stmt, state)
-        return self.call_statement(stmt, state)
-
     def call_statement(self, stmt, state):
-        """A call whose value is not used: ``add_at(buffer, index, g)`` is differentiated, a call
-        that changes nothing (``print``, a function with a rule) has no adjoint, and any other
-        call that may change its arguments in place, on values that carry a derivative, is
-        refused rather than ignored (``effects.py`` refuses most of them earlier)."""
+        """A call whose value is not used: a call that changes nothing (``print``, a function
+        with a rule) has no adjoint, and any other call that may change its arguments in place,
+        on values that carry a derivative, is refused rather than ignored (``effects.py``
+        refuses most of them earlier)."""
         value = stmt.value
         if not isinstance(value, gast.Call):
             return []
         operation = classify(self.fn, value, self.local_names)
-        if operation is not None and operation.function is add_at:
-            return self.accumulation(stmt, state)
         if operation is not None and changes_nothing(operation.function):
             return []
         arguments = list(value.args) + [k.value for k in value.keywords]
@@ -231,7 +224,7 @@ class Reverse(Walker):
         out.append(marker)
         return out
 
-    def append(self, stmt, state):
+    def grow(self, stmt, state):
         """``xs.append(v)`` or ``xs.insert(position, v)``: ``v`` takes the derivative at that place
         in ``xs``'s, which shrinks back; ``xs`` itself shrinks back too when the backward sweep
         still reads it."""

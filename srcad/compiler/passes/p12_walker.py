@@ -20,11 +20,11 @@ from ...errors import NonDifferentiableError, no_rule_hint
 from ..inline import Inliner, Template
 from ..resolve import UNKNOWN, classify, known_at_run_time_only, method_of_a_constant, not_transformed_because
 from ...runtime.accumulate import writable_copy
-from ..syntax import assign, call, clone, constant, located, name
+from ..syntax import appended, assign, call, clone, constant, located, name
 from .p02_language import without_derivative
 from .p06_jumps import refuse_unlowered_jump
 from .p10_kinds import binary_function
-from .p11_activity import flowing_names, refuse_active_index
+from .p11_activity import accumulation, flowing_names, refuse_active_index
 
 NOT_SPECIAL = object()  # what a mode's special_call returns for a call it leaves to the walker
 
@@ -112,6 +112,16 @@ class Walker:
             return self.expression_statement(stmt, state)
         refuse_unlowered_jump(self.fn, stmt)
         return without_derivative(self.fn, stmt, [clone(stmt)] if self.emits_primal else [])
+
+    def expression_statement(self, stmt, state):
+        """A call whose value is not kept: a list or tape that grows (``grow``: ``append``,
+        ``insert``, ``push``), a derivative buffer updated in place (``accumulation``: generated
+        code's ``add_at``), or another call (``call_statement``)."""
+        if appended(stmt) is not None:
+            return self.grow(stmt, state)
+        if accumulation(self.fn, stmt, self.local_names) is not None:
+            return self.accumulation(stmt, state)
+        return self.call_statement(stmt, state)
 
     def branch(self, stmt, state):
         """``if``: each branch walked from the same state, the two joined, the test kept."""
