@@ -1,15 +1,25 @@
 """What reverse and forward mode share when they walk a function in A-normal form.
 
 Both modes visit the same statements (``p12_reverse`` backwards, ``p12_forward`` in order)
-and, for each, emit the statements of its derivative. A :class:`Walker` holds what does not
-depend on the mode: the walk over a block and the kinds of statement, the names of
-derivatives (``d_x`` or ``t_x``), the helpers generated code calls, the user's line each
-emitted statement comes from, the structure of a branch, the binding of a call's arguments
-to a Python function's parameters, and the refusal of what no rule covers. Each mode is a
-subclass that supplies what it emits for each kind of statement (``assignment``,
-``expression_statement``, ``loop``, ``loop_exit``), what one branch must add so that both
-leave the same derivatives defined (``join_branches``), the order of the walk, and the
-rule kind and decorator its messages name.
+and, for each, emit the statements of its derivative. A :class:`Walker` decides everything
+that does not depend on the mode, once:
+
+- the structure: the walk over a block, the kind of each statement, a branch (both arms
+  walked from one state, then joined) and a loop (walked until the derivatives it carries
+  around are stable, its early exits recorded);
+- the value of an assignment by its form (:meth:`Walker.assigned_value`): constant, another
+  variable, a container of items, an item of a variable (an index only selects), or an
+  operation;
+- the kind of a call (:meth:`Walker.operation`): spread, known only at run time, with a rule,
+  a Python function to transform, or refused; its binding to a Python function's parameters;
+- a call statement: a list or tape that grows, a buffer updated in place, another call;
+- the names of derivatives (``d_x``, ``t_x``), the runtime helpers generated code calls, the
+  copy of a derivative before it is written into, and the user's line of each statement.
+
+Each mode is a subclass that supplies what it emits for each of those kinds (``alias``,
+``container``, ``selected_item``, ``rule_call``, ``user_call``, ``run_time_call``,
+``spread_call``, ``grow``, ``accumulation``, ...), how two branches join and how a loop's
+entry widens, the order of the walk, and the rule kind and decorator its messages name.
 """
 import inspect
 import operator
