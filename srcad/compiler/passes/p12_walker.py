@@ -23,6 +23,7 @@ entry widens, the order of the walk, and the rule kind and decorator its message
 """
 import inspect
 import operator
+from dataclasses import dataclass
 
 import gast
 
@@ -39,18 +40,18 @@ from .p11_activity import accumulation, flowing_names, refuse_active_index
 NOT_SPECIAL = object()  # what a mode's special_call returns for a call it leaves to the walker
 
 
+@dataclass
 class Site:
     """One ``var = value`` being differentiated: ``stmt``, the statement the mode emits (or
     rewrites) and errors point at; the walk's ``state`` there; ``out``, the statements
     emitted so far; and, once classified, the ``operation`` that ``value`` performs."""
 
-    def __init__(self, stmt, var, value, state, out):
-        self.stmt = stmt
-        self.var = var
-        self.value = value
-        self.state = state
-        self.out = out
-        self.operation = None
+    stmt: gast.AST
+    var: str
+    value: gast.AST
+    state: object
+    out: list
+    operation: object = None
 
 
 class Walker:
