@@ -4,6 +4,7 @@ import functools
 from ..compiler.pipeline import reverse_function
 from ..runtime.accumulate import NonScalarOutputError, check_scalar_output
 from ..runtime.checks import NonRealOutputError
+from ..compiler.signature import signature_of
 from .transform import Transform
 
 
@@ -76,14 +77,16 @@ class Derivative(Transform):
     def generated(self):
         """The generated code of the last way of calling (what forward mode reads to
         differentiate this derivative again)."""
-        return self._compile(self._last_shape())
+        return self._compile(self._last_shape(), None)  # code for any arguments: read by other transforms
 
-    def _generate(self, shape):
-        return reverse_function(shape.function, shape.wrt_names, **self._options)
+    specialises = True
+
+    def _generate(self, shape, signature=None):
+        return reverse_function(shape.function, shape.wrt_names, signature=signature, **self._options)
 
     def __call__(self, *args, **kwargs):
-        shape, _, values = self._arguments(args, kwargs)
-        generated = self._ready(shape)
+        shape, every, values = self._arguments(args, kwargs)
+        generated = self._ready(shape, signature_of(every))
         try:
             check = generated.scalar_check
             if check[0] == "argument":

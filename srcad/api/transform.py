@@ -25,6 +25,8 @@ class Transform:
 
     srcad_keep_wrapper = True
     noun = "transform"  # what the user calls it in messages
+    specialises = False  # whether _generate takes the call's signature
+    max_signatures = 8  # per way of calling; calls with other signatures run code for any arguments
 
     def __init__(self, f, wrt):
         self._subject = Subject(f, wrt)
@@ -33,6 +35,8 @@ class Transform:
         self._single = self._subject.single
         self._compiled = {}
         self._last = self._subject.fixed_shape()
+        self._last_signature = None
+        self._signatures = {}  # per way of calling, how many signatures have their own code
 
     def _generate(self, shape):
         """The generated code for one :class:`~srcad.compiler.passes.p07_calls.Shape` of call."""
@@ -41,7 +45,7 @@ class Transform:
     @property
     def source(self):
         """The generated Python source this transform runs."""
-        return self._compile(self._last_shape()).source
+        return self._compile(self._last_shape(), self._last_signature).source
 
     def _last_shape(self):
         if self._last is None:
@@ -49,17 +53,26 @@ class Transform:
                              f"it is called; call the {self.noun} first, then .source shows the last one")
         return self._last
 
-    def _compile(self, shape):
-        compiled = self._compiled.get(shape.key)
+    def _compile(self, shape, signature=None):
+        """The code for ``shape`` specialised on ``signature`` (None: for any arguments); past
+        ``max_signatures`` signatures of one shape, the code for any arguments."""
+        key = (shape.key, signature)
+        compiled = self._compiled.get(key)
+        if compiled is None and signature is not None:
+            count = self._signatures.get(shape.key, 0)
+            if count >= self.max_signatures:
+                return self._compile(shape, None)
+            self._signatures[shape.key] = count + 1
         if compiled is None or is_stale(compiled):
-            compiled = self._compiled[shape.key] = self._generate(shape)
-        self._last = shape
+            generate = functools.partial(self._generate, signature=signature) if self.specialises else self._generate
+            compiled = self._compiled[key] = generate(shape)
+        self._last, self._last_signature = shape, signature
         return compiled
 
-    def _ready(self, shape):
-        """The compiled code for ``shape``, the globals it reads looked up again (the user
-        may have rebound one since the last call)."""
-        compiled = self._compile(shape)
+    def _ready(self, shape, signature=None):
+        """The compiled code for ``shape`` (specialised on ``signature``), the globals it reads
+        looked up again (the user may have rebound one since the last call)."""
+        compiled = self._compile(shape, signature)
         for namespace in namespaces(compiled):
             namespace.refresh()
         return compiled

@@ -7,6 +7,12 @@ of its own. Broadcasting can only change a shape when two classes differ, so
 ``unbroadcast(g, x)`` is ``g`` whenever ``g`` and ``x`` share a class; and when
 it is still needed, its shape argument can be read from any variable of the same
 class that is never overwritten (a parameter), so no tape has to keep ``x``.
+
+Code specialised on a call's signature knows its parameters' shapes: their classes are then
+*concrete* (``("shape", (16, 64))``), and so are the classes computed from them by NumPy's
+rules (broadcasting, ``@``, ``.T``, an integer index, ``np.zeros(X.shape[0])``). Two values of
+one concrete class have that shape; a shape that depends on values (a slice, a mask) is a
+class of its own, as without a signature.
 """
 import math
 
@@ -34,6 +40,8 @@ _SAME_AS_FIRST = {abs, round, nn.softmax, nn.log_softmax}
 # elementwise in every argument, keywords too: the broadcast of all of them
 _ELEMENTWISE_EXTRA = {np.clip, nn.relu, nn.leaky_relu, nn.hard_tanh, nn.sigmoid, nn.softplus}
 _SCALAR_RESULT = {nn.softmax_cross_entropy, numeric.sum_to_scalar}
+# the shape is their first argument (an int or a tuple of ints)
+_SHAPED_CONSTRUCTORS = {np.zeros, np.ones, np.empty, np.full}
 _SHAPE_OF_ARGUMENT = {numeric.unbroadcast: 1, numeric.unreduce: 1, numeric.cast_like: 0, numeric.zeros_like: 0,
                       numeric.unmatmul_a: 1, numeric.unmatmul_b: 2}
 
@@ -45,10 +53,13 @@ class ShapeClasses:
         self.fn = fn
         self.generated_globals = generated_globals
         self.local_names = local_names
-        self.classes = {p: ("param", p) for p in params}
+        proven = getattr(fn, "argument_shapes", {})
+        self.classes = {p: concrete(proven[p]) if p in proven else ("param", p) for p in params}
         for target in loop_targets:
             self.classes[target] = SCALAR
         self._definitions = _definitions(body)
+        defined = {target for target, _ in self._definitions}
+        self._counters = set(loop_targets) - defined - set(params)  # surely ints: they index arrays
         self._read_only_displays = self._displays_only_read(body)
         changed = True
         while changed:
@@ -105,7 +116,7 @@ class ShapeClasses:
             return None if node.id in self.local_names else ("global", node.id)
         if isinstance(node, gast.BinOp):
             if isinstance(node.op, gast.MatMult):
-                return ("node", id(node))
+                return _matmul(self.expression(node.left), self.expression(node.right), node)
             return _broadcast(self.expression(node.left), self.expression(node.right), node)
         if isinstance(node, gast.Call):
             return self.call(node)
@@ -116,7 +127,39 @@ class ShapeClasses:
             return result
         if isinstance(node, gast.Attribute) and node.attr in ("size", "ndim"):
             return SCALAR
+        if isinstance(node, gast.Attribute) and node.attr == "T":
+            shape = shape_of(self.expression(node.value))
+            return concrete(shape[::-1]) if shape is not None else ("node", id(node))
+        if isinstance(node, gast.Subscript):
+            return self.subscript(node)
         return ("node", id(node))
+
+    def subscript(self, node):
+        """``x[i]`` with an int ``i`` (a literal or a loop counter) has ``x``'s shape without its first axis."""
+        shape = shape_of(self.expression(node.value))
+        index = node.slice
+        is_int = isinstance(index, gast.Constant) and type(index.value) is int \
+            or isinstance(index, gast.Name) and index.id in self._counters
+        if shape and is_int:
+            return concrete(shape[1:])
+        return ("node", id(node))
+
+    def static_shape(self, node):
+        """The value of a shape expression known before the code runs (``3``, ``(2, n)`` of such,
+        ``X.shape``, ``X.shape[0]`` for ``X`` of a concrete class), or None."""
+        if isinstance(node, gast.Constant) and type(node.value) is int:
+            return node.value
+        if isinstance(node, gast.Tuple):
+            items = [self.static_shape(item) for item in node.elts]
+            return tuple(items) if all(type(item) is int for item in items) else None
+        if isinstance(node, gast.Attribute) and node.attr == "shape":
+            return shape_of(self.expression(node.value))
+        if isinstance(node, gast.Subscript) and isinstance(node.slice, gast.Constant) \
+                and type(node.slice.value) is int:
+            shape = self.static_shape(node.value)
+            if isinstance(shape, tuple) and -len(shape) <= node.slice.value < len(shape):
+                return shape[node.slice.value]
+        return None
 
     def function(self, func):
         """The object a callee expression of generated or user code names."""
@@ -137,6 +180,10 @@ class ShapeClasses:
             return SCALAR
         if function in (sum, min, max) and not node.keywords:
             return self.builtin_reduction(function, node)
+        if is_listed(_SHAPED_CONSTRUCTORS, function) and node.args:
+            shape = self.static_shape(node.args[0])
+            if shape is not None and all(k.arg in ("dtype", "fill_value") for k in node.keywords):
+                return concrete((shape,) if type(shape) is int else shape)
         operands = elementwise_operands(function, node)
         if operands is not None:
             return self.broadcast_all(operands, node)
@@ -190,6 +237,18 @@ def _is_math_number(function):
     return getattr(function, "__module__", None) == "math" and not is_listed(_MATH_NOT_A_NUMBER, function)
 
 
+def concrete(shape):
+    """The class of the values of shape ``shape`` (``SCALAR`` for ``()``)."""
+    return SCALAR if shape == () else ("shape", tuple(shape))
+
+
+def shape_of(cls):
+    """The shape of the values of class ``cls`` when it is concrete, else None."""
+    if cls == SCALAR:
+        return ()
+    return cls[1] if cls is not None and cls[0] == "shape" else None
+
+
 def _broadcast(left, right, node):
     if left is None or right is None:
         return None
@@ -197,7 +256,30 @@ def _broadcast(left, right, node):
         return right
     if right == SCALAR or left == right:
         return left
+    if left[0] == right[0] == "shape":
+        try:
+            return concrete(np.broadcast_shapes(left[1], right[1]))
+        except ValueError:
+            pass  # the code raises NumPy's error when it runs
     return ("node", id(node))
+
+
+def _matmul(left, right, node):
+    """The class of ``a @ b``: concrete when both operands' shapes are known (NumPy's rules)."""
+    if left is None or right is None:
+        return None
+    a, b = shape_of(left), shape_of(right)
+    if not a or not b:
+        return ("node", id(node))
+    a2 = a if len(a) > 1 else (1,) + a
+    b2 = b if len(b) > 1 else b + (1,)
+    if a2[-1] != b2[-2]:
+        return ("node", id(node))
+    try:
+        batch = np.broadcast_shapes(a2[:-2], b2[:-2])
+    except ValueError:
+        return ("node", id(node))
+    return concrete(batch + (a2[-2],) * (len(a) > 1) + (b2[-1],) * (len(b) > 1))
 
 
 def _definitions(body):
@@ -224,10 +306,12 @@ def loop_targets(body):
             and isinstance(n.iter.func, gast.Name) and n.iter.func.id == "range"}
 
 
-def simplify_broadcasts(adjoint, classes, adjoint_names, stable, sum_name, scalars=()):
-    """Drop ``unbroadcast`` where shapes match; read shapes from ``stable`` variables.
+def simplify_broadcasts(adjoint, classes, adjoint_names, stable, sum_name, scalars=(), numpy_name=None):
+    """Drop ``unbroadcast`` where shapes match; read shapes from ``stable`` variables; write
+    ``unmatmul_a/b`` of matrices and vectors of known shapes as the product they are.
     ``sum_name`` is ``sum_to_scalar``'s name in the generated code; ``scalars`` are
-    derivative names known to hold a Python number (the seed ``1.0``)."""
+    derivative names known to hold a Python number (the seed ``1.0``); ``numpy_name()``
+    names NumPy in the generated code (for ``np.outer``)."""
     for var, d_var in adjoint_names.items():
         if var in classes.classes:
             classes.classes[d_var] = classes.classes[var]
@@ -240,7 +324,7 @@ def simplify_broadcasts(adjoint, classes, adjoint_names, stable, sum_name, scala
         if classes.classes.get(var) is not None:
             witnesses.setdefault(classes.classes[var], var)
     spread = {}
-    simplify = _Simplify(classes, witnesses, spread, sum_name)
+    simplify = _Simplify(classes, witnesses, spread, sum_name, numpy_name)
     assigned = {}
     for stmt in adjoint:
         for node in gast.walk(stmt):
@@ -277,7 +361,8 @@ def _full_reduction(axis_and_keepdims):
 
 
 class _Simplify(gast.NodeTransformer):
-    def __init__(self, classes, witnesses, spread, sum_to_scalar):
+    def __init__(self, classes, witnesses, spread, sum_to_scalar, numpy_name):
+        self.numpy_name = numpy_name
         self.classes = classes
         self.witnesses = witnesses
         self.spread = spread
@@ -306,6 +391,10 @@ class _Simplify(gast.NodeTransformer):
     def visit_Call(self, node):
         self.generic_visit(node)
         function = self.classes.function(node.func)
+        if function in (numeric.unmatmul_a, numeric.unmatmul_b) and len(node.args) == 3 and not node.keywords:
+            product = self.matrix_adjoint(function is numeric.unmatmul_a, *node.args)
+            if product is not None:
+                return product
         if function is numeric.unbroadcast and len(node.args) == 2:
             gradient, like = node.args
             cls = self.classes.expression(like)
@@ -321,6 +410,30 @@ class _Simplify(gast.NodeTransformer):
             if witness is not None:
                 node.args[1] = gast.Name(id=witness, ctx=gast.Load(), annotation=None, type_comment=None)
         return node
+
+
+    def matrix_adjoint(self, for_left, gradient, a, b):
+        """``unmatmul_a(g, a, b)`` as ``g @ b.T`` (and the like) when ``a`` and ``b`` are known
+        to be matrices or vectors, so that no broadcast can be undone; else None."""
+        ranks = tuple(len(shape) if shape is not None else None
+                      for shape in (shape_of(self.classes.expression(a)), shape_of(self.classes.expression(b))))
+        if ranks == (2, 2):
+            return _matmul_node(gradient, _transposed(b)) if for_left else _matmul_node(_transposed(a), gradient)
+        if ranks == (2, 1) and not for_left or ranks == (1, 2) and for_left:
+            return _matmul_node(gradient, a) if ranks == (2, 1) else _matmul_node(b, gradient)
+        if ranks in ((2, 1), (1, 2)) and self.numpy_name is not None:
+            outer = gast.Attribute(value=gast.Name(id=self.numpy_name(), ctx=gast.Load(), annotation=None,
+                                                   type_comment=None), attr="outer", ctx=gast.Load())
+            return gast.Call(func=outer, args=[gradient, b] if for_left else [a, gradient], keywords=[])
+        return None
+
+
+def _matmul_node(left, right):
+    return gast.BinOp(left=left, op=gast.MatMult(), right=right)
+
+
+def _transposed(node):
+    return gast.Attribute(value=node, attr="T", ctx=gast.Load())
 
 
 def _factors(product):

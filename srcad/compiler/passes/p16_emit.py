@@ -7,6 +7,7 @@ its own file name, so tracebacks through generated code show its lines.
 import ast
 import itertools
 import linecache
+import weakref
 
 import gast
 
@@ -86,4 +87,12 @@ def compile_source(source, function_name, namespace, label):
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     code = compile(source, filename, "exec")
     exec(code, namespace)  # noqa: S102 - this is the compiler's job
+    # the lines are kept as long as the code's globals are (every function it defines holds
+    # them): code made and dropped leaves nothing behind in linecache
+    namespace[filename] = keeper = _LinesKeeper()
+    weakref.finalize(keeper, linecache.cache.pop, filename, None)
     return namespace[function_name]
+
+
+class _LinesKeeper:
+    """Lives in generated code's globals; when they go, its source's linecache entry goes too."""
