@@ -46,6 +46,10 @@ def value_dependent_slice(x, n):
     return np.sum(head * head) + np.sum(x)
 
 
+def matmul_ufunc(a, b):
+    return np.sum(np.matmul(a, b))  # a generalised ufunc: not elementwise, no broadcast of a and b
+
+
 def containers(params, x):
     total = 0.0
     for W, b in params:
@@ -85,6 +89,8 @@ CASES = [
     (batched_matmul, lambda: (RNG.normal(size=4), RNG.normal(size=(4, 2))), (0, 1)),
     (vector_products, lambda: (RNG.normal(size=(3, 3)), RNG.normal(size=3), RNG.normal(size=3)), (0, 1, 2)),
     (value_dependent_slice, lambda: (RNG.normal(size=5), 3), (0,)),
+    (matmul_ufunc, lambda: (RNG.normal(size=(1, 1)), RNG.normal(size=1)), (0, 1)),
+    (matmul_ufunc, lambda: (RNG.normal(size=(3, 4)), RNG.normal(size=4)), (0, 1)),
     (containers, lambda: ([(RNG.normal(size=(3, 2)), RNG.normal(size=2)),
                            (RNG.normal(size=(2, 2)), RNG.normal(size=2))], RNG.normal(size=(4, 3))), (0, 1)),
     (dict_params, lambda: ({"W": RNG.normal(size=(3, 2)), "b": RNG.normal(size=2)}, RNG.normal(size=(4, 3))),

@@ -224,8 +224,8 @@ class ShapeClasses:
 def elementwise_operands(function, node):
     """The operands whose broadcast is the shape of the call ``node`` of ``function``, when it
     is elementwise (a ufunc, ``np.where(c, a, b)``, ``np.clip``, ...), else None."""
-    if isinstance(function, np.ufunc):
-        return node.args if function.nout == 1 and not node.keywords else None
+    if isinstance(function, np.ufunc):  # not a generalised one (np.matmul has a signature)
+        return node.args if function.nout == 1 and function.signature is None and not node.keywords else None
     if function is np.where:
         return node.args if len(node.args) == 3 and not node.keywords else None
     if is_listed(_ELEMENTWISE_EXTRA, function):
