@@ -12,9 +12,11 @@ the extreme eigenvalues of H, the largest first.
 
 The script checks the method on a tiny model against the eigenvalues of the
 full Hessian (``np.linalg.eigvalsh(srcad.hessian(...))``), then runs it on a
-model whose Hessian would have about three million entries.
+model whose Hessian would have about three million entries, at its initial
+weights and after training it with Adam (srcad.optimizers.adam), and plots
+both spectra.
 
-    python examples/hessian_spectrum.py
+    python examples/hessian_spectrum.py [--quick] [--out DIR]
 """
 import time
 
@@ -22,6 +24,7 @@ import numpy as np
 
 import srcad
 from srcad import nn
+from shared import command_line, descend, pyplot, save
 
 
 def loss(theta, X, y, n_in, n_hidden, n_out, lam):
@@ -68,7 +71,24 @@ def problem(n_in, n_hidden, n_out, batch, rng):
     return theta, (X, y, n_in, n_hidden, n_out, 1e-3)
 
 
-def main():
+def plot(exact, tiny_ritz, spectra, out):
+    """Each spectrum as a row of ticks along the eigenvalue axis."""
+    plt = pyplot()
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
+    panels = [(left, {f"eigvalsh(hessian), all {len(exact)}": exact, f"Lanczos, {len(tiny_ritz)} hvps": tiny_ritz},
+               f"tiny model ({len(exact)} parameters)"),
+              (right, spectra, "larger model: Lanczos Ritz values")]
+    for axes, rows, title in panels:
+        for row, (name, values) in enumerate(rows.items()):
+            axes.plot(values, np.full(len(values), row), "|", markersize=18, markeredgewidth=1.5)
+        axes.set_yticks(range(len(rows)), list(rows))
+        axes.set(xlabel="eigenvalue of the Hessian", title=title, ylim=(-0.7, len(rows) - 0.3))
+        axes.axvline(0.0, color="0.3", linewidth=0.8)
+        axes.grid(alpha=0.3, axis="x")
+    return save(figure, out, "hessian_spectrum.png")
+
+
+def main(quick=False, out=None):
     rng = np.random.default_rng(0)
     hvp = srcad.hvp(loss)
 
@@ -76,27 +96,37 @@ def main():
     theta, data = problem(n_in=4, n_hidden=5, n_out=3, batch=32, rng=rng)
     n = theta.size
     exact = np.linalg.eigvalsh(srcad.hessian(loss)(theta, *data))[::-1]
-    ritz = lanczos(lambda v: hvp(theta, *data, v), n, steps=30, rng=rng)
+    tiny_ritz = lanczos(lambda v: hvp(theta, *data, v), n, steps=30, rng=rng)
     print(f"tiny model, {n} parameters: the full Hessian has {n * n} entries")
     print(f"  {'':4s} {'eigvalsh(hessian)':>18s} {'Lanczos (30 hvps)':>18s}")
     for i in range(4):
-        print(f"  λ{i + 1:<3d} {exact[i]:18.10f} {ritz[i]:18.10f}")
-    np.testing.assert_allclose(ritz[:4], exact[:4], rtol=1e-8, atol=1e-10)
+        print(f"  λ{i + 1:<3d} {exact[i]:18.10f} {tiny_ritz[i]:18.10f}")
+    np.testing.assert_allclose(tiny_ritz[:4], exact[:4], rtol=1e-8, atol=1e-10)
     print("  the largest eigenvalues agree")
 
-    # 2. a larger model: its Hessian is never formed
-    theta, data = problem(n_in=20, n_hidden=64, n_out=5, batch=256, rng=rng)
+    # 2. a larger model: its Hessian is never formed; its spectrum before and after training
+    hidden, steps = (16, 20) if quick else (64, 40)
+    theta, data = problem(n_in=20, n_hidden=hidden, n_out=5, batch=256, rng=rng)
     n = theta.size
-    start = time.perf_counter()
-    ritz = lanczos(lambda v: hvp(theta, *data, v), n, steps=40, rng=rng)
-    seconds = time.perf_counter() - start
     print(f"\nlarger model, {n} parameters ({n * n:,} Hessian entries, never formed)")
-    print(f"  40 Lanczos steps (40 hvps) in {seconds:.2f} s; largest eigenvalues:")
-    print("  " + "  ".join(f"{value:.6f}" for value in ritz[:5]))
+    spectra = {}
+    for name in ("at initialisation", "after training"):
+        if name == "after training":
+            print("  training it with Adam:")
+            theta, _ = descend(loss, theta, data, srcad.optimizers.adam(lr=0.01), 50 if quick else 300,
+                               "loss", reports=3)
+        start = time.perf_counter()
+        spectra[name] = lanczos(lambda v: hvp(theta, *data, v), n, steps=steps, rng=rng)
+        seconds = time.perf_counter() - start
+        print(f"  {name}: {steps} Lanczos steps ({steps} hvps) in {seconds:.2f} s; largest eigenvalues:")
+        print("  " + "  ".join(f"{value:.6f}" for value in spectra[name][:5]))
+    figure = plot(exact, tiny_ritz, spectra, out)
 
     print("\nThe generated Hessian-vector product (forward mode over the generated gradient):\n")
     print(hvp.source)
+    return {"exact": exact, "ritz": tiny_ritz, "spectra": spectra, "figure": figure}
 
 
 if __name__ == "__main__":
-    main()
+    quick, out = command_line(__doc__)
+    main(quick=quick, out=out)

@@ -2,13 +2,13 @@
 from .errors import SrcadError, UnsupportedSyntaxError, NonDifferentiableError
 from .rules import adjoint, tangent, nondifferentiable, d
 from .api import grad, value_and_grad, vjp, jvp, jacobian, hessian, hvp, stop_gradient, checkpoint
-from . import nn
+from . import nn, optimizers, tree
 from .compiler import run_time  # noqa: F401  (the compiler registers itself with the runtime)
 
 nondifferentiable(stop_gradient)
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
-    "stop_gradient", "checkpoint", "adjoint", "tangent", "nondifferentiable", "d", "nn",
+    "stop_gradient", "checkpoint", "adjoint", "tangent", "nondifferentiable", "d", "nn", "optimizers", "tree",
     "SrcadError", "UnsupportedSyntaxError", "NonDifferentiableError",
 ]

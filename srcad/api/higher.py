@@ -25,9 +25,9 @@ import numpy as np
 from ..compiler.passes.p12_forward import forward_function
 from ..compiler.pipeline import reverse_split
 from ..errors import SrcadError
+from ..runtime import tree
 from ..runtime.accumulate import add_at, describe_structure
 from ..runtime.checks import check_derivatives, check_output
-from ..runtime.tape import Tape
 from .gradients import grad
 from .transform import Transform, match_like, structure_mismatch
 
@@ -146,13 +146,8 @@ class Pullback:
 def _copy(value, memo):
     """A copy of ``value`` and of the arrays it holds; arrays that share memory (a view and
     its base, one array held twice) share the copy's memory in the same way."""
-    if isinstance(value, (Tape, list)):
-        return type(value)(_copy(item, memo) for item in value)
-    if isinstance(value, tuple):
-        items = [_copy(item, memo) for item in value]
-        return type(value)._make(items) if hasattr(value, "_make") else tuple(items)
-    if isinstance(value, dict):
-        return {key: _copy(item, memo) for key, item in value.items()}
+    if tree.is_container(value):
+        return tree.rebuild(value, [_copy(item, memo) for item in tree.children(value)])
     if isinstance(value, np.ndarray):
         return _copy_array(value, memo)
     return value
@@ -177,10 +172,10 @@ def _mutated_in_backward(backward):
     """Positions in ``saved`` of the values the backward sweep changes in place:
     tapes and lists it pops from (or puts items back into), arrays it writes old values back into."""
     try:
-        tree = ast.parse(inspect.getsource(backward))
+        module = ast.parse(inspect.getsource(backward))
     except (OSError, TypeError, SyntaxError):
         return None
-    function = tree.body[0]
+    function = module.body[0]
     saved_param = function.args.args[0].arg
     order = []
     for stmt in function.body:

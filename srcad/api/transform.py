@@ -16,7 +16,8 @@ from ..compiler.pipeline import is_stale, namespaces
 from ..errors import SrcadError
 from ..runtime.accumulate import describe_structure
 from ..runtime.checks import check_argument, check_derivatives
-from ..runtime.numeric import same_sequence, zeros_like
+from ..runtime import tree
+from ..runtime.numeric import zeros_like
 
 
 class Transform:
@@ -111,15 +112,15 @@ def match_like(g, x):
     """
     if _carries_no_derivative(x):
         return None
-    if g is None or isinstance(x, (list, tuple, dict)) and not isinstance(g, (list, tuple, dict)) and np.all(g == 0):
+    if g is None or tree.is_container(x) and not tree.is_container(g) and np.all(g == 0):
         g = zeros_like(x)  # nothing reached x: its zero, in x's structure
-    if isinstance(x, (list, tuple)):
-        if not isinstance(g, (list, tuple)) or len(g) != len(x):
+    if isinstance(x, dict) and isinstance(g, dict):
+        return {key: match_like(g.get(key), x[key]) for key in x}
+    if tree.is_container(x):
+        if not tree.stands_for(g, x):
             raise SrcadError(f"srcad made a derivative of structure {describe_structure(g)} for a value of "
                              f"structure {describe_structure(x)}; please report this as a bug")
-        return same_sequence(x, [match_like(gi, xi) for gi, xi in zip(g, x)])
-    if isinstance(x, dict):
-        return {key: match_like(g.get(key), x[key]) for key in x}
+        return tree.rebuild(x, [match_like(gi, xi) for gi, xi in zip(tree.children(g), tree.children(x))])
     if isinstance(x, np.generic):
         return x.dtype.type(g)
     if isinstance(x, float):
@@ -145,8 +146,9 @@ def structure_mismatch(given, like):
     it goes with, as a phrase (`` at [1]['W']: shape (3,) for shape (2, 3)``), or None.
 
     Lists and tuples match either kind of sequence of the same length, dicts the same keys,
-    arrays and floats an array or number of the same shape; what carries no derivative
-    (ints, strings, None) matches anything."""
+    other containers (dataclasses, registered types: see :mod:`srcad.runtime.tree`) one of
+    the same type and fields, arrays and floats an array or number of the same shape; what
+    carries no derivative (ints, strings, None) matches anything."""
     return _mismatch_at(given, like, "")
 
 
@@ -157,13 +159,13 @@ def _mismatch_at(given, like, path):
             return where if path else ""
         return next((found for key in like
                      for found in [_mismatch_at(given[key], like[key], f"{path}[{key!r}]")] if found is not None), None)
-    if isinstance(like, (list, tuple)):
-        if not isinstance(given, (list, tuple)) or len(given) != len(like):
+    if tree.is_container(like):
+        if not tree.stands_for(given, like):
             return where if path else ""
-        return next((found for index, (g, x) in enumerate(zip(given, like))
+        return next((found for index, (g, x) in enumerate(zip(tree.children(given), tree.children(like)))
                      for found in [_mismatch_at(g, x, f"{path}[{index}]")] if found is not None), None)
     if like is None or isinstance(like, (bool, int, str, bytes, np.integer, np.bool_)):
         return None
-    if isinstance(given, (list, tuple, dict)) or given is None or np.shape(given) != np.shape(like):
+    if tree.is_container(given) or given is None or np.shape(given) != np.shape(like):
         return f"{where}: {describe_structure(given)} for {describe_structure(like)}" if path else ""
     return None

@@ -3,7 +3,9 @@ import numpy as np
 
 from .checks import check_output
 from ..errors import NonDifferentiableError, SrcadError
+from . import tree
 from .numeric import same_sequence
+from .tree import describe_structure
 
 
 def zeros_buffer(x):
@@ -13,6 +15,8 @@ def zeros_buffer(x):
         return [zeros_buffer(item) for item in x]
     if isinstance(x, dict):
         return {key: zeros_buffer(value) for key, value in x.items()}
+    if tree.is_container(x):
+        return tree.rebuild(x, [zeros_buffer(item) for item in tree.children(x)])
     if isinstance(x, (str, bytes)):
         return None  # keys and names: nothing to add up
     if isinstance(x, (int, float, complex)) or x is None:
@@ -53,8 +57,9 @@ def copy_of(value):
 def add_grads(a, b):
     """The sum of two derivatives of one value, leaf by leaf.
 
-    Arrays and numbers add. Lists, tuples (namedtuples too) and dicts add item by
-    item, nested to any depth; a dict entry only one side has is kept as it is.
+    Arrays and numbers add. Containers (see :mod:`srcad.runtime.tree`) add item by
+    item, nested to any depth; a list and a tuple of one length add as sequences,
+    and a dict entry only one side has is kept as it is.
     None (the derivative of what carries none) adds nothing, and so does the
     number 0 against a container (the zero of a path that made no derivative).
     Every accumulation of derivatives in generated code whose operands may be
@@ -74,7 +79,9 @@ def add_grads(a, b):
         if len(a) != len(b):
             raise _mismatch(a, b)
         return same_sequence(a, [add_grads(x, y) for x, y in zip(a, b)])
-    if isinstance(a, dict) or isinstance(b, dict) or a_tree != b_tree and not _is_array(a) and not _is_array(b):
+    if tree.same_node(a, b):
+        return tree.rebuild(a, [add_grads(x, y) for x, y in zip(tree.children(a), tree.children(b))])
+    if (a_tree or b_tree) and not _is_rows_of(a, b) and not _is_rows_of(b, a):
         raise _mismatch(a, b)
     return a + b  # arrays, numbers, or an array and the list of its rows
 
@@ -90,11 +97,11 @@ def unrepeat_sequence(g, a):
 
 
 def _is_tree(value):
-    return isinstance(value, (list, tuple, dict))
+    return tree.is_container(value)
 
 
-def _is_array(value):
-    return isinstance(value, np.ndarray)
+def _is_rows_of(rows, array):
+    return isinstance(rows, (list, tuple)) and isinstance(array, np.ndarray)
 
 
 def _is_zero_number(value):
@@ -106,21 +113,6 @@ def _mismatch(a, b):
                       f"{describe_structure(a)} and {describe_structure(b)}")
 
 
-def describe_structure(value):
-    """A short description of a derivative's structure, for error messages:
-    ``tuple of 2 (array (3, 2), float)``, ``dict with keys 'W', 'b'``."""
-    if isinstance(value, dict):
-        return f"dict with keys {', '.join(map(repr, value))}" if value else "empty dict"
-    if isinstance(value, (list, tuple)):
-        items = ", ".join(describe_structure(item) for item in value[:4]) + (", ..." if len(value) > 4 else "")
-        return f"{type(value).__name__} of {len(value)} ({items})"
-    if value is None:
-        return "None"
-    if isinstance(value, np.ndarray):
-        return f"array {value.shape}"
-    return type(value).__name__
-
-
 class NonScalarOutputError(NonDifferentiableError):
     """``grad`` of a function whose output has more than one element."""
 
@@ -129,7 +121,7 @@ def check_scalar_output(value):
     """``grad`` differentiates real scalar functions: refuse anything with more than one
     element, and what has no real derivative (see :func:`srcad.checks.check_output`)."""
     check_output(value)
-    if isinstance(value, (list, tuple, dict)):
+    if tree.is_container(value):
         raise NonScalarOutputError(
             f"grad needs a function whose output is a scalar, but this output is a "
             f"{describe_structure(value)}; use srcad.vjp for container outputs, or has_aux=True "

@@ -10,6 +10,7 @@ import numbers
 import numpy as np
 
 from ..errors import NonDifferentiableError, SrcadError
+from . import tree
 
 
 class NonRealOutputError(SrcadError):
@@ -43,7 +44,7 @@ def check_output(value, containers=False):
     """Refuse an output with no real derivative. With ``containers`` the output may be a list,
     tuple or dict whose leaves are checked for complex numbers (other leaves, like counts and
     names, are data that goes along)."""
-    if containers and isinstance(value, (list, tuple, dict)):
+    if containers and tree.is_container(value):
         if _has_complex_leaf(value):
             raise NonRealOutputError("the output holds complex numbers: srcad differentiates real functions")
         return
@@ -76,10 +77,10 @@ def _no_derivative(value):
 
 
 def _has_complex_leaf(value):
-    if isinstance(value, (list, tuple)):
-        return any(_has_complex_leaf(item) for item in value)
-    if isinstance(value, dict):
-        return any(_has_complex_leaf(item) for item in value.values())
+    return any(_is_complex(leaf) for leaf in tree.leaves(value))
+
+
+def _is_complex(value):
     if isinstance(value, complex):
         return True
     dtype = getattr(value, "dtype", None)

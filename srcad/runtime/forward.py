@@ -14,8 +14,8 @@ import inspect
 
 import numpy as np
 
-from . import dispatch, hook
-from .numeric import float_dtype, same_sequence, unbroadcast, unreduce, zeros_like
+from . import dispatch, hook, tree
+from .numeric import float_dtype, unbroadcast, unreduce, zeros_like
 
 
 # ---------------------------------------------------------------- broadcasting
@@ -56,10 +56,8 @@ def resum(ts, g):
 def fresh_copy(t):
     """A copy of ``t`` that nothing else refers to (``add_at`` may then update it
     in place): arrays are copied, containers rebuilt, numbers kept."""
-    if isinstance(t, (list, tuple)):
-        return same_sequence(t, [fresh_copy(item) for item in t])
-    if isinstance(t, dict):
-        return {key: fresh_copy(value) for key, value in t.items()}
+    if tree.is_container(t):
+        return tree.rebuild(t, [fresh_copy(item) for item in tree.children(t)])
     if isinstance(t, np.ndarray):
         return t.copy()
     return t

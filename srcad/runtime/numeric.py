@@ -20,8 +20,7 @@ import operator
 import numpy as np
 
 from ..errors import NonDifferentiableError
-
-from ..errors import NonDifferentiableError
+from . import tree
 
 
 # ---------------------------------------------------------------- broadcasting
@@ -60,12 +59,11 @@ def sum_to_scalar(g):
 
 def zeros_like(x):
     """A zero derivative shaped like ``x``: 0.0 for Python numbers, an array of
-    ``x``'s dtype for arrays, the same container for lists, tuples (namedtuples too),
-    dicts, and None for strings (keys and names carry no derivative)."""
-    if isinstance(x, (list, tuple)):
-        return same_sequence(x, [zeros_like(item) for item in x])
-    if isinstance(x, dict):
-        return {key: zeros_like(value) for key, value in x.items()}
+    ``x``'s dtype for arrays, the same container for containers (lists, tuples,
+    dicts, dataclasses: see :mod:`srcad.runtime.tree`), and None for strings
+    (keys and names carry no derivative)."""
+    if tree.is_container(x):
+        return tree.rebuild(x, [zeros_like(item) for item in tree.children(x)])
     if isinstance(x, (str, bytes)):
         return None
     if isinstance(x, (int, float, complex)) or x is None:
@@ -76,8 +74,7 @@ def zeros_like(x):
 def same_sequence(like, items):
     """``items`` as a sequence of ``like``'s type: a list, a tuple, or the same
     namedtuple (whose constructor takes the items one by one)."""
-    make = getattr(type(like), "_make", None)
-    return make(items) if isinstance(like, tuple) and make is not None else type(like)(items)
+    return tree.rebuild(like, items)
 
 
 def cast_like(g, x):
