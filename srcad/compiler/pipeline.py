@@ -189,6 +189,8 @@ class _Sweeps:
             classes = ShapeClasses(fn, body, pipeline.params, pipeline.local_names, loop_targets(body),
                                    namespace.objects)
             stable = set(pipeline.params) - names_stored(fn.node)
+            if fn.argument_kinds:  # specialised: only floats lend their shape (unbroadcast takes the dtype too)
+                stable &= set(fn.argument_shapes)
             scalars = [self.seed_name] if self.seed and classes.classes.get(output.id) == SCALAR else []
             simplified = simplify_broadcasts(self.seed + adjoint, classes, reverse.adjoint_names, stable,
                                              namespace.bind("sum_to_scalar", sum_to_scalar), scalars,
@@ -290,7 +292,8 @@ def _scalar_check(sweeps, with_value, params):
     cls = sweeps.output_class
     if cls == SCALAR:
         return ("scalar",)
-    if cls is not None and cls[0] == "param" and cls[1] in params:
+    proven = sweeps.pipeline.fn.argument_kinds
+    if cls is not None and cls[0] == "param" and cls[1] in params and proven.get(cls[1]) in (None, "array"):
         return ("argument", cls[1])
     return ("code",)
 

@@ -48,10 +48,12 @@ def kind_of(description):
 
 
 def shape_of(description):
-    """The shape of an argument so described when it is an array or a float, else None."""
+    """The shape of an argument so described when it is a float or an array of floats, else None.
+    Only those: a value of known shape may lend it to ``unbroadcast``, which also takes its dtype
+    (a bool or an int array would truncate a derivative)."""
     if description == _NUMBER_TAG:
         return SCALAR_SHAPE
-    if description[0] == _ARRAY_TAG:
+    if description[0] == _ARRAY_TAG and description[1][1] in "fc":
         return description[2]
     return None
 
