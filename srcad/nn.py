@@ -26,7 +26,7 @@ from .runtime import unbroadcast, unreduce
 __all__ = [
     "relu", "leaky_relu", "hard_tanh", "sigmoid", "softplus",
     "logsumexp", "softmax", "log_softmax", "softmax_cross_entropy", "maxout",
-    "batch_size", "onehot", "softmax_cross_entropy_adjoint", "maxout_mask",
+    "batch_size", "onehot", "softmax_cross_entropy_adjoint", "maxout_mask", "logsumexp_partials",
 ]
 
 
@@ -155,14 +155,23 @@ def logsumexp(x, axis=None, keepdims=False):
     return np.log(s) + m
 
 
+def logsumexp_partials(x, axis=None):
+    """The derivative of ``logsumexp(x, axis)``: the softmax of ``x`` over ``axis`` (every
+    element when None), as ``exp(x - max) / sum``, which is exact where the exact value is
+    representable (``exp(x - logsumexp(x))`` rounds the logsumexp first)."""
+    m = np.max(x, axis=axis, keepdims=True)
+    e = np.exp(x - np.where(np.isfinite(m), m, 0))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
 @adjoint(logsumexp)
 def _(y, x, axis=None, keepdims=False):
-    d[x] = unreduce(d[y], x, axis, keepdims) * np.exp(x - unreduce(y, x, axis, keepdims))
+    d[x] = unreduce(d[y], x, axis, keepdims) * nn.logsumexp_partials(x, axis)
 
 
 @tangent(logsumexp)
 def _(y, x, axis=None, keepdims=False):
-    d[y] = np.sum(d[x] * np.exp(x - unreduce(y, x, axis, keepdims)), axis=axis, keepdims=keepdims)
+    d[y] = np.sum(d[x] * nn.logsumexp_partials(x, axis), axis=axis, keepdims=keepdims)
 
 
 def softmax(x, axis=-1):
@@ -189,12 +198,12 @@ def log_softmax(x, axis=-1):
 
 @adjoint(log_softmax)
 def _(y, x, axis=-1):
-    d[x] = d[y] - np.exp(y) * np.sum(d[y], axis=axis, keepdims=True)
+    d[x] = d[y] - nn.softmax(x, axis) * np.sum(d[y], axis=axis, keepdims=True)
 
 
 @tangent(log_softmax)
 def _(y, x, axis=-1):
-    d[y] = d[x] - np.sum(np.exp(y) * d[x], axis=axis, keepdims=True)
+    d[y] = d[x] - np.sum(nn.softmax(x, axis) * d[x], axis=axis, keepdims=True)
 
 
 # ---------------------------------------------------------------------------

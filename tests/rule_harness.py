@@ -501,6 +501,8 @@ def _describe(x):
 def op_name(op):
     name = getattr(op, "__qualname__", None) or getattr(op, "__name__", None) or repr(op)
     module = getattr(op, "__module__", None) or ""
+    if module.startswith("numpy.random"):
+        return "np.random." + name  # a generator's method: rng.normal is np.random.Generator.normal
     if module.startswith("numpy") and "linalg" in module:
         return "np.linalg." + name
     if isinstance(op, np.ufunc) or module.startswith("numpy") or name.startswith("ndarray."):

@@ -6,6 +6,7 @@ array, is refused with the user's file and line.
 """
 import importlib.util
 import itertools
+import re
 import pathlib
 import tempfile
 
@@ -632,3 +633,297 @@ def _through_the_view(view, read_base_after):
 def test_a_write_through_every_view(view):
     _gradient_is_right(_through_the_view(view, read_base_after=False))
     refused(_through_the_view(view, read_base_after=True), X4, fragment="y may share a's memory")
+
+
+# -- calls of your own functions: what each does to the memory it is passed (summary_of) --
+
+
+def rebinds_then_writes_in_a_loop(v, x):
+    for i in range(2):
+        v = v * 0.5 + x
+        v[0] = v[0] * x[1]
+    return v
+
+
+def rebinds_on_both_paths_then_writes_out(v8, x):
+    if np.sum(x) > 0.0:
+        v8 = v8 * 0.5 + x
+    else:
+        v8 = np.tanh(v8)
+    np.multiply(v8, x, out=v8)
+    return v8
+
+
+def scales_a_number_parameter(a, k=-0.7):
+    for i in range(2):
+        k *= np.sum(a)
+    return k * a
+
+
+def scales_its_copy_made_in_a_branch(v, x):
+    if np.sum(x) > 10.0:
+        return v
+    v = v.copy()
+    v[1:] *= x[1:]
+    return v
+
+
+def calls_rebinds_then_writes(x):
+    return np.sum(rebinds_then_writes_in_a_loop(x, x) ** 2)
+
+
+def calls_rebinds_on_both_paths(x):
+    return np.sum(rebinds_on_both_paths_then_writes_out(x, x * x))
+
+
+def calls_with_a_number_its_result_unread(x):
+    s, unused = np.sum(scales_a_number_parameter(x)), scales_a_number_parameter(x, np.sum(x))
+    return s
+
+
+def calls_with_a_number_from_an_item(x):
+    numbers = [np.sum(x), 2.0]
+    return np.sum(scales_a_number_parameter(x, numbers[0])) + numbers[0]
+
+
+def calls_a_helper_writing_into_its_own_copy(x):
+    return np.sum(scales_its_copy_made_in_a_branch(x, x) ** 2)
+
+
+def tanh_layer(W, x):
+    return np.tanh(W @ x)
+
+
+def two_new_arrays(x):
+    return np.sin(x) * 1.0, [x * x, np.cos(x)]
+
+
+def writes_into_a_new_result(x):
+    W = np.outer(x, x) * 0.5
+    h = tanh_layer(W, x)
+    h[0] *= 3.0
+    h[1:] = h[1:] * h[0]
+    return np.sum(h ** 2)
+
+
+def writes_into_items_of_new_results(x):
+    a = two_new_arrays(x)[0]
+    second = two_new_arrays(x * 2.0)[1][1]
+    a[0] = x[1] ** 2
+    second[2] += a[1]
+    return np.sum(a * x) + np.sum(second ** 2)
+
+
+def writes_into_a_new_result_in_a_loop(x):
+    total = 0.0
+    for i in range(3):
+        h = tanh_layer(np.eye(3) * x[i], x)
+        h[i] = h[i] ** 2
+        total = total + np.sum(h * x)
+    return total
+
+
+@pytest.mark.parametrize("function", [
+    calls_rebinds_then_writes, calls_rebinds_on_both_paths, calls_with_a_number_its_result_unread,
+    calls_with_a_number_from_an_item, calls_a_helper_writing_into_its_own_copy, writes_into_a_new_result,
+    writes_into_items_of_new_results, writes_into_a_new_result_in_a_loop])
+def test_calls_of_functions_that_write_only_into_their_own_arrays(function):
+    check_everything(function, [X3])
+
+
+def a_view_of(a):
+    return a[1:]
+
+
+def itself_or_a_copy(a, b):
+    return a if np.sum(b) > 0.0 else a.copy()
+
+
+def in_a_list(a):
+    return [a, a * 2.0]
+
+
+def writes_into_a_view_a_helper_returned(x):
+    h = a_view_of(x)
+    h[0] = 1.0
+    return np.sum(h)
+
+
+def writes_into_what_may_be_the_argument(x):
+    h = itself_or_a_copy(x, x)
+    h[0] = 1.0
+    return np.sum(h)
+
+
+def writes_into_an_item_a_helper_returned(x):
+    items = in_a_list(x)
+    first = items[0]
+    first[0] = 2.0
+    return np.sum(first)
+
+
+def reads_an_array_after_writing_into_what_a_helper_returned(x):
+    y = x * 1.0
+    h = a_view_of(y)
+    h[0] = 1.0
+    return np.sum(h) + np.sum(y)
+
+
+@pytest.mark.parametrize("function, fragment", [
+    (writes_into_a_view_a_helper_returned, "writing into h, which may be x"),
+    (writes_into_what_may_be_the_argument, "writing into h, which may be x"),
+    (writes_into_an_item_a_helper_returned, "writing into first, which may be x"),
+    (reads_an_array_after_writing_into_what_a_helper_returned, "y may share h's memory")])
+def test_writes_into_what_a_helper_returned_of_its_arguments_are_refused(function, fragment):
+    with pytest.raises(srcad.UnsupportedSyntaxError, match=fragment) as error:
+        srcad.grad(function)(X3.copy())
+    assert "test_aliasing.py" in str(error.value)
+
+
+def step(h, W, states):
+    h = np.tanh(W @ h)
+    states.append(h)
+    return h
+
+
+def set_entry(d, v):
+    d["k"] = v
+    return 0.0
+
+
+def set_item(lst, i, v):
+    lst[i] = v
+    return 0.0
+
+
+def pop_last(lst):
+    return lst.pop()
+
+
+def writes_through_another(d, v):
+    return set_entry(d, v * 2.0)
+
+
+def keeps_states(x):
+    states = []
+    h = step(x, np.eye(3) * 0.5, states)
+    return np.sum(h) + np.sum(np.stack(states))
+
+
+def sets_an_entry(x):
+    d = {"a": x}
+    unused = set_entry(d, x * 2.0)
+    return np.sum(d["a"])
+
+
+def sets_an_item(x):
+    lst = [x, x]
+    unused = set_item(lst, 0, x * 3.0)
+    return np.sum(lst[0] * lst[1])
+
+
+def pops_an_item(x):
+    lst = [x, 2.0 * x]
+    last = pop_last(lst)
+    return np.sum(last) + len(lst)
+
+
+def sets_an_entry_through_another(x):
+    d = {"a": x}
+    unused = writes_through_another(d, x)
+    return np.sum(d["a"])
+
+
+@pytest.mark.parametrize("function, text, parameter, written", [
+    (keeps_states, "h = step(x, np.eye(3) * 0.5, states)", "states", "states.append(h)"),
+    (sets_an_entry, "unused = set_entry(d, x * 2.0)", "d", 'd["k"] = v'),
+    (sets_an_item, "unused = set_item(lst, 0, x * 3.0)", "lst", "lst[i] = v"),
+    (pops_an_item, "last = pop_last(lst)", "lst", "return lst.pop()"),
+    (sets_an_entry_through_another, "unused = writes_through_another(d, x)", "d", "return set_entry(d, v * 2.0)"),
+])
+def test_a_function_changing_a_list_or_dict_it_is_passed_is_refused_at_the_call(function, text, parameter,
+                                                                                  written):
+    for transform, arguments in ((srcad.grad, (X3.copy(),)), (srcad.jvp, (X3.copy(), np.ones(3)))):
+        with pytest.raises(srcad.NonDifferentiableError,
+                           match=f"writes into its parameter {parameter} .*{re.escape(written)}") as error:
+            transform(function)(*arguments)
+        message = str(error.value)
+        assert "test_aliasing.py" in message and text in message
+        assert "sequence" not in message
+
+
+def adds_in_place(c, k):
+    k += c
+    return np.sum(k)
+
+
+def updates_through_another(p, c):
+    return adds_in_place(c, p[1])
+
+
+def scales_a_default_in_place(v, acc=np.zeros(3)):
+    acc *= 2.0
+    return np.sum(acc * v)
+
+
+def reads_an_array_updated_by_a_call_carrying_no_derivative(x):
+    y = np.ones(3)
+    t = x * y
+    n = adds_in_place(1.0, y)
+    return np.sum(t) * n
+
+
+def passes_an_item_updated_through_another(x):
+    pair = [1.5, np.ones(3)]
+    return np.sum(x) * updates_through_another(pair, 1.0)
+
+
+def passes_a_number_updated_through_another(x):
+    pair = [np.ones(3), 1.5]
+    return np.sum(x) * updates_through_another(pair, np.sum(x))
+
+
+def passes_a_view_to_an_update(x):
+    y = np.ones((2, 3))
+    return np.sum(x) * adds_in_place(np.sum(x), y.reshape(-1))
+
+
+def itself(a):
+    return a
+
+
+def passes_what_a_call_returns_to_an_update(x):
+    y = np.ones(3)
+    return np.sum(x) * adds_in_place(1.0, itself(y))
+
+
+def passes_a_number_a_call_returns_to_an_update(x):
+    s = np.sum(x * x)
+    return np.sum(x) * adds_in_place(s, itself(s))
+
+
+@pytest.mark.parametrize("function", [reads_an_array_updated_by_a_call_carrying_no_derivative,
+                                      passes_an_item_updated_through_another,
+                                      passes_what_a_call_returns_to_an_update])
+def test_a_call_updating_an_array_it_is_passed_in_place_is_refused_when_it_runs(function):
+    for transform, arguments in ((srcad.grad, (X3.copy(),)), (srcad.jvp, (X3.copy(), np.ones(3))),
+                                 (srcad.hvp, (X3.copy(), np.ones(3)))):
+        with pytest.raises(srcad.SrcadError, match=r"test_aliasing.py:\d+: \w+\(...\) changes (y|pair\[1\]|itself\(y\)) in "
+                                                   r"place when it is an array or a list \(k \+= c, at "
+                                                   r"test_aliasing.py:\d+\)"):
+            transform(function)(*arguments)
+
+
+@pytest.mark.parametrize("function", [passes_a_number_updated_through_another,
+                                      passes_a_number_a_call_returns_to_an_update])
+def test_a_call_updating_a_number_it_is_passed_is_differentiated(function):
+    check_everything(function, [X3])
+
+
+@pytest.mark.parametrize("function, fragment", [
+    (passes_a_view_to_an_update, r"changes y.reshape\(-1\) in place"),
+    (lambda x: scales_a_default_in_place(x), "changes the default value of acc"),
+], ids=["view", "default"])
+def test_a_call_updating_a_view_or_a_default_in_place_is_refused(function, fragment):
+    with pytest.raises(srcad.SrcadError, match=fragment):
+        srcad.grad(function)(X3.copy())

@@ -11,6 +11,7 @@ import pytest
 import srcad
 from srcad import nn
 from srcad.compiler.passes import p16_emit as emit
+from srcad.runtime.sources import is_generated_file as filename_is_generated
 from gradcheck import numerical_gradient
 
 SCALE = 2.0
@@ -242,7 +243,7 @@ def test_wrapped_is_the_original_function():
 
 def _generated_files():
     """Generated sources registered with linecache (one per compilation, see SPEC.md)."""
-    return {name for name in linecache.cache if name.startswith("<srcad")}
+    return {name for name in linecache.cache if filename_is_generated(name)}
 
 
 def test_compiled_once(monkeypatch, xy):

@@ -155,6 +155,24 @@ def nested_with_a_default(x):
     return np.sum(inner(x) * inner(x, 3.0) + inner(k=x, a=x))
 
 
+def nested_with_computed_defaults(x):
+    s = np.sum(x * x)
+
+    def inner(a, k=s * 2.0, *, shift=np.cos(x)):
+        return a * k + shift
+    s = 10.0  # the default is the value s had when the def ran
+    return np.sum(inner(x) * inner(x, 3.0) + inner(k=x, a=x) + inner(x, shift=1.0))
+
+
+def nested_defaults_computed_in_a_loop(x):
+    total = 0.0
+    for i in range(3):
+        def scaled(a, k=x[i] ** 2):
+            return a * k
+        total = total + np.sum(scaled(x)) + np.sum(scaled(x, x))
+    return total
+
+
 def nested_with_star_args(x):
     factor = np.sum(x)
 
@@ -224,7 +242,7 @@ def calls_a_method_that_calls_methods(x):
 
 CALLERS = [calls_star_args, calls_star_in_a_loop, calls_star_with_keyword, calls_kwargs, calls_a_forwarder,
            calls_a_lambda_forwarder, spreads_a_list, spreads_a_tuple_between, nested_with_a_default,
-           nested_with_star_args, calls_a_decorated_function, calls_a_bound_method, calls_a_partial,
+           nested_with_computed_defaults, nested_defaults_computed_in_a_loop, nested_with_star_args, calls_a_decorated_function, calls_a_bound_method, calls_a_partial,
            calls_a_method_that_calls_methods, fills_a_default_before_star_args,
            star_args_and_a_keyword_only_argument]
 
@@ -371,7 +389,11 @@ def test_partial_arguments_are_constants_unless_wrt_names_them():
 
 def test_a_bound_method_of_something_without_source_is_refused_clearly():
     with pytest.raises(srcad.SrcadError, match="cannot read the source"):
-        srcad.grad(np.random.default_rng(0).normal).source
+        srcad.grad(np.random.default_rng(0).gamma).source
+
+
+def test_a_bound_method_with_a_rule_is_differentiated_by_it():
+    assert srcad.grad(np.random.default_rng(0).normal)(0.3) == 1.0  # the location moves the draw
 
 
 def test_a_kwargs_key_that_the_function_uses_itself_is_refused():
@@ -581,3 +603,20 @@ def test_a_star_function_specialised_in_two_callers_keeps_each_specialisation(tm
     step = 1e-5
     second = (srcad.grad(f)(0.5 + step) - srcad.grad(f)(0.5 - step)) / (2 * step)
     assert srcad.hvp(f)(0.5, 1.0) == pytest.approx(second, rel=1e-5)
+
+
+def nested_passing_a_computed_default_on(x):
+    s = np.sum(x)
+
+    def inner(a, k=s * 2.0):
+        return a * k
+
+    def outer(a):
+        return inner(a)
+    return np.sum(outer(x))
+
+
+def test_a_computed_default_of_a_nested_function_left_out_by_another_is_refused():
+    with pytest.raises(srcad.UnsupportedSyntaxError, match="pass k in this call") as error:
+        srcad.grad(nested_passing_a_computed_default_on)(X)
+    assert "test_calls.py" in str(error.value) and "return inner(a)" in str(error.value)

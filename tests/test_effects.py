@@ -142,6 +142,74 @@ def out_in_a_loop(x):
     return np.sum(buf)
 
 
+def reduction_out_by_position(x):
+    X2 = np.outer(x, np.sin(x))
+    buf = np.zeros(3)
+    np.sum(X2, 0, None, buf)                  # out is np.sum's fourth parameter
+    total = np.zeros((3, 1))
+    np.mean(X2 * X2, 1, None, total, True)    # keepdims after it keeps its place
+    return np.sum(buf * x) + np.sum(total)
+
+
+def out_none(x):
+    y = np.multiply(x, x, out=None)           # no array to write into: the call as it is
+    z = np.sum(y * x, 0, None, None)
+    w = np.add(y, x, None)
+    return z + np.sum(w * x)
+
+
+def out_maybe_none(x):
+    buf = None
+    for i in range(2):
+        y = np.multiply(x, x + i, out=buf)    # a new array the first time, then written into
+        buf = y
+    return np.sum(buf * x)
+
+
+# a 0-d buffer: its derivative may be a plain number, which must become writable
+def out_zero_d(x):
+    acc = np.zeros(())
+    np.multiply(x[0], x[1], out=acc)
+    return acc * x[2]
+
+
+def out_zero_d_in_a_loop(x):
+    acc = np.zeros(())
+    for i in range(3):
+        np.add(acc, x[i] * x[i], out=acc)
+    return acc * x[0]
+
+
+def reduction_out_zero_d(x):
+    acc = np.zeros(())
+    np.sum(np.sin(x) * x, out=acc)
+    return acc * x[1]
+
+
+def store_zero_d_after_augmented(x):
+    acc = np.zeros(())
+    acc += x[0] * x[1]                        # a 0-d array stays one (y = y + v would not)
+    acc[...] = acc * x[2]
+    acc[()] = acc * x[0]
+    return acc * x[1]
+
+
+def written_after_augmented_by_a_sum(x):
+    s = 0.3 * np.sum(x)
+    m = np.ones(3) * x
+    m -= sum([s, s])                          # m is a new array, not s: writing into it leaves s
+    m[1] = 0.0
+    return np.sum(m) + s
+
+
+def store_zero_d_in_a_loop(x):
+    acc = np.ones(())
+    for i in range(3):
+        acc *= x[i]
+        acc[()] = acc + np.sin(x[i])
+    return acc
+
+
 # -- __setitem__ ------------------------------------------------------------------
 def setitem_method(x):
     y = np.zeros(3)
@@ -298,6 +366,8 @@ SUPPORTED = [
     add_at_repeats, add_at_into_a_value, subtract_at, add_at_in_a_loop,
     multiply_out, out_value_is_the_buffer, positional_out, out_tuple, out_with_where, out_into_its_input,
     reduction_out, method_out, out_in_a_loop,
+    reduction_out_by_position, out_none, out_maybe_none, out_zero_d, out_zero_d_in_a_loop, reduction_out_zero_d, store_zero_d_after_augmented, store_zero_d_in_a_loop,
+    written_after_augmented_by_a_sum,
     setitem_method,
     extend_literal, extend_reads_the_list, extend_from_a_list, extend_with_itself, extend_from_array_rows,
     extend_in_a_loop, extend_from_zip, insert_at_the_front, insert_anywhere, insert_in_a_loop, pop_at, pop_inside_an_expression,
@@ -364,8 +434,17 @@ def scalar_multiply_out(t):
     return np.sum(buf ** 3)
 
 
+def scalar_zero_d_out(t):
+    acc = np.zeros(())
+    for i in range(2):
+        np.multiply(acc + t, t, out=acc)
+    acc += t
+    acc[...] = acc * np.sin(t)
+    return acc
+
+
 @pytest.mark.parametrize("f", [scalar_copyto, scalar_add_at, scalar_extend, scalar_insert_and_pop,
-                               scalar_multiply_out],
+                               scalar_multiply_out, scalar_zero_d_out],
                          ids=lambda f: f.__name__)
 def test_nested_grad_matches_differences(f):
     t = 0.7
@@ -376,6 +455,14 @@ def test_nested_grad_matches_differences(f):
     third = srcad.grad(srcad.grad(srcad.grad(f)))(t)
     assert np.isclose(third, (srcad.grad(srcad.grad(f))(t + step) - srcad.grad(srcad.grad(f))(t - step))
                       / (2 * step), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("optimize", [True, False], ids=["optimized", "unoptimized"])
+def test_the_gradient_of_a_float_through_a_zero_d_buffer_is_a_float(optimize):
+    value, gradient = srcad.value_and_grad(scalar_zero_d_out, optimize=optimize)(0.7)
+    assert value == scalar_zero_d_out(0.7) and type(gradient) is float
+    assert np.isclose(gradient, numerical_gradient(scalar_zero_d_out, [0.7], 0), rtol=1e-6)
+    assert type(srcad.vjp(store_zero_d_in_a_loop)(X.copy())[0]) is np.ndarray  # 0-d, as f's own
 
 
 def test_generated_code_writes_the_buffer_as_the_call_does():
@@ -778,7 +865,7 @@ def calls_a_helper_that_writes_through_another(x):
 
 WRITING_HELPERS = [
     (calls_set_first, "set_first(buf, x)", "buf"), (calls_grow_states, "h = grow_states(x, states)", "states"),
-    (calls_scale_in_place, "scale_in_place(v, 2.0)", "v"), (calls_copy_into, "copy_into(buf, x)", "target"),
+    (calls_copy_into, "copy_into(buf, x)", "target"),
     (calls_a_helper_that_writes_through_another, "set_first_through_a_helper(buf, x)", "buf"),
 ]
 
@@ -789,6 +876,13 @@ def test_a_call_of_a_function_that_writes_into_its_argument_is_refused(f, text, 
         with pytest.raises(srcad.NonDifferentiableError, match=f"writes into its parameter {parameter}") as error:
             transform(f)(*arguments)
         _assert_names_the_call(error.value, f, text)
+
+
+def test_a_call_of_a_function_updating_its_array_parameter_in_place_is_refused_when_it_runs():
+    for transform, arguments in ((srcad.grad, (X.copy(),)), (srcad.jvp, (X.copy(), np.ones(3)))):
+        with pytest.raises(srcad.SrcadError, match=r"test_effects.py:\d+: scale_in_place\(...\) changes v in place "
+                                                   r"when it is an array or a list \(v \*= factor"):
+            transform(calls_scale_in_place)(*arguments)
 
 
 def calls_a_helper_that_writes_into_its_copy(x):

@@ -5,13 +5,17 @@ tests find their numbers by reading this file, so editing it cannot break them.
 """
 import math
 import os
+import subprocess
+import sys
 import traceback
 
 import numpy as np
 import pytest
 
 import srcad
+from srcad.runtime.sources import is_generated_file as filename_is_generated
 from srcad.rules import registry
+from gradcheck import numerical_gradient
 
 THIS_FILE = os.path.abspath(__file__)
 FILE_NAME = os.path.basename(THIS_FILE)
@@ -152,6 +156,87 @@ def test_unsupported_syntax_names_file_line_and_construct(f, marker, construct):
     assert text_of(marker) in message                      # the user's line is shown
     assert error.lineno == line
     assert os.path.abspath(error.filename) == THIS_FILE
+
+
+def assert_laid_out(error, marker, construct, hint):
+    """``error`` reads: its message, this file's line ``marker`` shown with a caret under
+    ``construct``, and a hint containing ``hint``."""
+    lines = str(error).splitlines()
+    frame = next(i for i, line in enumerate(lines) if line.startswith(f'  File "{THIS_FILE}"'))
+    assert f"line {line_of(marker)}, in " in lines[frame]
+    shown, caret = lines[frame + 1], lines[frame + 2]
+    assert shown.strip() == text_of(marker) or shown.strip().startswith(text_of(marker))
+    start = shown.index(construct)
+    assert caret == " " * start + "^" * len(construct), f"\n{shown}\n{caret}"
+    assert lines[-1].startswith("hint: ") and hint in lines[-1]
+    assert error.hint in lines[-1]
+
+
+CARETS = [
+    (uses_try, "try", "try:", "move the try/except outside the differentiated function"),
+    (uses_with, "with", "with open(THIS_FILE) as handle:", "open resources outside"),
+    (uses_global, "global", "global GLOBAL", "pass the value as an argument"),
+    (uses_del, "del", "del y", "bind the name"),
+    (uses_yield, "yield", "yield x * 2.0", "return it"),
+]
+
+
+@pytest.mark.parametrize("f, marker, construct, hint", CARETS, ids=[c[1] for c in CARETS])
+@pytest.mark.parametrize("transform", [srcad.grad, srcad.jvp], ids=["reverse", "forward"])
+def test_a_refused_construct_shows_the_line_a_caret_and_a_hint(transform, f, marker, construct, hint):
+    with pytest.raises(srcad.UnsupportedSyntaxError) as caught:
+        transform(f).source
+    assert_laid_out(caught.value, marker, construct, hint)
+    written = open(THIS_FILE).read().splitlines()[line_of(marker) - 1]
+    assert caught.value.offset == written.index(construct) + 1  # SyntaxError's columns count from 1
+
+
+def calls_eig(x):
+    w, v = opaque_eig(x)  # <- eig
+    return np.sum(w)
+
+
+opaque_eig = np.frompyfunc(lambda t: (t, t), 1, 2)  # compiled code with no rule
+
+
+def test_a_call_without_a_rule_shows_the_call_and_the_rule_to_register():
+    with pytest.raises(srcad.NonDifferentiableError) as caught:
+        srcad.grad(calls_eig).source
+    assert_laid_out(caught.value, "eig", "opaque_eig(x)", "@srcad.adjoint(opaque_eig)")
+    with pytest.raises(srcad.NonDifferentiableError) as caught:
+        srcad.jvp(calls_eig).source
+    assert_laid_out(caught.value, "eig", "opaque_eig(x)", "@srcad.tangent(opaque_eig)")
+
+
+def test_a_function_that_srcad_nn_replaces_points_at_srcad_nn():
+    hint = srcad.errors.no_rule_hint("scipy.special.logsumexp", "adjoint")
+    assert "srcad.nn.logsumexp" in hint
+    assert "srcad.nn.sigmoid" in srcad.errors.no_rule_hint("expit", "tangent")
+    assert "@srcad.adjoint(np.linalg.svd)" in srcad.errors.no_rule_hint("np.linalg.svd", "adjoint")
+
+
+def norm_3(x):
+    return np.linalg.norm(x, ord=3)
+
+
+def test_a_second_derivative_srcad_lacks_is_a_srcad_error_with_a_hint():
+    x = np.array([3.0, -1.0, 2.0])
+    np.testing.assert_allclose(srcad.grad(norm_3)(x), numerical_gradient(norm_3, (x,), 0), rtol=1e-6)
+    for second in (srcad.hessian(norm_3), lambda x: srcad.hvp(norm_3)(x, x)):
+        with pytest.raises(srcad.NonDifferentiableError) as caught:
+            second(x)
+        assert "ord=3" in str(caught.value)
+        assert "np.sum(np.abs(x) ** 3) ** (1 / 3)" in caught.value.hint
+
+
+def test_the_hinted_rewrite_of_a_norm_has_a_second_derivative():
+    def written_out(x):
+        return np.sum(np.abs(x) ** 3) ** (1 / 3)
+
+    x = np.array([3.0, -1.0, 2.0])
+    hessian = srcad.hessian(written_out)(x)
+    numerical = np.array([numerical_gradient(lambda v: srcad.grad(written_out)(v)[i], (x,), 0) for i in range(3)])
+    np.testing.assert_allclose(hessian, numerical, rtol=1e-5, atol=1e-8)
 
 
 def test_unsupported_syntax_is_caught_as_a_syntax_error():
@@ -307,19 +392,28 @@ def takes_log(x):
     return y * y
 
 
-def takes_sqrt(x):
-    return math.sqrt(x) * 3.0  # <- sqrt
+def steep(x):
+    return x * 1.0
+
+
+@srcad.adjoint(steep)
+def _(y, x):
+    srcad.d[x] = srcad.d[y] / (x - x)  # a Python float divided by zero: in the backward sweep
+
+
+def takes_steep(x):
+    return steep(x) * 3.0  # <- steep
 
 
 def generated_frames(error):
-    return [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename.startswith("<srcad")]
+    return [frame for frame in traceback.extract_tb(error.__traceback__) if filename_is_generated(frame.filename)]
 
 
 @pytest.mark.parametrize("f, args, kind, marker", [
     (divides, (1.0, 0.0), ZeroDivisionError, "divide"),           # in the forward sweep
     (takes_log, (-1.0,), ValueError, "log"),                       # in the forward sweep
-    (takes_sqrt, (0.0,), ZeroDivisionError, "sqrt"),               # in the backward sweep
-], ids=["forward division", "forward log", "backward sqrt"])
+    (takes_steep, (0.5,), ZeroDivisionError, "steep"),             # in the backward sweep
+], ids=["forward division", "forward log", "backward rule"])
 def test_errors_in_generated_code_point_at_the_users_line(f, args, kind, marker):
     with pytest.raises(kind) as caught:
         srcad.grad(f)(*args)
@@ -328,6 +422,33 @@ def test_errors_in_generated_code_point_at_the_users_line(f, args, kind, marker)
     innermost = frames[-1]
     assert innermost.line, "the generated line's text is not available to traceback"
     assert f"# {FILE_NAME}:{line_of(marker)}" in innermost.line
+
+
+UNCAUGHT_IN_GENERATED_CODE = """\
+import numpy as np
+import srcad
+
+def project(x):
+    y = x @ np.ones(3)
+    return y.sum()
+
+srcad.grad(project)(np.ones((2, 2)))
+"""
+
+
+def test_the_default_traceback_printer_shows_the_generated_line_and_the_users_line(tmp_path):
+    # Python 3.10 to 3.12 print uncaught exceptions in C, reading lines from disk only
+    script = tmp_path / "model.py"
+    script.write_text(UNCAUGHT_IN_GENERATED_CODE)
+    repository = os.path.dirname(os.path.dirname(os.path.abspath(srcad.__file__)))
+    environment = {**os.environ, "PYTHONPATH": repository}
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=environment)
+    assert run.returncode == 1
+    lines = run.stderr.splitlines()
+    frame = next(i for i, line in enumerate(lines) if ", in d_project" in line)
+    assert lines[frame + 1].strip().startswith("y = x @ ")
+    assert lines[frame + 1].rstrip().endswith("# model.py:5")
+    assert "ValueError: matmul" in lines[-1]
 
 
 async def top_level_coroutine(x):
@@ -368,3 +489,68 @@ def test_rule_without_a_source_file_is_a_clear_error():
 
     with pytest.raises(srcad.SrcadError, match="source of the rule"):
         srcad.grad(f)(1.0)
+
+
+# ------------------------------------------------ a nan or an inf: srcad.check_finite
+
+
+def logs_of(x):
+    y = np.log(x) * 2.0  # <- log of zero
+    return np.sum(y)
+
+
+def roots_of(x):
+    return np.sum(np.sqrt(x))  # <- root at zero
+
+
+def assert_names_the_first_non_finite(error, variable, marker):
+    assert isinstance(error, srcad.NonFiniteError) and isinstance(error, FloatingPointError)
+    message = str(error)
+    assert message.startswith(f"srcad.check_finite: {variable} is not finite at {FILE_NAME}:{line_of(marker)}")
+    assert filename_is_generated(error.location.filename)
+    assert error.location.text.rstrip().endswith(f"# {FILE_NAME}:{line_of(marker)}")
+    assert "^" in message.splitlines()[3] and error.hint
+
+
+def test_check_finite_stops_at_the_first_nan_or_inf_of_the_forward_sweep():
+    x = np.array([1.0, 0.0])
+    with srcad.check_finite():
+        with pytest.raises(srcad.NonFiniteError) as caught:
+            srcad.value_and_grad(logs_of)(x)  # grad alone needs no log: it divides by x
+    assert_names_the_first_non_finite(caught.value, "log_x", "log of zero")
+    assert "divide by zero" in str(caught.value)
+
+
+def test_check_finite_stops_in_the_backward_sweep_and_in_every_transform():
+    x = np.array([4.0, 0.0])
+    with srcad.check_finite():
+        with pytest.raises(srcad.NonFiniteError) as caught:
+            srcad.grad(roots_of)(x)
+        assert_names_the_first_non_finite(caught.value, "d_x", "root at zero")
+        with pytest.raises(srcad.NonFiniteError):
+            srcad.jvp(roots_of)(x, np.ones(2))
+        _, pullback = srcad.vjp(roots_of)(x)
+        with pytest.raises(srcad.NonFiniteError):
+            pullback(1.0)
+        with pytest.raises(srcad.NonFiniteError):
+            srcad.hvp(roots_of)(x, np.ones(2))
+
+
+def test_check_finite_is_off_unless_asked_and_comes_back_off():
+    x = np.array([4.0, 0.0])
+    with np.errstate(divide="ignore"):
+        assert srcad.grad(roots_of)(x)[1] == np.inf
+        srcad.check_finite()
+        try:
+            with pytest.raises(srcad.NonFiniteError):
+                srcad.grad(roots_of)(x)
+        finally:
+            srcad.check_finite(False)
+        assert srcad.grad(roots_of)(x)[1] == np.inf
+
+
+def test_check_finite_lets_infinite_inputs_through():
+    x = np.array([0.0, -np.inf, 1.0])
+    with srcad.check_finite():
+        gradient = srcad.grad(srcad.nn.logsumexp)(x)
+    assert gradient[1] == 0.0 and np.all(np.isfinite(gradient))

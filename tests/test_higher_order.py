@@ -301,9 +301,43 @@ def einsum_of_squares(x):
     return np.sum(np.einsum("i,i->i", x, x))
 
 
-def test_a_helper_without_rules_is_named_in_second_order():
-    with pytest.raises(srcad.NonDifferentiableError, match="uneinsum"):
-        srcad.grad(srcad.grad(einsum_of_squares))(np.array([0.3, 0.5, 0.9]))
+def product_and_einsum(x):
+    A = np.outer(x, x[::-1])
+    total = np.prod(x) + np.sum(np.prod(np.outer(x, x) + 1.0, axis=0)) + np.prod(x * np.array([1.0, 0.0, 1.0]))
+    return total + np.sum(np.einsum("ij,j->i", A, x) ** 2) + np.einsum("ii", A) * np.einsum(A, [0, 1], x, [1], [0])[0]
+
+
+@pytest.mark.parametrize("f", [product_of_elements, einsum_of_squares, product_and_einsum],
+                         ids=lambda f: f.__name__)
+def test_reverse_over_reverse_through_products_and_einsum(f):
+    x = np.array([0.3, -0.7, 1.2])
+    by_reverse = srcad.jacobian(srcad.grad(f), mode="reverse")(x)
+    np.testing.assert_allclose(by_reverse, srcad.hessian(f)(x), rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(by_reverse, srcad.jacobian(srcad.grad(f), mode="forward")(x), rtol=1e-12, atol=1e-13)
+    gradient = srcad.grad(f)
+    for i in range(3):
+        step = np.eye(3)[i] * 1e-6
+        np.testing.assert_allclose(by_reverse[:, i], (gradient(x + step) - gradient(x - step)) / 2e-6,
+                                   rtol=1e-5, atol=1e-6)
+
+
+def scalar_product_and_einsum(t):
+    v = np.array([t, t * t, np.sin(t)])
+    return np.prod(v) + np.einsum("i,i->", v, v * t) + np.einsum(v, [0], v, [0], [])
+
+
+def test_nested_grad_through_products_and_einsum():
+    second = srcad.grad(srcad.grad(scalar_product_and_einsum))
+    first = srcad.grad(scalar_product_and_einsum)
+    for optimize in (True, False):
+        assert srcad.grad(srcad.grad(scalar_product_and_einsum, optimize=optimize), optimize=optimize)(0.7) \
+            == pytest.approx(second(0.7), rel=1e-12)
+    assert second(0.7) == pytest.approx((first(0.7 + 1e-5) - first(0.7 - 1e-5)) / 2e-5, rel=1e-6)
+
+
+def test_a_helper_without_rules_is_named_in_third_order():
+    with pytest.raises(srcad.NonDifferentiableError, match="prod_partials_tangent|uneinsum_tangent"):
+        srcad.grad(srcad.grad(srcad.grad(scalar_product_and_einsum)))(0.7)
 
 
 @srcad.checkpoint

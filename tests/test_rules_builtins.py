@@ -24,6 +24,9 @@ CASES = [
     case(max, distinct((5,))[0]), case(min, distinct((5,))[0]),
     case(max, 0.0, away(), wrt=[1]),
     case(max, distinct(())[0], 0.0, wrt=[0]),
+    # sorted() of a list of numbers: each derivative goes back to its item's place
+    case(sorted, distinct(None, None, None), wrt=[(0, 0), (0, 1), (0, 2)]),
+    case(sorted, distinct(None, None, None), reverse=True, wrt=[(0, 0), (0, 1), (0, 2)]),
     # float() of a float, a 0-d array, a NumPy scalar
     case(float, normal()), case(float, normal(())), case(float, np.float64(normal())),
 ]

@@ -93,6 +93,7 @@ SAMPLES = {
     no_derivative.reduction_size: [(no_derivative.reduction_size, (X,), (0,))],
     no_derivative.extremum_partials: [(lambda x: no_derivative.extremum_partials(x, np.max(x)), (X,), (0,))],
     no_derivative.within: [(no_derivative.within, (X, -0.5, 0.5), (0, 1, 2))],
+    no_derivative.unreached: [(no_derivative.unreached, (X, X), (0, 1))],
     no_derivative.arange_start_slope: [(no_derivative.arange_start_slope, (X, 2.0), (0,))],
     no_derivative.linspace_fractions: [(no_derivative.linspace_fractions, (np.linspace(X, Y, 3), 3), (0,))],
 }
@@ -241,8 +242,33 @@ def _float_dtype_keeps_the_derivative(x):
     return np.sum(np.cumsum(x, dtype=np.float64) ** 2)
 
 
+# the same dtype given by position: the call's arguments are bound to the function's signature
+def _sum_as_int_by_position(x):
+    return np.sum(np.sum(np.outer(x, x), 0, int) * x)
+
+
+def _method_mean_as_int_by_position(x):
+    return np.sum(np.outer(x, x).mean(1, int) * x) + x.sum(0, int) * np.sum(x)
+
+
+def _cumsum_prod_trace_as_int_by_position(x):
+    m = np.outer(x, x)
+    return np.sum((np.cumsum(x, 0, int) + np.prod(m, 0, int) + np.trace(m, 0, 0, 1, int)) * x)
+
+
+def _full_and_array_as_int_by_position(x):
+    return np.sum((np.full(x.shape, x[0], int) + np.array(x, int) + np.asarray(x * 2.0, bool)) * x)
+
+
+def _float_dtype_by_position_keeps_the_derivative(x):
+    return np.sum(np.sum(np.outer(x, x), 0, np.float64) * x) + np.std(x, 0, float)
+
+
 @pytest.mark.parametrize("function", [_sum_as_int, _method_sum_as_int32, _cumsum_as_named_int64,
-                                      _array_as_bool, _float_dtype_keeps_the_derivative])
+                                      _array_as_bool, _float_dtype_keeps_the_derivative,
+                                      _sum_as_int_by_position, _method_mean_as_int_by_position,
+                                      _cumsum_prod_trace_as_int_by_position, _full_and_array_as_int_by_position,
+                                      _float_dtype_by_position_keeps_the_derivative])
 def test_an_integer_dtype_argument_makes_a_constant(function):
     x = X[0] * 1.7  # away from integers, so the integer parts are locally constant
     assert_modes_agree(function, (x,))

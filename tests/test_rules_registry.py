@@ -19,6 +19,7 @@ import test_rules_linalg
 import test_rules_math
 import test_rules_numpy
 import test_rules_operators
+import test_rules_random
 import srcad
 from rule_harness import op_name
 from srcad import SrcadError, adjoint, d, tangent
@@ -27,12 +28,7 @@ from srcad.runtime import numeric
 from srcad.rules.registry import ADJOINTS, NONDIFFERENTIABLE, TANGENTS
 
 # ops with only one of the two rules, and why
-ONE_SIDED = {
-    # hvp through einsum; their adjoints in every operand are not written yet
-    numeric.uneinsum: "tangent", numeric.uneinsum_leading: "tangent",
-    # hvp through np.prod; reverse over reverse through it is not written yet
-    numeric.prod_partials: "tangent",
-}
+ONE_SIDED = {}
 
 LIBRARY = ("srcad.rules.operators", "srcad.rules.numpy_rules", "srcad.rules.linalg_rules",
            "srcad.rules.math_rules", "srcad.rules.builtin_rules")
@@ -63,6 +59,7 @@ def test_every_rule_is_exercised_by_a_test_case():
                    test_rules_builtins, test_rules_helpers):
         for cases in (getattr(module, "CASES", []), getattr(module, "DTYPE_CASES", [])):
             tested.update(case.values[0] for case in cases)
+    tested.update(test_rules_random.PATHWISE)  # random draws: checked with the generator seeded
     untested = [op_name(op) for op in OWN_ADJOINTS if op not in tested]
     assert not untested, f"no test case for {untested}"
 
@@ -316,6 +313,8 @@ SHOWN = ("srcad.rules.numpy_rules", "srcad.rules.linalg_rules", "srcad.rules.ope
 
 
 def _public_name(op):
+    if (getattr(op, "__module__", None) or "").startswith("numpy.random"):
+        return "np.random." + op.__qualname__  # a generator's method (rng.normal): np.random.Generator.normal
     own = getattr(op, "__name__", None)
     for prefix, namespace in PUBLIC:
         if own and getattr(namespace, own, None) is op:  # np.arccos rather than its alias np.acos

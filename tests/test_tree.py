@@ -230,3 +230,14 @@ def test_the_code_in_docs_trees_runs_and_prints_what_it_says(tmp_path):
     source, printed = run_page("trees.md", tmp_path)
     assert assert_prints_what_it_says(source, printed) >= 6
     assert "at ['layers'][0]: list of 2 (float, float) where the first has tuple of 2" in printed
+
+
+def test_a_cotangent_must_have_the_structure_of_its_value_for_every_node():
+    from srcad.api.transform import structure_mismatch
+    like = {"layer": Layer(W, b), "box": Box([W], "x"), "pair": (W, b)}
+    assert structure_mismatch({"layer": Layer(W, b), "box": Box([W], "x"), "pair": [W, b]}, like) is None
+    assert structure_mismatch({"layer": Pair(W, b), "box": Box([W], "x"), "pair": (W, b)}, like) == \
+        " at ['layer']"
+    assert structure_mismatch({"layer": Layer(W, b), "box": Box([W], "y"), "pair": (W, b)}, like) == " at ['box']"
+    assert structure_mismatch({"layer": Layer(W, b[:2]), "box": Box([W], "x"), "pair": (W, b)}, like) == \
+        " at ['layer'][1]: array (2,) for array (3,)"

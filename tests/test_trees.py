@@ -92,6 +92,40 @@ def loss_fields(params, x):
     return np.sum(np.tanh(x @ params.W + params.b)) + np.sum(params.W ** 2) * 0.5
 
 
+def loss_dict_backwards(params, x):
+    total = np.sum(np.tanh(x @ params["W"]))
+    for key in reversed(params):                        # a dict's keys, last first
+        total = total * 0.5 + np.sum(np.sin(params[key])) * len(key)
+    return total
+
+
+def loss_items_backwards(params, x):
+    total = np.sum(np.tanh(x @ params["W"]))
+    for key, value in reversed(params.items()):
+        total = total * 0.5 + np.sum(value ** 3) * len(key)
+    for value in reversed(params.values()):
+        total = total + np.sum(np.cos(value))
+    for key in reversed(params.keys()):
+        total = total + np.sum(params[key] ** 2)
+    return total
+
+
+def loss_counted_backwards(params, x):
+    total = np.sum(np.tanh(x @ params["W"]))
+    for i, key in enumerate(reversed(params)):
+        total = total + np.sum(np.sin(params[key])) * (i + 1.0)
+    for key, scale in zip(reversed(params), [2.0, 3.0]):
+        total = total + np.sum(params[key] ** 2) * scale
+    return total
+
+
+def loss_layers_backwards(layers, x):
+    total = np.sum(predict_layers(layers, x))
+    for W, b in reversed(layers):                       # a list (or tuple) backwards
+        total = total * 0.5 + np.sum(np.tanh(W)) + np.sum(b ** 3)
+    return total
+
+
 PAIR = (W1, b1)
 LAYERS = [(W1, b1), (W2, b2)]
 CASES = {
@@ -106,6 +140,11 @@ CASES = {
     "list of namedtuples": (loss_layers, [Pair(W1, b1), Pair(W2, b2)]),
     "dict": (loss_dict, {"W": W1, "b": b1}),
     "nested dict of lists": (loss_nested, {"layers": [[W1, b1], [W2, b2]], "scale": 0.7}),
+    "dict, reversed": (loss_dict_backwards, {"W": W1, "bias": b1}),
+    "dict, reversed items, values, keys": (loss_items_backwards, {"W": W1, "bias": b1}),
+    "dict, enumerate and zip of reversed": (loss_counted_backwards, {"W": W1, "bias": b1}),
+    "list of tuples, reversed": (loss_layers_backwards, [(W1, b1), (W2, b2)]),
+    "tuple of lists, reversed": (loss_layers_backwards, ([W1, b1], [W2, b2])),
 }
 
 

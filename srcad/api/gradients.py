@@ -6,6 +6,7 @@ from ..runtime.accumulate import NonScalarOutputError, check_scalar_output
 from ..runtime.checks import NonRealOutputError
 from ..compiler.signature import signature_of
 from .transform import Transform
+from ..runtime.finite import finite_checked
 
 
 def grad(f=None, wrt=0, *, has_aux=False, optimize=True):
@@ -91,7 +92,8 @@ class Derivative(Transform):
             check = generated.scalar_check
             if check[0] == "argument":
                 check_scalar_output(shape.bind(args, kwargs, self._label())[check[1]])
-            result = generated.function(*args, **kwargs)
+            with finite_checked(self._label()):
+                result = generated.function(*args, **kwargs)
             if self._options["with_value"]:
                 value, grads = result
                 check_scalar_output(value[0] if self._options["has_aux"] else value)

@@ -28,6 +28,7 @@ from ..errors import SrcadError
 from ..runtime import tree
 from ..runtime.accumulate import add_at, describe_structure
 from ..runtime.checks import check_derivatives, check_output
+from ..runtime.finite import finite_checked
 from .gradients import grad
 from .transform import Transform, match_like, structure_mismatch
 
@@ -73,7 +74,8 @@ class JVP(_Transform):
         shape, values, chosen = self._arguments(primal, kwargs)
         self._check_directions(tangents, chosen, shape.wrt_names, "tangent")
         generated = self._ready(shape)
-        out, tangent = generated.function(*values, *tangents)
+        with finite_checked(self._label()):
+            out, tangent = generated.function(*values, *tangents)
         check_output(out, containers=True)
         check_derivatives(tangent, self._subject.label)
         return out, match_like(tangent, out)
@@ -107,7 +109,8 @@ class VJP(_Transform):
         shape, values, chosen = self._arguments(args, kwargs)
         generated = self._ready(shape)
         forward, backward = generated.function
-        value, saved = forward(*values)
+        with finite_checked(self._label()):
+            value, saved = forward(*values)
         check_output(value, containers=True)
         return value, Pullback(self, backward, saved, generated.mutated, chosen, value)
 
@@ -139,7 +142,8 @@ class Pullback:
             # copies of everything, which share memory among themselves as the originals do
             memo = {}
             saved = tuple(_copy(value, memo) for value in saved)
-        grads = self._backward(saved, cotangent)
+        with finite_checked(self._transform._label()):
+            grads = self._backward(saved, cotangent)
         return self._transform._shaped_like(grads, self._chosen)
 
 
@@ -276,7 +280,8 @@ class Jacobian(_Transform):
         generated = forward._ready(shape)
 
         def tangent_of(tangents):  # the generated code itself: a batch of tangents keeps its axis
-            tangent = _array_output(generated.function(*values, *tangents)[1], self._label())
+            with finite_checked(self._label()):
+                tangent = _array_output(generated.function(*values, *tangents)[1], self._label())
             if _one_direction(tangents, chosen):
                 tangent = match_like(tangent, out)
             return [np.asarray(tangent)]
@@ -397,7 +402,8 @@ class HVP(_Transform):
             raise SrcadError(f"{self._label()}: v has {len(tangents)} parts for {len(chosen)} wrt arguments")
         self._check_directions(tangents, chosen, shape.wrt_names, "v")
         generated = self._ready(shape)
-        return self._shaped_like(generated.function(*values, *tangents), chosen)
+        with finite_checked(self._label()):
+            return self._shaped_like(generated.function(*values, *tangents), chosen)
 
 
 def hvp(f, wrt=0):
@@ -429,7 +435,8 @@ class Hessian(_Transform):
         generated = self._hvp._ready(shape)
 
         def products_of(v):  # the generated code itself: a batch of directions keeps its axis
-            products = generated.function(*values, *v)
+            with finite_checked(self._hvp._label()):
+                products = generated.function(*values, *v)
             products = (products,) if self._single else products
             if _one_direction(v, chosen):
                 products = [match_like(p, x) for p, x in zip(products, chosen)]

@@ -17,6 +17,7 @@ from ..errors import SrcadError
 from ..runtime.accumulate import describe_structure
 from ..runtime.checks import check_argument, check_derivatives
 from ..runtime import tree
+from ..runtime.hook import generate_once
 from ..runtime.numeric import zeros_like
 
 
@@ -58,15 +59,13 @@ class Transform:
         """The code for ``shape`` specialised on ``signature`` (None: for any arguments); past
         ``max_signatures`` signatures of one shape, the code for any arguments."""
         key = (shape.key, signature)
-        compiled = self._compiled.get(key)
-        if compiled is None and signature is not None:
+        if signature is not None and key not in self._compiled:
             count = self._signatures.get(shape.key, 0)
             if count >= self.max_signatures:
                 return self._compile(shape, None)
             self._signatures[shape.key] = count + 1
-        if compiled is None or is_stale(compiled):
-            generate = functools.partial(self._generate, signature=signature) if self.specialises else self._generate
-            compiled = self._compiled[key] = generate(shape)
+        generate = functools.partial(self._generate, signature=signature) if self.specialises else self._generate
+        compiled = generate_once(self._compiled, key, is_stale, lambda: generate(shape))
         self._last, self._last_signature = shape, signature
         return compiled
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import NonDifferentiableError, SrcadError
 from ..rules import registry
+from ..runtime.numeric import cotangent_times
 from .syntax import clone, constant, name
 
 
@@ -149,13 +150,15 @@ class Inliner:
     gives the generated module's name for an object; ``fresh`` a new name.
     """
 
-    def __init__(self, bind_global, fresh):
+    def __init__(self, bind_global, fresh, strong_zeros=None):
         self.bind_global = bind_global
         self.fresh = fresh
+        self.strong_zeros = strong_zeros
 
     def inline(self, template, mapping, result, derivative):
         local_names = {local: self.fresh(local) for local in sorted(template.locals)}
         context = _Context(template, mapping, result, derivative, local_names, self.bind_global)
+        context.strong_zeros = self.strong_zeros
         items = []
         for stmt in template.body:
             items.extend(context.statement(clone(stmt)))
@@ -170,12 +173,17 @@ class _Context:
         self.derivative = derivative
         self.local_names = local_names
         self.bind_global = bind_global
+        self.strong_zeros = None  # "reverse" or "forward": the products where a zero wins
 
     def statement(self, stmt):
         if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant):
             return []  # docstring
         if isinstance(stmt, gast.Assign) and _is_d(stmt.targets[0]):
             target = self.d_target(stmt.targets[0])
+            if self.strong_zeros == "reverse":
+                _mark_chain_rule_products(stmt.value, self.template)
+            elif self.strong_zeros == "forward":
+                _mark_masked_tangents(stmt.value, self.template)
             value = self.expression(stmt.value)
             if isinstance(target, tuple):
                 return [Contribution(target, value, varargs=True)]
@@ -249,6 +257,155 @@ def _is_number(node):
         and not isinstance(node.value, bool)
 
 
+# -------------------------------------------------- strong zeros in the chain rule
+# A reverse rule multiplies the cotangent d[y] by a local derivative (d[y] / x,
+# d[y] * b). Where d[y] is 0 the value does not reach the output (np.where's untaken
+# branch, an element indexing left out, a result times 0), and its contribution must be
+# 0 even where the local derivative is inf or nan there: such a product is written
+# cotangent_times(d_y, partial). A "singular" product (a division, a log, a power with
+# a computed exponent) can be non-finite at finite arguments and is always guarded; a
+# "regular" one only where the forward sweep may have left a non-finite value aside
+# (the optimiser writes it back as d_y * partial where no np.where, comparison or
+# selection precedes it).
+
+# the factors of a product that are not finite at some finite argument
+_SINGULAR_FUNCTIONS = {"log", "log2", "log10", "log1p", "xlogy", "log_softmax", "reciprocal"}
+# factors that are finite whatever they are given
+_FINITE_FUNCTIONS = {"sign", "within"}
+
+
+def _mark_chain_rule_products(expr, template):
+    """Mark, in a reverse template's ``d[x] = expr``, each product or quotient that has
+    ``d[result]`` as a factor and a factor that may not be finite, "singular" or
+    "regular" (see above): :class:`_Substitute` writes them with :func:`cotangent_times`."""
+    _mark_products(expr, lambda factors: [f for f in factors if _is_d(f) and _d_key(f) == template.result],
+                   template)
+
+
+def _mark_masked_tangents(expr, template):
+    """Mark, in a tangent template's ``d[y] = expr``, each product of a tangent and a mask
+    (``d[x1] * (x1 >= x2)``): the mask's zeros win over an infinite tangent, as in reverse
+    mode (the tangent of ``np.maximum(np.log(x), 0)`` at 0 is 0)."""
+    def masks(factors):
+        return [f for f in factors if _is_mask(f)][:1] if any(_is_d(f) for f in factors) else []
+    _mark_products(expr, masks, template, always="mask")
+
+
+def _is_mask(node):
+    return isinstance(node, gast.Compare) or isinstance(node, gast.Call) and _called_name(node) in _FINITE_FUNCTIONS
+
+
+def _mark_products(expr, zero_factors, template, always=None):
+    """Mark the products of ``expr`` whose factor ``zero_factors(factors)`` names (one) is to
+    win when it is 0: with a ``kind`` (``always``, or singular/regular by the other factors)."""
+    for node in gast.walk(expr):
+        if hasattr(node, "srcad_strong_zero") or not _is_product(node):
+            continue
+        factors, divisors = _product_parts(node)
+        cotangents = zero_factors(factors)
+        if len(cotangents) != 1:
+            continue
+        others = [f for f in factors if f is not cotangents[0]]
+        powers = [f for f in others if _is_power(f) and _is_singular_factor(f, template)]
+        singular = bool([f for f in divisors if not _is_constant(f, template)]) \
+            or any(_is_singular_factor(f, template) for f in others if not _is_power(f))
+        if always or singular or powers or any(not _is_finite_factor(f, template) for f in others):
+            node.srcad_strong_zero = always or ("singular" if singular or powers else "regular")
+            cotangents[0].srcad_cotangent = True
+            # a power is singular only until its exponent turns out to be a literal >= 0
+            node.srcad_singular_powers = [] if singular else powers
+            for inner in gast.walk(node):
+                if inner is not node and _is_product(inner):
+                    inner.srcad_strong_zero = None  # inside a marked product: the outer one guards
+
+
+def _is_product(node):
+    return isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Mult, gast.Div)) \
+        or isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd))
+
+
+def _product_parts(node):
+    """The factors and the divisors of ``-a * b / c``: ([a, b], [c])."""
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
+        return _product_parts(node.operand)
+    if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Mult):
+        left, right = _product_parts(node.left), _product_parts(node.right)
+        return left[0] + right[0], left[1] + right[1]
+    if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Div):
+        left = _product_parts(node.left)
+        return left[0], left[1] + [node.right]
+    return [node], []
+
+
+def _is_constant(node, template):
+    """An expression of literals and module constants (``math.log(2.0)``), of no argument."""
+    names = {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+    parameters = {template.result, *template.params, *template.kwonly, template.varargs} | template.locals
+    return not any(_is_d(n) for n in gast.walk(node)) and not names & parameters
+
+
+def _is_power(node):
+    """``a ** b``, or ``power(a, b)`` (the rules' spelling of it that gives inf at 0 for floats)."""
+    return isinstance(node, gast.BinOp) and isinstance(node.op, gast.Pow) \
+        or isinstance(node, gast.Call) and _called_name(node) == "power" and len(node.args) == 2
+
+
+def _exponent(power_node):
+    return power_node.right if isinstance(power_node, gast.BinOp) else power_node.args[1]
+
+
+def _is_natural_power(node):
+    return _is_number(_exponent(node)) and _exponent(node).value >= 0
+
+
+def _is_singular_factor(node, template):
+    if _is_power(node):
+        exponent = _exponent(node)
+        return not (_is_number(exponent) and exponent.value >= 0) and not _is_constant(node, template)
+    if isinstance(node, gast.Call) and not _is_constant(node, template):
+        return _called_name(node) in _SINGULAR_FUNCTIONS
+    return False
+
+
+def _is_finite_factor(node, template):
+    return isinstance(node, gast.Compare) or _is_constant(node, template) \
+        or isinstance(node, gast.Call) and _called_name(node) in _FINITE_FUNCTIONS
+
+
+def _called_name(call):
+    func = call.func
+    return func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", None)
+
+
+def _partial(product):
+    """``product`` (a substituted chain of ``*`` and ``/``) without its cotangent factor:
+    ``d_y * b * c`` gives ``b * c``, ``-d_y / x`` gives ``-1.0 / x``."""
+    if getattr(product, "srcad_cotangent", False):
+        return constant(1.0)
+    if isinstance(product, gast.UnaryOp):
+        return gast.UnaryOp(op=product.op, operand=_partial(product.operand))
+    if isinstance(product.op, gast.Mult) and _holds_cotangent(product.right):
+        left, right = product.right, product.left
+    else:
+        left, right = product.left, product.right
+    if not _holds_cotangent(left):
+        return gast.BinOp(left=left, op=product.op, right=right)  # only in a quotient's denominator: not here
+    rest = _partial(left)
+    if isinstance(product.op, gast.Mult) and _is_number(rest) and rest.value == 1.0:
+        return right
+    return gast.BinOp(left=rest, op=product.op, right=right)
+
+
+def _without_marks(node):
+    copy = clone(node)
+    copy.srcad_cotangent = False
+    return copy
+
+
+def _holds_cotangent(node):
+    return any(getattr(n, "srcad_cotangent", False) for n in gast.walk(node))
+
+
 # a helper marked so returns its first argument unchanged when the argument at that position is the literal
 _PASSES_THROUGH = (("srcad_same_when_none", None), ("srcad_same_when_false", False))
 
@@ -257,12 +414,36 @@ class _Substitute(gast.NodeTransformer):
     def __init__(self, context):
         self.context = context
 
+    def visit_BinOp(self, node):
+        return self._guarded(node)
+
+    def visit_UnaryOp(self, node):
+        return self._guarded(node)
+
+    def _guarded(self, node):
+        self.generic_visit(node)
+        kind = getattr(node, "srcad_strong_zero", None)
+        if kind is None:
+            return node
+        powers = getattr(node, "srcad_singular_powers", [])
+        if kind == "singular" and powers and all(_is_natural_power(p) for p in powers):
+            kind = "regular"  # x ** exponent_minus_one(2) became x ** 1
+        cotangent = next(n for n in gast.walk(node) if getattr(n, "srcad_cotangent", False))
+        if _is_number(cotangent) and cotangent.value != 0:
+            return node  # a cotangent of ones reaches every element
+        helper = name(self.context.bind_global("cotangent_times", cotangent_times))
+        guarded = gast.Call(func=helper, args=[_without_marks(cotangent), _partial(node)], keywords=[])
+        guarded.srcad_strong_zero = kind
+        return guarded
+
     def visit_Subscript(self, node):
         if _is_d(node):
             key = _d_key(node)
             context = self.context
             if key == context.template.result:
-                return clone(context.derivative(("result",)))
+                cotangent = clone(context.derivative(("result",)))
+                cotangent.srcad_cotangent = getattr(node, "srcad_cotangent", False)
+                return cotangent
             target = context.mapping[key]
             if isinstance(target, tuple):
                 return gast.Tuple(elts=[clone(context.derivative(t)) for t in target], ctx=gast.Load())
@@ -279,6 +460,9 @@ class _Substitute(gast.NodeTransformer):
         if getattr(helper, "srcad_fold", False) and not node.keywords \
                 and all(_is_number(a) for a in node.args):
             return constant(helper(*[a.value for a in node.args]))  # a helper of literals: its value
+        if getattr(helper, "srcad_operator_unless_negative", False) and len(node.args) == 2 \
+                and _is_number(node.args[1]) and node.args[1].value >= 0:
+            return gast.BinOp(left=node.args[0], op=gast.Pow(), right=node.args[1])  # it cannot raise
         for attribute, literal in _PASSES_THROUGH:
             position = getattr(helper, attribute, None)
             if position is not None and len(node.args) > position and not node.keywords \

@@ -11,6 +11,12 @@ class Names:
 
     def __init__(self, taken=()):
         self.taken = set(taken)
+        self.meanings = {}  # generated identifier -> what it holds, in the user's words
+
+    def shown(self, identifier):
+        """How a message names ``identifier``: the user's own name, or what a variable srcad
+        made holds (``the sequence the loop goes over, [m8, x]``)."""
+        return self.meanings.get(identifier, identifier)
 
     @classmethod
     def for_tree(cls, tree, extra=()):
@@ -23,8 +29,15 @@ class Names:
         self.taken.add(identifier)
         return identifier
 
-    def fresh(self, hint):
-        """``hint`` itself if free, else ``hint2``, ``hint3``, ..."""
+    def fresh(self, hint, meaning=None):
+        """``hint`` itself if free, else ``hint2``, ``hint3``, ...; ``meaning`` is what messages
+        call it (see :meth:`shown`)."""
+        identifier = self._fresh(hint)
+        if meaning is not None:
+            self.meanings[identifier] = meaning
+        return identifier
+
+    def _fresh(self, hint):
         base = _clean(hint)
         if base not in self.taken:
             return self.reserve(base)

@@ -19,8 +19,8 @@ from ..errors import SrcadError
 from .passes.p02_language import check_language
 from .names import Names
 from .namespace import Globals, Namespace
-from .passes.p15_optimize import optimize as simplify
-from .passes.p01_parse import read_function
+from .passes.p15_optimize import drop_idle_strong_zeros, optimize as simplify
+from .passes.p01_parse import filename_is_generated, read_function
 from .dataflow import annotate_definitions, liveness
 from .passes.p14_restore import place_tape
 from .passes.p12_reverse import Reverse, State, count_iterations
@@ -122,7 +122,7 @@ class Pipeline:
             self.record.append((stage, emit.to_source(node, self.location)))
 
     def location(self, origin):
-        if self.fn.filename.startswith("<srcad"):
+        if filename_is_generated(self.fn.filename):
             return None  # a call srcad wrote itself: no user line to point at
         return f"{self.fn.short_filename}:{self.fn.user_line(origin)}"
 
@@ -329,12 +329,15 @@ def reverse_split(func, wrt_names, *, has_aux=False, optimize=True, program=None
     unpack = [assign(saved, name(saved_name))] if saved else []
     backward.body = unpack + adjoint + [backward_return]
     return finish(pipeline, [(forward, names_loaded(forward_return)), (backward, live_at_end)], optimize,
-                   sweeps.reverse.adjoint_names.values())
+                  sweeps.reverse.adjoint_names.values(), cotangent_inputs=[seed])
 
 
-def finish(pipeline, functions, optimize, derivative_names=()):
-    """Optimise, print and compile generated functions; the last one is returned."""
+def finish(pipeline, functions, optimize, derivative_names=(), cotangent_inputs=()):
+    """Optimise, print and compile generated functions; the last one is returned.
+    ``cotangent_inputs`` are the cotangents the caller gives (a backward sweep's d_out)."""
     sources = []
+    if optimize:
+        drop_idle_strong_zeros([node for node, _ in functions], pipeline.namespace.objects, cotangent_inputs)
     for node, live_at_end in functions:
         if optimize:
             simplify(node, live_at_end, pipeline.namespace.objects, derivative_names)

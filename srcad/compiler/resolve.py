@@ -84,14 +84,42 @@ def classify(fn, value, local_names):
 
 def _classify_call(fn, call, local_names):
     keywords = {k.arg: k.value for k in call.keywords}
-    integer_valued = _integer_dtype(fn, keywords.get("dtype"), local_names)
     func = call.func
     if isinstance(func, gast.Attribute) and _is_local(func.value, local_names):
-        descriptor = _array_member(func.attr)
-        return Operation(descriptor, [func.value] + list(call.args), keywords, label=f".{func.attr}()",
-                         integer_valued=integer_valued)
-    target = resolve_expression(fn, func, local_names)
-    return Operation(target, list(call.args), keywords, label=_dotted(func), integer_valued=integer_valued)
+        function, args, label = _array_member(func.attr), [func.value] + list(call.args), f".{func.attr}()"
+    else:
+        function, args, label = resolve_expression(fn, func, local_names), list(call.args), _dotted(func)
+    bound = bound_arguments(function, args, keywords) or keywords
+    integer_valued = _integer_dtype(fn, bound.get("dtype"), local_names)
+    return Operation(function, args, keywords, label=label, integer_valued=integer_valued)
+
+
+def bound_arguments(function, args, keywords):
+    """The argument expressions of a call of ``function`` by parameter name, bound as Python
+    binds them (``np.sum(x, 0, int)``: ``a``, ``axis`` and ``dtype``), so that what an argument
+    means is never missed for being given by position. The signature is NumPy's own or, where
+    NumPy gives none (C functions on NumPy 1.26, some array methods), that of the function's
+    derivative rule, which follows NumPy's. None when no signature is known or the call fits
+    none (a spread argument, say)."""
+    if function is UNKNOWN or any(isinstance(a, gast.Starred) for a in args) or None in keywords:
+        return None
+    for signature in _signatures(function):
+        try:
+            return dict(signature.bind_partial(*args, **keywords).arguments)
+        except TypeError:
+            continue
+    return None
+
+
+def _signatures(function):
+    try:
+        yield inspect.signature(function)
+    except (TypeError, ValueError):
+        pass
+    for template in (registry.adjoint_of(function), registry.tangent_of(function)):
+        if template is not None:
+            signature = inspect.signature(template)
+            yield signature.replace(parameters=list(signature.parameters.values())[1:])  # less the result
 
 
 def _integer_dtype(fn, dtype, local_names):
@@ -134,7 +162,7 @@ def _slice_call(node):
                      args=[part(node.lower), part(node.upper), part(node.step)], keywords=[])
 
 
-_DICT_VIEWS = {"items": dict.items, "values": dict.values, "keys": dict.keys}
+_DICT_VIEWS = {"items": dict.items, "values": dict.values, "keys": dict.keys, "get": dict.get}
 
 
 def _array_member(attr):
@@ -166,6 +194,20 @@ def is_user_function(obj):
     return not (module == "numpy" or module.startswith(("numpy.", "srcad.")) and module != "srcad.nn")
 
 
+def known_at_run_time_only(value, operation, local_names):
+    """A call of a local variable, an item of one (``acts["tanh"](z)``), a call's result, or a
+    method of a call's result (``np.random.default_rng(0).normal(mu, sigma)``)."""
+    if operation.function is not UNKNOWN or not isinstance(value, gast.Call):
+        return False
+    if isinstance(value.func, gast.Call) or isinstance(value.func, gast.Attribute) \
+            and isinstance(value.func.value, gast.Call):
+        return True  # make_activation()(z), srcad.grad(loss)(w)
+    callee = value.func
+    while isinstance(callee, gast.Subscript):
+        callee = callee.value
+    return isinstance(callee, gast.Name) and (callee.id in local_names or callee is not value.func)
+
+
 def method_of_a_constant(value, operation, local_names, carrying):
     """``self.layer(x)``, ``self.layers[0].forward(x)``: a method of a local object (or of an
     attribute or item of one) that carries no derivative (``self``, a constant of the
@@ -179,18 +221,6 @@ def method_of_a_constant(value, operation, local_names, carrying):
     while isinstance(receiver, (gast.Attribute, gast.Subscript)):
         receiver = receiver.value
     return isinstance(receiver, gast.Name) and receiver.id in local_names and receiver.id not in carrying
-
-
-def known_at_run_time_only(value, operation, local_names):
-    """A call of a local variable, an item of one (``acts["tanh"](z)``) or a call's result."""
-    if operation.function is not UNKNOWN or not isinstance(value, gast.Call):
-        return False
-    if isinstance(value.func, gast.Call):
-        return True  # make_activation()(z), srcad.grad(loss)(w)
-    callee = value.func
-    while isinstance(callee, gast.Subscript):
-        callee = callee.value
-    return isinstance(callee, gast.Name) and (callee.id in local_names or callee is not value.func)
 
 
 def listed_as(table, function):

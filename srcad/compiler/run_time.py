@@ -28,6 +28,8 @@ def callee(function, n_args, keywords, mode):
     return call_shape_caller(function, n_args, keywords)
 
 
-hook.register_compiler(hook.Compiler(no_derivative=registry.is_nondifferentiable, callee=callee,
-                                     reverse_split=reverse_split, forward_function=forward_function,
+hook.register_compiler(hook.Compiler(no_derivative=registry.is_nondifferentiable,
+                                     callee=hook.serialised(callee),
+                                     reverse_split=hook.serialised(reverse_split),
+                                     forward_function=hook.serialised(forward_function),
                                      is_stale=is_stale))

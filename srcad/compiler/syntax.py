@@ -1,4 +1,5 @@
 """Small helpers to build, copy and inspect gast trees."""
+import ast
 import copy
 
 import gast
@@ -60,6 +61,11 @@ def located(node, origin):
 def clone(node):
     """A deep copy of a node (tags included)."""
     return copy.deepcopy(node)
+
+
+def source_text(node):
+    """A node as Python source, for messages (``x.T``, ``bufs[0]``)."""
+    return ast.unparse(gast.gast_to_ast(clone(node)))
 
 
 def names_loaded(node):

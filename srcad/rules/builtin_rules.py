@@ -6,7 +6,8 @@ goes to the value they return (the first of equal values, as Python picks).
 """
 import numpy as np
 
-from ..runtime.numeric import cast_like, exponent_minus_one, pick, unbroadcast, unpick, unsum, xlogy
+from ..runtime.numeric import cast_like, exponent_minus_one, pick, power, sorted_tangent, unbroadcast, \
+    unpick, unsorted_items, unsum, xlogy
 from .registry import adjoint, d, tangent
 
 # ------------------------------------------------------------------ arithmetic
@@ -24,13 +25,13 @@ def _(y, x):
 
 @adjoint(pow)
 def _(y, base, exp, mod=None):
-    d[base] = unbroadcast(d[y] * exp * base ** exponent_minus_one(exp), base)
+    d[base] = unbroadcast(d[y] * exp * power(base, exponent_minus_one(exp)), base)
     d[exp] = unbroadcast(d[y] * xlogy(y, base), exp)
 
 
 @tangent(pow)
 def _(y, base, exp, mod=None):
-    d[y] = d[base] * exp * base ** exponent_minus_one(exp) + d[exp] * xlogy(y, base)
+    d[y] = d[base] * exp * power(base, exponent_minus_one(exp)) + d[exp] * xlogy(y, base)
 
 
 @adjoint(sum)
@@ -55,6 +56,16 @@ def _(y, *args):
 @tangent(max, min)
 def _(y, *args):
     d[y] = pick(d[args], y, args)
+
+
+@adjoint(sorted)
+def _(y, iterable, key=None, reverse=False):
+    d[iterable] = unsorted_items(d[y], iterable, key, reverse)
+
+
+@tangent(sorted)
+def _(y, iterable, key=None, reverse=False):
+    d[y] = sorted_tangent(d[iterable], iterable, key, reverse)
 
 
 # --------------------------------------------------------------------- casting

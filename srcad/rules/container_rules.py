@@ -12,8 +12,9 @@ reads ``list(params.items())`` item by item, and each rule sends the derivatives
 back to where the values came from.
 """
 from ..runtime.accumulate import unrepeat_sequence
-from ..runtime.numeric import concatenation, field_of, from_items, from_values, is_mapping, joins, loop_item, plus, \
-    repeats, times, unbroadcast, unfield, unindex, unlist, zeros_like
+from ..runtime.numeric import backwards, concatenation, field_of, from_items, from_values, got, is_mapping, \
+    joins, loop_item, plus, repeats, times, transposed, unbroadcast, unfield, unget, unindex, unlist, untransposed, \
+    zeros_like
 from .registry import adjoint, d, nondifferentiable, tangent
 
 # ------------------------------------------------- + and * on lists and tuples
@@ -99,6 +100,16 @@ def _(y, xs, i):
     d[y] = None if is_mapping(xs) else d[xs][i]
 
 
+@adjoint(backwards)
+def _(y, xs):
+    d[xs] = zeros_like(xs) if is_mapping(xs) else backwards(d[y])
+
+
+@tangent(backwards)
+def _(y, xs):
+    d[y] = [None] * len(xs) if is_mapping(xs) else backwards(d[xs])  # a dict's keys carry none
+
+
 # -------------------------------------------------------------- list(iterable)
 
 
@@ -110,6 +121,16 @@ def _(y, iterable=()):
 @tangent(list)
 def _(y, iterable=()):
     d[y] = list(d[iterable])
+
+
+@adjoint(tuple)
+def _(y, iterable=()):
+    d[iterable] = unlist(d[y], iterable)
+
+
+@tangent(tuple)
+def _(y, iterable=()):
+    d[y] = tuple(d[iterable])
 
 
 @adjoint(unlist)
@@ -156,3 +177,50 @@ def _(y, g, mapping):
 
 
 nondifferentiable(dict.keys)
+
+
+# ------------------------------------------------------------------ d.get(key, default)
+
+
+@adjoint(dict.get)
+def _(y, self, key, default=None):
+    d[self] = unget(d[y], self, key)
+    d[default] = zeros_like(default) if key in self else d[y]
+
+
+@tangent(dict.get)
+def _(y, self, key, default=None):
+    d[y] = got(d[self], self, key, d[default])
+
+
+@adjoint(unget)
+def _(y, g, mapping, key):
+    d[g] = got(d[y], mapping, key, zeros_like(g))
+
+
+@tangent(unget)
+def _(y, g, mapping, key):
+    d[y] = unget(d[g], mapping, key)
+
+
+# ------------------------------------------------------ zip(a, b) and zip(*pairs) as values
+
+
+@adjoint(transposed)
+def _(y, sequences):
+    d[sequences] = untransposed(d[y], sequences)
+
+
+@tangent(transposed)
+def _(y, sequences):
+    d[y] = transposed(d[sequences])
+
+
+@adjoint(untransposed)
+def _(y, g, sequences):
+    d[g] = transposed(d[y])
+
+
+@tangent(untransposed)
+def _(y, g, sequences):
+    d[y] = untransposed(d[g], sequences)

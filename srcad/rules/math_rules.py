@@ -1,12 +1,16 @@
 """Functions of Python's ``math`` module (Python floats in, Python floats out).
 
 Each op's reverse rule (adjoint) and forward rule (tangent) sit side by side.
+Where a function is defined but its derivative is infinite (``sqrt`` at 0,
+``asin`` at 1, ``pow(0, 0.5)``), the rule divides by a NumPy number, which gives
+inf as ``np.sqrt``'s rule does (and as JAX does), where a Python float would
+raise ZeroDivisionError.
 """
 import math
 
 import numpy as np
 
-from ..runtime.numeric import exponent_minus_one, xlogy
+from ..runtime.numeric import exponent_minus_one, power, quotient_or_zero, xlogy
 from .registry import adjoint, d, tangent
 
 # ------------------------------------------------ exponentials and logarithms
@@ -78,33 +82,34 @@ def _(y, x):
 
 @adjoint(math.pow)
 def _(z, x, y):
-    d[x] = d[z] * y * x ** exponent_minus_one(y)
+    d[x] = d[z] * y * power(x, exponent_minus_one(y))
     d[y] = d[z] * xlogy(z, x)
 
 
 @tangent(math.pow)
 def _(z, x, y):
-    d[z] = d[x] * y * x ** exponent_minus_one(y) + d[y] * xlogy(z, x)
+    d[z] = d[x] * y * power(x, exponent_minus_one(y)) + d[y] * xlogy(z, x)
 
 
 @adjoint(math.sqrt)
 def _(y, x):
-    d[x] = d[y] / (2.0 * y)
+    d[x] = d[y] / np.multiply(2.0, y)
 
 
 @tangent(math.sqrt)
 def _(y, x):
-    d[y] = d[x] / (2.0 * y)
+    d[y] = d[x] / np.multiply(2.0, y)
 
 
+# the 2-norm of its arguments: at the origin, the subgradient 0 (see np.linalg.norm)
 @adjoint(math.hypot)
 def _(y, *coordinates):
-    d[coordinates] = [d[y] * c / y for c in coordinates]
+    d[coordinates] = [quotient_or_zero(d[y] * c, y) for c in coordinates]
 
 
 @tangent(math.hypot)
 def _(y, *coordinates):
-    d[y] = sum(dc * c for dc, c in zip(d[coordinates], coordinates)) / y
+    d[y] = quotient_or_zero(sum(dc * c for dc, c in zip(d[coordinates], coordinates)), y)
 
 
 @adjoint(math.fabs)
@@ -166,22 +171,22 @@ def _(y, x):
 
 @adjoint(math.asin)
 def _(y, x):
-    d[x] = d[y] / math.sqrt(1.0 - x * x)
+    d[x] = d[y] / np.sqrt(1.0 - x * x)
 
 
 @tangent(math.asin)
 def _(y, x):
-    d[y] = d[x] / math.sqrt(1.0 - x * x)
+    d[y] = d[x] / np.sqrt(1.0 - x * x)
 
 
 @adjoint(math.acos)
 def _(y, x):
-    d[x] = -d[y] / math.sqrt(1.0 - x * x)
+    d[x] = -d[y] / np.sqrt(1.0 - x * x)
 
 
 @tangent(math.acos)
 def _(y, x):
-    d[y] = -d[x] / math.sqrt(1.0 - x * x)
+    d[y] = -d[x] / np.sqrt(1.0 - x * x)
 
 
 @adjoint(math.atan)
@@ -196,13 +201,13 @@ def _(y, x):
 
 @adjoint(math.atan2)
 def _(z, y, x):
-    d[y] = d[z] * x / (x * x + y * y)
-    d[x] = -d[z] * y / (x * x + y * y)
+    d[y] = d[z] * x / np.add(x * x, y * y)
+    d[x] = -d[z] * y / np.add(x * x, y * y)
 
 
 @tangent(math.atan2)
 def _(z, y, x):
-    d[z] = d[y] * x / (x * x + y * y) - d[x] * y / (x * x + y * y)
+    d[z] = d[y] * x / np.add(x * x, y * y) - d[x] * y / np.add(x * x, y * y)
 
 
 # ------------------------------------------------------------------ hyperbolic
@@ -250,12 +255,12 @@ def _(y, x):
 
 @adjoint(math.acosh)
 def _(y, x):
-    d[x] = d[y] / math.sqrt(x * x - 1.0)
+    d[x] = d[y] / np.sqrt(x * x - 1.0)
 
 
 @tangent(math.acosh)
 def _(y, x):
-    d[y] = d[x] / math.sqrt(x * x - 1.0)
+    d[y] = d[x] / np.sqrt(x * x - 1.0)
 
 
 @adjoint(math.atanh)

@@ -25,7 +25,7 @@ import numpy as np
 from ..runtime.accumulate import check_rebinding, check_scalar_output, zeros_buffer
 from ..runtime.lists import insertion_index, pop_index
 from ..runtime.numeric import (arange_start_slope, extremum_partials, is_mapping, joins, linspace_fractions,
-                               reduction_size, repeats, within, zeros_like)
+                               reduction_size, repeats, unreached, within, zeros_like)
 from ..runtime.tape import Tape
 from .registry import nondifferentiable
 
@@ -66,7 +66,7 @@ NO_DERIVATIVE = {
         np.random.Generator.integers, np.random.Generator.binomial, np.random.Generator.poisson,
     ),
     "srcad's own bookkeeping in generated code": (
-        zeros_like, zeros_buffer, reduction_size, extremum_partials, within, arange_start_slope,
+        zeros_like, zeros_buffer, reduction_size, extremum_partials, within, unreached, arange_start_slope,
         linspace_fractions, joins, repeats, is_mapping, check_scalar_output, check_rebinding, Tape, insertion_index, pop_index,
     ),
 }

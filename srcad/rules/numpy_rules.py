@@ -30,9 +30,11 @@ from ..runtime.numeric import (
     pick,
     prod_partials,
     prod_partials_tangent,
+    quotient_or_zero,
     reduction_size,
     reshape_like,
     sort_along,
+    standardized,
     std_partials,
     transpose_by,
     unarray,
@@ -72,7 +74,7 @@ from ..runtime.numeric import (
     within,
     xlogy,
 )
-from .registry import adjoint, d, tangent
+from .registry import adjoint, bound_methods, d, tangent
 
 # ------------------------------------------------ exponentials and logarithms
 
@@ -994,6 +996,59 @@ def _(y, a, dtype, order="K", casting="unsafe", subok=True, copy=True):
     d[y] = cast_like(unless_integer(d[a], dtype), y)
 
 
+# ------------------- random draws with a location and a scale: pathwise derivatives
+# A draw is location + scale * (a standard draw), and its derivative holds the standard draw
+# fixed (the reparameterisation JAX uses): 1 along the location, the standard draw along the
+# scale. The draw itself is the user's call, unchanged, so the numbers are the same for a seed;
+# the standard draw is read back from it (standardized). The same rules serve NumPy's global
+# generator (np.random.normal), a RandomState and a Generator (rng.normal).
+def _draws(name):
+    return bound_methods(getattr(np.random.RandomState, name)), bound_methods(getattr(np.random.Generator, name))
+
+
+@adjoint(*_draws("normal"), *_draws("logistic"), *_draws("laplace"), *_draws("gumbel"))
+def _(y, loc=0.0, scale=1.0, size=None):
+    d[loc] = unbroadcast(d[y], loc)
+    d[scale] = unbroadcast(d[y] * standardized(y, loc, scale), scale)
+
+
+@tangent(*_draws("normal"), *_draws("logistic"), *_draws("laplace"), *_draws("gumbel"))
+def _(y, loc=0.0, scale=1.0, size=None):
+    d[y] = d[loc] + d[scale] * standardized(y, loc, scale)
+
+
+@adjoint(*_draws("uniform"))
+def _(y, low=0.0, high=1.0, size=None):
+    d[low] = unbroadcast(d[y] * (1.0 - standardized(y, low, high - low)), low)
+    d[high] = unbroadcast(d[y] * standardized(y, low, high - low), high)
+
+
+@tangent(*_draws("uniform"))
+def _(y, low=0.0, high=1.0, size=None):
+    d[y] = d[low] * (1.0 - standardized(y, low, high - low)) + d[high] * standardized(y, low, high - low)
+
+
+@adjoint(*_draws("exponential"), *_draws("rayleigh"))
+def _(y, scale=1.0, size=None):
+    d[scale] = unbroadcast(d[y] * standardized(y, 0.0, scale), scale)
+
+
+@tangent(*_draws("exponential"), *_draws("rayleigh"))
+def _(y, scale=1.0, size=None):
+    d[y] = d[scale] * standardized(y, 0.0, scale)
+
+
+@adjoint(*_draws("lognormal"))
+def _(y, mean=0.0, sigma=1.0, size=None):
+    d[mean] = unbroadcast(d[y] * y, mean)
+    d[sigma] = unbroadcast(d[y] * y * standardized(np.log(y), mean, sigma), sigma)
+
+
+@tangent(*_draws("lognormal"))
+def _(y, mean=0.0, sigma=1.0, size=None):
+    d[y] = y * d[mean] + y * d[sigma] * standardized(np.log(y), mean, sigma)
+
+
 # ------------------------ runtime helpers: derivatives of generated derivatives
 # Generated derivative code calls these helpers; their rules let srcad
 # differentiate that code again (Hessians, derivatives of gradients). Most are
@@ -1020,7 +1075,22 @@ def _(r, indexer, key, tangents):
     d[r] = join_index_tangent(indexer, key, d[tangents])
 
 
-# hvp through einsum (no adjoints yet: reverse over reverse through einsum is refused)
+# uneinsum is linear in g and in each array: the adjoint along g is einsum with one array
+# replaced by its cotangent, and along an array the adjoint with another array so replaced (the
+# sums uneinsum_tangent makes)
+@adjoint(uneinsum)
+def _(r, g, subscripts, operands):
+    d[g] = einsum_tangent(subscripts, operands, d[r])
+    d[subscripts] = uneinsum_leading_tangent(g, subscripts, operands, d[r])
+    d[operands] = uneinsum_tangent(g, subscripts, operands, None, d[r])
+
+
+@adjoint(uneinsum_leading)
+def _(r, g, subscripts, operands):
+    d[g] = einsum_tangent_leading(subscripts, operands, d[r])
+    d[operands] = uneinsum_tangent(g, subscripts, operands, d[r], None)
+
+
 @tangent(uneinsum)
 def _(r, g, subscripts, operands):
     d[r] = uneinsum(d[g], subscripts, operands) + uneinsum_tangent(g, subscripts, operands, None, d[operands]) \
@@ -1040,6 +1110,13 @@ def _(r, g, dtype=None):
 @tangent(unless_integer)
 def _(r, g, dtype=None):
     d[r] = unless_integer(d[g], dtype)
+
+
+# the partials' Jacobian (the products of all but two elements) is symmetric: it is its own
+# transpose
+@adjoint(prod_partials)
+def _(p, x, axis=None):
+    d[x] = prod_partials_tangent(x, d[p], axis)
 
 
 @tangent(prod_partials)
@@ -1216,16 +1293,40 @@ def _(p, x, axis=None, ddof=0):
     d[p] = var_partials(d[x], axis, ddof)
 
 
+@adjoint(standardized)
+def _(z, y, location, scale):
+    d[y] = unbroadcast(d[z] / scale, y)
+    d[location] = unbroadcast(-d[z] / scale, location)
+    d[scale] = unbroadcast(-d[z] * z / scale, scale)
+
+
+@tangent(standardized)
+def _(z, y, location, scale):
+    d[z] = d[y] / scale - d[location] / scale - d[scale] * z / scale
+
+
+@adjoint(quotient_or_zero)
+def _(q, a, b):
+    d[a] = unbroadcast(quotient_or_zero(d[q], b), a)
+    d[b] = unbroadcast(-quotient_or_zero(d[q] * q, b), b)
+
+
+@tangent(quotient_or_zero)
+def _(q, a, b):
+    d[q] = quotient_or_zero(d[a], b) - quotient_or_zero(d[b] * q, b)
+
+
+# where y is 0 (all values equal), the partials are 0 and so are their derivatives
 @adjoint(std_partials)
 def _(p, x, y, axis=None, keepdims=False, ddof=0):
-    d[x] = var_partials(d[p] / unreduce(y, x, axis, keepdims), axis, ddof) / 2.0
-    d[y] = -np.sum(d[p] * p / unreduce(y, x, axis, keepdims), axis=axis, keepdims=keepdims)
+    d[x] = var_partials(quotient_or_zero(d[p], unreduce(y, x, axis, keepdims)), axis, ddof) / 2.0
+    d[y] = -np.sum(quotient_or_zero(d[p] * p, unreduce(y, x, axis, keepdims)), axis=axis, keepdims=keepdims)
 
 
 @tangent(std_partials)
 def _(p, x, y, axis=None, keepdims=False, ddof=0):
-    d[p] = (var_partials(d[x], axis, ddof) / (2.0 * unreduce(y, x, axis, keepdims))
-            - p * unreduce(d[y], x, axis, keepdims) / unreduce(y, x, axis, keepdims))
+    d[p] = quotient_or_zero(var_partials(d[x], axis, ddof) / 2.0, unreduce(y, x, axis, keepdims)) \
+        - quotient_or_zero(p * unreduce(d[y], x, axis, keepdims), unreduce(y, x, axis, keepdims))
 
 
 @adjoint(reshape_like)

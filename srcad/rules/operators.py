@@ -9,7 +9,7 @@ import operator
 
 import numpy as np
 
-from ..runtime.numeric import exponent_minus_one, unbroadcast, unindex, unmatmul_a, unmatmul_b, xlogy
+from ..runtime.numeric import exponent_minus_one, power, unbroadcast, unindex, unmatmul_a, unmatmul_b, xlogy
 from .registry import adjoint, d, tangent
 
 # ------------------------------------------------------- sums and differences
@@ -82,15 +82,15 @@ def _(y, a, b):
     d[y] = d[a] / b - d[b] * y / b
 
 
-@adjoint(operator.pow, np.power)
+@adjoint(operator.pow, np.power, power)
 def _(y, a, b):
-    d[a] = unbroadcast(d[y] * b * a ** exponent_minus_one(b), a)
+    d[a] = unbroadcast(d[y] * b * power(a, exponent_minus_one(b)), a)
     d[b] = unbroadcast(d[y] * xlogy(y, a), b)
 
 
-@tangent(operator.pow, np.power)
+@tangent(operator.pow, np.power, power)
 def _(y, a, b):
-    d[y] = d[a] * b * a ** exponent_minus_one(b) + d[b] * xlogy(y, a)
+    d[y] = d[a] * b * power(a, exponent_minus_one(b)) + d[b] * xlogy(y, a)
 
 
 # ------------------------------------------- remainders: a % b is a - (a // b) * b

@@ -10,6 +10,7 @@ Inside the body, ``d[name]`` stands for the derivative of ``name``:
 * in a tangent (forward mode) ``d[param]`` is read and ``d[result] = ...``
   is written.
 """
+import types
 
 ADJOINTS = {}
 TANGENTS = {}
@@ -72,14 +73,55 @@ def _hashable(op):
     return True
 
 
+class _BoundMethods:
+    """The methods ``function`` binds to every instance of its class (``rng.normal`` for each
+    generator ``rng``, ``np.random.normal`` for NumPy's global one), as one key of the tables.
+    Their templates take the method's parameters without ``self``, as the bound method does."""
+
+    def __init__(self, function):
+        self.function = function
+        self.__qualname__ = getattr(function, "__qualname__", repr(function))
+        self.__module__ = getattr(function, "__module__", None)
+
+    def __eq__(self, other):
+        return isinstance(other, _BoundMethods) and other.function is self.function
+
+    def __hash__(self):
+        return hash(self.function)
+
+
+def bound_methods(function):
+    """A key for rules of ``function`` bound to any instance: ``@adjoint(bound_methods(
+    np.random.Generator.normal))`` is the rule of ``rng.normal(loc, scale, size)``."""
+    return _BoundMethods(function)
+
+
+def _bound_key(op):
+    owner = getattr(op, "__self__", None)
+    if owner is None or isinstance(owner, (type, types.ModuleType)):
+        return None
+    unbound = getattr(op, "__func__", None) or getattr(type(owner), getattr(op, "__name__", ""), None)
+    return None if unbound is None else _BoundMethods(unbound)
+
+
+def _lookup(table, op):
+    if not _hashable(op):
+        return None
+    found = table.get(op)
+    if found is None:
+        key = _bound_key(op)
+        found = table.get(key) if key is not None and _hashable(key.function) else None
+    return found
+
+
 def adjoint_of(op):
-    """The adjoint template registered for ``op``, or None."""
-    return ADJOINTS.get(op) if _hashable(op) else None
+    """The adjoint template registered for ``op`` (or for the methods it is bound from), or None."""
+    return _lookup(ADJOINTS, op)
 
 
 def tangent_of(op):
-    """The tangent template registered for ``op``, or None."""
-    return TANGENTS.get(op) if _hashable(op) else None
+    """The tangent template registered for ``op`` (or for the methods it is bound from), or None."""
+    return _lookup(TANGENTS, op)
 
 
 def is_nondifferentiable(op):

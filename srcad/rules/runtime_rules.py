@@ -10,11 +10,32 @@ result and have no rule here: ``tape.push``/``tape.pop`` and ``add_at``
 (``compiler/passes/p12_forward.py`` gives their tangents: a tangent tape, the same in-place update
 of the tangent buffer).
 """
-from ..runtime.accumulate import add_grads, copy_of
+import numpy as np
+
+from ..runtime.accumulate import add_grads, copy_of, unchanged_in_place, writable, writable_copy
 from ..runtime.forward import broadcast_like, fresh_copy, norm_partials_dx, norm_partials_dy, \
     norm_partials_dy_transposed, resum
-from ..runtime.numeric import norm_partials, unbroadcast, unsum
+from ..runtime.numeric import cotangent_times, norm_partials, unbroadcast, unreached, unsum
 from .registry import adjoint, d, tangent
+
+# ------------------------------------------------------------- strong zeros
+# Where cotangent_times turns 0 * inf into 0 (unreached), its result is 0 nearby, and so
+# are its derivatives; elsewhere each factor's derivative is the other factor, taken with
+# the same strong zero (the tangent of a zero cotangent times inf is 0).
+
+
+@adjoint(cotangent_times)
+def _(y, cotangent, partial):
+    d[cotangent] = unbroadcast(np.where(unreached(cotangent, partial), 0.0, d[y] * partial), cotangent)
+    d[partial] = unbroadcast(np.where(unreached(cotangent, partial), 0.0, cotangent_times(cotangent, d[y])),
+                             partial)
+
+
+@tangent(cotangent_times)
+def _(y, cotangent, partial):
+    d[y] = np.where(unreached(cotangent, partial), 0.0,
+                    cotangent_times(cotangent, d[partial]) + cotangent_times(d[cotangent], partial))
+
 
 # ------------------------------------------------------------- accumulation
 
@@ -30,7 +51,8 @@ def _(y, a, b):
     d[y] = add_grads(d[a], d[b])
 
 
-@adjoint(copy_of)
+# copies (and a number made a 0-d array): the same value; a tangent is copied the same way
+@adjoint(copy_of, writable, writable_copy)
 def _(y, value):
     d[value] = d[y]
 
@@ -38,6 +60,26 @@ def _(y, value):
 @tangent(copy_of)
 def _(y, value):
     d[y] = copy_of(d[value])
+
+
+@adjoint(unchanged_in_place)
+def _(y, value, message, path=()):
+    d[value] = d[y]
+
+
+@tangent(unchanged_in_place)
+def _(y, value, message, path=()):
+    d[y] = d[value]
+
+
+@tangent(writable)
+def _(y, value):
+    d[y] = writable(d[value])
+
+
+@tangent(writable_copy)
+def _(y, value):
+    d[y] = writable_copy(d[value])
 
 
 @adjoint(unsum)

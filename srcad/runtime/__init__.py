@@ -1,6 +1,7 @@
 """What generated code calls at run time."""
 from .numeric import (
     cast_like,
+    cotangent_times,
     einsum_tangent,
     extremum_partials,
     norm_partials,
@@ -28,6 +29,7 @@ from .numeric import (
     unmatmul_b,
     unpick,
     unreduce,
+    unreached,
     unrepeat,
     unsort,
     unsplit,
@@ -50,6 +52,7 @@ from .tape import Tape
 __all__ = [
     "Tape",
     "cast_like",
+    "cotangent_times",
     "einsum_tangent",
     "extremum_partials",
     "norm_partials",
@@ -77,6 +80,7 @@ __all__ = [
     "unmatmul_b",
     "unpick",
     "unreduce",
+    "unreached",
     "unrepeat",
     "unsort",
     "unsplit",

@@ -31,6 +31,35 @@ def check_rebinding(value, message):
         raise SrcadError(message)
 
 
+def unchanged_in_place(value, message, path=()):
+    """``value``, passed to a function that updates it (or its item at ``path``) with ``op=``:
+    refused (``message``) when what is updated is an array or a container, which Python changes
+    in place. Each step of ``path`` is ``("item", key)``, ``("unpacked", i)`` (the ``i``-th of
+    ``a, b = value``), ``("each",)`` (every item) or ``("any",)`` (the value and all it holds)."""
+    for updated in _updated(value, path):
+        check_rebinding(updated, message)
+    return value
+
+
+def _updated(value, path):
+    if not path:
+        yield value
+        return
+    step, rest = path[0], path[1:]
+    if step[0] == "item":
+        yield from _updated(value[step[1]], rest)
+    elif step[0] == "unpacked":
+        yield from _updated(tuple(value)[step[1]], rest)
+    elif step[0] == "each":
+        for item in value:
+            yield from _updated(item, rest)
+    else:
+        yield value
+        held = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+        for item in held:
+            yield from _updated(item, path)
+
+
 def add_at(buffer, index, g):
     """``buffer[index] += g`` in place; repeated integer indices accumulate."""
     if isinstance(buffer, dict):
@@ -52,6 +81,29 @@ def _is_basic(index):
 def copy_of(value):
     """A copy of an array (or a NumPy scalar); numbers and containers of them as they are."""
     return value.copy() if hasattr(value, "copy") and not isinstance(value, (list, dict)) else value
+
+
+def writable(value):
+    """``value`` itself, or, for a number or NumPy scalar, which cannot be written into in
+    place, a 0-d array. ``y += v`` on a 0-d array keeps the array, but ``y = y + v``, as srcad
+    reads it, gives a NumPy scalar: this keeps the array a later ``y[...] = w`` writes into."""
+    if isinstance(value, (int, float, complex, np.generic)):
+        return np.array(value)
+    return value
+
+
+def writable_copy(value):
+    """A copy of a derivative that the generated code then writes into in place
+    (``d_y[i] = 0.0``, ``t_y[i] = t_v``): an array is copied, a list or dict rebuilt
+    (its items are replaced, never changed), and a number (the derivative of a 0-d
+    buffer may arrive as one) becomes a 0-d array."""
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, (int, float, complex, np.generic)):
+        return writable(value)
+    return value.copy()
 
 
 def add_grads(a, b):

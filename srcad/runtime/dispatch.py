@@ -9,17 +9,15 @@ rule is used when there is one, ``stop_gradient`` passes no derivative,
 source is transformed.
 """
 import inspect
-import itertools
-import linecache
 import numbers
 
 import numpy as np
 
 from . import hook
 from .numeric import zeros_like
+from .sources import register_source
 
 _SPLITS = {}
-_counter = itertools.count(1)
 
 
 def call_forward(function, wrt, *args, **kwargs):
@@ -91,16 +89,11 @@ def split(function, wrt, n_args, keywords):
     function it calls was redefined since)."""
     key = (function, wrt, n_args, keywords)
     try:
-        sweeps, generated = _SPLITS[key]
-        if not hook.compiler().is_stale(generated):
-            return sweeps
-    except KeyError:
-        pass
-    except TypeError:
-        key = None
-    sweeps, generated = _make_split(function, wrt, n_args, keywords)
-    if key is not None:
-        _SPLITS[key] = sweeps, generated
+        hash(key)
+    except TypeError:  # an unhashable callable: made for each call
+        return _make_split(function, wrt, n_args, keywords)[0]
+    sweeps, _ = hook.generate_once(_SPLITS, key, lambda found: hook.compiler().is_stale(found[1]),
+                                   lambda: _make_split(function, wrt, n_args, keywords))
     return sweeps
 
 
@@ -128,11 +121,9 @@ def calling_function(function, params, positional, keywords, scope=None):
     in ``scope`` (default values) are its globals."""
     arguments = list(positional) + [f"{k}={k}" for k in keywords]
     label = callable_label(function)
-    filename = f"<srcad call of {label} #{next(_counter)}>"
     source = f"def {label}({', '.join(params)}):\n    return function({', '.join(arguments)})\n"
-    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     scope = {**(scope or {}), "function": function}
-    exec(compile(source, filename, "exec"), scope)  # noqa: S102
+    exec(compile(source, register_source(source, f"call of {label}"), "exec"), scope)  # noqa: S102
     return scope[label]
 
 

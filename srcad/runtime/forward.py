@@ -14,8 +14,10 @@ import inspect
 
 import numpy as np
 
+from ..errors import NonDifferentiableError
 from . import dispatch, hook, tree
-from .numeric import float_dtype, unbroadcast, unreduce, zeros_like
+from .sources import is_generated_file
+from .numeric import float_dtype, quotient_or_zero, unbroadcast, unreduce, zeros_like
 
 
 # ---------------------------------------------------------------- broadcasting
@@ -137,7 +139,7 @@ def call_backward_jvp(saved, t_saved, d_y, t_d_y):
     and their tangents, given the tangents of ``saved`` and of ``d_y`` (None: zero)."""
     backward, state, wrt, every, layout = saved
     t_state = t_saved[1] if t_saved is not None else None
-    generated_sweep = getattr(getattr(backward, "__code__", None), "co_filename", "").startswith("<srcad")
+    generated_sweep = is_generated_file(getattr(getattr(backward, "__code__", None), "co_filename", ""))
     if not generated_sweep or (t_state is None and t_d_y is None):
         derivatives = dispatch.call_backward(saved, d_y)
         return derivatives, zeros_like(derivatives)
@@ -162,10 +164,10 @@ def norm_partials_dx(t, x, y, ord=None, axis=None, keepdims=False):
     the norms whose partials are piecewise constant (``ord`` 0, 1, inf, -inf on
     vectors). Linear in ``t`` and its own transpose."""
     if _norm_is_euclidean(x, ord, axis):
-        return t / unreduce(y, x, axis, keepdims)
+        return quotient_or_zero(t, unreduce(y, x, axis, keepdims))
     if _norm_is_piecewise_constant(x, ord, axis):
         return np.zeros_like(x, dtype=float_dtype(x))
-    raise NotImplementedError(f"srcad has no second derivative of np.linalg.norm with ord={ord!r}")
+    raise _no_second_derivative_of_norm(ord)
 
 
 def norm_partials_dy(t, x, y, ord=None, axis=None, keepdims=False):
@@ -174,20 +176,28 @@ def norm_partials_dy(t, x, y, ord=None, axis=None, keepdims=False):
     :func:`norm_partials_dx` allows."""
     if _norm_is_euclidean(x, ord, axis):
         scale = unreduce(y, x, axis, keepdims)
-        return -x * unreduce(t, x, axis, keepdims) / (scale * scale)
+        return quotient_or_zero(-x * unreduce(t, x, axis, keepdims), scale * scale)
     if _norm_is_piecewise_constant(x, ord, axis):
         return np.zeros_like(x, dtype=float_dtype(x))
-    raise NotImplementedError(f"srcad has no second derivative of np.linalg.norm with ord={ord!r}")
+    raise _no_second_derivative_of_norm(ord)
 
 
 def norm_partials_dy_transposed(g, x, y, ord=None, axis=None, keepdims=False):
     """The transpose of :func:`norm_partials_dy` (``g`` shaped like ``x``, the result like ``y``)."""
     if _norm_is_euclidean(x, ord, axis):
         scale = unreduce(y, x, axis, keepdims)
-        return -np.reshape(np.sum(g * x / (scale * scale), axis=axis, keepdims=keepdims), np.shape(y))
+        return -np.reshape(np.sum(quotient_or_zero(g * x, scale * scale), axis=axis, keepdims=keepdims), np.shape(y))
     if _norm_is_piecewise_constant(x, ord, axis):
         return np.zeros_like(y, dtype=float_dtype(y))
-    raise NotImplementedError(f"srcad has no second derivative of np.linalg.norm with ord={ord!r}")
+    raise _no_second_derivative_of_norm(ord)
+
+
+def _no_second_derivative_of_norm(ord):
+    return NonDifferentiableError(
+        f"srcad has no second derivative of np.linalg.norm with ord={ord!r} (only of the 2-norm, the "
+        f"Frobenius norm and the piecewise linear norms)",
+        hint=f"write the norm out, np.sum(np.abs(x) ** {ord!r}) ** (1 / {ord!r}), so that srcad differentiates "
+             f"its parts")
 
 
 def _norm_is_euclidean(x, ord, axis):

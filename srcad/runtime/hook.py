@@ -6,6 +6,8 @@ runtime does not import the compiler for it: the compiler registers a :class:`Co
 here when it is imported (``srcad/compiler/run_time.py``), and the runtime asks
 :func:`compiler` for it. So the runtime depends on nothing above it.
 """
+import functools
+import threading
 from dataclasses import dataclass
 from typing import Callable
 
@@ -34,6 +36,32 @@ class Compiler:
 
 
 _REGISTERED = []
+
+# Generating code is done by one thread at a time: the compiler's caches, counters and
+# recursion guards are shared. Running generated code is not serialised: its state is local.
+GENERATING = threading.RLock()
+
+
+def generate_once(cache, key, is_stale, make):
+    """``cache[key]``, made by ``make()`` (under :data:`GENERATING`) when it is missing or
+    ``is_stale``: threads that ask at once wait for the first one's code, not make their own."""
+    found = cache.get(key)
+    if found is not None and not is_stale(found):
+        return found
+    with GENERATING:
+        found = cache.get(key)
+        if found is None or is_stale(found):
+            found = cache[key] = make()
+        return found
+
+
+def serialised(function):
+    """``function`` (a way of generating code) run under :data:`GENERATING`."""
+    @functools.wraps(function)
+    def generating(*args, **kwargs):
+        with GENERATING:
+            return function(*args, **kwargs)
+    return generating
 
 
 def register_compiler(compiler):

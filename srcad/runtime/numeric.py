@@ -16,11 +16,42 @@ and its tangent ``np.sum(dx * partials, ...)``.
 import itertools
 import math
 import operator
+from collections.abc import ItemsView, KeysView, ValuesView
 
 import numpy as np
 
 from ..errors import NonDifferentiableError
 from . import tree
+
+
+# ---------------------------------------------------------------- strong zeros
+
+
+def cotangent_times(cotangent, partial):
+    """``cotangent * partial``, a product of the chain rule (``d_y * (1 / x)``), but exactly
+    0 where ``cotangent`` is 0 and the product is not finite (a strong zero).
+
+    A zero cotangent means the value does not reach the output (the untaken branch of
+    ``np.where``, an element indexing leaves out, a result multiplied by 0), and then its
+    contribution is 0 whatever the local derivative is: ``0 * inf`` and ``0 * nan`` are 0
+    here. A cotangent that is not 0 keeps every inf and nan it meets."""
+    product = cotangent * partial
+    if isinstance(product, (int, float)):
+        return 0.0 if cotangent == 0 and not math.isfinite(product) else product
+    finite = np.isfinite(product)
+    if np.all(finite):
+        return product
+    return np.where(np.logical_and(np.equal(cotangent, 0), np.logical_not(finite)), np.zeros_like(product),
+                    product)
+
+
+def unreached(cotangent, partial):
+    """Where :func:`cotangent_times` gives 0 for ``0 * inf``: there its result is 0 for
+    every small change of its arguments, so its derivatives are 0 there too."""
+    product = cotangent * partial
+    if isinstance(product, (int, float)):
+        return cotangent == 0 and not math.isfinite(product)
+    return np.logical_and(np.equal(cotangent, 0), np.logical_not(np.isfinite(product)))
 
 
 # ---------------------------------------------------------------- broadcasting
@@ -188,9 +219,19 @@ def std_partials(x, y, axis=None, keepdims=False, ddof=0):
     ``(x - mean) / ((n - ddof) y)``."""
     centered = np.subtract(x, np.mean(x, axis=axis, keepdims=True))
     scale = unreduce(y, x, axis, keepdims) * (reduction_size(x, axis) - ddof)
-    # y is 0 only where the values are all equal (one element, say): then centered is 0 too,
-    # and so is the derivative
-    return centered / np.where(np.equal(scale, 0), 1.0, scale)
+    # y is 0 only where the values are all equal (one element, say): then centered is 0 too
+    return quotient_or_zero(centered, scale)
+
+
+def quotient_or_zero(a, b):
+    """``a / b``, and 0 where ``b`` is 0. Where the 2-norm of a vector or the standard
+    deviation of values is 0, the function has no derivative; srcad takes the subgradient
+    0 there, as ``np.abs`` has ``sign(0) = 0`` (the only choice that keeps the derivative of
+    an even function odd), and so do its second derivatives."""
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return 0.0 if b == 0 else a / b  # numbers stay numbers
+    zero = np.equal(b, 0)
+    return np.where(zero, 0.0, a / np.where(zero, 1.0, b))
 
 
 def norm_partials(x, y, ord=None, axis=None, keepdims=False):
@@ -208,7 +249,7 @@ def norm_partials(x, y, ord=None, axis=None, keepdims=False):
         return _vector_norm_partials(x, y, ord, axis, keepdims)
     rows, cols = (0, 1) if axis is None else _positive_pair(axis, ndim)
     if ord is None or ord == "fro":
-        return x / unreduce(y, x, axis, keepdims)
+        return quotient_or_zero(x, unreduce(y, x, axis, keepdims))
     if ord in ("nuc", 2, -2):
         u, _, vh = np.linalg.svd(np.moveaxis(x, (rows, cols), (-2, -1)), full_matrices=False)
         if ord == "nuc":
@@ -229,14 +270,14 @@ def _positive_pair(axis, ndim):
 
 def _vector_norm_partials(x, y, ord, axis, keepdims):
     if ord is None or ord == 2:
-        return x / unreduce(y, x, axis, keepdims)
+        return quotient_or_zero(x, unreduce(y, x, axis, keepdims))
     if ord == 1:
         return np.sign(x)
     if ord == 0:
         return np.zeros_like(x)
     if ord in (math.inf, -math.inf):
         return np.sign(x) * extremum_partials(np.abs(x), y, axis, keepdims)
-    return np.sign(x) * (np.abs(x) / unreduce(y, x, axis, keepdims)) ** (ord - 1)
+    return np.sign(x) * quotient_or_zero(np.abs(x), unreduce(y, x, axis, keepdims)) ** (ord - 1)
 
 
 def uncumsum(g, x, axis=None):
@@ -823,6 +864,33 @@ def exponent_minus_one(b):
 exponent_minus_one.srcad_fold = True  # of a literal exponent, srcad writes the value while inlining
 
 
+def power(a, b):
+    """``a ** b`` as NumPy computes it: where a Python number 0 meets a negative exponent
+    (``0.0 ** -0.5``, in the derivative of ``x ** 0.5`` at 0), inf rather than Python's
+    ZeroDivisionError, as for arrays (and in JAX). With a literal exponent that cannot
+    raise (not negative), srcad writes just ``a ** b``."""
+    if isinstance(a, (int, float)) and a == 0 and np.any(np.less(b, 0)):
+        return np.power(float(a), b)
+    return a ** b
+
+
+power.srcad_operator_unless_negative = True  # of a literal exponent, srcad writes a ** e
+
+
+def standardized(y, location, scale):
+    """``(y - location) / scale``: the standard draw that a random draw ``y = location + scale *
+    standard`` was made from (``np.random.normal(loc, scale)``, ``uniform(low, high)`` with scale
+    ``high - low``), whose derivative along the location is 1 and along the scale the standard
+    draw itself (the pathwise derivative, as JAX takes it). Where the scale is 0 the draw is its
+    location and the standard draw is lost: refused there, rather than guessed."""
+    if np.any(np.equal(scale, 0)):
+        raise NonDifferentiableError(
+            "srcad cannot differentiate a random draw along its scale where the scale is 0: the draw is "
+            "then its location, and the standard draw it would have been scaled from is lost. Draw that "
+            "yourself (eps = rng.standard_normal(size)) and write loc + scale * eps")
+    return (y - location) / scale
+
+
 def xlogy(x, y):
     """``x * log(y)``, taken as 0 where ``x`` is 0 (so ``d(0 ** b)/db`` is 0)."""
     if isinstance(x, (int, float)) and isinstance(y, (int, float)):
@@ -910,6 +978,72 @@ def from_items(g, mapping):
             for key, pair in zip(mapping, g)}
 
 
+def unget(g, mapping, key):
+    """Adjoint of ``mapping.get(key, default)`` for ``mapping``: zeros like it, ``g`` at ``key``
+    when the key is there (else the default was returned, and gets ``g``)."""
+    if not isinstance(mapping, dict):
+        raise NonDifferentiableError(f"cannot differentiate .get() of a {type(mapping).__name__}: srcad "
+                                     f"differentiates the get method of dicts")
+    result = zeros_like(mapping)
+    if key in mapping:
+        result[key] = g
+    return result
+
+
+def got(g, mapping, key, default):
+    """Tangent (and adjoint of the adjoint) of ``mapping.get(key, default)``: the entry of the
+    derivative ``g`` of ``mapping`` at ``key`` when the key is there, else ``default``."""
+    return g[key] if key in mapping else default
+
+
+def sort_order(iterable, key=None, reverse=False):
+    """The positions of ``iterable``'s items in the order ``sorted(iterable, key=key, reverse=reverse)``
+    puts them (both sorts are stable, so equal items keep their order)."""
+    items = list(iterable)
+    rank = key if key is not None else (lambda item: item)
+    return sorted(range(len(items)), key=lambda i: rank(items[i]), reverse=reverse)
+
+
+def unsorted_items(g, iterable, key=None, reverse=False):
+    """Adjoint of ``sorted(iterable)``: the derivative of each item back at its place (a dict's
+    keys carry none)."""
+    if isinstance(iterable, dict):
+        return zeros_like(iterable)
+    items = list(iterable)
+    back = [zeros_like(item) for item in items]
+    for position, i in enumerate(sort_order(items, key, reverse)):
+        if g[position] is not None:
+            back[i] = g[position]
+    return unlist(back, iterable)
+
+
+def sorted_tangent(t, iterable, key=None, reverse=False):
+    """Tangent of ``sorted(iterable)``: the items' tangents in sorted order (none for a dict's keys)."""
+    if isinstance(iterable, dict) or t is None:
+        return [None] * len(iterable)
+    tangents = list(t)
+    return [tangents[i] for i in sort_order(iterable, key, reverse)]
+
+
+def transposed(sequences):
+    """``zip(*sequences)`` as a list of tuples (what ``zip(a, b)`` and ``zip(*pairs)`` are read as)."""
+    return [tuple(items) for items in zip(*sequences)]
+
+
+def untransposed(g, sequences):
+    """Adjoint of :func:`transposed`: the derivative of each sequence in its own form, its
+    ``i``-th item from the ``i``-th tuple of ``g`` (zeros past the shortest sequence)."""
+    columns = []
+    for position, sequence in enumerate(sequences):
+        if isinstance(sequence, dict):
+            columns.append(zeros_like(sequence))  # zip goes over a dict's keys
+            continue
+        items = [g[i][position] if i < len(g) and g[i] is not None and g[i][position] is not None
+                 else zeros_like(item) for i, item in enumerate(sequence)]
+        columns.append(unlist(items, sequence))
+    return same_sequence(sequences, columns) if isinstance(sequences, (list, tuple)) else columns
+
+
 def from_values(g, mapping):
     """Adjoint of ``mapping.values()``: one derivative per value, in the dict's order."""
     return {key: zeros_like(mapping[key]) if value is None else value for key, value in zip(mapping, g)}
@@ -951,6 +1085,15 @@ def loop_item(xs, i):
     if isinstance(xs, (list, tuple, np.ndarray)):
         return xs[i]
     return list(xs)[i]
+
+
+def backwards(xs):
+    """``reversed(xs)`` as a sequence with a length, for a ``for`` loop to index: ``xs[::-1]``
+    for a sequence (an array's reversed view, a range's reversed range), and the items of a
+    dict (its keys) or of a dict's view, listed backwards."""
+    if isinstance(xs, (dict, KeysView, ValuesView, ItemsView)):
+        return list(reversed(xs))
+    return xs[::-1]
 
 
 def is_mapping(xs):

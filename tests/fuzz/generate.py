@@ -272,9 +272,8 @@ class ProgramWriter:
         if self.choose.chance(20):
             clauses.append(self.comprehension_clause(inner))
         element = self.expression(kind, inner, depth - 1)
-        if self.choose.chance(50):
-            return f"sum([{element} {' '.join(clauses)}])"
-        return f"sum({element} {' '.join(clauses)})"
+        form = self.choose.pick(["sum([{}])", "sum({})", "sum(tuple({}))", "sum(list({}))"])
+        return form.format(f"{element} {' '.join(clauses)}")
 
     def comprehension_clause(self, inner):
         """``for v in seq`` (sometimes with an ``if``) over a range, a container or a zip of two;
@@ -293,7 +292,9 @@ class ProgramWriter:
                 other = self.choose.pick(others)
                 second = self.new_name(inner.variables[other].types[0])
                 inner.define(second, inner.variables[other].types[0])
-                return f"for {item}, {second} in zip({name}, {other})"
+                if self.choose.chance(50):
+                    return f"for {item}, {second} in zip({name}, {other})"
+                return f"for j{next(self.counter)}, ({item}, {second}) in enumerate(zip({name}, {other}))"
             return f"for {item} in {name}"
         index = f"k{next(self.counter)}"
         count = self.choose.integer(2, 3)

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import gast
 
-from ...errors import SrcadError, UnsupportedSyntaxError
+from ...errors import Location, SrcadError, UnsupportedSyntaxError
+from ...runtime.sources import is_generated_file
 
 
 @dataclass
@@ -48,23 +49,49 @@ class Function:
         """``file.py:LINE`` of a node of the parsed text."""
         return f"{self.short_filename}:{self.user_line(node.lineno)}"
 
-    def syntax_error(self, node, message):
-        """An :class:`UnsupportedSyntaxError` pointing at ``node``."""
-        lineno = getattr(node, "srcad_origin", None) or getattr(node, "lineno", 1)
-        return UnsupportedSyntaxError(message, self.filename, self.user_line(lineno), self.line_text(lineno))
-
-    def where(self, node):
-        """A ``File "...", line N`` block with the user's line, for error messages."""
+    def locate(self, node):
+        """The :class:`Location` of ``node`` in the user's file: its line, and its columns
+        when the node still sits where the user wrote it (not on a line a pass made)."""
         lineno = getattr(node, "srcad_origin", None) or getattr(node, "lineno", None)
         if lineno is None:
-            return f'\n  File "{self.filename}", function {self.node.name}'
-        return f'\n  File "{self.filename}", line {self.user_line(lineno)}\n    {self.line_text(lineno).strip()}'
+            return Location(self.filename, self.user_line(self.node.lineno), self.line_text(self.node.lineno),
+                            self.name)
+        construct = _written_at(node, lineno)
+        columns = (construct.col_offset, _end_column(construct, lineno)) if construct is not None else (None, None)
+        return Location(self.filename, self.user_line(lineno), self.line_text(lineno), self.name, *columns)
+
+    @property
+    def name(self):
+        """The function's own name (passes rename its tree: ``d_loss``)."""
+        return getattr(self.func, "__name__", None) or self.node.name
+
+    def syntax_error(self, node, message, hint=None):
+        """An :class:`UnsupportedSyntaxError` pointing at ``node``."""
+        return UnsupportedSyntaxError(message, self.locate(node), hint)
+
+    def where(self, node):
+        """The user's frame of ``node`` (file, line, the line, a caret), for error messages."""
+        return "\n" + self.locate(node).render()
 
     def resolve(self, identifier):
         """The object a free name of the function refers to, or raise KeyError."""
         if identifier in self.extra_names:
             return self.extra_names[identifier]
         return resolve_name(self.func, identifier)
+
+
+def _written_at(node, lineno):
+    """``node``, or the first node inside it, that carries the columns of the user's line
+    ``lineno`` (a statement a pass made keeps the user's expression inside it)."""
+    for candidate in gast.walk(node):
+        if getattr(candidate, "lineno", None) == lineno and getattr(candidate, "col_offset", None) is not None:
+            return candidate
+    return None
+
+
+def _end_column(node, lineno):
+    """Where ``node`` ends on line ``lineno`` (None: it runs on past the line)."""
+    return node.end_col_offset if getattr(node, "end_lineno", None) == lineno else None
 
 
 def resolve_name(func, identifier):
@@ -156,7 +183,7 @@ def _asserts_rewritten(func):
 
 def filename_is_generated(filename):
     """Whether a file name is one srcad gives the code it generates."""
-    return filename.startswith("<srcad")
+    return is_generated_file(filename)
 
 
 def _class_scopes(func):
@@ -282,9 +309,11 @@ def _find_function_node(module, func, label):
     name = func.__code__.co_name
     for node in gast.walk(module):
         if isinstance(node, gast.AsyncFunctionDef) and node.name == name:
-            raise UnsupportedSyntaxError(f"srcad cannot differentiate async def {name}",
-                                         inspect.getsourcefile(func), func.__code__.co_firstlineno,
-                                         f"async def {name}(...)")
+            lineno = func.__code__.co_firstlineno
+            where = Location(inspect.getsourcefile(func), lineno, source_line(inspect.getsourcefile(func), lineno),
+                             name)
+            raise UnsupportedSyntaxError(f"srcad cannot differentiate async def {name}", where,
+                                         "differentiate a plain def; await the coroutine outside it")
         if isinstance(node, gast.FunctionDef) and node.name == name:
             node.decorator_list = []
             return node

@@ -27,17 +27,18 @@ SUPPORTED = {
     "Assign": ("statement", "`a = e`, `a, (b, c) = e`, `y[i] = e`, chained `a = b = e`"),
     "AugAssign": ("statement", "`a += e`, `y[i] *= e`, with every operator"),
     "AnnAssign": ("statement", "`a: T = e`, an assignment, and `a: T`, which computes nothing"),
-    "For": ("statement", "`for` over `range`, sequences, arrays, `zip`, `enumerate`, `reversed`, "
-                         "`d.items()`/`values()`/`keys()`"),
+    "For": ("statement", "`for` over `range`, sequences, arrays, `zip`, `enumerate`, `enumerate(zip(xs, ws))`, "
+                         "`reversed`, `sorted(d)`, `d.items()`/`values()`/`keys()`"),
     "While": ("statement", "`while`"),
     "If": ("statement", "`if`/`elif`/`else`"),
-    "Expr": ("statement", "a call whose value is not used: `states.append(h)`, `print(y)`, and the calls "
-                          "that write into their arguments listed above; a docstring"),
+    "Expr": ("statement", "a call whose value is not used: `states.append(h)`, `print(y)` (also `_ = print(y)`: "
+                          "the derivative prints what the function prints), and the calls that write into their "
+                          "arguments listed above; a docstring"),
     "Pass": ("statement", "`pass`"),
     "Break": ("statement", "`break`"),
     "Continue": ("statement", "`continue`"),
     "Raise": ("statement", "`raise`: the derivative raises where the function does"),
-    "Assert": ("statement", "`assert`"),
+    "Assert": ("statement", "`assert x.shape == (3,)`: the derivative checks it where the function does"),
     # expressions
     "BinOp": ("expression", "binary operators, listed below"),
     "UnaryOp": ("expression", "unary operators, listed below"),
@@ -93,22 +94,22 @@ WITHOUT_DERIVATIVE = {"Pass", "Raise", "Assert"}
 
 # kind: the message (after "srcad cannot differentiate ")
 REFUSED = {
-    "AsyncFunctionDef": "async def",
-    "AsyncFor": "async for",
-    "AsyncWith": "async with",
-    "Await": "await",
-    "Yield": "yield (a generator)",
-    "YieldFrom": "yield from (a generator)",
+    "AsyncFunctionDef": "async def; differentiate a plain def and await outside it",
+    "AsyncFor": "async for; differentiate a plain def and await outside it",
+    "AsyncWith": "async with; differentiate a plain def and await outside it",
+    "Await": "await; differentiate a plain def and await outside it",
+    "Yield": "yield (a generator); append the values to a list and return it",
+    "YieldFrom": "yield from (a generator); append the values to a list and return it",
     "ClassDef": "class definitions; define the class at module level",
-    "Try": "try/except; handle errors outside the function you differentiate",
-    "TryStar": "try/except*; handle errors outside the function you differentiate",
-    "ExceptHandler": "try/except; handle errors outside the function you differentiate",
+    "Try": "try/except; move the try/except outside the differentiated function",
+    "TryStar": "try/except*; move the try/except outside the differentiated function",
+    "ExceptHandler": "try/except; move the try/except outside the differentiated function",
     "With": "with; open resources outside the function you differentiate",
     "withitem": "with; open resources outside the function you differentiate",
     "Global": "global; pass the value as an argument",
     "Nonlocal": "nonlocal; return the new value from the nested function",
-    "Delete": "del",
-    "Del": "del",
+    "Delete": "del; bind the name to a new value instead",
+    "Del": "del; bind the name to a new value instead",
     "NamedExpr": "assignment expressions (:=); assign on a line of its own",
     "Import": "import inside the function; import at module level",
     "ImportFrom": "import inside the function; import at module level",
@@ -128,8 +129,8 @@ REFUSED = {
     "TypeVar": "type parameters (def f[T]); define the function at module level without them",
     "ParamSpec": "type parameters (def f[**P]); define the function at module level without them",
     "TypeVarTuple": "type parameters (def f[*Ts]); define the function at module level without them",
-    "TemplateStr": "template strings (t'...')",
-    "Interpolation": "template strings (t'...')",
+    "TemplateStr": "template strings (t'...'); build the text outside the function",
+    "Interpolation": "template strings (t'...'); build the text outside the function",
 }
 
 # classes of ``ast`` that no parsed function holds, and why
@@ -246,25 +247,25 @@ FORMS = [
                                        "y[i, j] += v", lambda node, parent: _writes(node, _is_nested_subscript)),
     Form("Assign", "`a, *rest = xs`", "starred assignment targets (a, *rest = xs); index the sequence instead",
          lambda node, parent: _writes(node, _is_starred)),
-    Form("Assign", "`f(x)[0] = v`", "assignment into something other than a variable",
+    Form("Assign", "`f(x)[0] = v`", "assignment into something other than a variable; compute the value into a variable",
          lambda node, parent: _writes(node, _is_not_a_variable)),
-    Form("AugAssign", "`obj.items[0] += v`", "assignment into something other than a variable",
+    Form("AugAssign", "`obj.items[0] += v`", "assignment into something other than a variable; compute the value into a variable",
          lambda node, parent: _writes(node, _is_not_a_variable)),
-    Form("AnnAssign", "`obj.items[0]: T = v`", "assignment into something other than a variable",
+    Form("AnnAssign", "`obj.items[0]: T = v`", "assignment into something other than a variable; compute the value into a variable",
          lambda node, parent: _writes(node, _is_not_a_variable)),
-    Form("For", "`for ... else`", "a loop with an else clause", lambda node, parent: bool(node.orelse)),
-    Form("While", "`while ... else`", "a loop with an else clause", lambda node, parent: bool(node.orelse)),
-    Form("For", "`for y[i] in xs`", "a loop variable that is not a name or a tuple of names",
+    Form("For", "`for ... else`", "a loop with an else clause; set a flag in the loop and test it after", lambda node, parent: bool(node.orelse)),
+    Form("While", "`while ... else`", "a loop with an else clause; set a flag in the loop and test it after", lambda node, parent: bool(node.orelse)),
+    Form("For", "`for y[i] in xs`", "a loop variable that is not a name or a tuple of names; loop over a name and assign from it",
          lambda node, parent: any(not isinstance(n, (gast.Name, gast.Tuple, gast.List, gast.Store))
                                   for n in gast.walk(node.target))),
-    Form("For", "`for a, b in range(n)`", "unpacking the integers of a range",
+    Form("For", "`for a, b in range(n)`", "unpacking the integers of a range; loop over a name",
          lambda node, parent: _iterates_range(node) and not _is_name(node.target)),
     Form("Starred", "`[*xs, y]`, `x[*idx]`", "*xs outside a call's arguments; *xs works only as a "
                                               "call's argument (f(*xs))",
          lambda node, parent: not (isinstance(parent, gast.Call) and node in parent.args)),
     Form("keyword", "`f(**options)`", "a call with **kwargs; pass the keywords by name",
          lambda node, parent: node.arg is None),
-    Form("arguments", "`def f(x, /)`", "positional-only parameters (/)",
+    Form("arguments", "`def f(x, /)`", "positional-only parameters (/); drop the / from the signature",
          lambda node, parent: bool(node.posonlyargs)),
     Form("FunctionDef", "`@decorator` on a nested def", "a decorated nested function; define it at module "
                                                         "level", lambda node, parent: bool(node.decorator_list)),
@@ -297,17 +298,25 @@ def check_language(fn):
 def _check(fn, node, parent):
     kind = type(node).__name__
     if kind not in SUPPORTED:
-        what = REFUSED.get(kind, f"{kind} nodes (syntax srcad does not know)")
-        raise fn.syntax_error(_located(node, parent), f"srcad cannot differentiate {what}")
+        what = REFUSED.get(kind, f"{kind} nodes (syntax srcad does not know); rewrite it with the "
+                                 f"constructs docs/programs.md lists")
+        raise _refusal(fn, _located(node, parent), what)
     for form in _FORMS_OF.get(kind, ()):
         if form.applies(node, parent):
-            raise fn.syntax_error(_located(node, parent), f"srcad cannot differentiate {form.message}")
+            raise _refusal(fn, _located(node, parent), form.message)
     for field, value in gast.iter_fields(node):
         if field in _SKIPPED_FIELDS or value is None:
             continue
         for child in value if isinstance(value, list) else [value]:
             if isinstance(child, gast.AST):
                 _check(fn, child, node)
+
+
+def _refusal(fn, node, entry):
+    """The error for a refused construct: an entry of the tables above reads "what; what to
+    do instead"."""
+    what, _, hint = entry.partition("; ")
+    return fn.syntax_error(node, f"srcad cannot differentiate {what}", hint or None)
 
 
 def without_derivative(fn, stmt, result):
@@ -324,6 +333,11 @@ def _located(node, parent):
     return node if hasattr(node, "lineno") or parent is None else parent
 
 
+def _table_row(entry):
+    what, _, hint = entry.partition("; ")
+    return f"srcad cannot differentiate {what} | {hint}"
+
+
 _FORMS_OF = {}
 for _form in FORMS:
     _FORMS_OF.setdefault(_form.kind, []).append(_form)
@@ -335,11 +349,11 @@ def markdown():
              "| kind | node | what srcad accepts |", "|---|---|---|"]
     for kind, (group, what) in SUPPORTED.items():
         lines.append(f"| {group} | `{kind}` | {what} |")
-    lines += ["", "Refused forms of supported kinds, with the message of the `UnsupportedSyntaxError`:", "",
-              "| form | message |", "|---|---|"]
-    lines += [f"| {form.example} | srcad cannot differentiate {form.message} |" for form in FORMS]
+    lines += ["", "Refused forms of supported kinds, with the message of the `UnsupportedSyntaxError` and its "
+                  "hint:", "", "| form | message | hint |", "|---|---|---|"]
+    lines += [f"| {form.example} | {_table_row(form.message)} |" for form in FORMS]
     lines += ["", "Every other kind of node is refused with an `UnsupportedSyntaxError`:", "",
-              "| node | message |", "|---|---|"]
-    lines += [f"| `{kind}` | srcad cannot differentiate {message} |" for kind, message in REFUSED.items()]
+              "| node | message | hint |", "|---|---|---|"]
+    lines += [f"| `{kind}` | {_table_row(entry)} |" for kind, entry in REFUSED.items()]
     lines += ["", "and so is a kind of node that a newer Python adds and srcad does not know yet."]
     return "\n".join(lines) + "\n"

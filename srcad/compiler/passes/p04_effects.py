@@ -23,7 +23,6 @@ Every other call known to write into an argument (``np.put``, ``x.sort()``,
 other call whose result is unused, unless srcad knows it changes nothing
 (a function with a derivative rule, ``print``).
 """
-import ast
 import bisect
 import heapq
 import inspect
@@ -35,13 +34,12 @@ import warnings
 import gast
 import numpy as np
 
-from ...errors import NonDifferentiableError, SrcadError
-from .p01_parse import read_function
-from ..resolve import UNKNOWN, classify, is_user_function, resolve_expression
+from ...errors import NonDifferentiableError
+from ..resolve import UNKNOWN, bound_arguments, classify, resolve_expression
 from ...rules import registry
 from ...runtime.accumulate import add_at
 from ...runtime.lists import insertion_index, pop_index
-from ..syntax import assign, call, clone, constant, expr_stmt, name, names_loaded, names_stored, popped
+from ..syntax import assign, call, clone, constant, expr_stmt, name, names_loaded, names_stored, popped, source_text
 
 _PERMUTE = "index with a permutation instead: x = x[rng.permutation(len(x))]"
 _REFUSED_FUNCTIONS = {
@@ -87,7 +85,6 @@ _REFUSED_METHODS.update({f"__i{op}__": f"write {{x}} {symbol}= value instead" fo
     ("add", "+"), ("sub", "-"), ("mul", "*"), ("matmul", "@"), ("truediv", "/"), ("floordiv", "//"),
     ("mod", "%"), ("pow", "**"), ("and", "&"), ("or", "|"), ("xor", "^"), ("lshift", "<<"), ("rshift", ">>"))})
 
-_GROWING = ("append", "push", "insert", "extend", "update", "__setitem__")
 _SIMPLE = (gast.Expr, gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Return)
 
 # statements srcad knows change nothing it differentiates
@@ -104,6 +101,17 @@ def translate_effects(fn, names):
     node.body = translator.block(node.body)
 
 
+def helper_name(fn, names, preferred, obj):
+    """A name (a node) ``fn``'s code can call the runtime helper ``obj`` by, chosen among
+    the names left for variables and known to the passes that resolve calls."""
+    for identifier, known in fn.extra_names.items():
+        if known is obj:
+            return name(identifier)
+    identifier = names.fresh(preferred)
+    fn.extra_names[identifier] = obj
+    return name(identifier)
+
+
 class _Effects:
     """The statement walk: each statement becomes the statements it stands for."""
 
@@ -112,6 +120,7 @@ class _Effects:
         self.names = names
         self.local_names = local_names
         self.loaded = names_loaded(fn.node)
+        self.maybe_none = _maybe_none(fn.node)
 
     # -- statements -------------------------------------------------------
     def block(self, stmts):
@@ -236,15 +245,6 @@ class _Effects:
         advice = _refused_function(function)
         if advice is not None:
             raise self.refusal(node, stmt, advice)
-        # s *= v on a bare parameter writes into an array but rebinds a number: where the result is
-        # read, the function is differentiated and its augmented assignments are checked when they run
-        written = parameter_written_into(function, augmented=getattr(stmt, "value", None) is node
-                                         and self.never_read(stmt))
-        if written is not None:
-            raise NonDifferentiableError(
-                f"cannot differentiate {_label(node)}(...): it writes into its parameter {written}, which srcad "
-                f"does not follow from the call; return the new value from it and assign it instead"
-                f"{self.fn.where(stmt)}")
         return None
 
     def method(self, node, receiver, stmt, dry):
@@ -259,23 +259,32 @@ class _Effects:
         if attr in rewrites and (attr != "pop" or _pops_a_position(node)):
             if not isinstance(target, gast.Name):
                 raise self.fn.syntax_error(stmt, f"srcad follows {attr}() on a variable (xs.{attr}(...)), not on "
-                                                 f"{_source(target)}; assign it to a variable first")
+                                                 f"{source_text(target)}; assign it to a variable first")
             if attr == "pop" and isinstance(stmt, gast.Assign) and stmt.value is node and not node.args:
                 return None  # y = xs.pop() is differentiated as it is
             if dry:
                 return True
             return rewrites[attr](node, stmt)
         if attr in _REFUSED_METHODS:
-            raise self.refusal(node, stmt, _REFUSED_METHODS[attr].format(x=_source(target)))
+            raise self.refusal(node, stmt, _REFUSED_METHODS[attr].format(x=source_text(target)))
         return None
 
     def out_arguments(self, node):
-        """The arrays a NumPy call writes its result into: ``out=`` or a ufunc's extra arguments."""
+        """The arrays a NumPy call writes its result into: its ``out`` argument, by keyword or by
+        position (``np.sum(x, 0, None, buf)``), or a ufunc's extra arguments. ``out=None`` is no
+        array, and leaves the call."""
         function = resolve_expression(self.fn, node.func, self.local_names)
         if isinstance(function, np.ufunc) and len(node.args) > function.nin:
+            if all(_is_none(a) for a in node.args[function.nin:]):
+                node.args = node.args[:function.nin]  # np.add(a, b, None): no array to write into
+                return []
             return node.args[function.nin:]
-        out = next((k.value for k in node.keywords if k.arg == "out"), None)
-        if out is None or isinstance(out, gast.Constant) and out.value is None or not self.is_numpy(node, function):
+        if not self.is_numpy(node, function):
+            return []
+        out = _out_argument(self.fn, node, self.local_names)
+        if out is None or _is_none(out):
+            if out is not None and any(k.value is out for k in node.keywords):
+                _drop_argument(node, out)  # out=None: the call as if it were not given
             return []
         return list(out.elts) if isinstance(out, (gast.Tuple, gast.List)) else [out]
 
@@ -297,20 +306,34 @@ class _Effects:
         buffer = outputs[0]
         if not isinstance(buffer, gast.Name):
             raise self.fn.syntax_error(stmt, f"srcad follows out= only into a variable (out=buf), not into "
-                                             f"{_source(buffer)}; assign the result instead")
+                                             f"{source_text(buffer)}; assign the result instead")
         value = clone(node)
         if isinstance(function, np.ufunc):
             value.args = value.args[:function.nin]
+        else:
+            _drop_argument(value, _out_argument(self.fn, value, self.local_names))
         value.keywords = [k for k in value.keywords if k.arg != "out" and not (
             k.arg == "where" and isinstance(function, np.ufunc))]
         mask = next((k.value for k in node.keywords if k.arg == "where"), None)
         if mask is not None and isinstance(function, np.ufunc):
             value = call(self.helper("where", np.where), clone(mask), value, name(buffer.id))
+        if buffer.id in self.maybe_none:
+            return self.written_out_unless_none(buffer, value, stmt)
         return [self.write_whole(buffer, value, stmt)], name(buffer.id)
+
+    def written_out_unless_none(self, buffer, value, stmt):
+        """``out=buf`` where ``buf`` may be None (a parameter, or a name once set to None): the
+        call writes into ``buf`` when it is an array, and returns a new array when it is None."""
+        result = self.names.fresh(buffer.id + "_result")
+        test = gast.Compare(left=name(buffer.id), ops=[gast.Is()], comparators=[constant(None)])
+        branch = gast.If(test=test, body=[self.located(assign(result, value), stmt)],
+                         orelse=[self.write_whole(buffer, clone(value), stmt),
+                                 self.located(assign(result, name(buffer.id)), stmt)])
+        return [self.located(branch, stmt)], name(result)
 
     def copy_to(self, node, stmt):
         """``np.copyto(dst, src)`` is ``dst[...] = src``, broadcast the same way."""
-        arguments = _bound(np.copyto, node, ("dst", "src", "casting", "where"))
+        arguments = bound_arguments(np.copyto, list(node.args), {k.arg: k.value for k in node.keywords})
         if arguments is None:
             raise self.refusal(node, stmt, "srcad differentiates np.copyto(dst, src, casting=..., where=...); "
                                            "write dst[...] = src instead")
@@ -451,18 +474,13 @@ class _Effects:
         """``value`` as a name or literal, evaluated now (appended to ``out`` when it needs a name)."""
         if isinstance(value, (gast.Name, gast.Constant)):
             return value
-        identifier = self.names.fresh(hint)
+        identifier = self.names.fresh(hint, meaning=source_text(value))
         out.append(self.located(assign(identifier, value), stmt))
         return name(identifier)
 
     def helper(self, preferred, obj):
         """A name the function's code can call ``obj`` by."""
-        for identifier, known in self.fn.extra_names.items():
-            if known is obj:
-                return name(identifier)
-        identifier = self.names.fresh(preferred)
-        self.fn.extra_names[identifier] = obj
-        return name(identifier)
+        return helper_name(self.fn, self.names, preferred, obj)
 
     def located(self, node, stmt):
         for n in gast.walk(node):
@@ -474,89 +492,6 @@ class _Effects:
         return NonDifferentiableError(
             f"cannot differentiate {_label(node)}(...): it writes into its arguments in a way srcad does "
             f"not follow; {advice}{self.fn.where(stmt)}")
-
-
-_WRITTEN_INTO = {}
-
-
-def parameter_written_into(function, augmented=False):
-    """The parameter a Python function of the user may write into (``buf[i] = v``,
-    ``buf.append(v)``, ``np.copyto(buf, v)``, a call that writes into it ...; with ``augmented``,
-    ``buf += v`` too), or None."""
-    if not is_user_function(function):
-        return None
-    key = (function, augmented)
-    if key not in _WRITTEN_INTO:
-        _WRITTEN_INTO[key] = None  # a recursive call finds nothing new
-        _WRITTEN_INTO[key] = _written_parameter(function, augmented)
-    return _WRITTEN_INTO[key]
-
-
-def _written_parameter(function, augmented):
-    try:
-        fn = read_function(function)
-    except SrcadError:
-        return None
-    if fn.filename.startswith("<srcad"):
-        return None  # srcad's own generated functions
-    arguments = fn.node.args
-    callers = {a.id for a in arguments.args + arguments.kwonlyargs + arguments.posonlyargs}
-    local_names = callers | names_stored(fn.node)
-    for stmt in fn.node.body:
-        for node in gast.walk(stmt):
-            written = _parameter_written_by(fn, node, callers, local_names, augmented)
-            if written is not None:
-                return written
-        if isinstance(stmt, gast.Assign) and not (isinstance(stmt.value, gast.Name) and stmt.value.id in callers):
-            # x = x.copy() at the top level: from here on x is the function's own
-            callers -= {t.id for t in stmt.targets if isinstance(t, gast.Name)}
-    return None
-
-
-def _parameter_written_by(fn, node, callers, local_names, augmented):
-    """The parameter still holding the caller's value (in ``callers``) that ``node`` may write into."""
-    if isinstance(node, (gast.Assign, gast.AugAssign)):
-        for target in node.targets if isinstance(node, gast.Assign) else [node.target]:
-            root = _root(target)
-            written = isinstance(target, gast.Subscript) or augmented and isinstance(node, gast.AugAssign)
-            if root in callers and written:
-                return root
-    if isinstance(node, gast.Call):
-        written = [_root(argument) for argument in _arguments_written(fn, node, local_names)]
-        return next((p for p in written if p in callers), None)
-    return None
-
-
-def _arguments_written(fn, node, local_names):
-    """The argument expressions the call ``node`` may write into."""
-    func = node.func
-    if isinstance(func, gast.Attribute) and (func.attr in _REFUSED_METHODS or func.attr in _GROWING) \
-            and not isinstance(resolve_expression(fn, func.value, local_names), types.ModuleType):
-        return [func.value]
-    outputs = [k.value for k in node.keywords if k.arg == "out"]
-    function = resolve_expression(fn, func, local_names)
-    if isinstance(function, np.ufunc):
-        outputs += node.args[function.nin:]
-    if function is np.copyto or _refused_function(function) is not None or isinstance(func, gast.Attribute) \
-            and func.attr == "at" and isinstance(resolve_expression(fn, func.value, local_names), np.ufunc):
-        outputs += node.args[:1]
-    written = parameter_written_into(function)
-    if written is not None:
-        outputs.append(_argument_for(function, written, node))
-    return [o for o in outputs if o is not None]
-
-
-def _argument_for(function, parameter, node):
-    """The argument expression of the call ``node`` that binds ``function``'s ``parameter``."""
-    for keyword in node.keywords:
-        if keyword.arg == parameter:
-            return keyword.value
-    names = list(inspect.signature(function).parameters)
-    position = names.index(parameter) if parameter in names else len(node.args)
-    before = node.args[:position + 1]
-    if position < len(node.args) and not any(isinstance(a, gast.Starred) for a in before):
-        return node.args[position]
-    return None
 
 
 def _refused_function(function):
@@ -602,26 +537,44 @@ def changes_nothing(function):
         or registry.is_nondifferentiable(function)
 
 
-def _bound(function, node, parameters):
-    """The call's arguments by parameter name, or None if they do not fit ``parameters``."""
-    if len(node.args) > len(parameters) or any(isinstance(a, gast.Starred) for a in node.args):
-        return None
-    arguments = dict(zip(parameters, node.args))
-    for keyword in node.keywords:
-        if keyword.arg not in parameters or keyword.arg in arguments:
-            return None
-        arguments[keyword.arg] = keyword.value
-    return arguments
+def _out_argument(fn, node, local_names):
+    """The expression the call ``node`` passes as ``out``, by keyword or by position, or None
+    (a ufunc's extra positional arguments are its outputs too: see ``out_arguments``)."""
+    keyword = next((k.value for k in node.keywords if k.arg == "out"), None)
+    operation = classify(fn, node, local_names)
+    if keyword is not None or isinstance(operation.function, np.ufunc):
+        return keyword
+    arguments = bound_arguments(operation.function, operation.args, operation.keywords)
+    return (arguments or {}).get("out")
+
+
+def _drop_argument(node, argument):
+    """The call ``node`` without ``argument``: without its keyword, or with None in the
+    position it fills (the arguments after it keep their places)."""
+    node.keywords = [k for k in node.keywords if k.value is not argument]
+    node.args = [constant(None) if a is argument else a for a in node.args]
+
+
+def _maybe_none(node):
+    """The names of ``node``'s function that may hold None: set to the literal None somewhere,
+    or parameters that default to it."""
+    names = {t.id for s in gast.walk(node) if isinstance(s, gast.Assign) and _is_none(s.value)
+             for t in s.targets if isinstance(t, gast.Name)}
+    args = node.args
+    positional = args.posonlyargs + args.args
+    defaults = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
+    defaults += [(a, v) for a, v in zip(args.kwonlyargs, args.kw_defaults) if v is not None]
+    return names | {a.id for a, default in defaults if _is_none(default)}
+
+
+def _is_none(node):
+    return isinstance(node, gast.Constant) and node.value is None
 
 
 def _root(node):
     while isinstance(node, (gast.Attribute, gast.Subscript)):
         node = node.value
     return node.id if isinstance(node, gast.Name) else None
-
-
-def _source(node):
-    return ast.unparse(gast.gast_to_ast(clone(node)))
 
 
 def _label(node):

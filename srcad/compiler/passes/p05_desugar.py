@@ -17,12 +17,14 @@ import ast
 
 import gast
 
-from .p04_effects import translate_effects
+from .p04_effects import helper_name, translate_effects
 from .p06_jumps import lower_jumps
 from .p02_language import COMPREHENSIONS, is_value_boolop
 from .p09_anf import hint
 from .p03_lift import lambda_as_definition, lift_nested_functions
-from ..syntax import assign, call, clone, constant, expr_stmt, name, names_stored
+from ...runtime.accumulate import writable
+from ...runtime.numeric import backwards, transposed
+from ..syntax import assign, call, clone, constant, expr_stmt, name, names_stored, source_text
 
 
 def _augmented_source(stmt):
@@ -37,10 +39,10 @@ def _augmented_source(stmt):
 def desugar(fn, names):
     """Rewrite ``fn.node`` in place into the normalised forms; returns the node."""
     fn.node.body = _Comprehensions(fn.node, names).block(fn.node.body)
-    lift_nested_functions(fn)
+    lift_nested_functions(fn, names)
     translate_effects(fn, names)
     node = fn.node
-    node.body = _Normalise(names).visit_block(node.body)
+    node.body = _Normalise(fn, names).visit_block(node.body)
     node.body = lower_jumps(node.body, names)
     return node
 
@@ -48,8 +50,13 @@ def desugar(fn, names):
 class _Normalise:
     """Augmented assignment and ``for`` over sequences, recursively."""
 
-    def __init__(self, names):
+    def __init__(self, fn, names):
+        self.fn = fn
         self.names = names
+        self.written_into = {_root(t) for s in gast.walk(fn.node) if isinstance(s, (gast.Assign, gast.AugAssign))
+                             for t in (s.targets if isinstance(s, gast.Assign) else [s.target])
+                             if isinstance(t, gast.Subscript)}
+        self.transposed = None  # the name of the helper zip(...) values are read with
 
     def visit_block(self, stmts):
         out = []
@@ -61,6 +68,13 @@ class _Normalise:
         if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant):
             return []  # a docstring or a bare literal computes nothing
         _lower_value_boolops(stmt)
+        if _is_print_assignment(stmt):
+            # print returns None: the call stays a statement, which both sweeps keep
+            printed = gast.copy_location(gast.Expr(value=stmt.value), stmt)
+            stmt.value = constant(None)
+            return [printed] + self.visit(stmt)
+        if not isinstance(stmt, gast.For):
+            self.zips_as_values(stmt)
         if isinstance(stmt, gast.AnnAssign):
             if stmt.value is None:
                 return []  # a declaration computes nothing
@@ -74,6 +88,8 @@ class _Normalise:
                 if hasattr(n, "ctx"):
                     n.ctx = gast.Load()
             value = gast.BinOp(left=current, op=stmt.op, right=stmt.value)
+            if isinstance(stmt.target, gast.Name) and stmt.target.id in self.written_into:
+                value = call(helper_name(self.fn, self.names, "writable", writable), value)  # a 0-d array stays one
             node = gast.Assign(targets=[stmt.target], value=value, type_comment=None)
             if isinstance(stmt.target, gast.Name):
                 # on an array or a list Python changes the value in place: see aliasing.py
@@ -88,6 +104,40 @@ class _Normalise:
             return self.visit_for(stmt)
         return [stmt]
 
+    def backwards(self, reversal):
+        """``reversed(xs)`` as a sequence with a length: ``xs[::-1]`` for a range or a literal list
+        or tuple (a reversed range stays a range), else ``backwards(xs)``, which sees when the
+        code runs whether ``xs`` is a sequence or a dict (or a dict's view) that lists backwards."""
+        sequence = reversal.args[0]
+        if _is_call_to(sequence, "range") or isinstance(sequence, (gast.List, gast.Tuple)):
+            step = gast.Slice(lower=None, upper=None, step=constant(-1))
+            return gast.Subscript(value=sequence, slice=step, ctx=gast.Load())
+        listed = call(helper_name(self.fn, self.names, "backwards", backwards), sequence)
+        listed.srcad_sequence = True  # already one that can be indexed
+        return listed
+
+    def zips_as_values(self, node):
+        """``zip(a, b)`` and ``zip(*pairs)`` outside a ``for`` header: the list of tuples
+        ``transposed((a, b))``, ``transposed(pairs)``, whose rules send each item's derivative
+        back to its sequence. Nested statements are left to their own visit."""
+        for field, value in gast.iter_fields(node):
+            if field in ("body", "orelse"):
+                continue
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, gast.AST):
+                    self.zips_as_values(child)
+        if not (_is_call_to(node, "zip") and node.args and _resolves_to(self.fn, "zip", zip)):
+            return node
+        starred = [a for a in node.args if isinstance(a, gast.Starred)]
+        if starred and len(node.args) > 1:
+            return node  # zip(a, *bs): refused as a call of zip without a rule
+        if self.transposed is None:
+            self.transposed = self.names.fresh("transposed")
+            self.fn.extra_names[self.transposed] = transposed
+        sequences = starred[0].value if starred else gast.Tuple(elts=node.args, ctx=gast.Load())
+        node.func, node.args = name(self.transposed), [sequences]
+        return node
+
     def chained_assignment(self, stmt):
         """``a = b = e``: ``e`` once, then each target in order, as Python does. The value is
         read from the first target (or is ``e`` itself, a name or a literal) when no target
@@ -101,7 +151,7 @@ class _Normalise:
         elif isinstance(first, gast.Name) and first.id not in {n for t in others[:-1] for n in names_stored(t)}:
             value = name(first.id)
         else:
-            value = name(self.names.fresh("assigned"))
+            value = name(self.names.fresh("assigned", meaning=f"the value of {source_text(stmt.value)}"))
             out.append(gast.copy_location(assign(value.id, stmt.value), stmt))
         for target in stmt.targets:
             rhs = stmt.value if target is first and not out else clone(value)
@@ -114,29 +164,25 @@ class _Normalise:
         if _is_call_to(iterable, "range"):
             return [stmt]
         before = []
-        if _is_call_to(iterable, "reversed") and len(iterable.args) == 1:
-            # the same items backwards, as a sequence with a length (a reversed range stays a range)
-            backwards = gast.Slice(lower=None, upper=None, step=constant(-1))
-            iterable = gast.Subscript(value=iterable.args[0], slice=backwards, ctx=gast.Load())
         if _is_call_to(iterable, "enumerate") and len(iterable.args) == 1 and _is_pair(stmt.target):
             counter, element = stmt.target.elts
-            sequences, targets = [iterable.args[0]], [element]
+            sequences, targets = _zipped(iterable.args[0], element)
             index = counter.id if isinstance(counter, gast.Name) else None
-        elif _is_call_to(iterable, "zip") and isinstance(stmt.target, gast.Tuple) \
-                and len(stmt.target.elts) == len(iterable.args):
-            sequences, targets, index = list(iterable.args), list(stmt.target.elts), None
         else:
-            sequences, targets, index = [iterable], [stmt.target], None
+            (sequences, targets), index = _zipped(iterable, stmt.target), None
+        sequences = [self.backwards(s) if _is_call_to(s, "reversed") and len(s.args) == 1 else s for s in sequences]
+        sequences = [self.zips_as_values(sequence) for sequence in sequences]
         sequence_names = []
         rebound = {n for s in stmt.body for n in names_stored(s)}
-        for sequence in sequences:
+        sequences_written = [source_text(s) for s in sequences] if len(sequences) > 1 else [source_text(stmt.iter)]
+        for sequence, written in zip(sequences, sequences_written):
             if isinstance(sequence, gast.Name) and sequence.id not in rebound:
                 sequence_names.append(sequence.id)
                 continue  # (a name the body rebinds is hoisted: the loop goes over the old value)
-            if isinstance(sequence, gast.Call):
+            if isinstance(sequence, gast.Call) and not getattr(sequence, "srcad_sequence", False):
                 # params.items(), a generator, ...: a list can be indexed and has a length
                 sequence = call("list", sequence)
-            hoisted = self.names.fresh("sequence")
+            hoisted = self.names.fresh("sequence", meaning=f"the sequence the loop goes over ({written})")
             before.append(gast.copy_location(assign(hoisted, sequence), stmt))
             sequence_names.append(hoisted)
         if index is None:
@@ -359,11 +405,43 @@ def _as_conditional(op, values):
     return gast.IfExp(test=first, body=remaining, orelse=clone(first))
 
 
+def _zipped(iterable, target):
+    """``(sequences, targets)`` a loop ``for target in iterable`` reads one item of each from:
+    ``zip(a, b)`` unpacked into as many names goes over ``a`` and ``b`` side by side."""
+    if _is_call_to(iterable, "zip") and isinstance(target, gast.Tuple) and len(target.elts) == len(iterable.args) \
+            and not any(isinstance(a, gast.Starred) for a in iterable.args):
+        return list(iterable.args), list(target.elts)
+    return [iterable], [target]
+
+
+def _resolves_to(fn, identifier, obj):
+    """Whether the free name ``identifier`` of ``fn`` is ``obj`` (not a variable of the function)."""
+    if identifier in names_stored(fn.node):
+        return False
+    try:
+        return fn.resolve(identifier) is obj
+    except (KeyError, AttributeError):
+        return False
+
+
+def _is_print_assignment(stmt):
+    """``_ = print(...)``: an assignment of the value of a call of ``print``."""
+    value = getattr(stmt, "value", None)
+    return isinstance(stmt, gast.Assign) and isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+        and value.func.id == "print"
+
+
 def _as_store(target):
     for n in gast.walk(target):
         if isinstance(n, (gast.Name, gast.Tuple, gast.List)):
             n.ctx = gast.Store()
     return target
+
+
+def _root(target):
+    while isinstance(target, (gast.Subscript, gast.Attribute)):
+        target = target.value
+    return target.id if isinstance(target, gast.Name) else None
 
 
 def _is_pair(target):

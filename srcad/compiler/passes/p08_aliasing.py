@@ -33,15 +33,16 @@ import numpy as np
 from .p11_activity import accumulation, flowing_names
 from ..dataflow import liveness
 from .p05_desugar import desugar
-from ...errors import SrcadError
+from ...errors import NonDifferentiableError, SrcadError
 from .p02_language import check_language
 from ..names import Names
-from .p01_parse import read_function
+from .p01_parse import filename_is_generated, read_function
 from ..resolve import UNKNOWN, classify, is_user_function
-from ...runtime.accumulate import check_rebinding, copy_of, zeros_buffer
+from ...rules import registry
+from ...runtime.accumulate import check_rebinding, copy_of, unchanged_in_place, writable, writable_copy, zeros_buffer
 from ...runtime.forward import fresh_copy
 from ...runtime.numeric import zeros_like
-from ..syntax import appended, assign, call, constant, expr_stmt, name, names_loaded, names_stored
+from ..syntax import appended, assign, call, clone, constant, expr_stmt, name, names_loaded, names_stored, source_text
 
 _SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
 # array methods whose result is a new array (or a number), never a view of the array
@@ -67,7 +68,7 @@ _FRESH_LINALG = {"inv", "solve", "det", "norm", "cholesky", "eigh", "eigvalsh", 
 _FRESH_BUILTINS = {len, range, float, int, bool, str, abs, round, isinstance, print, divmod, pow, hash}
 # builtins that build a new container holding the items of their argument
 _CONTAINER_BUILDERS = {list, tuple, dict, sorted, set, frozenset, sum, zip, enumerate, reversed, map}
-_FRESH_HELPERS = {fresh_copy, zeros_buffer, zeros_like, copy_of}
+_FRESH_HELPERS = {fresh_copy, zeros_buffer, zeros_like, copy_of, writable_copy}
 
 
 def _fresh_function(function):
@@ -165,18 +166,29 @@ class _Written:
         self.objects = frozenset()          # what the written name may refer to
         self.sharing = {}                   # other names that may share that memory -> their objects
         self.ghosts = frozenset()           # older values and intermediates that may hold it
+        self.update = None                  # (parameter, path, _Update) of a call's op= on it
 
 
 class _PointsTo:
     """One run of the analysis; ``copied`` are the subscript reads that will be copies."""
 
-    def __init__(self, fn, parameters, local_names, copied):
+    def __init__(self, fn, parameters, local_names, copied, summarising=False):
         self.fn = fn
         self.parameters = parameters
         self.local_names = local_names
         self.copied = copied
+        # reading a function of the user's for what its calls do (see summary_of): the writes
+        # its own calls make are its writes, not refusals
+        self.summarising = summarising
         self.writes = {}
         self.reads = {}
+        self.checked_arguments = {}  # id(argument) -> (expression, path, message): checked when run
+        self.access_paths = {}  # name -> (parameter, path) for names bound once to an item of one
+        self.sized = {}  # name -> length, for names bound once to a tuple literal
+        self.current_names = {}
+        self.live_after = {}  # id(statement) -> names live after it (checking a function, not summarising)
+        self.returned = frozenset()  # what the function's result may share memory with
+        self.current = None  # the statement being read
         self.depth = 0  # inside how many branches and loops
 
     def run(self, body):
@@ -195,8 +207,13 @@ class _PointsTo:
         return state
 
     def statement(self, stmt, state):
+        self.current = stmt
+        self.current_names = state.names
         if isinstance(stmt, gast.Assign):
             return self.assignment(stmt, state)
+        if isinstance(stmt, gast.Return):
+            self.returned |= state.reach(self.value(stmt.value, state))
+            return state
         if isinstance(stmt, gast.If):
             self.value(stmt.test, state)
             self.depth += 1
@@ -213,6 +230,8 @@ class _PointsTo:
             if append is not None and append[0] in state.names:
                 items = self.value(append[1], state)
                 self.hold(state, state.names[append[0]], items)
+                if self.summarising:
+                    self.record_write(state.names[append[0]], in_place=True)  # the caller's list grows
                 return state
             base = writes_into(self.fn, stmt, self.local_names)
             if base is not None:
@@ -242,7 +261,7 @@ class _PointsTo:
             if widened.same(inside):
                 break
             inside = widened
-        return out if _runs_at_least_once(stmt) else state.join(out)
+        return out if _runs_at_least_once(stmt, self.sized) else state.join(out)
 
     def assignment(self, stmt, state):
         target = stmt.targets[0]
@@ -374,14 +393,21 @@ class _PointsTo:
         return frozenset({made})
 
     def call(self, expr, state):
-        arguments = frozenset()
+        values = {}
         for arg in list(expr.args) + [k.value for k in expr.keywords]:
-            arguments |= self.value(arg, state)
+            values[id(arg)] = self.value(arg, state)
+        arguments = frozenset().union(*values.values())
         receiver = self.value(expr.func.value, state) if isinstance(expr.func, gast.Attribute) else frozenset()
+        function = self.user_callee(expr)
+        if function is not None:
+            return self.user_call(expr, function, values, state)
+        if self.summarising and isinstance(expr.func, gast.Attribute) and expr.func.attr == "pop":
+            self.record_write(receiver, in_place=True)  # xs.pop(): the caller's list shrinks
         kind = self.kind(expr)
-        self.refuse_writing_callee(expr)
         if kind == "fresh":
             return frozenset({self.fresh(expr, state)})
+        if kind == "same":
+            return self.intermediate(arguments, state)  # its argument itself (or a 0-d array made of a number)
         made = self.fresh(expr, state)
         if kind == "container":
             self.hold(state, {made}, state.reach(arguments | receiver))
@@ -389,20 +415,78 @@ class _PointsTo:
         # a view, a function that may return or keep its argument, or one srcad cannot see into
         return self.intermediate(frozenset({made}) | state.reach(arguments | receiver), state)
 
-    def refuse_writing_callee(self, expr):
-        """A function of the user's that writes into an argument changes the caller's array
-        behind the caller's back (its values, which the caller's derivative reads)."""
-        if self.fn.filename.startswith("<srcad"):
-            return  # generated code calls the generated halves of its functions
+    def user_callee(self, expr):
+        """The function of the user's that ``expr`` calls (not generated code calling the
+        generated halves of its functions), or None."""
+        if filename_is_generated(self.fn.filename):
+            return None
         operation = classify(self.fn, expr, self.local_names)
         function = operation.function if operation is not None else UNKNOWN
-        written = argument_written(function) if is_user_function(function) else None
-        if written is not None:
-            parameter, where = written
-            label = getattr(function, "__name__", "the function")
-            raise self.fn.syntax_error(expr, f"srcad cannot differentiate this call: {label} writes into its "
-                                             f"argument {parameter}, which would change the caller's array."
-                                             f" Make {label} return a new array instead{where}")
+        if not is_user_function(function) or registry.adjoint_of(function) is not None:
+            return None
+        return function
+
+    # -- calls of the user's functions: what they do to the memory passed to them ------
+    def user_call(self, expr, function, values, state):
+        """A call of the user's ``function``, read through its summary: its writes into what
+        it is passed are refused (or, inside a function being summarised, are that function's
+        writes); its result shares memory with the arguments it may return, or is new."""
+        summary = summary_of(function)
+        call_ = _Call(self, expr, function, values, state)
+        if summary.refusal is not None:
+            call_.unreadable(summary.refusal)
+        for parameter, (location, text) in summary.written.items():
+            call_.written(parameter, location, text)
+        for global_name, (location, text) in summary.globals_written.items():
+            call_.written_global(global_name, location, text)
+        for parameter, update in summary.augmented.items():
+            call_.augmented(parameter, update)
+        made = self.fresh(expr, state)
+        passed = state.reach(frozenset().union(*values.values()))
+        self.intermediate(passed, state)  # the function's backward sweep reads what it was passed
+        if summary.returned is None:
+            shared = passed
+        else:
+            shared = state.reach(frozenset().union(*(call_.objects_of(p) for p in summary.returned)))
+            shared |= {(("outside", g), "recent") for g in summary.returned_globals}
+        # a new result is still what the function's own backward sweep reads: copied on write
+        return self.intermediate(frozenset({made}) | shared, state)
+
+    def record_write(self, objects, in_place):
+        """Inside a summarised function: the current statement (a call of another function,
+        ``xs.append(v)``, ``xs.pop()``) writes into ``objects``."""
+        written = self.writes.setdefault(("call", id(self.current), in_place),
+                                         _Written(self.current, None, in_place))
+        written.objects |= objects
+
+    def result_read(self):
+        """Whether the current statement's value is read later (so its calls are not left out):
+        the condition of a branch or a loop, or an assignment to a name still live after it."""
+        stmt = self.current
+        if isinstance(stmt, (gast.If, gast.While, gast.For, gast.Return)):
+            return True
+        return isinstance(stmt, gast.Assign) and bool(names_stored(stmt) & self.live_after.get(id(stmt), set()))
+
+    def record_update(self, objects, argument, path, update):
+        """Inside a summarised function: a call of another updates ``argument`` (at ``path``) in
+        place when it is an array or a list: an update of the parameter it is an item of."""
+        written = self.writes.setdefault(("update", id(argument)), _Written(self.current, None, False))
+        written.objects |= objects
+        reached = self.path_of(argument)
+        written.update = (reached[0], reached[1] + path, update) if reached is not None else (None, None, update)
+
+    def path_of(self, expr):
+        """``(parameter, path)`` when ``expr`` is (an item of) a parameter still holding the
+        caller's value, or a name bound once to one (``a, b = params``); else None."""
+        if isinstance(expr, gast.Name):
+            if expr.id in self.parameters and (("argument", expr.id), "recent") in self.current_names.get(expr.id, ()):
+                return expr.id, ()
+            return self.access_paths.get(expr.id)
+        if isinstance(expr, gast.Subscript) and isinstance(expr.slice, gast.Constant):
+            inner = self.path_of(expr.value)
+            return None if inner is None else (inner[0], inner[1] + (("item", expr.slice.value),))
+        return None
+
 
     def kind(self, expr):
         if any(k.arg in ("out", "copy") for k in expr.keywords):
@@ -414,6 +498,8 @@ class _PointsTo:
             return "fresh" if expr.func.attr in _FRESH_METHODS else "view"
         if function in _CONTAINER_BUILDERS and getattr(builtins, function.__name__, None) is function:
             return "container"
+        if function is writable:
+            return "same"
         return "fresh" if function is not UNKNOWN and _fresh_function(function) else "view"
 
     def fresh(self, expr, state):
@@ -425,44 +511,318 @@ class _PointsTo:
         return objects
 
 
-_ARGUMENT_WRITTEN = {}
+class _Call:
+    """One call of a function of the user's, as the analysis reads it: the memory each
+    parameter is bound to, and what its writes mean (refusals, checks when the code runs,
+    or, in a function being summarised, that function's own writes)."""
+
+    def __init__(self, analysis, expr, function, values, state):
+        self.analysis = analysis
+        self.expr = expr
+        self.function = function
+        self.values = values
+        self.state = state
+        self.label = getattr(function, "__name__", "the function")
+        self.bound = _bound_arguments(function, expr)
+
+    def arguments_of(self, parameter):
+        """The argument expressions the call may bind to ``parameter`` (all of them when the
+        call spreads ``*xs`` or ``**d``)."""
+        if self.bound is None:
+            return list(self.expr.args) + [k.value for k in self.expr.keywords]
+        return self.bound.get(parameter, [])
+
+    def objects_of(self, parameter):
+        return frozenset().union(*(self.values[id(a)] for a in self.arguments_of(parameter)))
+
+    def error(self, message):
+        return NonDifferentiableError(f"cannot differentiate this call of {self.label}: {message}"
+                                      f"{self.analysis.fn.where(self.analysis.current)}")
+
+    def unreadable(self, refusal):
+        """srcad cannot read what the function does: if it is passed anything that can be
+        written into, the call is refused (summarised: it may write into all of it)."""
+        passed = frozenset().union(*self.values.values())
+        if not passed:
+            return
+        if self.analysis.summarising:
+            self.analysis.record_write(self.state.reach(passed), in_place=True)
+            return
+        reason = str(refusal).split("\n")[0]
+        raise self.error(f"srcad cannot read what it does to its arguments ({reason})")
+
+    def written(self, parameter, location, text):
+        for argument in self.arguments_of(parameter):
+            objects = self.state.reach(self.values[id(argument)])
+            if self.analysis.summarising:
+                self.analysis.record_write(objects, in_place=True)
+                continue
+            shown = source_text(argument)
+            raise self.error(
+                f"it writes into its parameter {parameter} ({location}: {text}), which changes {shown} "
+                f"here; srcad differentiates values and would miss that change. Make {self.label} return "
+                f"the new value and assign it, or work on a copy inside it ({parameter} = {parameter}.copy())")
+
+    def written_global(self, global_name, location, text):
+        if self.analysis.summarising:
+            self.analysis.record_write(frozenset({(("outside", global_name), "recent")}), in_place=True)
+            return
+        raise self.error(f"it writes into the global {global_name} ({location}: {text}), which srcad "
+                         f"does not follow; pass the array in and return the new value instead")
+
+    def augmented(self, parameter, update):
+        """``p op= v`` (``update``, an :class:`_Update`) is in place for an array or a list: fine
+        for a number, a tuple, or a new value made for this call only; anything else the call
+        passes is checked when it runs (``unchanged_in_place``, which passes the value through)."""
+        arguments = self.arguments_of(parameter)
+        if self.bound is not None and not arguments:
+            if isinstance(_default_of(self.function, parameter), _MUTABLE):
+                raise self.error(f"{update.text} ({update.location}) changes the default value of {parameter} "
+                                 f"in place (an array or a list shared by every call); write {update.rebound}")
+            return
+        path = update.path if update.path is not None else (("any",),)
+        for argument in arguments:
+            objects = self.values[id(argument)]
+            if path:
+                objects = self.state.reach(objects)  # an item of it is updated
+            if not {site for site, _ in objects} - {id(n) for n in gast.walk(argument)}:
+                continue  # a number, or a new array made for this call alone
+            if self.analysis.summarising:
+                self.analysis.record_update(objects, argument, path, update)
+                continue
+            checked = argument.value if isinstance(argument, gast.Starred) else argument
+            path = (("each",),) + path if isinstance(argument, gast.Starred) else path
+            fn = self.analysis.fn
+            line = fn.user_line(getattr(self.analysis.current, "lineno", 1))
+            why = (f"{self.label}(...) changes {_item_shown(source_text(checked), path)} in place when it is an "
+                   f"array or a list ({update.text}, at {update.location}), and srcad differentiates "
+                   f"{update.rebound}, a new value, only. Write that, or pass a copy")
+            # checked as it is passed (it cannot be read twice), unless the call may be left out
+            passed = not _names_only(checked) or isinstance(self.analysis.current, gast.While)
+            if passed and not self.analysis.result_read():
+                raise self.error(why)
+            self.analysis.checked_arguments[id(argument)] = (checked, path, f"{fn.short_filename}:{line}: {why}",
+                                                             passed)
 
 
-def argument_written(function):
-    """``(parameter, where)`` for the first argument the user's ``function`` writes into
-    through any name that shares its memory (``b = buf.T; b[i] = v``), or None. (A write
-    into the parameter itself is refused earlier, by ``effects.py``.) A function srcad
-    cannot read is taken to write nothing, as its own transform would tell otherwise."""
-    if function in _ARGUMENT_WRITTEN:
-        return _ARGUMENT_WRITTEN[function]
-    _ARGUMENT_WRITTEN[function] = None  # a recursive call, while this one is read
+def _item_shown(shown, path):
+    """``pair[1]``, ``the item 0 of params``, ``xs or an item of it``: what ``path`` reaches."""
+    for step in path:
+        if step[0] == "item":
+            shown = f"{shown}[{step[1]!r}]"
+        elif step[0] == "unpacked":
+            shown = f"the item {step[1]} of {shown}"
+        elif step[0] == "each":
+            shown = f"an item of {shown}"
+        else:
+            shown = f"{shown} or an item of it"
+    return shown
+
+
+class _Update:
+    """An augmented assignment ``text`` (``p += v``, at ``location``) that srcad differentiates as
+    ``rebound`` (``p = p + v``), and that updates in place, for an array or a list, the argument
+    at ``path`` (the steps of :func:`unchanged_in_place`; None when srcad cannot tell which item)."""
+
+    def __init__(self, path, location, text, rebound):
+        self.path = path
+        self.location = location
+        self.text = text
+        self.rebound = rebound
+
+
+class _Summary:
+    """What calling a function of the user's does to the memory it is passed, read from its
+    body by the points-to analysis: ``written`` (parameter -> (location, line)) the parameters
+    whose memory it writes into, ``globals_written`` the globals, ``augmented`` the parameters
+    it updates with ``op=`` while they may still hold the caller's value (in place for an array
+    or a list), ``returned`` the parameters whose memory its result may share (None: any),
+    ``returned_globals`` the globals, and ``refusal`` the error that kept srcad from reading a
+    function that may write."""
+
+    def __init__(self, written=None, globals_written=None, augmented=None, returned=None,
+                 returned_globals=frozenset(), refusal=None):
+        self.written = written or {}
+        self.globals_written = globals_written or {}
+        self.augmented = augmented or {}
+        self.returned = returned
+        self.returned_globals = returned_globals
+        self.refusal = refusal
+
+
+_MUTABLE = (np.ndarray, list, dict, set, bytearray)
+_UNREAD = _Summary()  # a function srcad cannot read: its own transform tells what it does
+_SUMMARIES = {}
+
+
+def summary_of(function):
+    """The :class:`_Summary` of the user's ``function`` (cached; a recursive call, while the
+    function is read, finds a result that may share every argument)."""
+    if function not in _SUMMARIES:
+        _SUMMARIES[function] = _UNREAD
+        _SUMMARIES[function] = _summarise(function)
+    return _SUMMARIES[function]
+
+
+def _summarise(function):
     try:
         fn = read_function(function)
-        if fn.filename.startswith("<srcad"):
-            return None
+    except SrcadError:
+        return _UNREAD
+    if filename_is_generated(fn.filename):
+        return _UNREAD
+    may_write = _may_write(fn.node)
+    try:
         check_language(fn)
         desugar(fn, Names.for_tree(fn.node))
-    except SrcadError:
-        return None
+    except SrcadError as error:
+        return _Summary(refusal=error) if may_write else _UNREAD
     node = fn.node
-    parameters = [a.id for a in node.args.args + node.args.kwonlyargs] + (
-        [node.args.vararg.id] if node.args.vararg is not None else [])
-    local_names = set(parameters) | names_stored(node)
-    analysis = _PointsTo(fn, parameters, local_names, copied=set())
+    arguments = node.args
+    parameters = [a.id for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs] + [
+        extra.id for extra in (arguments.vararg, arguments.kwarg) if extra is not None]
+    analysis = _PointsTo(fn, parameters, set(parameters) | names_stored(node), copied=set(), summarising=True)
+    analysis.access_paths, analysis.sized = _access_paths(node.body, parameters)
     analysis.run(node.body)
+    summary = _Summary(returned=frozenset(o for o in _caller_memory(analysis.returned) if o in parameters),
+                       returned_globals=frozenset(o for o in _caller_memory(analysis.returned)
+                                                  if o not in parameters))
     for write in analysis.writes.values():
-        owners = [owner for owner in _caller_memory(write.objects) if owner in parameters]
-        if write.in_place and owners:
-            _ARGUMENT_WRITTEN[function] = (owners[0], fn.where(write.stmt))
-            break
-    return _ARGUMENT_WRITTEN[function]
+        place = (fn.location(write.stmt), fn.line_text(write.stmt.lineno).strip())
+        for owner in _caller_memory(write.objects):
+            if owner not in parameters:
+                summary.globals_written.setdefault(owner, place)
+            elif write.in_place:
+                summary.written.setdefault(owner, place)
+            elif owner not in summary.augmented:
+                summary.augmented[owner] = _update_of(write, owner, place[0], analysis)
+    return summary
 
 
-def _runs_at_least_once(loop):
-    """A ``for`` over ``range`` of literal bounds that is not empty."""
+def _update_of(write, parameter, location, analysis):
+    """The :class:`_Update` of ``parameter`` that the augmented ``write`` of a summarised function
+    makes (itself ``k op= v``, or a call of a function that updates its argument)."""
+    if write.update is None:
+        reached = (parameter, ()) if write.base == parameter else analysis.access_paths.get(write.base)
+        path = reached[1] if reached is not None and reached[0] == parameter else None
+        rebound = f"{write.base} = {source_text(write.stmt.value)}"
+        return _Update(path, location, write.stmt.srcad_augmented, rebound)
+    reached_parameter, path, inner = write.update
+    return _Update(path if reached_parameter == parameter else None, inner.location, inner.text, inner.rebound)
+
+
+def _access_paths(body, parameters):
+    """Names bound once in the whole function, at its top level, to (an item of) a parameter:
+    ``a, b = params``, ``first = rest[0]``, ``s = first`` (``rest = (rest_0, rest_1)`` too, the
+    tuple a ``*rest`` parameter becomes): name -> (parameter, path of unchanged_in_place); and
+    the names bound once to a tuple literal, with its length."""
+    counts = {}
+    for stmt in body:
+        for n in gast.walk(stmt):
+            if isinstance(n, gast.Assign) and getattr(n, "srcad_augmented", None) is None:
+                for stored in names_stored(n):
+                    counts[stored] = counts.get(stored, 0) + 1
+    paths = {p: (p, ()) for p in parameters if p not in counts}
+    tuples = {}
+
+    def path_of(expr):
+        if isinstance(expr, gast.Name):
+            return paths.get(expr.id)
+        if isinstance(expr, gast.Subscript) and isinstance(expr.slice, gast.Constant):
+            index = expr.slice.value
+            if isinstance(expr.value, gast.Name) and expr.value.id in tuples:
+                items = tuples[expr.value.id]
+                inside = isinstance(index, int) and -len(items) <= index < len(items)
+                return path_of(items[index]) if inside else None
+            inner = path_of(expr.value)
+            return None if inner is None else (inner[0], inner[1] + (("item", index),))
+        return None
+
+    for stmt in body:
+        if not isinstance(stmt, gast.Assign) or getattr(stmt, "srcad_augmented", None) is not None:
+            continue
+        target, value = stmt.targets[0], stmt.value
+        if isinstance(target, gast.Name) and counts.get(target.id) == 1:
+            if isinstance(value, gast.Tuple) and not any(isinstance(e, gast.Starred) for e in value.elts):
+                tuples[target.id] = value.elts
+            elif path_of(value) is not None:
+                paths[target.id] = path_of(value)
+        elif isinstance(target, gast.Tuple) and all(isinstance(e, gast.Name) for e in target.elts):
+            source = path_of(value)
+            for position, element in enumerate(target.elts):
+                if source is not None and counts.get(element.id) == 1:
+                    paths[element.id] = (source[0], source[1] + (("unpacked", position),))
+    return paths, {identifier: len(items) for identifier, items in tuples.items()}
+
+
+def _may_write(node):
+    """Whether a function's syntax may write into what it is passed (for one srcad cannot
+    read further): a store into a subscript or attribute, ``op=``, ``out=``, a call as a statement."""
+    for n in gast.walk(node):
+        if isinstance(n, (gast.Subscript, gast.Attribute)) and isinstance(n.ctx, gast.Store) \
+                or isinstance(n, gast.AugAssign) or isinstance(n, gast.keyword) and n.arg == "out" \
+                or isinstance(n, gast.Expr) and isinstance(n.value, gast.Call):
+            return True
+    return False
+
+
+def _bound_arguments(function, expr):
+    """The call ``expr``'s argument expressions by the parameter of ``function`` they may bind
+    (a list: ``*args`` takes several, and so does each parameter a spread ``*xs`` may fill:
+    the arguments from the first spread on), or None when srcad cannot bind them."""
+    spread = next((i for i, a in enumerate(expr.args) if isinstance(a, gast.Starred)), len(expr.args))
+    if any(k.arg is None for k in expr.keywords):
+        return None
+    try:
+        signature = inspect.signature(function)
+        parameters = list(signature.parameters.values())
+        given = {k.arg for k in expr.keywords}
+        # the parameters a spread may fill: positional ones after the arguments before it
+        open_ = [p.name for p in parameters[spread:] if p.kind in (
+            inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            inspect.Parameter.VAR_POSITIONAL) and p.name not in given] if spread < len(expr.args) else []
+        bound = signature.bind_partial(*range(spread), **{k.arg: k.arg for k in expr.keywords})
+    except (TypeError, ValueError):
+        return None
+    keywords = {k.arg: k.value for k in expr.keywords}
+    out = {}
+    for parameter, value in bound.arguments.items():
+        kind = signature.parameters[parameter].kind
+        items = value if kind == inspect.Parameter.VAR_POSITIONAL else value.values() \
+            if kind == inspect.Parameter.VAR_KEYWORD else [value]
+        out[parameter] = [expr.args[v] if isinstance(v, int) else keywords[v] for v in items]
+    for parameter in open_:
+        out[parameter] = out.get(parameter, []) + list(expr.args[spread:])
+    return out
+
+
+def _names_only(expr):
+    """A variable, or an item or attribute of one: reading it again reads the same value."""
+    while isinstance(expr, (gast.Subscript, gast.Attribute)):
+        if isinstance(expr, gast.Subscript) and not all(isinstance(n, (
+                gast.Name, gast.Constant, gast.Slice, gast.Tuple, gast.expr_context, gast.UnaryOp, gast.USub))
+                for n in gast.walk(expr.slice)):
+            return False
+        expr = expr.value
+    return isinstance(expr, gast.Name)
+
+
+def _default_of(function, parameter):
+    try:
+        return inspect.signature(function).parameters[parameter].default
+    except (TypeError, ValueError, KeyError):
+        return None
+
+
+def _runs_at_least_once(loop, sized=None):
+    """A ``for`` over ``range`` of literal bounds that is not empty, or over a tuple of known
+    length, ``range(len(t))`` (``sized``: the names bound once to a tuple literal, by length)."""
     if not isinstance(loop, gast.For) or not isinstance(loop.iter, gast.Call):
         return False
     bounds = loop.iter.args
+    if len(bounds) == 1 and isinstance(bounds[0], gast.Call) and isinstance(bounds[0].func, gast.Name) \
+            and bounds[0].func.id == "len" and len(bounds[0].args) == 1 and isinstance(bounds[0].args[0], gast.Name):
+        return (sized or {}).get(bounds[0].args[0].id, 0) > 0
     if not bounds or not all(isinstance(b, gast.Constant) and isinstance(b.value, int) for b in bounds):
         return False
     values = [b.value for b in bounds]
@@ -485,19 +845,21 @@ def check_writes(fn, node, names, wrt_names, parameters, varied, bind):
     liveness(node.body, set(), live_after)
     # the program as the user wrote it: which writes another name would see
     as_written = _PointsTo(fn, parameters, local_names, copied=set())
+    as_written.live_after = live_after
     as_written.run(node.body)
     # code srcad generated writes only into arrays it owns and puts old values back (the tape):
     # its writes need no refusal, its augmented assignments on buffers no check
-    generated = fn.filename.startswith("<srcad")
+    generated = filename_is_generated(fn.filename)
     written_sites = set()
     for write in as_written.writes.values():
         if write.in_place:
             written_sites |= {site for site, _ in write.objects}
         if not generated:
-            _refuse_visible(fn, write, live_after.get(id(write.stmt), set()), wrt_names, varied)
+            _refuse_visible(fn, write, live_after.get(id(write.stmt), set()), wrt_names, names)
     # a read of an array written into is a copy; what then still shares memory with one?
     copied = {read for read, objects in as_written.reads.items() if {site for site, _ in objects} & written_sites}
     as_run = _PointsTo(fn, parameters, local_names, copied)
+    as_run.live_after = live_after
     as_run.run(node.body)
     copy_before = set()
     for write in as_run.writes.values():
@@ -512,9 +874,11 @@ def check_writes(fn, node, names, wrt_names, parameters, varied, bind):
                                         f"caller's array {caller[0]}, and values the derivative reads share its "
                                         f"memory. Work on a copy ({base} = {base}.copy()) first")
         copy_before.add(id(stmt))
-    copy, check = (_helper(fn, names, bind, helper) for helper in (fresh_copy, check_rebinding))
+    copy, check, unchanged = (_helper(fn, names, bind, helper)
+                              for helper in (fresh_copy, check_rebinding, unchanged_in_place))
     writes = {id(w.stmt): w.base for w in as_run.writes.values() if w.in_place}
-    node.body = _Rewrite(names, copied, writes, copy_before, copy, check).block(node.body)
+    rewrite = _Rewrite(names, copied, writes, copy_before, copy, check, (unchanged, as_written.checked_arguments))
+    node.body = rewrite.block(node.body)
     return node
 
 
@@ -530,13 +894,15 @@ def _helper(fn, names, bind, function):
 class _Rewrite:
     """Puts the copies and checks :func:`check_writes` decided into the code."""
 
-    def __init__(self, names, copied, writes, copy_before, copy, check):
+    def __init__(self, names, copied, writes, copy_before, copy, check, calls_checked):
         self.names = names
         self.copied = copied
         self.writes = writes
         self.copy_before = copy_before
         self.copy = copy
         self.check = check
+        # the arguments a call's op= may change in place: checked as they are passed
+        self.unchanged, self.checked_arguments = calls_checked
 
     def block(self, stmts):
         out = []
@@ -544,6 +910,7 @@ class _Rewrite:
             for field in ("body", "orelse"):
                 if isinstance(getattr(stmt, field, None), list):
                     setattr(stmt, field, self.block(getattr(stmt, field)))
+            self.check_arguments(stmt, out)
             self.copy_reads(stmt)
             base = self.writes.get(id(stmt))
             if base is not None:
@@ -565,6 +932,33 @@ class _Rewrite:
             out.append(stmt)
         return out
 
+    def check_arguments(self, stmt, out):
+        """``f(y)`` where ``f`` may update ``y`` (or an item of it) with ``op=``: checked before
+        the statement, where it stays even if the call's result is unused and the call left out
+        (in a ``while`` test, or an argument that is not a variable or an item of one, as it is
+        passed: ``f(unchanged_in_place(g(y), ...))``)."""
+        headers = [stmt.test] if isinstance(stmt, (gast.If, gast.While)) else [stmt.iter] \
+            if isinstance(stmt, gast.For) else [stmt]
+        for header in headers:
+            for node in gast.walk(header):
+                if not isinstance(node, gast.Call):
+                    continue
+                for argument in node.args + [k.value for k in node.keywords]:
+                    if id(argument) not in self.checked_arguments:
+                        continue
+                    checked, path, message, passed = self.checked_arguments[id(argument)]
+                    test = call(self.unchanged, clone(checked), constant(message), constant(path))
+                    if not passed:
+                        out.append(gast.copy_location(expr_stmt(test), stmt))
+                        continue
+                    test.args[0] = checked
+                    if isinstance(argument, gast.Starred):
+                        argument.value = test
+                    else:
+                        node.args = [test if a is argument else a for a in node.args]
+                        for keyword in node.keywords:
+                            keyword.value = test if keyword.value is argument else keyword.value
+
     def copy_reads(self, stmt):
         if isinstance(stmt, (gast.If, gast.While)):
             return self.copy_reads(gast.Expr(value=stmt.test))
@@ -580,10 +974,11 @@ class _Rewrite:
                             value[position] = call(self.copy, item)
 
 
-def _refuse_visible(fn, write, live, wrt_names, varied):
+def _refuse_visible(fn, write, live, wrt_names, names):
     stmt, base = write.stmt, write.base
     augmented = None if write.in_place else stmt.srcad_augmented
-    seen_later = sorted(name for name in write.sharing if name in live)
+    # the user's own names first; a variable srcad made is named by what it holds
+    seen_later = [names.shown(n) for n in sorted(write.sharing, key=lambda n: (n in names.meanings, n)) if n in live]
     caller = _caller_memory(write.objects)
     if augmented is not None:
         if seen_later:

@@ -259,7 +259,14 @@ class _Anf:
             self.varied.add(identifier)
 
     def primitive(self, expr, out):
-        """``expr`` as one operation whose operands are operands (see :meth:`operand`)."""
+        """``expr`` as one operation whose operands are operands (see :meth:`operand`), at
+        the columns the user wrote it (error messages put their caret there)."""
+        operation = self.operation(expr, out)
+        if operation is not expr and hasattr(expr, "lineno") and not hasattr(operation, "lineno"):
+            gast.copy_location(operation, expr)
+        return operation
+
+    def operation(self, expr, out):
         if not self.varies(expr) or isinstance(expr, (gast.Compare, gast.BoolOp)) \
                 or isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.Not):
             return self.rename_loads(expr)

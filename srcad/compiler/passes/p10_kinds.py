@@ -51,15 +51,15 @@ _LINALG_ARRAY_FUNCTIONS = ("norm", "inv", "det", "solve", "pinv", "cholesky", "m
 _HELPER_ARRAY_FUNCTIONS = (
     numeric.unreduce, numeric.sum_to_scalar, numeric.unmatmul_a, numeric.unmatmul_b, numeric.untensordot_a,
     numeric.untensordot_b, numeric.undot_a, numeric.undot_b, numeric.uninner_a, numeric.uninner_b, numeric.xlogy,
-    numeric.uncumsum, numeric.untile, numeric.untake, numeric.unsort, numeric.undiag, numeric.undiagonal,
-    numeric.untrace, numeric.untranspose, numeric.unrepeat, numeric.reshape_like, numeric.transpose_by,
-    numeric.sort_along,
+    numeric.power, numeric.quotient_or_zero, numeric.uncumsum, numeric.untile, numeric.untake, numeric.unsort,
+    numeric.undiag, numeric.undiagonal, numeric.untrace, numeric.untranspose, numeric.unrepeat, numeric.reshape_like,
+    numeric.transpose_by, numeric.sort_along,
 )
 # helpers whose result has the structure of one of their arguments (its position)
 _LIKE_ARGUMENT = {
     numeric.unbroadcast: 0, numeric.cast_like: 0, numeric.zeros_like: 0, numeric.unindex: 1,
-    accumulate.zeros_buffer: 0, accumulate.copy_of: 0, forward_helpers.broadcast_like: 0,
-    forward_helpers.fresh_copy: 0,
+    accumulate.zeros_buffer: 0, accumulate.copy_of: 0, accumulate.writable: 0, accumulate.writable_copy: 0,
+    forward_helpers.broadcast_like: 0, forward_helpers.fresh_copy: 0,
 }
 _ARRAY_METHODS = {
     "sum", "mean", "prod", "max", "min", "std", "var", "reshape", "dot", "copy", "astype", "transpose", "ravel",

@@ -29,7 +29,9 @@ def active_variables(fn, node, wrt_names, outputs, local_names):
     _propagate(carriers, varied, forward=True)
     useful = set(outputs)
     _propagate(carriers, useful, forward=False)
-    return varied & useful
+    active = varied & useful
+    _refuse_active_callee(fn, assignments, active)
+    return active
 
 
 def _propagate(carriers, marked, forward):
@@ -41,6 +43,37 @@ def _propagate(carriers, marked, forward):
             if before & marked and not after <= marked:
                 marked.update(after)
                 changed = True
+
+
+def _callee_sources(callee, local_names):
+    """Names whose derivative flows into what a call calls: the object of a method, or a
+    callable that is itself a value of the function (a partial built from derivatives)."""
+    if isinstance(callee, gast.Attribute):
+        return flowing_names(callee.value)
+    if isinstance(callee, gast.Name) and callee.id not in local_names:
+        return set()  # a global function
+    return flowing_names(callee)
+
+
+def _refuse_active_callee(fn, assignments, active):
+    """A call of a callable value that carries a derivative (``g = functools.partial(layer, W)``,
+    then ``g(x)``) would treat what the callable holds as constants: refuse it."""
+    for stmt in assignments:
+        if isinstance(stmt.value, gast.Call):
+            refuse_carrying_callee(fn, stmt, stmt.value, active)
+
+
+def refuse_carrying_callee(fn, stmt, call, carriers):
+    """Refuse ``call`` when what it calls is built from a value that carries a derivative."""
+    if isinstance(call.func, gast.Attribute):
+        return  # a method: its object is an argument of the method's rule
+    carrying = sorted(flowing_names(call.func) & set(carriers))
+    if carrying:
+        raise NonDifferentiableError(
+            f"cannot differentiate a call of a callable built from {carrying[0]}, which carries a "
+            f"derivative (such as functools.partial(layer, W)): srcad does not follow a derivative "
+            f"through what a callable holds. Call the function with all its arguments instead "
+            f"(layer(W, x)){fn.where(stmt)}")
 
 
 def _targets(stmt):
@@ -56,9 +89,7 @@ def _derivative_sources(fn, value, local_names):
         names = set()
         for arg in list(value.args) + [k.value for k in value.keywords]:
             names |= flowing_names(arg)
-        if isinstance(value.func, gast.Attribute):
-            names |= flowing_names(value.func.value)
-        return names
+        return names | _callee_sources(value.func, local_names)
     return flowing_names(value)
 
 

@@ -40,9 +40,9 @@ import operator
 import gast
 import numpy as np
 
-from .p11_activity import flowing_names, refuse_active_index
+from .p11_activity import flowing_names, refuse_active_index, refuse_carrying_callee
 from .p09_anf import hint
-from ...errors import NonDifferentiableError
+from ...errors import NonDifferentiableError, no_rule_hint
 from ..inline import Contribution, Inliner, Template
 from .p06_jumps import refuse_unlowered_jump
 from .p01_parse import filename_is_generated
@@ -51,7 +51,7 @@ from .p02_language import without_derivative
 from ..resolve import UNKNOWN, classify, is_user_function, known_at_run_time_only, method_of_a_constant, \
     resolve_expression
 from ...rules import registry
-from ...runtime.accumulate import add_at, zeros_buffer
+from ...runtime.accumulate import add_at, writable_copy, zeros_buffer
 from ...runtime.dispatch import call_backward, call_forward
 from ...runtime.forward import attribute_tangent, broadcast_like, call_backward_jvp, call_forward_jvp, call_jvp, \
     fresh_copy, no_tangents
@@ -146,7 +146,7 @@ def _user_location(pipeline):
     fn, plain = pipeline.fn, pipeline.location
 
     def location(origin):
-        if not fn.filename.startswith("<srcad"):
+        if not filename_is_generated(fn.filename):
             return plain(origin)
         text = fn.line_text(origin)
         comment = text.rsplit("#", 1)[1].strip() if "#" in text else ""
@@ -195,7 +195,7 @@ class Forward:
         self.local_names = pipeline.local_names
         self.classes = classes
         self.kinds = Kinds(pipeline.fn, pipeline.fn.node, pipeline.local_names, pipeline.namespace.objects)
-        self.inliner = Inliner(self.namespace.bind, self.names.fresh)
+        self.inliner = Inliner(self.namespace.bind, self.names.fresh, strong_zeros="forward")
         self.tangent_names = {}
         self.origin = None
         self.callees = []
@@ -409,7 +409,8 @@ class Forward:
             self.emit(out, assign(self.t(base), self.zeros_of(name(base))))
         else:
             if base not in state.owned:
-                self.emit(out, assign(self.t(base), call(self.helper("fresh_copy", fresh_copy), name(self.t(base)))))
+                copied = call(self.helper("writable_copy", writable_copy), name(self.t(base)))
+                self.emit(out, assign(self.t(base), copied))
             out.append(primal)
         state.nonzero.add(base)
         state.owned.add(base)
@@ -535,8 +536,8 @@ class Forward:
             return None
         if _is_one_of(operation.function, (call_forward, call_backward)):
             return self.dispatched_call(var, value, operation, state, out, primal)
-        if known_at_run_time_only(value, operation, self.local_names) or isinstance(value, gast.Call) and _spreads(value) \
-                or method_of_a_constant(value, operation, self.local_names, state.nonzero):
+        if known_at_run_time_only(value, operation, self.local_names) or isinstance(value, gast.Call) \
+                and _spreads(value) or method_of_a_constant(value, operation, self.local_names, state.nonzero):
             return self.run_time_call(var, value, state, out, primal)
         if operation.function is UNKNOWN and isinstance(value, gast.Attribute) and isinstance(value.value, gast.Name):
             # an attribute of an object (self.weights, params.W): the same attribute of its tangent
@@ -653,9 +654,8 @@ class Forward:
                    f"through the function whose rule calls {label} are not supported)")
         else:
             why = "it has no tangent rule and no Python source to transform"
-        return NonDifferentiableError(
-            f"cannot differentiate {label} in forward mode: {why}. Register a rule with @srcad.tangent, "
-            f"or wrap the value in srcad.stop_gradient if it needs no derivative.{self.fn.where(stmt)}")
+        return NonDifferentiableError(f"cannot differentiate {label} in forward mode: {why}", self.fn.locate(stmt),
+                                      no_rule_hint(label, "tangent"))
 
     # -- calls to Python functions ----------------------------------------------
     def static_transform(self, func):
@@ -721,6 +721,7 @@ class Forward:
     def run_time_call(self, var, value, state, out, primal):
         """``y = act(z)`` with ``act`` known only when the code runs (an argument, a list
         item): ``y, t_y = call_jvp(act, (z,), (t_z,))`` finds or makes its forward mode then."""
+        refuse_carrying_callee(self.fn, primal, value, state.nonzero)
         args = self.arguments_and_tangents(value.args, value.keywords, state)
         stmt = assign([var, self.t(var)], call(self.helper("call_jvp", call_jvp), clone(value.func), *args))
         out.append(located(stmt, getattr(primal, "srcad_origin", None)))
@@ -798,7 +799,7 @@ class Forward:
                 self.emit(out, assign(self.t(receiver), self.zeros_of(buffer)))
             elif receiver not in state.owned:
                 self.emit(out, assign(self.t(receiver),
-                                      call(self.helper("fresh_copy", fresh_copy), name(self.t(receiver)))))
+                                      call(self.helper("writable_copy", writable_copy), name(self.t(receiver)))))
             state.nonzero.add(receiver)
             state.owned.add(receiver)
             self.emit(out, expr_stmt(call(self.helper("add_at", add_at), name(self.t(receiver)), clone(index),

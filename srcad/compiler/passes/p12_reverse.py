@@ -14,7 +14,7 @@ import gast
 
 from .p11_activity import flowing_names, refuse_active_index
 from .p04_effects import changes_nothing
-from ...errors import NonDifferentiableError
+from ...errors import NonDifferentiableError, no_rule_hint
 from ..inline import Contribution, Inliner, Template
 from .p06_jumps import refuse_unlowered_jump
 from .p10_kinds import Kinds, binary_function
@@ -23,7 +23,7 @@ from .p14_restore import restore_marker
 from ..resolve import UNKNOWN, Operation, classify, is_user_function, known_at_run_time_only, method_of_a_constant
 from ...rules import registry
 from ...runtime import dispatch, numeric
-from ...runtime.accumulate import add_at, add_grads, copy_of, zeros_buffer
+from ...runtime.accumulate import add_at, add_grads, copy_of, writable_copy, zeros_buffer
 from ...runtime.numeric import zeros_like
 from ..syntax import appended, assign, assigned_variables, call, clone, constant, expr_stmt, grow, inserted_at, \
     located, name, popped, popped_at, shrink
@@ -52,7 +52,7 @@ class Reverse:
         self.namespace = namespace
         self.active = active
         self.local_names = local_names
-        self.inliner = Inliner(namespace.bind, names.fresh)
+        self.inliner = Inliner(namespace.bind, names.fresh, strong_zeros="reverse")
         self.adjoint_names = {}
         self.kinds = Kinds(fn, fn.node, local_names, namespace.objects, [scalar_output] if scalar_output else ())
         self.written_into = set()
@@ -88,6 +88,7 @@ class Reverse:
         elif not self.adds_as_numbers(var, value):
             # a list, tuple or dict of derivatives (or what may be one) adds up leaf by leaf
             self.emit(out, assign(d_var, call(self.helper("add_grads", add_grads), name(d_var), value)))
+            state.owned.discard(var)  # a new value (or one of the two): not a buffer to write into
         elif var in state.owned:
             self.emit(out, gast.AugAssign(target=name(d_var, store=True), op=gast.Add(), value=value))
         else:
@@ -244,8 +245,7 @@ class Reverse:
         if base in self.active and base in state.defined:
             d_base = self.d(base)
             if base not in state.owned:
-                self.emit(out, assign(d_base, call(gast.Attribute(value=name(d_base), attr="copy",
-                                                                  ctx=gast.Load()))))
+                self.emit(out, assign(d_base, call(self.helper("writable_copy", writable_copy), name(d_base))))
                 state.owned.add(base)
             if isinstance(value, gast.Name) and value.id in self.active:
                 piece = gast.Subscript(value=name(d_base), slice=clone(target.slice), ctx=gast.Load())
@@ -481,14 +481,14 @@ class Reverse:
         if operation.function is UNKNOWN and isinstance(method_of, gast.Name):
             label = f"{method_of.id}.{value.func.attr}()"
             why = (f"it is a method of {method_of.id}, an object srcad cannot see into (an instance of "
-                   f"a class, not an array); call a plain function of arrays instead")
+                   f"a class, not an array)")
         elif operation.function is UNKNOWN:
             why = "srcad cannot tell what it calls"
         else:
             why = "it has no derivative rule and no Python source to transform"
-        return NonDifferentiableError(
-            f"cannot differentiate {label}: {why}. Register a rule with @srcad.adjoint, "
-            f"or wrap the value in srcad.stop_gradient if it needs no derivative.{self.fn.where(stmt)}")
+        hint = "call a plain function of arrays instead" if method_of is not None and operation.function is UNKNOWN \
+            else no_rule_hint(label, "adjoint")
+        return NonDifferentiableError(f"cannot differentiate {label}: {why}", self.fn.locate(stmt), hint)
 
     # -- control flow -------------------------------------------------------
     def branch(self, stmt, state):
@@ -535,7 +535,7 @@ class Reverse:
                 self.zero(var, entry, before)
             for var in sorted(gained):
                 copied = call("list", name(self.d(var))) if var in self.resized \
-                    else call(gast.Attribute(value=name(self.d(var)), attr="copy", ctx=gast.Load()))
+                    else call(self.helper("writable_copy", writable_copy), name(self.d(var)))
                 self.emit(before, assign(self.d(var), copied))
                 entry.owned.add(var)
             entry.owned -= disowned

@@ -38,7 +38,8 @@ _MATH_NOT_A_NUMBER = {math.prod, math.frexp, math.modf}
 # the shape of their first argument (``round(a, 2)``, ``abs(a)`` on arrays too)
 _SAME_AS_FIRST = {abs, round, nn.softmax, nn.log_softmax}
 # elementwise in every argument, keywords too: the broadcast of all of them
-_ELEMENTWISE_EXTRA = {np.clip, nn.relu, nn.leaky_relu, nn.hard_tanh, nn.sigmoid, nn.softplus}
+_ELEMENTWISE_EXTRA = {np.clip, nn.relu, nn.leaky_relu, nn.hard_tanh, nn.sigmoid, nn.softplus, numeric.power,
+                      numeric.quotient_or_zero, numeric.cotangent_times}
 _SCALAR_RESULT = {nn.softmax_cross_entropy, numeric.sum_to_scalar}
 # the shape is their first argument (an int or a tuple of ints)
 _SHAPED_CONSTRUCTORS = {np.zeros, np.ones, np.empty, np.full}
@@ -395,6 +396,13 @@ class _Simplify(gast.NodeTransformer):
             product = self.matrix_adjoint(function is numeric.unmatmul_a, *node.args)
             if product is not None:
                 return product
+        scalar = self._spread_scalar(node.args[0], node.args[1]) if function is numeric.cotangent_times else None
+        if scalar is not None:
+            # a cotangent of one number everywhere, times a partial of its shape: that number
+            # (zero where it is), as in a product (see visit_BinOp)
+            if isinstance(scalar, gast.Constant) and scalar.value != 0:
+                return gast.BinOp(left=clone(scalar), op=gast.Mult(), right=node.args[1])
+            node.args[0] = clone(scalar)
         if function is numeric.unbroadcast and len(node.args) == 2:
             gradient, like = node.args
             cls = self.classes.expression(like)
@@ -411,6 +419,14 @@ class _Simplify(gast.NodeTransformer):
                 node.args[1] = gast.Name(id=witness, ctx=gast.Load(), annotation=None, type_comment=None)
         return node
 
+    def _spread_scalar(self, cotangent, partial):
+        """The scalar that ``cotangent`` spreads over an array of ``partial``'s shape, or None."""
+        if not (isinstance(cotangent, gast.Name) and cotangent.id in self.spread):
+            return None
+        scalar, shape_class = self.spread[cotangent.id]
+        if shape_class is None or self.classes.expression(partial) != shape_class:
+            return None
+        return scalar
 
     def matrix_adjoint(self, for_left, gradient, a, b):
         """``unmatmul_a(g, a, b)`` as ``g @ b.T`` (and the like) when ``a`` and ``b`` are known

@@ -5,15 +5,21 @@
 * copies are propagated (``d_a = d_b`` then ``f(d_a)`` is ``f(d_b)``), and a first
   contribution followed by a second becomes one sum;
 * helper calls lose trailing arguments equal to their defaults;
-* dead code is removed: values nothing reads, empty branches and loops.
+* dead code is removed: values nothing reads, empty branches and loops;
+* a "regular" ``cotangent_times(d_y, b)`` is written ``d_y * b`` where its cotangent
+  cannot have been zeroed by a selection (see :func:`drop_idle_strong_zeros`).
 """
 import inspect
 import operator
 
 import gast
 
+import numpy as np
+
 from ..dataflow import liveness, stores
 from ..syntax import names_loaded
+from ...runtime import numeric
+from ...runtime.accumulate import add_at, zeros_buffer
 
 
 def optimize(function_node, live_at_end, generated_globals, derivative_names=()):
@@ -258,3 +264,95 @@ def _pure(value):
 
 
 __all__ = ["optimize", "names_loaded"]
+
+
+# ------------------------------------------------------------ strong zeros
+# what may leave zeros in a cotangent where the forward sweep set a value aside
+_SELECTIONS = {np.where, numeric.extremum_partials, numeric.unindex, numeric.untake, numeric.within,
+               numeric.unpick, numeric.undiagonal, numeric.untrace, numeric.zeros_like, zeros_buffer, add_at}
+
+
+def drop_idle_strong_zeros(function_nodes, generated_globals, cotangent_inputs=()):
+    """Write the "regular" ``cotangent_times(d_y, b)`` (a cotangent times a value, see
+    ``inline.py``) as ``d_y * b`` where no selection can have zeroed ``d_y``: no ``np.where``,
+    comparison or selecting helper (``unindex``, ...) flows into it, in any of
+    ``function_nodes`` (a forward and a backward sweep are read together), and it is not
+    one of ``cotangent_inputs`` (a cotangent given from outside may hold anything)."""
+    selected = _maybe_selected(function_nodes, generated_globals, set(cotangent_inputs))
+    unwrap = _UnwrapIdle(selected, generated_globals)
+    for node in function_nodes:
+        unwrap.visit(node)
+
+
+def _maybe_selected(function_nodes, generated_globals, inputs):
+    """Names whose value may hold zeros a selection made, by a fixed point over every
+    assignment (loops and branches included, in any order)."""
+    assignments = []
+    for node in function_nodes:
+        for stmt in gast.walk(node):
+            if isinstance(stmt, (gast.Assign, gast.AugAssign)):
+                targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
+                stored = {n.id for t in targets for n in gast.walk(t) if isinstance(n, gast.Name)}
+                assignments.append((stored, stmt.value))
+            elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call) and stmt.value.args \
+                    and _resolve(stmt.value.func, generated_globals) is add_at:
+                assignments.append(({n.id for n in gast.walk(stmt.value.args[0]) if isinstance(n, gast.Name)},
+                                    stmt.value))
+    selected = set(inputs)
+    changed = True
+    while changed:
+        changed = False
+        for stored, value in assignments:
+            if not stored <= selected and _selects(value, selected, generated_globals):
+                selected |= stored
+                changed = True
+    return selected
+
+
+def _selects(value, selected, generated_globals):
+    for node in gast.walk(value):
+        if isinstance(node, gast.Compare) or isinstance(node, gast.Name) and node.id in selected:
+            return True
+        if isinstance(node, gast.Call) and _is_selection(_resolve(node.func, generated_globals)):
+            return True
+    return False
+
+
+def _is_selection(function):
+    try:
+        return function in _SELECTIONS
+    except TypeError:  # an unhashable callable
+        return False
+
+
+def _resolve(func, generated_globals):
+    """The object a call's ``func`` (``name`` or ``module.attr``) names in generated code."""
+    if isinstance(func, gast.Name):
+        return generated_globals.get(func.id)
+    if isinstance(func, gast.Attribute):
+        owner = _resolve(func.value, generated_globals)
+        return getattr(owner, func.attr, None) if owner is not None else None
+    return None
+
+
+class _UnwrapIdle(gast.NodeTransformer):
+    def __init__(self, selected, generated_globals):
+        self.selected = selected
+        self.generated_globals = generated_globals
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if getattr(node, "srcad_strong_zero", None) != "regular":
+            return node
+        cotangent, partial = node.args
+        if isinstance(cotangent, gast.Name) and cotangent.id not in self.selected:
+            return _times(cotangent, partial)
+        return node
+
+
+def _times(cotangent, partial):
+    """``cotangent * partial`` with the factors of ``partial`` taken left to right (``d_y * 2 * x``,
+    as the rule wrote it)."""
+    if isinstance(partial, gast.BinOp) and isinstance(partial.op, gast.Mult):
+        return gast.BinOp(left=_times(cotangent, partial.left), op=gast.Mult(), right=partial.right)
+    return gast.BinOp(left=cotangent, op=gast.Mult(), right=partial)

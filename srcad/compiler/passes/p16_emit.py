@@ -1,18 +1,18 @@
 """Print the generated tree as readable source and compile it.
 
 Each line that comes from a line of the user's function ends with a comment
-naming it (``# model.py:3``). The source is registered with ``linecache`` under
-its own file name, so tracebacks through generated code show its lines.
+naming it (``# model.py:3``). The source is stored under a file name of its own
+(:func:`srcad.runtime.sources.register_source`), so tracebacks through generated
+code show its lines.
 """
 import ast
-import itertools
-import linecache
 import weakref
 
 import gast
 
+from ...runtime.sources import register_source, release_source
+
 _COMMENT_COLUMN = 44
-_counter = itertools.count(1)
 
 
 def to_source(function_node, location=None):
@@ -83,14 +83,13 @@ def comment(text):
 
 def compile_source(source, function_name, namespace, label):
     """Execute generated ``source`` in ``namespace`` and return the function it defines."""
-    filename = f"<srcad {label} #{next(_counter)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    filename = register_source(source, label)
     code = compile(source, filename, "exec")
     exec(code, namespace)  # noqa: S102 - this is the compiler's job
     # the lines are kept as long as the code's globals are (every function it defines holds
-    # them): code made and dropped leaves nothing behind in linecache
+    # them): code made and dropped leaves nothing behind in linecache or on disk
     namespace[filename] = keeper = _LinesKeeper()
-    weakref.finalize(keeper, linecache.cache.pop, filename, None)
+    weakref.finalize(keeper, release_source, filename)
     return namespace[function_name]
 
 
