@@ -1,5 +1,6 @@
 """``srcad.grad`` and ``srcad.value_and_grad`` exactly as SPEC.md describes them."""
 import ast
+import collections
 import linecache
 import sys
 
@@ -10,6 +11,7 @@ import pytest
 
 import srcad
 from srcad import nn
+from srcad.api.transform import _SharedCode
 from srcad.compiler.passes import p16_emit as emit
 from srcad.runtime.sources import is_generated_file as filename_is_generated
 from gradcheck import numerical_gradient
@@ -256,6 +258,7 @@ def test_compiled_once(monkeypatch, xy):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(emit, "compile_source", counting)
+    monkeypatch.setattr(_SharedCode, "_kept", collections.OrderedDict())  # code other tests made is not reused
     df = srcad.grad(product, wrt=(0, 1))
     before = _generated_files()
     first = df(x, y)
@@ -269,7 +272,7 @@ def test_compiled_once(monkeypatch, xy):
         assert df.generated is generated
     df(x, y=y)
     assert df.source is source
-    assert _generated_files() == after_first
+    assert not _generated_files() - after_first  # nothing new (dropped code may take its lines along)
     assert len(compiled) == compiled_first
     np.testing.assert_allclose(df(x, y)[0], first[0])
 

@@ -1,11 +1,13 @@
 """Code specialised on the arguments' signature (kinds, dtypes, shapes) computes the same
 derivatives as the code for any arguments, reads like hand-written NumPy, and is bounded."""
+import collections
+
 import numpy as np
 import pytest
 
 import srcad
 from srcad import nn
-from srcad.api.transform import Transform
+from srcad.api.transform import Transform, _SharedCode
 from gradcheck import assert_gradient, assert_same_tree, numerical_tree_gradient
 
 RNG = np.random.default_rng(7)
@@ -46,8 +48,24 @@ def value_dependent_slice(x, n):
     return np.sum(head * head) + np.sum(x)
 
 
+def logsumexp_rows(z):
+    m = np.max(z, axis=1, keepdims=True)
+    return np.sum(m[:, 0] + np.log(np.sum(np.exp(z - m), axis=-1)))
+
+
+def reductions_and_indexing(x, b):
+    column = np.mean(x, axis=0)  # shape x.shape[1:]
+    row = x[0, :] + x[-1]
+    kept = np.sum(x * x, axis=-1, keepdims=True)
+    return np.sum(column * row) + np.sum(kept * b) + np.sum(np.tanh(x + b))
+
+
 def matmul_ufunc(a, b):
     return np.sum(np.matmul(a, b))  # a generalised ufunc: not elementwise, no broadcast of a and b
+
+
+def clipped_above(x, low, high):
+    return np.clip(x * x, low, high)  # low may be None: it lends no shape to the output
 
 
 def containers(params, x):
@@ -91,6 +109,12 @@ CASES = [
     (value_dependent_slice, lambda: (RNG.normal(size=5), 3), (0,)),
     (matmul_ufunc, lambda: (RNG.normal(size=(1, 1)), RNG.normal(size=1)), (0, 1)),
     (matmul_ufunc, lambda: (RNG.normal(size=(3, 4)), RNG.normal(size=4)), (0, 1)),
+    (logsumexp_rows, lambda: (RNG.normal(size=(4, 5)),), (0,)),
+    (reductions_and_indexing, lambda: (RNG.normal(size=(3, 4)), RNG.normal(size=4)), (0, 1)),
+    (reductions_and_indexing, lambda: (RNG.normal(size=(2, 3, 4)), RNG.normal(size=(3, 1))), (0, 1)),
+    (reductions_and_indexing, lambda: (RNG.normal(size=(2, 3, 4)), RNG.normal(size=4)), (0, 1)),
+    (clipped_above, lambda: (np.array(-1.2), None, 0.5), (0,)),
+    (clipped_above, lambda: (np.array(0.3), None, np.array(0.5)), (0,)),
     (containers, lambda: ([(RNG.normal(size=(3, 2)), RNG.normal(size=2)),
                            (RNG.normal(size=(2, 2)), RNG.normal(size=2))], RNG.normal(size=(4, 3))), (0, 1)),
     (dict_params, lambda: ({"W": RNG.normal(size=(3, 2)), "b": RNG.normal(size=2)}, RNG.normal(size=(4, 3))),
@@ -103,18 +127,24 @@ IDS = [f"{case[0].__name__}-{index}" for index, case in enumerate(CASES)]
 
 @pytest.fixture
 def generic(monkeypatch):
-    """Transforms that generate code for any arguments only."""
+    """Transforms that generate code for any arguments only (and share none made before)."""
     monkeypatch.setattr(Transform, "max_signatures", 0)
+    monkeypatch.setattr(_SharedCode, "_kept", collections.OrderedDict())
 
 
 def _both(function, args, wrt, optimize):
-    specialised = srcad.value_and_grad(function, wrt=wrt, optimize=optimize)(*args)
-    Transform.max_signatures, saved = 0, Transform.max_signatures
+    specialised = srcad.value_and_grad(function, wrt=wrt, optimize=optimize)
+    specialised_result = specialised(*args)
+    assert any(signature is not None for _, signature in specialised._compiled)
+    saved = Transform.max_signatures, _SharedCode._kept
+    Transform.max_signatures, _SharedCode._kept = 0, collections.OrderedDict()
     try:
-        any_arguments = srcad.value_and_grad(function, wrt=wrt, optimize=optimize)(*args)
+        generic = srcad.value_and_grad(function, wrt=wrt, optimize=optimize)
+        any_arguments = generic(*args)
+        assert all(signature is None for _, signature in generic._compiled)
     finally:
-        Transform.max_signatures = saved
-    return specialised, any_arguments
+        Transform.max_signatures, _SharedCode._kept = saved
+    return specialised_result, any_arguments
 
 
 @pytest.mark.parametrize("optimize", [True, False])
@@ -135,7 +165,7 @@ def test_specialised_and_generic_code_agree(function, make, wrt, optimize):
 def test_grad_matches_the_generic_gradient(function, make, wrt, generic):
     args = make()
     expected = srcad.grad(function, wrt=wrt)(*args)
-    Transform.max_signatures = 8  # the fixture restores it
+    Transform.max_signatures, _SharedCode._kept = 8, collections.OrderedDict()  # the fixture restores them
     assert_same_tree(srcad.grad(function, wrt=wrt)(*args), expected, rtol=1e-12, atol=0)
 
 
@@ -189,6 +219,7 @@ def test_value_dependent_slice_is_not_taken_for_a_shape(n):
 
 def test_signatures_per_function_are_bounded(monkeypatch):
     monkeypatch.setattr(Transform, "max_signatures", 2)
+    monkeypatch.setattr(_SharedCode, "_kept", collections.OrderedDict())
     gradient = srcad.grad(broadcasting, wrt=(0, 1))
     for size in range(1, 6):
         x, b = RNG.normal(size=(size, 3)), RNG.normal(size=3)
@@ -226,3 +257,15 @@ def test_gradient_of_a_function_taking_a_specialised_gradient():
     srcad.grad(inner_loss)(w, x)  # the inner gradient is compiled for this signature first
     got = srcad.grad(outer_loss)(w, x)
     np.testing.assert_allclose(got, numerical_tree_gradient(outer_loss, [w, x], 0), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("args", [(np.array(0.3), None, 0.5), (np.array(0.3), None, np.array(0.5)),
+                                  (np.array([0.3, 0.9]), None, 0.5)])
+def test_none_passed_for_an_array_lends_no_shape_to_the_scalar_check(args):
+    x = args[0]
+    expected = np.where(x * x <= 0.5, 2 * x, 0.0)
+    if x.ndim:
+        with pytest.raises(srcad.NonDifferentiableError, match="scalar"):
+            srcad.grad(clipped_above)(*args)
+    else:
+        np.testing.assert_allclose(srcad.grad(clipped_above)(*args), expected)

@@ -6,6 +6,7 @@ Each transform (:class:`srcad.api.gradients.Derivative`, the classes of
 :mod:`srcad.api.higher`) is a :class:`Transform` that says what it generates
 (``_generate``) and how a call runs it (``__call__``).
 """
+import collections
 import functools
 import numbers
 
@@ -30,15 +31,19 @@ class Transform:
     specialises = False  # whether _generate takes the call's signature
     max_signatures = 8  # per way of calling; calls with other signatures run code for any arguments
 
-    def __init__(self, f, wrt):
-        self._subject = Subject(f, wrt)
+    def __init__(self, f, wrt, options=None):
+        """``options`` (a tuple of what else decides the code) lets transforms of the same ``f``,
+        ``wrt`` and options share their compiled code: making one again costs a lookup."""
         self.__wrapped__ = f
         functools.update_wrapper(self, f, updated=())
+        shared = _SharedCode.of(type(self), f, wrt, options)
+        self._subject = shared.subject
+        self._compiled = shared.compiled
+        self._signatures = shared.signatures  # per way of calling, how many signatures have their own code
+        self._thin = shared.thin  # per signature, the call path that skips binding and checks
         self._single = self._subject.single
-        self._compiled = {}
         self._last = self._subject.fixed_shape()
         self._last_signature = None
-        self._signatures = {}  # per way of calling, how many signatures have their own code
 
     def _generate(self, shape):
         """The generated code for one :class:`~srcad.compiler.passes.p07_calls.Shape` of call."""
@@ -101,6 +106,39 @@ class Transform:
 
     def __repr__(self):
         return f"<srcad {self._label()}>"
+
+
+class _SharedCode:
+    """What transforms of one function with the same ``wrt`` and options share: the subject and
+    the code compiled for it. The most recently used :attr:`BOUND` are kept."""
+
+    BOUND = 256
+    _kept = collections.OrderedDict()
+
+    def __init__(self, subject):
+        self.subject = subject
+        self.compiled = {}
+        self.signatures = {}
+        self.thin = {}
+
+    @classmethod
+    def of(cls, transform_type, f, wrt, options):
+        key = None
+        if options is not None:
+            key = (transform_type, f, type(wrt), tuple(wrt) if isinstance(wrt, list) else wrt, options)
+            try:
+                shared = cls._kept.get(key)
+            except TypeError:  # an unhashable callable: its transforms keep their own code
+                shared, key = None, None
+            if shared is not None:
+                cls._kept.move_to_end(key)
+                return shared
+        shared = cls(Subject(f, wrt))
+        if key is not None:
+            cls._kept[key] = shared
+            if len(cls._kept) > cls.BOUND:
+                cls._kept.popitem(last=False)
+        return shared
 
 
 def match_like(g, x):

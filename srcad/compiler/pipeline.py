@@ -293,8 +293,12 @@ def _scalar_check(sweeps, with_value, params):
     if cls == SCALAR:
         return ("scalar",)
     proven = sweeps.pipeline.fn.argument_kinds
-    if cls is not None and cls[0] == "param" and cls[1] in params and proven.get(cls[1]) in (None, "array"):
-        return ("argument", cls[1])
+    if cls is not None and cls[0] == "param" and cls[1] in params:
+        # specialised code trusts only a parameter proven an array (None or an object passed
+        # where NumPy takes None, as in np.clip(x, None, 1.0), has no shape to lend)
+        kind = proven.get(cls[1])
+        if kind == "array" or kind is None and not proven:
+            return ("argument", cls[1])
     return ("code",)
 
 

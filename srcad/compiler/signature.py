@@ -15,7 +15,7 @@ SCALAR_SHAPE = ()
 
 def signature_of(values):
     """The signature of a call whose parameters have ``values`` (in order)."""
-    return tuple(_describe(value) for value in values)
+    return tuple(map(_describe, values))
 
 
 def _describe(value):

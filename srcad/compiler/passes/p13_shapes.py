@@ -41,6 +41,8 @@ _SAME_AS_FIRST = {abs, round, nn.softmax, nn.log_softmax}
 _ELEMENTWISE_EXTRA = {np.clip, nn.relu, nn.leaky_relu, nn.hard_tanh, nn.sigmoid, nn.softplus, numeric.power,
                       numeric.quotient_or_zero, numeric.cotangent_times}
 _SCALAR_RESULT = {nn.softmax_cross_entropy, numeric.sum_to_scalar}
+# reductions over ``axis`` (an int literal), ``keepdims`` a bool literal
+_AXIS_REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin}
 # the shape is their first argument (an int or a tuple of ints)
 _SHAPED_CONSTRUCTORS = {np.zeros, np.ones, np.empty, np.full}
 _SHAPE_OF_ARGUMENT = {numeric.unbroadcast: 1, numeric.unreduce: 1, numeric.cast_like: 0, numeric.zeros_like: 0,
@@ -136,14 +138,37 @@ class ShapeClasses:
         return ("node", id(node))
 
     def subscript(self, node):
-        """``x[i]`` with an int ``i`` (a literal or a loop counter) has ``x``'s shape without its first axis."""
+        """``x[i]``, ``x[:, 0]``: ints (literals or loop counters) and whole slices ``:`` drop or keep
+        the axes of a known shape; any other index is a class of its own."""
         shape = shape_of(self.expression(node.value))
-        index = node.slice
-        is_int = isinstance(index, gast.Constant) and type(index.value) is int \
-            or isinstance(index, gast.Name) and index.id in self._counters
-        if shape and is_int:
-            return concrete(shape[1:])
-        return ("node", id(node))
+        index = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
+        if shape is None or len(index) > len(shape):
+            return ("node", id(node))
+        kept = []
+        for axis, item in enumerate(index):
+            if isinstance(item, gast.Slice) and item.lower is item.upper is item.step is None:
+                kept.append(shape[axis])
+            elif not (isinstance(item, gast.Constant) and type(item.value) is int and -shape[axis] <= item.value
+                      < shape[axis] or isinstance(item, gast.Name) and item.id in self._counters):
+                return ("node", id(node))
+        return concrete(tuple(kept) + shape[len(index):])
+
+    def reduction(self, node):
+        """``np.sum(x, axis=k, keepdims=...)`` of a known shape, with literal ``k`` and ``keepdims``."""
+        shape = shape_of(self.expression(node.args[0]))
+        options = dict(zip(("axis", "dtype", "out", "keepdims"), node.args[1:]))
+        options.update({k.arg: k.value for k in node.keywords})
+        axis, keepdims = options.pop("axis", None), options.pop("keepdims", None)
+        literal = all(isinstance(v, gast.Constant) and v.value is None for v in options.values())
+        if shape is None or not literal or not isinstance(axis, gast.Constant) or type(axis.value) is not int \
+                or keepdims is not None and not (isinstance(keepdims, gast.Constant)
+                                                 and type(keepdims.value) is bool):
+            return ("node", id(node))
+        if not -len(shape) <= axis.value < len(shape):
+            return ("node", id(node))
+        position = axis.value % len(shape)
+        reduced = (1,) if keepdims is not None and keepdims.value else ()
+        return concrete(shape[:position] + reduced + shape[position + 1:])
 
     def static_shape(self, node):
         """The value of a shape expression known before the code runs (``3``, ``(2, n)`` of such,
@@ -181,6 +206,8 @@ class ShapeClasses:
             return SCALAR
         if function in (sum, min, max) and not node.keywords:
             return self.builtin_reduction(function, node)
+        if is_listed(_AXIS_REDUCTIONS, function) and node.args:
+            return self.reduction(node)
         if is_listed(_SHAPED_CONSTRUCTORS, function) and node.args:
             shape = self.static_shape(node.args[0])
             if shape is not None and all(k.arg in ("dtype", "fill_value") for k in node.keywords):
@@ -408,6 +435,10 @@ class _Simplify(gast.NodeTransformer):
             cls = self.classes.expression(like)
             if cls is not None and cls == self.classes.expression(gradient):
                 return gradient
+        if function is numeric.unbroadcast and len(node.args) == 2 and self.numpy_name is not None:
+            total = self.sum_over_leading_axes(*node.args)
+            if total is not None:
+                return total
         if function is numeric.unbroadcast and len(node.args) == 2 \
                 and self.classes.expression(node.args[1]) == SCALAR:
             # summing back to a scalar needs no value to take the shape from
@@ -427,6 +458,20 @@ class _Simplify(gast.NodeTransformer):
         if shape_class is None or self.classes.expression(partial) != shape_class:
             return None
         return scalar
+
+    def sum_over_leading_axes(self, gradient, like):
+        """``unbroadcast(g, b)`` as ``np.sum(g, axis=0)`` where ``b``'s known shape is the end of
+        ``g``'s (a bias added to a batch), else None."""
+        g_shape = shape_of(self.classes.expression(gradient))
+        shape = shape_of(self.classes.expression(like))
+        if not g_shape or not shape or len(shape) >= len(g_shape) or g_shape[len(g_shape) - len(shape):] != shape:
+            return None
+        lead = len(g_shape) - len(shape)
+        axis = gast.Constant(value=0, kind=None) if lead == 1 else \
+            gast.Tuple(elts=[gast.Constant(value=i, kind=None) for i in range(lead)], ctx=gast.Load())
+        total = gast.Attribute(value=gast.Name(id=self.numpy_name(), ctx=gast.Load(), annotation=None,
+                                               type_comment=None), attr="sum", ctx=gast.Load())
+        return gast.Call(func=total, args=[gradient], keywords=[gast.keyword(arg="axis", value=axis)])
 
     def matrix_adjoint(self, for_left, gradient, a, b):
         """``unmatmul_a(g, a, b)`` as ``g @ b.T`` (and the like) when ``a`` and ``b`` are known
