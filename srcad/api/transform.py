@@ -19,6 +19,7 @@ from ..runtime.accumulate import describe_structure
 from ..runtime.checks import check_argument, check_derivatives
 from ..runtime import tree
 from ..runtime.hook import generate_once
+from .imports import with_imports
 from ..runtime.numeric import zeros_like
 
 
@@ -51,8 +52,15 @@ class Transform:
 
     @property
     def source(self):
-        """The generated Python source this transform runs."""
-        return self._compile(self._last_shape(), self._last_signature).source
+        """The generated Python source this transform runs, a module: the imports it needs
+        come first."""
+        return with_imports(*self._program())
+
+    def _program(self):
+        """The generated source (without imports) and the compiled programs it is the source of:
+        the code of the last call, specialised on its signature."""
+        generated = self._compile(self._last_shape(), self._last_signature)
+        return generated.source, [generated]
 
     def _last_shape(self):
         if self._last is None:
