@@ -144,19 +144,24 @@ def thin_call(generated, shape, example, single, with_value, finish):
     chosen = [example[p] for p in shape.positions]
     if not all(type(x) is float or type(x) is np.ndarray and x.dtype.kind == "f" for x in chosen):
         return None
-    function, spaces, count = generated.function, namespaces(generated), len(chosen)
+    function, count = generated.function, len(chosen)
+    shared = list({id(space.shared): space.shared for space in namespaces(generated)}.values())
     like = [(float, None, None) if type(x) is float else (np.ndarray, x.dtype, x.shape) for x in chosen]
 
     def call(args):
-        if checking_finite() or any(space.stale() for space in spaces):
+        for globals_ in shared:  # most code reads no global of the user's: two dict tests
+            if globals_.user_functions and globals_.stale():
+                return None
+            if globals_.user_values:
+                globals_.refresh()
+        if checking_finite():
             return None
-        for space in spaces:
-            space.refresh()
         try:
             results = function(*args)
             if with_value:
                 value, results = results
-                check_scalar_output(value)
+                if not _plainly_scalar(value):
+                    check_scalar_output(value)
         except (NonScalarOutputError, NonRealOutputError):
             return None  # the full path reports it with the user's line
         if with_value:
@@ -173,3 +178,13 @@ def thin_call(generated, shape, example, single, with_value, finish):
 
     call.shape = shape  # the way of calling it runs (what .source shows)
     return call
+
+
+_FLOAT_SCALARS = (float, np.float64, np.float32)
+
+
+def _plainly_scalar(value):
+    """Whether ``value`` is a float or a float array of one element (what
+    :func:`check_scalar_output` would accept, told at the cost of a type test)."""
+    kind = type(value)
+    return kind in _FLOAT_SCALARS or kind is np.ndarray and value.size == 1 and value.dtype.kind == "f"

@@ -35,9 +35,12 @@ class Transform:
     def __init__(self, f, wrt, options=None):
         """``options`` (a tuple of what else decides the code) lets transforms of the same ``f``,
         ``wrt`` and options share their compiled code: making one again costs a lookup."""
+        shared = _SharedCode.of(type(self), f, wrt, options)
+        if shared.attributes is not None:
+            self.__dict__.update(shared.attributes)
+            return
         self.__wrapped__ = f
         functools.update_wrapper(self, f, updated=())
-        shared = _SharedCode.of(type(self), f, wrt, options)
         self._subject = shared.subject
         self._compiled = shared.compiled
         self._signatures = shared.signatures  # per way of calling, how many signatures have their own code
@@ -45,6 +48,8 @@ class Transform:
         self._single = self._subject.single
         self._last = self._subject.fixed_shape()
         self._last_signature = None
+        if options is not None:
+            shared.attributes = dict(self.__dict__)  # what the next transform like this one starts from
 
     def _generate(self, shape):
         """The generated code for one :class:`~srcad.compiler.passes.p07_calls.Shape` of call."""
@@ -128,6 +133,7 @@ class _SharedCode:
         self.compiled = {}
         self.signatures = {}
         self.thin = {}
+        self.attributes = None  # a new transform's attributes (its wrapper's, the shared code)
 
     @classmethod
     def of(cls, transform_type, f, wrt, options):

@@ -21,7 +21,7 @@ def signature_of(values):
 def _describe(value):
     kind = type(value)
     if kind is np.ndarray:
-        return (_ARRAY_TAG, value.dtype.str, value.shape)
+        return (_ARRAY_TAG, value.dtype, value.shape)
     if kind is float:
         return _NUMBER_TAG
     if kind is int or kind is bool:
@@ -31,7 +31,7 @@ def _describe(value):
     if kind is dict:
         return (dict, tuple((key, _describe(item)) for key, item in value.items()))
     if isinstance(value, np.generic) and value.dtype.kind in "fc":
-        return (_ARRAY_TAG, value.dtype.str, ())
+        return (_ARRAY_TAG, value.dtype, ())
     return (_OTHER_TAG, kind)
 
 
@@ -53,7 +53,7 @@ def shape_of(description):
     (a bool or an int array would truncate a derivative)."""
     if description == _NUMBER_TAG:
         return SCALAR_SHAPE
-    if description[0] == _ARRAY_TAG and description[1][1] in "fc":
+    if description[0] == _ARRAY_TAG and description[1].kind in "fc":
         return description[2]
     return None
 
