@@ -11,6 +11,7 @@ import numpy as np
 
 from .passes import p16_emit as emit
 from .passes.p11_activity import active_variables
+from .passes.p11_shifts import inert_shifts
 from .passes.p07_calls import bind_calls
 from .passes.p08_aliasing import check_writes
 from .passes.p09_anf import may_vary, to_anf
@@ -163,7 +164,8 @@ class _Sweeps:
             body, output, self.aux = _split_aux(body, output, names)
         self.output = output
         outputs = [output.id] if isinstance(output, gast.Name) else []
-        active = active_variables(fn, fn.node, pipeline.wrt, outputs, pipeline.local_names)
+        inert = inert_shifts(fn, fn.node, pipeline.local_names) if optimize else set()
+        active = active_variables(fn, fn.node, pipeline.wrt, outputs, pipeline.local_names, inert)
         _, self.surely_defined = annotate_definitions(body, set(pipeline.params), set(pipeline.params))
         if seeded:
             _refuse_container_output(pipeline, output)

@@ -376,6 +376,9 @@ def _note_spread_scalar(node, target, classes, spread):
     """``t = unreduce(g, x)`` with a scalar ``g`` only spreads ``g`` over ``x``'s shape."""
     spread.pop(target, None)
     value = node.value
+    if isinstance(value, gast.Name) and value.id in spread:  # a copy spreads the same number
+        spread[target] = spread[value.id]
+        return
     if isinstance(value, gast.Call) and classes.function(value.func) is numeric.unreduce \
             and len(value.args) >= 2 and _full_reduction(value.args[2:]) \
             and classes.expression(value.args[0]) == SCALAR:
