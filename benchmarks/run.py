@@ -16,9 +16,11 @@ Peers (autograd, PyTorch, JAX) are optional: the ``benchmarks`` extra installs t
 one is skipped with a note. Not a test.
 """
 import argparse
+import importlib.metadata
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -330,7 +332,21 @@ def machine():
                 if hasattr(os, "sched_getaffinity") else os.cpu_count(),
                 python=platform.python_version(), numpy=np.__version__,
                 blas=f"{blas.get('name', '?')} {blas.get('version', '')}".strip(),
-                srcad=getattr(srcad, "__version__", "?"))
+                srcad=_srcad_version())
+
+
+def _srcad_version():
+    """The installed version, and the commit of the checkout srcad is imported from."""
+    try:
+        version = importlib.metadata.version("srcad")
+    except importlib.metadata.PackageNotFoundError:
+        version = "?"
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10,
+                                cwd=os.path.dirname(os.path.abspath(srcad.__file__))).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return f"{version} (commit {commit})" if commit else version
 
 
 def markdown(info, rows, extras, notes):
