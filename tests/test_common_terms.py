@@ -77,3 +77,17 @@ def test_transforms_made_again_wrap_the_function_as_the_first_did():
     args = CASES[0][1]()
     np.testing.assert_array_equal(again(*args)[0], first(*args)[0])
     assert again.source == first.source
+
+
+def flags_added(x, mask, n):
+    twice = mask + mask  # booleans: True + True is True, not 2
+    counts = n + n
+    return np.sum(x * twice) * counts + np.sum(x * x)
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+def test_the_users_own_sums_are_not_doubled(optimize):
+    x, mask = np.array([1.0, 2.0, 3.0]), np.array([True, False, True])
+    value, gradient = srcad.value_and_grad(flags_added, optimize=optimize)(x, mask, 2)
+    assert value == flags_added(x, mask, 2)
+    np.testing.assert_array_equal(gradient, 4 * mask + 2 * x)

@@ -37,8 +37,19 @@ def optimize(function_node, live_at_end, generated_globals, derivative_names=())
         folded = fold_unit_seeds(body, set(derivative_names))
         body = propagate_copies(folded, _assignment_counts(folded))
     function_node.body = merge_contributions(body)
-    _CountRepeats().visit(function_node)
+    count_repeats(function_node, set(derivative_names))
     return function_node
+
+
+def count_repeats(function_node, derivative_names):
+    """Write a term added twice to a derivative once, doubled (see :class:`_CountRepeats`).
+    Only derivatives: they are floats or float arrays, where doubling is adding; the user's own
+    ``mask + mask`` of booleans is not ``2 * mask``."""
+    for stmt in gast.walk(function_node):
+        if isinstance(stmt, (gast.Assign, gast.AugAssign)):
+            targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
+            if len(targets) == 1 and isinstance(targets[0], gast.Name) and targets[0].id in derivative_names:
+                stmt.value = _CountRepeats().visit(stmt.value)
 
 
 def _assignment_counts(body):
@@ -120,7 +131,7 @@ def _is_accumulation(stmt):
 class _CountRepeats(gast.NodeTransformer):
     """A term added twice is added once, doubled: ``d * W + d * W`` is ``2 * d * W`` (a value
     read twice, as in ``W * W``, contributes twice the same product). ``x + x`` and ``2 * x``
-    are equal for numbers and arrays (doubling is exact), and for lists and tuples too."""
+    are equal for float numbers and arrays (doubling is exact), and for lists and tuples too."""
 
     def visit_BinOp(self, node):
         self.generic_visit(node)
