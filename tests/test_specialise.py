@@ -68,6 +68,13 @@ def clipped_above(x, low, high):
     return np.clip(x * x, low, high)  # low may be None: it lends no shape to the output
 
 
+def written_zero_d(x):
+    acc = np.zeros(())  # a 0-d array written into: not a number
+    np.multiply(x[0], x[1], out=acc)
+    acc[...] = acc + x[2]
+    return acc * x[0]
+
+
 def containers(params, x):
     total = 0.0
     for W, b in params:
@@ -115,6 +122,7 @@ CASES = [
     (reductions_and_indexing, lambda: (RNG.normal(size=(2, 3, 4)), RNG.normal(size=4)), (0, 1)),
     (clipped_above, lambda: (np.array(-1.2), None, 0.5), (0,)),
     (clipped_above, lambda: (np.array(0.3), None, np.array(0.5)), (0,)),
+    (written_zero_d, lambda: (RNG.normal(size=3),), (0,)),
     (containers, lambda: ([(RNG.normal(size=(3, 2)), RNG.normal(size=2)),
                            (RNG.normal(size=(2, 2)), RNG.normal(size=2))], RNG.normal(size=(4, 3))), (0, 1)),
     (dict_params, lambda: ({"W": RNG.normal(size=(3, 2)), "b": RNG.normal(size=2)}, RNG.normal(size=(4, 3))),
@@ -269,3 +277,10 @@ def test_none_passed_for_an_array_lends_no_shape_to_the_scalar_check(args):
             srcad.grad(clipped_above)(*args)
     else:
         np.testing.assert_allclose(srcad.grad(clipped_above)(*args), expected)
+
+
+def test_a_zero_d_array_written_into_keeps_its_tangent_an_array():
+    x, direction = RNG.normal(size=3), RNG.normal(size=3)
+    gradient = srcad.grad(written_zero_d)(x)
+    _, tangent = srcad.jvp(written_zero_d)(x, direction)
+    np.testing.assert_allclose(tangent, gradient @ direction, rtol=1e-12)

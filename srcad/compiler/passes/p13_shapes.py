@@ -210,7 +210,9 @@ class ShapeClasses:
             return self.reduction(node)
         if is_listed(_SHAPED_CONSTRUCTORS, function) and node.args:
             shape = self.static_shape(node.args[0])
-            if shape is not None and all(k.arg in ("dtype", "fill_value") for k in node.keywords):
+            # not of shape (): a 0-d array can be written into (acc[...] = v), which a number,
+            # what the class SCALAR stands for, cannot
+            if shape not in (None, ()) and all(k.arg in ("dtype", "fill_value") for k in node.keywords):
                 return concrete((shape,) if type(shape) is int else shape)
         operands = elementwise_operands(function, node)
         if operands is not None:
