@@ -427,6 +427,8 @@ class _PointsTo:
             return self.user_call(expr, function, values, state)
         if self.summarising and isinstance(expr.func, gast.Attribute) and expr.func.attr == "pop":
             self.record_write(receiver, in_place=True)  # xs.pop(): the caller's list shrinks
+        if popped(expr) is not None:
+            return self.intermediate(self.items_of(receiver, state), state)  # an item, not the list
         kind = self.kind(expr)
         if kind == "fresh":
             return frozenset({self.fresh(expr, state)})
