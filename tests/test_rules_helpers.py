@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from rule_harness import CHECKS, case, check_by_kind, distinct, normal, uniform
+from srcad.runtime import arrays as A
 from srcad.runtime import numeric as n
 
 
@@ -105,6 +106,25 @@ for op, wrt in [(n.untensordot_a, [0, 2]), (n.untensordot_b, [0, 1])]:
                        ((2, 3), (4,), 0)]:
         y_shape = np.shape(np.tensordot(np.ones(a), np.ones(b), axes))
         CASES.append(case(op, normal(y_shape), normal(a), normal(b), axes, wrt=wrt))
+
+CASES += [
+    # the helpers of the rules of NumPy array functions
+    case(A.real_only, normal((3,)), np.zeros(3), wrt=[0]),
+    case(A.undiff, normal((4,)), np.zeros(5), wrt=[0]), case(A.undiff, normal((3, 2)), np.zeros((5, 2)), 2, 0, wrt=[0]),
+    case(A.unpad, normal((7,)), np.zeros(3), 2, wrt=[0]), case(A.unpad, normal((5, 4)), np.zeros((3, 2)), 1, "edge", wrt=[0]),
+    case(A.unpad, normal((7,)), np.zeros(3), 2, "reflect", wrt=[0]),
+    case(A.pad_like, normal((3,)), np.zeros(3), 2, "reflect", wrt=[0]), case(A.pad_like, normal((3,)), np.zeros(3), 1, wrt=[0]),
+    case(A.full_from_mode, normal((5,)), np.zeros(5), np.zeros(3), "same", wrt=[0]),
+    case(A.mode_from_full, normal((7,)), np.zeros(5), np.zeros(3), "valid", wrt=[0]),
+    case(A.unatleast, normal((1, 3)), (np.zeros(3),), wrt=[0]),
+    case(A.atleast_like, (normal((3,)),), np.zeros((1, 3)), wrt=[(0, 0)]),
+    case(A.unappend, normal((5,)), np.zeros(3), np.zeros(2), wrt=[0]),
+    case(A.uncolumn_stack, normal((3, 3)), [np.zeros(3), np.zeros((3, 2))], wrt=[0]),
+    case(A.undstack, normal((2, 3, 2)), [np.zeros((2, 3)), np.zeros((2, 3))], wrt=[0]),
+    case(A.untake_along_axis, normal((3, 2)), np.zeros((3, 4)), np.array([[0, 3], [1, 1], [2, 0]]), 1, wrt=[0]),
+    case(A.unkron_a, normal((6, 6)), normal((2, 3)), normal((3, 2)), wrt=[0, 2]),
+    case(A.unkron_b, normal((6, 6)), normal((2, 3)), normal((3, 2)), wrt=[0, 1]),
+]
 
 
 @pytest.mark.parametrize("kind", sorted(CHECKS))

@@ -96,6 +96,8 @@ SAMPLES = {
     no_derivative.unreached: [(no_derivative.unreached, (X, X), (0, 1))],
     no_derivative.arange_start_slope: [(no_derivative.arange_start_slope, (X, 2.0), (0,))],
     no_derivative.linspace_fractions: [(no_derivative.linspace_fractions, (np.linspace(X, Y, 3), 3), (0,))],
+    no_derivative.median_partials: [(no_derivative.median_partials, (X,), (0,))],
+    no_derivative.partition_order: [(lambda x: no_derivative.partition_order(x, np.partition(x, 1)), (X,), (0,))],
 }
 # entries without a float argument to move: their arguments are shapes, counts, seeds, objects
 NO_FLOAT_ARGUMENT = {
@@ -108,7 +110,7 @@ NO_FLOAT_ARGUMENT = {
     np.random.Generator.random, np.random.Generator.standard_normal, np.random.Generator.integers,
     no_derivative.zeros_buffer, no_derivative.check_scalar_output, no_derivative.Tape,
     no_derivative.joins, no_derivative.repeats, no_derivative.is_mapping, no_derivative.check_rebinding, no_derivative.insertion_index,
-    no_derivative.pop_index,
+    no_derivative.pop_index, no_derivative.rolled_axes, no_derivative.negated,
 }
 ENTRIES = [op for group in no_derivative.NO_DERIVATIVE.values() for op in group]
 

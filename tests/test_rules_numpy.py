@@ -281,6 +281,57 @@ CASES += [
 ]
 
 
+# ------------------------------------------- angles, casts, shifts, pads, joins, positions
+
+CASES += [case(f, normal(shape)) for f in (np.deg2rad, np.radians, np.rad2deg, np.degrees, np.real, np.conj,
+                                          np.imag) for shape in (None, (3,), (2, 3))]
+CASES += [
+    case(np.ndarray.conj, normal((2, 3))), case(np.float64, normal((3,))), case(np.float64, normal(None)),
+    case(np.float_power, uniform(0.5, 2.0, (3,)), normal((3,))),
+    case(np.float_power, uniform(0.5, 2.0, (2, 3)), 2.5, wrt=[0]),
+    case(np.nan_to_num, np.array([1.5, np.nan, -0.5, np.inf, -np.inf]), posinf=10.0, neginf=-10.0, wrt=[0]),
+    case(np.nan_to_num, np.array([1.5, np.nan, -np.inf]), nan=normal(None), neginf=normal(None),
+         wrt=[0, "nan", "neginf"]),
+    case(np.roll, normal((5,)), 2, wrt=[0]), case(np.roll, normal((3, 4)), -1, axis=1, wrt=[0]),
+    case(np.roll, normal((3, 4)), (1, 2), axis=(0, 1), wrt=[0]), case(np.roll, normal((3, 4)), 5, wrt=[0]),
+    case(np.diff, normal((5,)), wrt=[0]), case(np.diff, normal((3, 5)), 2, wrt=[0]),
+    case(np.diff, normal((4, 3)), axis=0, wrt=[0]), case(np.diff, normal((4, 5)), n=3, axis=-1, wrt=[0]),
+    case(np.diff, normal((2, 2)), 3, wrt=[0]),  # no differences left: derivative 0
+    case(np.cumprod, uniform(0.5, 1.5, (5,))), case(np.cumprod, uniform(0.5, 1.5, (3, 4)), axis=0),
+    case(np.cumprod, -uniform(0.5, 1.5, (3, 4))), case(np.ndarray.cumprod, uniform(0.5, 1.5, (2, 3)), 1),
+    case(np.convolve, normal((5,)), normal((3,))), case(np.convolve, normal((5,)), normal((3,)), "same"),
+    case(np.convolve, normal((5,)), normal((3,)), mode="valid"), case(np.convolve, normal((2,)), normal((4,)), "same"),
+    case(np.convolve, normal((3,)), normal((6,)), mode="valid"),
+    case(np.flipud, normal((3, 2))), case(np.fliplr, normal((3, 2))), case(np.rot90, normal((2, 3))),
+    case(np.rot90, normal((2, 3)), 3), case(np.rot90, normal((2, 3, 4)), k=2, axes=(1, 2)),
+    case(np.rollaxis, normal((2, 3, 4)), 2, wrt=[0]), case(np.rollaxis, normal((2, 3, 4)), 0, 3, wrt=[0]),
+    case(np.rollaxis, normal((2, 3, 4)), -1, 1, wrt=[0]),
+    case(np.atleast_1d, normal(None)), case(np.atleast_2d, normal((3,))), case(np.atleast_3d, normal((2, 3))),
+    case(np.atleast_2d, normal((3,)), normal((2, 2))),
+    case(np.append, normal((3,)), normal((2,))), case(np.append, normal((2, 3)), normal((1, 3)), axis=0),
+    case(np.append, normal((2, 3)), normal((2, 2))),
+    case(np.column_stack, [normal((3,)), normal((3, 2))], wrt=[(0, 0), (0, 1)]),
+    case(np.dstack, [normal((2, 3)), normal((2, 3, 2)), normal((2, 3))], wrt=[(0, 0), (0, 1), (0, 2)]),
+    case(np.hsplit, normal((2, 6)), 3, wrt=[0]), case(np.hsplit, normal((6,)), [1, 4], wrt=[0]),
+    case(np.vsplit, normal((4, 3)), 2, wrt=[0]), case(np.dsplit, normal((2, 2, 4)), [1], wrt=[0]),
+    case(np.kron, normal((2, 3)), normal((3, 2))), case(np.kron, normal((3,)), normal((2,))),
+    case(np.kron, normal((2,)), normal((2, 3))),
+    case(np.cross, normal((3,)), normal((3,))), case(np.cross, normal((4, 3)), normal((3,))),
+    case(np.cross, normal((3, 4)), normal((3, 4)), axis=0),
+    case(np.take_along_axis, normal((3, 4)), np.array([[0, 3], [1, 1], [2, 0]]), 1, wrt=[0]),
+    case(np.take_along_axis, normal((3, 4)), np.array([[0, 2, 2, 1]]), axis=0, wrt=[0]),
+    case(np.take_along_axis, normal((5,)), np.array([4, 4, 0]), None, wrt=[0]),
+    case(np.partition, distinct((6,))[0], 2), case(np.partition, distinct((3, 5))[0], 1, axis=0),
+    case(np.partition, distinct((3, 5))[0], (1, 3)),
+    case(np.median, distinct((5,))[0]), case(np.median, distinct((4,))[0]),
+    case(np.median, distinct((3, 4))[0], axis=1), case(np.median, distinct((3, 5))[0], axis=0, keepdims=True),
+    case(np.pad, normal((3,)), 2, wrt=[0]), case(np.pad, normal((3, 2)), ((1, 0), (2, 1)), wrt=[0]),
+    case(np.pad, normal((3, 2)), 2, "edge", wrt=[0]), case(np.pad, normal((4,)), (2, 5), mode="reflect", wrt=[0]),
+    case(np.pad, normal((3, 3)), 1, mode="reflect", wrt=[0]),
+    case(np.pad, normal((3,)), 1, constant_values=normal(None), wrt=[0]),
+]
+
+
 @pytest.mark.parametrize("kind", sorted(CHECKS))
 @pytest.mark.parametrize("op, args, kwargs, wrt", CASES)
 def test_rule_against_finite_differences_and_its_twin(kind, op, args, kwargs, wrt):
@@ -299,6 +350,7 @@ if np.lib.NumpyVersion(np.__version__) >= "2.0.0":
     # NumPy 1.x turns a float32 scalar times a Python float into float64; 2.x keeps float32
     DTYPE_CASES += [case(f, f32(draw(()))) for f, draw in UNARY[:6]]
 DTYPE_CASES += [
+    case(np.float32, normal((3,))), case(np.float64, f32(normal((3,)))),
     case(np.logaddexp, f32(normal((3, 1))), f32(normal((4,)))),
     case(np.arctan2, f32(away((3,))), f32(away((3,)))),
     case(np.hypot, f32(away((3,))), 2.0, wrt=[0]),

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.special
+import scipy.stats
 
 import test_rules_builtins
 import test_rules_helpers
@@ -20,6 +22,7 @@ import test_rules_math
 import test_rules_numpy
 import test_rules_operators
 import test_rules_random
+import test_rules_scipy
 import srcad
 from rule_harness import op_name
 from srcad import SrcadError, adjoint, d, tangent
@@ -31,7 +34,8 @@ from srcad.rules.registry import ADJOINTS, NONDIFFERENTIABLE, TANGENTS
 ONE_SIDED = {}
 
 LIBRARY = ("srcad.rules.operators", "srcad.rules.numpy_rules", "srcad.rules.linalg_rules",
-           "srcad.rules.math_rules", "srcad.rules.builtin_rules")
+           "srcad.rules.math_rules", "srcad.rules.builtin_rules", "srcad.rules.scipy_special",
+           "srcad.rules.scipy_stats")
 # the rule library's own rules (other modules, such as srcad.nn, register theirs too)
 OWN_ADJOINTS = {op: t for op, t in ADJOINTS.items() if t.__module__ in LIBRARY}
 OWN_TANGENTS = {op: t for op, t in TANGENTS.items() if t.__module__ in LIBRARY}
@@ -56,7 +60,7 @@ def test_nothing_is_both_differentiable_and_not():
 def test_every_rule_is_exercised_by_a_test_case():
     tested = set()
     for module in (test_rules_operators, test_rules_numpy, test_rules_linalg, test_rules_math,
-                   test_rules_builtins, test_rules_helpers):
+                   test_rules_builtins, test_rules_helpers, test_rules_scipy):
         for cases in (getattr(module, "CASES", []), getattr(module, "DTYPE_CASES", [])):
             tested.update(case.values[0] for case in cases)
     tested.update(test_rules_random.PATHWISE)  # random draws: checked with the generator seeded
@@ -307,9 +311,11 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
 TABLE = re.compile(r"(<!-- rules table: start -->\n)(.*?)(<!-- rules table: end -->)", re.S)
 # where users find the functions the library has rules for, in the spelling the table uses
 PUBLIC = [("np", np), ("np.linalg", np.linalg), ("np.random", np.random), ("np.ndarray", np.ndarray),
-          ("math", math), ("operator", operator), ("srcad.nn", srcad.nn)]
+          ("math", math), ("operator", operator), ("srcad.nn", srcad.nn), ("scipy.special", scipy.special),
+          ("scipy.stats.norm", scipy.stats.norm), ("scipy.stats.multivariate_normal", scipy.stats.multivariate_normal)]
 SHOWN = ("srcad.rules.numpy_rules", "srcad.rules.linalg_rules", "srcad.rules.operators", "srcad.rules.math_rules",
-         "srcad.rules.builtin_rules", "srcad.rules.container_rules", "srcad.nn")
+         "srcad.rules.builtin_rules", "srcad.rules.container_rules", "srcad.rules.scipy_special",
+         "srcad.rules.scipy_stats", "srcad.nn")
 
 
 def _public_name(op):
@@ -321,7 +327,8 @@ def _public_name(op):
             return f"{prefix}.{own}"
     for prefix, namespace in PUBLIC:
         for attribute in dir(namespace):
-            if not attribute.startswith("_") and getattr(namespace, attribute, None) is op:
+            found = getattr(namespace, attribute, None) if not attribute.startswith("_") else None
+            if found is op or inspect.ismethod(op) and found == op:  # a bound method is made anew each time
                 return f"{prefix}.{attribute}"
     if getattr(builtins, getattr(op, "__name__", ""), None) is op:
         return op.__name__
@@ -330,6 +337,8 @@ def _public_name(op):
 
 
 def _module_of(name):
+    if name.startswith("scipy."):
+        return "scipy.stats" if name.startswith("scipy.stats") else "scipy.special"
     if name.startswith(("np.linalg.", "np.random.")):
         return "numpy." + name.split(".")[1]
     if name.startswith("np."):

@@ -17,6 +17,7 @@ import test_rules_linalg
 import test_rules_math
 import test_rules_numpy
 import test_rules_operators
+import test_rules_scipy
 from gradcheck import numerical_gradient
 from rule_harness import H, SUBSCRIPTS, default_leaves, inner, is_float, random_like
 
@@ -24,7 +25,8 @@ _counter = itertools.count()
 
 
 def _cases():
-    for module in (test_rules_operators, test_rules_numpy, test_rules_linalg, test_rules_math, test_rules_builtins):
+    for module in (test_rules_operators, test_rules_numpy, test_rules_linalg, test_rules_math, test_rules_builtins,
+                   test_rules_scipy):
         for param in module.CASES:
             op, args, kwargs, wrt = param.values
             leaves = default_leaves(args) if wrt is None else wrt
@@ -124,8 +126,24 @@ def _einsum_string(x, y):
     return np.sum(np.einsum("ij,jk->ik", a, b) ** 2) + np.einsum("i,i->", x, y)
 
 
+def _shifts(x, y):
+    return np.sum(np.roll(x, 1) * y ** 2) + np.sum(np.diff(x * y) ** 2) + np.sum(np.pad(x, 2, mode="reflect") ** 3) \
+        + np.sum(np.pad(np.outer(x, y), 1, mode="edge") * np.rot90(np.outer(y, y)).sum())
+
+
+def _products(x, y):
+    return np.sum(np.kron(x, y * y) ** 2) + np.sum(np.convolve(x, y, "same") ** 2) \
+        + np.sum(np.cross(x, y) ** 2) + np.sum(np.cumprod(x * x + 1.0)) + np.sum(np.float_power(y * y, 1.5))
+
+
+def _positions(x, y):
+    return np.median(x * y) ** 2 + np.sum(np.take_along_axis(x * y, np.array([2, 0, 0]), axis=0) ** 2) \
+        + np.sum(np.partition(x + y, 1) * np.array([1.0, 2.0, 3.0])) ** 2 \
+        + np.sum(np.append(x, y * y) ** 2) + np.sum(np.atleast_2d(x) @ np.atleast_2d(y).T) ** 2
+
+
 X, Y = np.array([1.37, -2.21, 0.83]), np.array([0.71, 1.29, -0.93])
-REPRODUCERS = [_percent, _mod, _fmod, _linspace, _full, _arange, _einsum_sublist]
+REPRODUCERS = [_percent, _mod, _fmod, _linspace, _full, _arange, _einsum_sublist, _shifts, _products, _positions]
 
 
 def test_the_sublist_form_of_einsum_is_the_string_form():
@@ -177,8 +195,22 @@ def _linspace_slope(x, y):
     return np.sum(srcad.grad(_linspace)(x, y) * DIRECTION)
 
 
-@pytest.mark.parametrize("f, slope", [(_percent, _percent_slope), (_linspace, _linspace_slope)],
-                         ids=["percent", "linspace"])
+def _shifts_slope(x, y):
+    return np.sum(srcad.grad(_shifts)(x, y) * DIRECTION)
+
+
+def _products_slope(x, y):
+    return np.sum(srcad.grad(_products)(x, y) * DIRECTION)
+
+
+def _positions_slope(x, y):
+    return np.sum(srcad.grad(_positions)(x, y) * DIRECTION)
+
+
+@pytest.mark.parametrize("f, slope", [(_percent, _percent_slope), (_linspace, _linspace_slope),
+                                      (_shifts, _shifts_slope), (_products, _products_slope),
+                                      (_positions, _positions_slope)],
+                         ids=["percent", "linspace", "shifts", "products", "positions"])
 def test_grad_of_grad_matches_differences_of_the_gradient(f, slope):
     df = srcad.grad(f)
     expected = (df(X + 1e-5 * DIRECTION, Y) - df(X - 1e-5 * DIRECTION, Y)) / 2e-5

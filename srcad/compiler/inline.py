@@ -470,6 +470,13 @@ class _Substitute(gast.NodeTransformer):
                 return node.args[0]  # the helper passes its first argument through
         return node
 
+    def visit_IfExp(self, node):
+        self.generic_visit(node)
+        folded = _fold(node.test)
+        if folded is _UNFOLDED:
+            return node
+        return node.body if folded else node.orelse  # a test of literals (prepend is None)
+
     def visit_Name(self, node):
         context = self.context
         identifier = node.id

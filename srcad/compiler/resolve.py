@@ -7,6 +7,7 @@ that object, whatever name the user imported it under.
 """
 import inspect
 import operator
+import os
 from dataclasses import dataclass, field
 
 import gast
@@ -194,13 +195,55 @@ def _dotted(node):
 
 
 def is_user_function(obj):
-    """Python functions srcad transforms itself: not NumPy's, not srcad's own."""
+    """Python functions srcad transforms itself: not NumPy's, not srcad's own, not those of an
+    installed package (SciPy's, any in site-packages), which need a rule."""
     if getattr(obj, "srcad_keep_wrapper", False):
         return True
     if not inspect.isfunction(obj):
         return False
     module = getattr(obj, "__module__", "") or ""
-    return not (module == "numpy" or module.startswith(("numpy.", "srcad.")) and module != "srcad.nn")
+    if module == "numpy" or module.startswith(("numpy.", "srcad.")) and module != "srcad.nn":
+        return False
+    return module == "srcad.nn" or installed_package(obj) is None
+
+
+def has_rule(obj):
+    """Whether a rule is registered for ``obj``: a rule wins over transforming its source."""
+    return registry.adjoint_of(obj) is not None or registry.tangent_of(obj) is not None
+
+
+_INSTALLED_DIRECTORIES = {"site-packages", "dist-packages"}
+
+
+def installed_package(function):
+    """The top-level package of an installed distribution whose Python source defines
+    ``function`` (``"scipy"`` for ``scipy.special.logsumexp``), or None."""
+    try:
+        path = inspect.getsourcefile(function) or ""
+    except TypeError:
+        return None
+    if not _INSTALLED_DIRECTORIES & set(os.path.realpath(path).split(os.sep)):
+        return None
+    return (getattr(function, "__module__", None) or "a package").split(".")[0]
+
+
+# srcad.nn functions that compute what functions of these names in other packages do
+_NN_EQUIVALENTS = {"logsumexp": "logsumexp", "softmax": "softmax", "log_softmax": "log_softmax",
+                   "expit": "sigmoid", "sigmoid": "sigmoid", "softplus": "softplus", "relu": "relu"}
+
+
+def not_transformed_because(function):
+    """Why srcad does not transform the Python source of ``function`` (code of an installed
+    package), with the srcad.nn function that does the same where there is one; or None."""
+    package = installed_package(function)
+    if package is None:
+        return None
+    why = (f"it is code of the installed package {package} ({inspect.getsourcefile(function)}), which srcad "
+           f"does not transform")
+    equivalent = _NN_EQUIVALENTS.get(getattr(function, "__name__", ""))
+    if equivalent is not None:
+        why += f"; srcad.nn.{equivalent} computes the same, with a derivative rule"
+    return why
 
 
 def known_at_run_time_only(value, operation, local_names):

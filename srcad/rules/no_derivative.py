@@ -22,6 +22,7 @@ import operator
 
 import numpy as np
 
+from ..runtime.arrays import median_partials, negated, partition_order, rolled_axes
 from ..runtime.accumulate import check_rebinding, check_scalar_output, zeros_buffer
 from ..runtime.lists import insertion_index, pop_index
 from ..runtime.numeric import (arange_start_slope, extremum_partials, is_mapping, joins, linspace_fractions,
@@ -68,6 +69,7 @@ NO_DERIVATIVE = {
     "srcad's own bookkeeping in generated code": (
         zeros_like, zeros_buffer, reduction_size, extremum_partials, within, unreached, arange_start_slope,
         linspace_fractions, joins, repeats, is_mapping, check_scalar_output, check_rebinding, Tape, insertion_index, pop_index,
+        median_partials, partition_order, rolled_axes, negated,
     ),
 }
 

@@ -74,6 +74,27 @@ from ..runtime.numeric import (
     within,
     xlogy,
 )
+from ..runtime.arrays import (
+    atleast_like,
+    full_from_mode,
+    median_partials,
+    mode_from_full,
+    negated,
+    not_differentiated,
+    pad_like,
+    partition_order,
+    real_only,
+    rolled_axes,
+    unappend,
+    unatleast,
+    uncolumn_stack,
+    undiff,
+    undstack,
+    unkron_a,
+    unkron_b,
+    unpad,
+    untake_along_axis,
+)
 from .registry import adjoint, bound_methods, d, tangent
 
 # ------------------------------------------------ exponentials and logarithms
@@ -1049,6 +1070,321 @@ def _(y, mean=0.0, sigma=1.0, size=None):
     d[y] = y * d[mean] + y * d[sigma] * standardized(np.log(y), mean, sigma)
 
 
+# --------------------------------------------------------- angles and casts
+
+
+@adjoint(np.deg2rad, np.radians)
+def _(y, x):
+    d[x] = d[y] * (math.pi / 180.0)
+
+
+@tangent(np.deg2rad, np.radians)
+def _(y, x):
+    d[y] = d[x] * (math.pi / 180.0)
+
+
+@adjoint(np.rad2deg, np.degrees)
+def _(y, x):
+    d[x] = d[y] * (180.0 / math.pi)
+
+
+@tangent(np.rad2deg, np.degrees)
+def _(y, x):
+    d[y] = d[x] * (180.0 / math.pi)
+
+
+@adjoint(np.real, np.conj, np.ndarray.conj)
+def _(y, val):
+    d[val] = real_only(d[y], val)
+
+
+@tangent(np.real, np.conj, np.ndarray.conj)
+def _(y, val):
+    d[y] = real_only(d[val], val)
+
+
+@adjoint(np.imag)
+def _(y, val):
+    d[val] = 0.0 * real_only(d[y], val)  # the imaginary part of a real array is 0, whatever the array
+
+
+@tangent(np.imag)
+def _(y, val):
+    d[y] = 0.0 * real_only(d[val], val)
+
+
+@adjoint(np.float64, np.float32)
+def _(y, x):
+    d[x] = cast_like(d[y], x)
+
+
+@tangent(np.float64, np.float32)
+def _(y, x):
+    d[y] = cast_like(d[x], y)
+
+
+@adjoint(np.float_power)
+def _(y, x1, x2):
+    d[x1] = unbroadcast(d[y] * x2 * np.float_power(x1, exponent_minus_one(x2)), x1)
+    d[x2] = unbroadcast(d[y] * xlogy(y, x1), x2)
+
+
+@tangent(np.float_power)
+def _(y, x1, x2):
+    d[y] = d[x1] * x2 * np.float_power(x1, exponent_minus_one(x2)) + d[x2] * xlogy(y, x1)
+
+
+@adjoint(np.nan_to_num)
+def _(y, x, copy=True, nan=0.0, posinf=None, neginf=None):
+    d[x] = d[y] * np.isfinite(x)
+    d[nan] = unbroadcast(d[y] * np.isnan(x), nan)
+    d[posinf] = unbroadcast(d[y] * np.isposinf(x), posinf)
+    d[neginf] = unbroadcast(d[y] * np.isneginf(x), neginf)
+
+
+@tangent(np.nan_to_num)
+def _(y, x, copy=True, nan=0.0, posinf=None, neginf=None):
+    d[y] = d[x] * np.isfinite(x) + d[nan] * np.isnan(x) + d[posinf] * np.isposinf(x) + d[neginf] * np.isneginf(x)
+
+
+# ------------------------------------------------------ shifting, padding, differences
+
+
+@adjoint(np.roll)
+def _(y, a, shift, axis=None):
+    d[a] = np.roll(d[y], negated(shift), axis=axis)
+
+
+@tangent(np.roll)
+def _(y, a, shift, axis=None):
+    d[y] = np.roll(d[a], shift, axis=axis)
+
+
+@adjoint(np.diff)
+def _(y, a, n=1, axis=-1, prepend=None, append=None):
+    d[a] = undiff(d[y], a, n, axis) if prepend is None and append is None else not_differentiated(
+        "np.diff with prepend= or append=: join them to the array with np.concatenate first")
+
+
+@tangent(np.diff)
+def _(y, a, n=1, axis=-1, prepend=None, append=None):
+    d[y] = np.diff(d[a], n=n, axis=axis) if prepend is None and append is None else not_differentiated(
+        "np.diff with prepend= or append=: join them to the array with np.concatenate first")
+
+
+@adjoint(np.pad)
+def _(y, array, pad_width, mode="constant", constant_values=0):
+    d[array] = unpad(d[y], array, pad_width, mode)
+    d[constant_values] = not_differentiated("np.pad in constant_values")
+
+
+@tangent(np.pad)
+def _(y, array, pad_width, mode="constant", constant_values=0):
+    d[y] = pad_like(d[array], array, pad_width, mode) + not_differentiated("np.pad in constant_values") \
+        * d[constant_values]
+
+
+@adjoint(np.cumprod, np.ndarray.cumprod)
+def _(y, a, axis=None, dtype=None, out=None):
+    d[a] = uncumsum(d[y] * y, a, axis) / a  # for entries other than 0
+
+
+@tangent(np.cumprod, np.ndarray.cumprod)
+def _(y, a, axis=None, dtype=None, out=None):
+    d[y] = y * np.cumsum(d[a] / a, axis=axis)
+
+
+@adjoint(np.convolve)
+def _(y, a, v, mode="full"):
+    d[a] = reshape_like(np.convolve(full_from_mode(d[y], a, v, mode), np.flip(np.ravel(v)), mode="valid"), a)
+    d[v] = reshape_like(np.convolve(full_from_mode(d[y], a, v, mode), np.flip(np.ravel(a)), mode="valid"), v)
+
+
+@tangent(np.convolve)
+def _(y, a, v, mode="full"):
+    d[y] = np.convolve(d[a], v, mode=mode) + np.convolve(a, d[v], mode=mode)
+
+
+# --------------------------------------------- more permutations, joins and splits
+
+
+@adjoint(np.flipud)
+def _(y, m):
+    d[m] = np.flipud(d[y])
+
+
+@tangent(np.flipud)
+def _(y, m):
+    d[y] = np.flipud(d[m])
+
+
+@adjoint(np.fliplr)
+def _(y, m):
+    d[m] = np.fliplr(d[y])
+
+
+@tangent(np.fliplr)
+def _(y, m):
+    d[y] = np.fliplr(d[m])
+
+
+@adjoint(np.rot90)
+def _(y, m, k=1, axes=(0, 1)):
+    d[m] = np.rot90(d[y], -k, axes=axes)
+
+
+@tangent(np.rot90)
+def _(y, m, k=1, axes=(0, 1)):
+    d[y] = np.rot90(d[m], k, axes=axes)
+
+
+@adjoint(np.rollaxis)
+def _(y, a, axis, start=0):
+    d[a] = untranspose(d[y], rolled_axes(np.ndim(a), axis, start))
+
+
+@tangent(np.rollaxis)
+def _(y, a, axis, start=0):
+    d[y] = np.rollaxis(d[a], axis, start)
+
+
+@adjoint(np.atleast_1d, np.atleast_2d, np.atleast_3d)
+def _(y, *arys):
+    d[arys] = unatleast(d[y], arys)
+
+
+@tangent(np.atleast_1d)
+def _(y, *arys):
+    d[y] = atleast_like(d[arys], y)
+
+
+@tangent(np.atleast_2d)
+def _(y, *arys):
+    d[y] = atleast_like(d[arys], y)
+
+
+@tangent(np.atleast_3d)
+def _(y, *arys):
+    d[y] = atleast_like(d[arys], y)
+
+
+@adjoint(np.append)
+def _(y, arr, values, axis=None):
+    d[arr] = unappend(d[y], arr, values, axis)[0]
+    d[values] = unappend(d[y], arr, values, axis)[1]
+
+
+@tangent(np.append)
+def _(y, arr, values, axis=None):
+    d[y] = np.append(d[arr], np.zeros_like(values), axis=axis) + np.append(np.zeros_like(arr), d[values], axis=axis)
+
+
+@adjoint(np.column_stack)
+def _(y, tup):
+    d[tup] = uncolumn_stack(d[y], tup)
+
+
+@tangent(np.column_stack)
+def _(y, tup):
+    d[y] = np.column_stack(d[tup])
+
+
+@adjoint(np.dstack)
+def _(y, tup):
+    d[tup] = undstack(d[y], tup)
+
+
+@tangent(np.dstack)
+def _(y, tup):
+    d[y] = np.dstack(d[tup])
+
+
+@adjoint(np.hsplit)
+def _(y, ary, indices_or_sections):
+    d[ary] = unsplit(d[y], y, 1 if np.ndim(ary) > 1 else 0)
+
+
+@tangent(np.hsplit)
+def _(y, ary, indices_or_sections):
+    d[y] = np.hsplit(d[ary], indices_or_sections)
+
+
+@adjoint(np.vsplit)
+def _(y, ary, indices_or_sections):
+    d[ary] = unsplit(d[y], y, 0)
+
+
+@tangent(np.vsplit)
+def _(y, ary, indices_or_sections):
+    d[y] = np.vsplit(d[ary], indices_or_sections)
+
+
+@adjoint(np.dsplit)
+def _(y, ary, indices_or_sections):
+    d[ary] = unsplit(d[y], y, 2)
+
+
+@tangent(np.dsplit)
+def _(y, ary, indices_or_sections):
+    d[y] = np.dsplit(d[ary], indices_or_sections)
+
+
+@adjoint(np.kron)
+def _(y, a, b):
+    d[a] = unkron_a(d[y], a, b)
+    d[b] = unkron_b(d[y], a, b)
+
+
+@tangent(np.kron)
+def _(y, a, b):
+    d[y] = np.kron(d[a], b) + np.kron(a, d[b])
+
+
+@adjoint(np.cross)
+def _(y, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    d[a] = unbroadcast(np.cross(b, d[y], axisa=axisb, axisb=axisc, axisc=axisa, axis=axis), a)
+    d[b] = unbroadcast(np.cross(d[y], a, axisa=axisc, axisb=axisa, axisc=axisb, axis=axis), b)
+
+
+@tangent(np.cross)
+def _(y, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    d[y] = np.cross(d[a], b, axisa=axisa, axisb=axisb, axisc=axisc, axis=axis) \
+        + np.cross(a, d[b], axisa=axisa, axisb=axisb, axisc=axisc, axis=axis)
+
+
+# ------------------------------------------------------------- picking by position
+
+
+@adjoint(np.take_along_axis)
+def _(y, arr, indices, axis=-1):
+    d[arr] = untake_along_axis(d[y], arr, indices, axis)
+
+
+@tangent(np.take_along_axis)
+def _(y, arr, indices, axis=-1):
+    d[y] = np.take_along_axis(d[arr], indices, axis=axis)
+
+
+@adjoint(np.partition)
+def _(y, a, kth, axis=-1, kind="introselect", order=None):
+    d[a] = untake_along_axis(d[y], a, partition_order(a, y, axis), axis)
+
+
+@tangent(np.partition)
+def _(y, a, kth, axis=-1, kind="introselect", order=None):
+    d[y] = np.take_along_axis(d[a], partition_order(a, y, axis), axis=axis)
+
+
+@adjoint(np.median)
+def _(y, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    d[a] = unreduce(d[y], a, axis, keepdims) * median_partials(a, axis)
+
+
+@tangent(np.median)
+def _(y, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    d[y] = np.sum(d[a] * median_partials(a, axis), axis=axis, keepdims=keepdims)
+
+
 # ------------------------ runtime helpers: derivatives of generated derivatives
 # Generated derivative code calls these helpers; their rules let srcad
 # differentiate that code again (Hessians, derivatives of gradients). Most are
@@ -1527,3 +1863,145 @@ def _(r, tangents, y, args):
 @tangent(pick)
 def _(r, tangents, y, args):
     d[r] = pick(d[tangents], y, args)
+
+
+@adjoint(real_only)
+def _(r, g, val):
+    d[g] = real_only(d[r], val)
+
+
+@tangent(real_only)
+def _(r, g, val):
+    d[r] = real_only(d[g], val)
+
+
+@adjoint(undiff)
+def _(r, g, x, n=1, axis=-1):
+    d[g] = np.diff(d[r], n=n, axis=axis)
+
+
+@tangent(undiff)
+def _(r, g, x, n=1, axis=-1):
+    d[r] = undiff(d[g], x, n, axis)
+
+
+@adjoint(unpad)
+def _(r, g, array, pad_width, mode="constant"):
+    d[g] = pad_like(d[r], array, pad_width, mode)
+
+
+@tangent(unpad)
+def _(r, g, array, pad_width, mode="constant"):
+    d[r] = unpad(d[g], array, pad_width, mode)
+
+
+@adjoint(pad_like)
+def _(r, t, array, pad_width, mode="constant"):
+    d[t] = unpad(d[r], array, pad_width, mode)
+
+
+@tangent(pad_like)
+def _(r, t, array, pad_width, mode="constant"):
+    d[r] = pad_like(d[t], array, pad_width, mode)
+
+
+@adjoint(full_from_mode)
+def _(r, g, a, v, mode="full"):
+    d[g] = mode_from_full(d[r], a, v, mode)
+
+
+@tangent(full_from_mode)
+def _(r, g, a, v, mode="full"):
+    d[r] = full_from_mode(d[g], a, v, mode)
+
+
+@adjoint(mode_from_full)
+def _(r, f, a, v, mode="full"):
+    d[f] = full_from_mode(d[r], a, v, mode)
+
+
+@tangent(mode_from_full)
+def _(r, f, a, v, mode="full"):
+    d[r] = mode_from_full(d[f], a, v, mode)
+
+
+@adjoint(unatleast)
+def _(r, g, arys):
+    d[g] = atleast_like(d[r], g)
+
+
+@tangent(unatleast)
+def _(r, g, arys):
+    d[r] = unatleast(d[g], arys)
+
+
+@adjoint(atleast_like)
+def _(r, ts, y):
+    d[ts] = unatleast(d[r], ts)
+
+
+@tangent(atleast_like)
+def _(r, ts, y):
+    d[r] = atleast_like(d[ts], y)
+
+
+@adjoint(unappend)
+def _(r, g, arr, values, axis=None):
+    d[g] = np.append(d[r][0], d[r][1], axis=axis)
+
+
+@tangent(unappend)
+def _(r, g, arr, values, axis=None):
+    d[r] = unappend(d[g], arr, values, axis)
+
+
+@adjoint(uncolumn_stack)
+def _(r, g, tup):
+    d[g] = np.column_stack(d[r])
+
+
+@tangent(uncolumn_stack)
+def _(r, g, tup):
+    d[r] = uncolumn_stack(d[g], tup)
+
+
+@adjoint(undstack)
+def _(r, g, tup):
+    d[g] = np.dstack(d[r])
+
+
+@tangent(undstack)
+def _(r, g, tup):
+    d[r] = undstack(d[g], tup)
+
+
+@adjoint(untake_along_axis)
+def _(r, g, arr, indices, axis):
+    d[g] = np.take_along_axis(d[r], indices, axis=axis)
+
+
+@tangent(untake_along_axis)
+def _(r, g, arr, indices, axis):
+    d[r] = untake_along_axis(d[g], arr, indices, axis)
+
+
+@adjoint(unkron_a)
+def _(r, g, a, b):
+    d[g] = np.kron(d[r], b)
+    d[b] = unkron_b(g, d[r], b)
+
+
+@tangent(unkron_a)
+def _(r, g, a, b):
+    d[r] = unkron_a(d[g], a, b) + unkron_a(g, a, d[b])
+
+
+@adjoint(unkron_b)
+def _(r, g, a, b):
+    d[g] = np.kron(a, d[r])
+    d[a] = unkron_a(g, a, d[r])
+
+
+@tangent(unkron_b)
+def _(r, g, a, b):
+    d[r] = unkron_b(d[g], a, b) + unkron_b(g, d[a], b)

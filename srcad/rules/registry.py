@@ -10,11 +10,17 @@ Inside the body, ``d[name]`` stands for the derivative of ``name``:
 * in a tangent (forward mode) ``d[param]`` is read and ``d[result] = ...``
   is written.
 """
+import importlib
+import sys
 import types
 
 ADJOINTS = {}
 TANGENTS = {}
 NONDIFFERENTIABLE = set()
+
+# rules of optional packages: registered once the user's code has imported the package, so that
+# srcad itself never imports it (module of the rules, keyed by the package they differentiate)
+OPTIONAL_RULES = {"scipy.special": "srcad.rules.scipy_special", "scipy.stats": "srcad.rules.scipy_stats"}
 
 
 class _DerivativeMarker:
@@ -63,6 +69,12 @@ def nondifferentiable(*ops):
     """Declare ``ops`` piecewise constant: their results carry no derivative."""
     NONDIFFERENTIABLE.update(ops)
     return ops
+
+
+def _register_optional_rules():
+    """Import the rules of each optional package the user's code has imported by now."""
+    for package in [p for p in OPTIONAL_RULES if p in sys.modules]:
+        importlib.import_module(OPTIONAL_RULES.pop(package))
 
 
 def _hashable(op):
@@ -116,14 +128,17 @@ def _lookup(table, op):
 
 def adjoint_of(op):
     """The adjoint template registered for ``op`` (or for the methods it is bound from), or None."""
+    _register_optional_rules()
     return _lookup(ADJOINTS, op)
 
 
 def tangent_of(op):
     """The tangent template registered for ``op`` (or for the methods it is bound from), or None."""
+    _register_optional_rules()
     return _lookup(TANGENTS, op)
 
 
 def is_nondifferentiable(op):
     """True when ``op`` was declared to have a zero derivative."""
+    _register_optional_rules()
     return _hashable(op) and op in NONDIFFERENTIABLE

@@ -33,7 +33,7 @@ from ..inline import Template
 from ..names import Names
 from .p03_lift import compile_definition, parameter
 from .p01_parse import Function, not_a_python_function, read_function, register_parsed
-from ..resolve import UNKNOWN, is_user_function, resolve_expression
+from ..resolve import UNKNOWN, has_rule, is_user_function, resolve_expression
 from ..syntax import constant, name, names_stored
 
 _FIXED = {}
@@ -192,8 +192,8 @@ def bind_calls(fn, names):
 
 def _bind_call(fn, names, node, local_names):
     callee = resolve_expression(fn, node.func, local_names)
-    if callee is UNKNOWN:
-        return
+    if callee is UNKNOWN or has_rule(callee):
+        return  # a rule of the callee itself (a bound method's: scipy.stats.norm.logpdf) wins
     unfolded = unfold_callee(callee)
     if unfolded is not None and is_user_function(unfolded[0]):
         function, leading, keywords = unfolded

@@ -49,7 +49,7 @@ from .p01_parse import filename_is_generated
 from .p10_kinds import Kinds, binary_function
 from .p02_language import without_derivative
 from ..resolve import UNKNOWN, classify, is_user_function, known_at_run_time_only, method_of_a_constant, \
-    resolve_expression
+    not_transformed_because, resolve_expression
 from ...rules import registry
 from ...runtime.accumulate import add_at, writable_copy, zeros_buffer
 from ...runtime.dispatch import call_backward, call_forward
@@ -653,7 +653,7 @@ class Forward:
             why = (f"it is a helper of srcad's generated code without a tangent rule yet (second derivatives "
                    f"through the function whose rule calls {label} are not supported)")
         else:
-            why = "it has no tangent rule and no Python source to transform"
+            why = not_transformed_because(operation.function) or "it has no tangent rule and no Python source to transform"
         return NonDifferentiableError(f"cannot differentiate {label} in forward mode: {why}", self.fn.locate(stmt),
                                       no_rule_hint(label, "tangent"))
 

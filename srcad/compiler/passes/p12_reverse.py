@@ -20,7 +20,8 @@ from .p06_jumps import refuse_unlowered_jump
 from .p10_kinds import Kinds, binary_function
 from .p02_language import without_derivative
 from .p14_restore import restore_marker
-from ..resolve import UNKNOWN, Operation, classify, is_user_function, known_at_run_time_only, method_of_a_constant
+from ..resolve import UNKNOWN, Operation, classify, is_user_function, known_at_run_time_only, method_of_a_constant, \
+    not_transformed_because
 from ...rules import registry
 from ...runtime import dispatch, numeric
 from ...runtime.accumulate import add_at, add_grads, copy_of, writable_copy, zeros_buffer
@@ -485,7 +486,8 @@ class Reverse:
         elif operation.function is UNKNOWN:
             why = "srcad cannot tell what it calls"
         else:
-            why = "it has no derivative rule and no Python source to transform"
+            why = not_transformed_because(operation.function) or \
+                "it has no derivative rule and no Python source to transform"
         hint = "call a plain function of arrays instead" if method_of is not None and operation.function is UNKNOWN \
             else no_rule_hint(label, "adjoint")
         return NonDifferentiableError(f"cannot differentiate {label}: {why}", self.fn.locate(stmt), hint)

@@ -1,0 +1,1 @@
+"""Realistic models, written the way their authors would write them without srcad."""
