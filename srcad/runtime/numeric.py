@@ -13,6 +13,7 @@ partial derivatives dy/dx shaped like ``x`` (each element of ``x`` feeds one
 element of ``y``), so a reduction's adjoint is ``unreduce(g, ...) * partials``
 and its tangent ``np.sum(dx * partials, ...)``.
 """
+import dataclasses
 import itertools
 import math
 import operator
@@ -1102,18 +1103,28 @@ def is_mapping(xs):
 
 
 def field_of(record, field, like=None):
-    """``record.field``, for a namedtuple; for the derivative of one, which may be a plain
-    list or tuple, the item at the position of ``field`` in ``like``'s fields."""
+    """``record.field``, for a namedtuple or a dataclass; for the derivative of a namedtuple,
+    which may be a plain list or tuple, the item at the position of ``field`` in ``like``'s fields."""
     if hasattr(record, field) or like is None:
         return getattr(record, field)
     return record[type(like)._fields.index(field)]
 
 
 def unfield(g, record, field):
-    """Adjoint of ``record.field``: a namedtuple of zeros like ``record``, ``g`` at ``field``."""
-    if not hasattr(type(record), "_fields"):
-        raise NonDifferentiableError(
-            f"cannot differentiate reading .{field} of a {type(record).__name__}: srcad differentiates the "
-            f"attributes of arrays and of namedtuples; pass the values themselves, or a namedtuple, a tuple "
-            f"or a dict of them")
-    return zeros_like(record)._replace(**{field: g})
+    """Adjoint of ``record.field``: a record of zeros like ``record`` (a namedtuple, or a
+    dataclass made through its constructor), with ``g`` at ``field``."""
+    if isinstance(record, tuple) and hasattr(type(record), "_fields"):
+        return zeros_like(record)._replace(**{field: g})
+    if dataclasses.is_dataclass(record) and not isinstance(record, type):
+        fields = [f.name for f in dataclasses.fields(record) if f.init]
+        if field not in fields:
+            raise NonDifferentiableError(
+                f"cannot differentiate reading .{field} of a {type(record).__name__}: it is not a field its "
+                f"constructor takes (init=False, or not a field), so srcad cannot say which fields it depends "
+                f"on; read the fields it is computed from instead")
+        zeros = zeros_like(record)
+        return tree.rebuild(zeros, [g if name == field else item for name, item in zip(fields, tree.children(zeros))])
+    raise NonDifferentiableError(
+        f"cannot differentiate reading .{field} of a {type(record).__name__}: srcad differentiates the "
+        f"attributes of arrays, of namedtuples and of dataclasses; pass the values themselves, or a "
+        f"namedtuple, a dataclass, a tuple or a dict of them")
