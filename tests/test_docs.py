@@ -12,6 +12,7 @@ if __name__ == "__main__":  # rewrite the docs with this checkout's srcad, not a
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 import srcad
+from srcad.api.imports import without_imports
 from srcad.compiler.passes import p02_language as language
 from srcad.compiler.pipeline import stages
 
@@ -68,7 +69,7 @@ def _load(source, tmp_dir):
 def _modes_listings(tmp_dir):
     """Blocks 1, 2 and 4 of docs/modes.md: a jvp, a vjp, and the first function of an hvp."""
     model = _load(MODES_MODEL, tmp_dir)
-    hvp = srcad.hvp(model.loss, wrt=(0, 1)).source
+    hvp = without_imports(srcad.hvp(model.loss, wrt=(0, 1)).source)
     return {1: srcad.jvp(model.layer, wrt=(0, 1)).source, 2: srcad.vjp(model.layer, wrt=(0, 1)).source,
             4: hvp.split("\n\n\n")[0].rstrip("\n") + "\n"}
 

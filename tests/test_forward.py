@@ -21,6 +21,7 @@ import test_rules_numpy
 import test_rules_operators
 from rule_harness import SUBSCRIPTS
 from srcad import nn
+from srcad.api.imports import without_imports
 from srcad.runtime.dispatch import call_shape_caller
 
 RNG = np.random.default_rng(11)
@@ -244,7 +245,7 @@ def mlp(W1, W2, X):
 
 
 def test_source_reads_like_hand_written_forward_mode():
-    source = srcad.jvp(mlp, wrt=(0, 1)).source
+    source = without_imports(srcad.jvp(mlp, wrt=(0, 1)).source)
     lines = source.splitlines()
     assert lines[0] == "def jvp_mlp(W1, W2, X, t_W1, t_W2):"
     assert any("t_XW1 = X @ t_W1" in line for line in lines)       # X carries no tangent: one term
@@ -316,4 +317,4 @@ def test_a_function_with_a_rule_uses_its_rule(op):
     np.testing.assert_allclose(out, op(x), rtol=1e-15)
     _, pullback = srcad.vjp(op)(x)
     np.testing.assert_allclose(tangent, pullback(np.ones(3)) * v, rtol=1e-12)
-    assert srcad.jvp(op).source.count("\n") == 4  # the value, its tangent from the rule, the return
+    assert without_imports(srcad.jvp(op).source).count("\n") == 4  # the value, its tangent from the rule, the return

@@ -247,14 +247,14 @@ class Jacobian(_Transform):
         self._forward = JVP(f, wrt)
         self._reverse = VJP(f, wrt)
 
-    @property
-    def source(self):
+    def _program(self):
         """The generated source of the mode(s) this Jacobian may run."""
         if self.mode == "forward":
-            return self._forward.source
+            return self._forward._program()
         if self.mode == "reverse":
-            return self._reverse.source
-        return "# forward mode\n" + self._forward.source + "\n# reverse mode\n" + self._reverse.source
+            return self._reverse._program()
+        (forward, forward_programs), (reverse, reverse_programs) = self._forward._program(), self._reverse._program()
+        return "# forward mode\n" + forward + "\n# reverse mode\n" + reverse, forward_programs + reverse_programs
 
     def __call__(self, *args, **kwargs):
         shape, _, chosen = self._arguments(args, kwargs)

@@ -18,6 +18,7 @@ from ..runtime.accumulate import describe_structure
 from ..runtime.checks import check_argument, check_derivatives
 from ..runtime import tree
 from ..runtime.hook import generate_once
+from .imports import with_imports
 from ..runtime.numeric import zeros_like
 
 
@@ -42,8 +43,14 @@ class Transform:
 
     @property
     def source(self):
-        """The generated Python source this transform runs."""
-        return self._compile(self._last_shape()).source
+        """The generated Python source this transform runs, a module: the imports it needs
+        come first."""
+        return with_imports(*self._program())
+
+    def _program(self):
+        """The generated source (without imports) and the compiled programs it is the source of."""
+        generated = self._compile(self._last_shape())
+        return generated.source, [generated]
 
     def _last_shape(self):
         if self._last is None:

@@ -6,6 +6,19 @@ it calls) run with one globals dict, so they can call each other by name.
 import types
 
 
+HOMES = "__srcad_homes__"
+
+
+def home_of(func, identifier):
+    """``(module, name there)``: where the global ``identifier`` that ``func`` reads comes
+    from, for the imports of generated source (generated code says where its own came from)."""
+    namespace = getattr(func, "__globals__", None) or {}
+    if HOMES in namespace:
+        return namespace[HOMES].get(identifier)
+    module = getattr(func, "__module__", None)
+    return (module, identifier) if module else None
+
+
 class Globals:
     """The globals dict shared by a program's generated functions, and who owns which name."""
 
@@ -15,6 +28,10 @@ class Globals:
         self.user_values = {}
         self.user_functions = {}
         self.local_names = set()
+        # identifier -> (module name, name there) of a user global, for imports; kept in the
+        # globals too, so that code reading this generated code back finds where they came from
+        self.homes = {}
+        self.objects[HOMES] = self.homes
 
     def refresh(self):
         """Re-read the user's global data (numbers, arrays) before a call."""
@@ -73,9 +90,10 @@ class Namespace:
         self.shared.local_names.add(candidate)
         return candidate
 
-    def bind_user(self, identifier, obj, lookup):
+    def bind_user(self, identifier, obj, lookup, home=None):
         """A global the user's code reads: kept verbatim when free (re-read by ``refresh``);
-        returns the identifier to use, which differs when another function took it."""
+        returns the identifier to use, which differs when another function took it.
+        ``home`` is ``(module, name there)``, where the user's code reads it from."""
         original = identifier
         existing = self.shared.objects.get(identifier, _MISSING)
         if existing is not _MISSING and existing is not obj:
@@ -83,6 +101,8 @@ class Namespace:
         known = self.shared.user_functions if callable(obj) or isinstance(obj, types.ModuleType) \
             else self.shared.user_values
         known[identifier] = _Reader(lookup, original)
+        if home is not None:
+            self.shared.homes[identifier] = home
         return self._store(identifier, obj)
 
     def refresh(self):

@@ -17,7 +17,7 @@ from .passes.p05_desugar import desugar
 from ..errors import SrcadError
 from .passes.p02_language import check_language
 from .names import Names
-from .namespace import Globals, Namespace
+from .namespace import Globals, Namespace, home_of
 from .passes.p15_optimize import drop_idle_strong_zeros, optimize as simplify
 from .passes.p01_parse import filename_is_generated, read_function
 from .dataflow import annotate_definitions, liveness
@@ -129,7 +129,7 @@ class Pipeline:
                     continue
                 if self.namespace.objects.get(n.id, _UNBOUND) is obj:
                     continue  # another function of the program reads the same object by this name
-                bound = self.namespace.bind_user(n.id, obj, self.fn.resolve)
+                bound = self.namespace.bind_user(n.id, obj, self.fn.resolve, home_of(self.fn.func, n.id))
                 if bound != n.id:
                     _rename_global(node, n.id, bound)
                     self.fn.extra_names[bound] = obj  # the passes after this resolve the new name
