@@ -168,10 +168,10 @@ def test_reduction_size():
     assert isinstance(n.reduction_size(x, 1), int)
 
 
-def test_extremum_partials_share_among_ties_in_the_argument_dtype():
+def test_extremum_partials_give_a_tie_to_the_first_in_the_argument_dtype():
     x = np.array([[3.0, 1.0, 3.0], [0.0, 2.0, 1.0]], dtype=np.float32)
     w = n.extremum_partials(x, np.max(x, axis=1), axis=1)
-    np.testing.assert_array_equal(w, [[0.5, 0.0, 0.5], [0.0, 1.0, 0.0]])
+    np.testing.assert_array_equal(w, [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     assert w.dtype == np.float32
 
 

@@ -18,6 +18,8 @@ import numpy as np
 from ..runtime.numeric import (
     along_samples,
     arange_start_slope,
+    at_high_bound,
+    at_low_bound,
     sum_to_scalar,
     cast_like,
     einsum_tangent,
@@ -443,25 +445,26 @@ def _(y, x1, x2):
 @adjoint(np.clip)
 def _(y, a, a_min=None, a_max=None, out=None):
     d[a] = unbroadcast(d[y] * within(a, a_min, a_max), a)
-    d[a_min] = unbroadcast(d[y] * (a < a_min), a_min)
-    d[a_max] = unbroadcast(d[y] * (a > a_max), a_max)
+    d[a_min] = unbroadcast(d[y] * at_low_bound(a, a_min, a_max), a_min)
+    d[a_max] = unbroadcast(d[y] * at_high_bound(a, a_min, a_max), a_max)
 
 
 @tangent(np.clip)
 def _(y, a, a_min=None, a_max=None, out=None):
-    d[y] = d[a] * within(a, a_min, a_max) + d[a_min] * (a < a_min) + d[a_max] * (a > a_max)
+    d[y] = d[a] * within(a, a_min, a_max) + d[a_min] * at_low_bound(a, a_min, a_max) \
+        + d[a_max] * at_high_bound(a, a_min, a_max)
 
 
 @adjoint(np.ndarray.clip)
 def _(y, a, min=None, max=None, out=None):
     d[a] = unbroadcast(d[y] * within(a, min, max), a)
-    d[min] = unbroadcast(d[y] * (a < min), min)
-    d[max] = unbroadcast(d[y] * (a > max), max)
+    d[min] = unbroadcast(d[y] * at_low_bound(a, min, max), min)
+    d[max] = unbroadcast(d[y] * at_high_bound(a, min, max), max)
 
 
 @tangent(np.ndarray.clip)
 def _(y, a, min=None, max=None, out=None):
-    d[y] = d[a] * within(a, min, max) + d[min] * (a < min) + d[max] * (a > max)
+    d[y] = d[a] * within(a, min, max) + d[min] * at_low_bound(a, min, max) + d[max] * at_high_bound(a, min, max)
 
 
 @adjoint(np.where)

@@ -169,21 +169,23 @@ def mode_from_full(f, a, v, mode="full"):
 
 
 def median_partials(a, axis=None, keepdims=False):
-    """d median / d a for distinct values: 1 at the middle value, or 1/2 at each of the two middle
-    values of an even count, along ``axis`` (piecewise constant)."""
+    """d median / d a: 1 at the middle value, or 1/2 at each of the two middle values of an
+    even count, along ``axis`` (piecewise constant); equal values are ranked in their order in
+    ``a`` (a tie goes to the first)."""
     moved = np.moveaxis(np.reshape(a, (-1,)), 0, -1) if axis is None else np.moveaxis(a, axis, -1)
     n = np.shape(moved)[-1]
-    ranks = np.argsort(np.argsort(moved, axis=-1), axis=-1)
+    ranks = np.argsort(np.argsort(moved, axis=-1, kind="stable"), axis=-1)
     middle = (ranks == (n - 1) // 2) * 0.5 + (ranks == n // 2) * 0.5
     weights = middle.astype(np.result_type(a, 0.5))
     return np.reshape(weights, np.shape(a)) if axis is None else np.moveaxis(weights, -1, axis)
 
 
 def partition_order(a, y, axis=-1):
-    """For ``y = np.partition(a, kth, axis)`` with distinct values: where in ``a`` each value of
-    ``y`` came from along ``axis`` (the rank of a value of ``y`` picks it from ``a``'s sort order)."""
-    ranks_in_y = np.argsort(np.argsort(y, axis=axis), axis=axis)
-    return np.take_along_axis(np.argsort(a, axis=axis), ranks_in_y, axis=axis)
+    """For ``y = np.partition(a, kth, axis)``: where in ``a`` each value of ``y`` came from along
+    ``axis`` (the rank of a value of ``y`` picks it from ``a``'s stable sort order, so equal
+    values are taken in their order in ``a``)."""
+    ranks_in_y = np.argsort(np.argsort(y, axis=axis, kind="stable"), axis=axis)
+    return np.take_along_axis(np.argsort(a, axis=axis, kind="stable"), ranks_in_y, axis=axis)
 
 
 # ------------------------------------------------------------------ np.kron

@@ -162,10 +162,15 @@ def float_dtype(x):
 
 
 def extremum_partials(x, y, axis=None, keepdims=False):
-    """dy/dx for ``y`` the max (or min) of ``x`` over ``axis``: ``1/k`` on each of
-    the ``k`` elements equal to ``y``, zero elsewhere."""
-    hit = np.equal(x, unreduce(y, x, axis, keepdims)).astype(float_dtype(x))
-    return hit / np.sum(hit, axis=axis, keepdims=True)
+    """dy/dx for ``y`` the max (or min) of ``x`` over ``axis``: 1 at the first element of
+    each reduced group equal to ``y`` (a tie goes to the first, as ``np.argmax`` picks; a nan
+    result to the first nan), zero elsewhere."""
+    extreme = unreduce(y, x, axis, keepdims)
+    hit = np.equal(x, extreme) | np.isnan(x) & np.isnan(extreme)
+    axes, last = _reduced_last(x, axis)
+    rows, moved_shape = _as_rows(hit, axes, last)
+    first = rows & (np.cumsum(rows, axis=-1) == 1)
+    return np.moveaxis(np.reshape(first, moved_shape), last, axes).astype(float_dtype(x))
 
 
 def _reduced_last(x, axis):
@@ -903,14 +908,29 @@ def xlogy(x, y):
 
 
 def within(x, low, high):
-    """True where ``low <= x <= high`` (a None bound is open): where ``np.clip``
-    passes ``x`` through."""
+    """True where ``low < x < high`` (a None bound is open): where ``np.clip`` passes
+    ``x`` through. At a bound the bound wins the tie (``clip`` read as
+    ``max(low, min(high, x))``, as the hard tanh of section 6.3.3)."""
     inside = True
     if low is not None:
-        inside = np.greater_equal(x, low)
+        inside = np.greater(x, low)
     if high is not None:
-        inside = inside & np.less_equal(x, high)
+        inside = inside & np.less(x, high)
     return inside
+
+
+def at_low_bound(x, low, high):
+    """True where ``np.clip(x, low, high)`` is ``low``: ``x <= low`` (the bound wins a tie),
+    unless ``high`` is not above ``low`` (then NumPy's result is ``high``)."""
+    below = np.less_equal(x, low)
+    return below if high is None else below & np.less(low, high)
+
+
+def at_high_bound(x, low, high):
+    """True where ``np.clip(x, low, high)`` is ``high``: ``x >= high`` (the bound wins a tie),
+    and everywhere when ``low`` is not below ``high``."""
+    above = np.greater_equal(x, high)
+    return above if low is None else above | np.greater_equal(low, high)
 
 
 # ----------------------------------------------------- Python builtin helpers
