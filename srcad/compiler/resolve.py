@@ -112,11 +112,21 @@ def bound_arguments(function, args, keywords):
     return None
 
 
+# NumPy's C functions that srcad reads itself (no rule) and NumPy 1.26 gives no signature
+_C_SIGNATURES = {np.copyto: inspect.signature(lambda dst, src, casting="same_kind", where=True: None)}
+
+
 def _signatures(function):
     try:
         yield inspect.signature(function)
     except (TypeError, ValueError):
         pass
+    try:
+        known = _C_SIGNATURES.get(function)
+    except TypeError:  # an unhashable callable
+        known = None
+    if known is not None:
+        yield known
     for template in (registry.adjoint_of(function), registry.tangent_of(function)):
         if template is not None:
             signature = inspect.signature(template)
