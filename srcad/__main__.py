@@ -1,4 +1,4 @@
-"""``python -m srcad show path/to/file.py:function [--wrt 0,1] [--mode reverse|forward]``."""
+"""``python -m srcad show|check|export FILE.py:FUNCTION``: see :mod:`srcad.cli`."""
 import sys
 
 from .cli import main

@@ -1,8 +1,11 @@
 """Functions in another module, for tests of calls across modules; and a loader for
 programs written as text (srcad reads a function's source from its file)."""
+import contextlib
+import importlib
 import importlib.util
 import itertools
 import pathlib
+import sys
 import textwrap
 
 import numpy as np
@@ -32,3 +35,16 @@ def load_function(source, directory, name="f"):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return getattr(module, name)
+
+
+@contextlib.contextmanager
+def importable_module(source, directory, name):
+    """A module ``name`` holding ``source``, importable by its name (``from name import f``
+    works, as it must for generated code that imports the user's functions) while in use."""
+    (pathlib.Path(directory) / f"{name}.py").write_text(source)
+    sys.path.insert(0, str(directory))
+    try:
+        yield importlib.import_module(name)
+    finally:
+        sys.path.remove(str(directory))
+        sys.modules.pop(name, None)

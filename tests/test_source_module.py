@@ -1,7 +1,5 @@
 """``.source`` is a module: it starts with the imports it needs, and run on its own (``exec``
 in a fresh namespace) its functions compute what the derivative computes."""
-import importlib
-import sys
 import textwrap
 
 import numpy as np
@@ -9,6 +7,7 @@ import pytest
 
 import srcad
 from gradcheck import assert_same_tree, numerical_gradient
+from program_helpers import importable_module
 
 MODEL = textwrap.dedent("""\
     import numpy as np
@@ -56,14 +55,8 @@ MODEL = textwrap.dedent("""\
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
     directory = tmp_path_factory.mktemp("source_module")
-    name = f"source_module_model_{id(directory)}"
-    (directory / f"{name}.py").write_text(MODEL)
-    sys.path.insert(0, str(directory))
-    try:
-        yield importlib.import_module(name)
-    finally:
-        sys.path.remove(str(directory))
-        sys.modules.pop(name, None)
+    with importable_module(MODEL, directory, f"source_module_model_{id(directory)}") as module:
+        yield module
 
 
 def _case(model, name):
@@ -172,3 +165,77 @@ def test_a_global_no_import_can_bind_is_named_in_a_comment():
     source = srcad.grad(closure).source
     assert "# scale: ndarray of shape (2,)" in source
     assert "define it before running this module" in source
+
+
+# -- calls decided when the code runs say so ------------------------------------------------
+
+DISPATCHED = textwrap.dedent("""\
+    import numpy as np
+    import srcad
+
+
+    @srcad.checkpoint
+    def block(w, x):
+        return np.tanh(w * x)
+
+
+    def uses_checkpoint(w, x):
+        return np.sum(block(w, x) ** 2)
+
+
+    def passes_a_function(act, w, x):
+        return np.sum(act(w * x))
+
+
+    class Net:
+        def __init__(self):
+            self.w = 2.0
+
+        def layer(self, x):
+            return np.tanh(self.w * x)
+
+        def loss(self, x):
+            return np.sum(self.layer(x) ** 2)
+""")
+
+
+@pytest.fixture(scope="module")
+def dispatched(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("dispatched")
+    with importable_module(DISPATCHED, directory, f"dispatched_model_{id(directory)}") as module:
+        yield module
+
+
+def _comment_above(source, fragment):
+    lines = source.splitlines()
+    index = next(i for i, line in enumerate(lines) if fragment in line and not line.lstrip().startswith("#"))
+    return lines[index - 1].strip()
+
+
+@pytest.mark.parametrize("transform", ["grad", "grad_unoptimised", "jvp", "hvp"])
+def test_a_function_passed_as_an_argument_is_said_to_be_known_at_run_time(dispatched, transform):
+    f = dispatched.passes_a_function
+    derivative = {"grad": lambda: srcad.grad(f, wrt=1), "grad_unoptimised": lambda: srcad.grad(f, 1, optimize=False),
+                  "jvp": lambda: srcad.jvp(f, wrt=1), "hvp": lambda: srcad.hvp(f, wrt=1)}[transform]()
+    source = derivative.source
+    call = "call_jvp(act" if transform == "jvp" else "call_forward_jvp(act" if transform == "hvp" else "call_forward(act"
+    assert _comment_above(source, call) == "# act is known only when this runs: srcad finds its rule, or transforms it, then"
+    w, x = np.array([0.3, -0.2]), np.array([1.0, 2.0])
+    if transform.startswith("grad"):
+        got = run_alone(source, _entry(source))(np.sin, w, x)
+        np.testing.assert_allclose(got, np.cos(w * x) * x)
+
+
+def test_a_method_of_self_is_said_to_be_known_at_run_time(dispatched):
+    source = srcad.grad(dispatched.Net.loss, wrt=1).source
+    assert _comment_above(source, "call_forward(self.layer").startswith("# self.layer is known only when this runs")
+
+
+def test_a_checkpointed_call_says_it_recomputes(dispatched):
+    df = srcad.grad(dispatched.uses_checkpoint)
+    source = df.source
+    assert _comment_above(source, "call_forward(block") == \
+        "# block is checkpointed: made when this runs, its backward sweep recomputes its forward sweep"
+    w, x = np.array([0.3, -0.2]), np.array([1.0, 2.0])
+    np.testing.assert_allclose(run_alone(source, _entry(source))(w, x), df(w, x))
+    np.testing.assert_allclose(df(w, x), numerical_gradient(dispatched.uses_checkpoint, (w, x), 0), rtol=1e-6)

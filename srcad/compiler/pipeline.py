@@ -330,7 +330,7 @@ def finish(pipeline, functions, optimize, derivative_names=(), cotangent_inputs=
         if optimize:
             simplify(node, live_at_end, pipeline.namespace.objects, derivative_names)
             pipeline.snapshot("optimised", node)
-        sources.append(emit.to_source(node, pipeline.location))
+        sources.append(emit.to_source(node, pipeline.location, emit.run_time_notes(pipeline.namespace.objects)))
     source = "\n\n".join(sources)
     label = functions[-1][0].name
     emit.compile_source(source, label, pipeline.namespace.objects, label)
