@@ -450,3 +450,25 @@ def test_split_adjoint_accepts_unused_pieces():
     rule = Rule(np.split, [x, 3], wrt=[0])
     out = rule.adjoint.run("adjoint", {"y": [None, np.ones(2), 0.0]}, {"ary"}, rule.y, rule.args, {})
     np.testing.assert_array_equal(out["ary"][0], [0.0, 0.0, 1.0, 1.0, 0.0, 0.0])
+
+
+# np.select, np.interp (in x away from the knots, in fp, left and right), np.sinc (at 0 too),
+# and reductions with where= and initial=
+_CONDITIONS = [np.array([True, False, False, True]), np.array([True, True, False, False])]
+_KNOTS = np.array([-1.0, 0.0, 0.5, 2.0])
+_POINTS = np.array([-1.5, -0.4, 0.2, 1.1, 2.5])
+_MASK = np.array([[True, False, True], [False, True, True]])
+CASES += [
+    case(np.select, _CONDITIONS, [normal((4,)), normal((4,))], normal((4,)), wrt=[(1, 0), (1, 1), 2]),
+    case(np.select, _CONDITIONS, [normal((4,)), normal(None)], wrt=[(1, 0), (1, 1)]),
+    case(np.interp, _POINTS, _KNOTS, normal((4,)), wrt=[0, 2]),
+    case(np.interp, _POINTS, _KNOTS, normal((4,)), left=normal(None), right=normal(None), wrt=[2, "left", "right"]),
+    case(np.sinc, normal((5,))), case(np.sinc, np.array([0.0, 0.5, -1.5])),
+    case(np.max, normal((2, 3)), axis=1, initial=-5.0, where=_MASK, wrt=[0]),
+    case(np.max, np.array([[-3.0, -2.0], [1.0, 0.5]]), axis=1, initial=normal(None) * 0.1 - 1.0, wrt=[0, "initial"]),
+    case(np.min, normal((2, 3)), axis=0, initial=5.0, where=_MASK, wrt=[0]),
+    case(np.sum, normal((2, 3)), axis=1, where=_MASK, wrt=[0]),
+    case(np.sum, normal((2, 3)), initial=normal(None), wrt=[0, "initial"]),
+    case(np.mean, normal((2, 3)), axis=1, where=_MASK, wrt=[0]),
+    case(np.mean, normal((2, 3)), where=_MASK, wrt=[0]),
+]

@@ -155,22 +155,37 @@ def reduction_size(x, axis=None):
     return math.prod(shape[a] for a in _positive_axes(axis, len(shape)))
 
 
+def mean_weights(x, axis=None, where=True):
+    """d mean / dx for ``np.mean(x, axis, where=where)``: 1 / (how many elements ``where``
+    keeps in the group) on each kept element, 0 on the others."""
+    kept = np.broadcast_to(where, np.shape(x)).astype(float_dtype(x))
+    return kept / np.sum(kept, axis=axis, keepdims=True)
+
+
 def float_dtype(x):
     """The dtype of the derivatives of ``x``: its own when it is float or complex, else float64."""
     dtype = getattr(x, "dtype", None)
     return dtype if dtype is not None and dtype.kind in "fc" else np.dtype(float)
 
 
-def extremum_partials(x, y, axis=None, keepdims=False):
+def extremum_partials(x, y, axis=None, keepdims=False, where=True):
     """dy/dx for ``y`` the max (or min) of ``x`` over ``axis``: 1 at the first element of
     each reduced group equal to ``y`` (a tie goes to the first, as ``np.argmax`` picks; a nan
-    result to the first nan), zero elsewhere."""
+    result to the first nan), zero elsewhere and where ``where`` leaves an element out."""
     extreme = unreduce(y, x, axis, keepdims)
-    hit = np.equal(x, extreme) | np.isnan(x) & np.isnan(extreme)
+    hit = (np.equal(x, extreme) | np.isnan(x) & np.isnan(extreme)) & where
     axes, last = _reduced_last(x, axis)
     rows, moved_shape = _as_rows(hit, axes, last)
     first = rows & (np.cumsum(rows, axis=-1) == 1)
     return np.moveaxis(np.reshape(first, moved_shape), last, axes).astype(float_dtype(x))
+
+
+def initial_won(x, y, axis=None, keepdims=False, where=True):
+    """d y / d initial for ``y = np.max(x, axis, initial=initial, where=where)``: 1 where no
+    element of the group reached ``y`` (the initial value is the result; an element equal
+    to it comes first), 0 elsewhere; shaped like ``y``."""
+    reached = np.any(extremum_partials(x, y, axis, keepdims, where) > 0, axis=axis, keepdims=keepdims)
+    return np.logical_not(reached).astype(float_dtype(y))
 
 
 def _reduced_last(x, axis):
