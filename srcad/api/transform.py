@@ -118,12 +118,24 @@ def match_like(g, x):
         return x.dtype.type(g)
     if isinstance(x, float):
         return float(g)
-    if isinstance(x, np.ndarray):
-        if isinstance(g, np.ndarray) and g.dtype == x.dtype and g.shape == x.shape and g.flags.writeable:
-            return g
-        return np.array(np.broadcast_to(g, x.shape), dtype=x.dtype)
-    if isinstance(x, np.generic):
-        return x.dtype.type(g)
+    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        return _array_like(g, x)
+    return g
+
+
+def _array_like(g, x):
+    """``g`` with the shape and dtype of the array ``x``, of the array type the computation
+    made (a Dask gradient stays a lazy Dask array, a duck array stays one: nothing is
+    converted). Only a NumPy result is copied, where it is a read-only broadcast view."""
+    if isinstance(g, np.generic) or not hasattr(g, "shape"):
+        # a number (the derivative of a 0-d array) or a list of rows (of an array iterated over)
+        g = np.full_like(x, g)
+    if g.shape != x.shape:
+        g = np.broadcast_to(g, x.shape)
+    if g.dtype != x.dtype:
+        g = g.astype(x.dtype)
+    if isinstance(g, np.ndarray) and not g.flags.writeable:
+        g = g.copy()
     return g
 
 

@@ -184,7 +184,7 @@ class _Sweeps:
                                    namespace.objects)
             stable = set(pipeline.params) - names_stored(fn.node)
             scalars = [self.seed_name] if self.seed and classes.classes.get(output.id) == SCALAR else []
-            simplified = simplify_broadcasts(self.seed + adjoint, classes, reverse.adjoint_names, stable,
+            simplified = simplify_broadcasts(self.seed + adjoint, classes, reverse.derivative_names, stable,
                                              namespace.bind("sum_to_scalar", sum_to_scalar), scalars)
             self.seed, adjoint = simplified[:len(self.seed)], simplified[len(self.seed):]
             if isinstance(output, gast.Name):
@@ -264,7 +264,7 @@ def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimi
     node.name = namespace.fresh(("value_and_d_" if with_value else "d_") + node.name)
     node.body = primal + checks + captures + sweeps.seed + adjoint + [returned]
     pipeline.snapshot("reverse mode", node)
-    generated = finish(pipeline, [(node, live_at_end)], optimize, sweeps.reverse.adjoint_names.values())
+    generated = finish(pipeline, [(node, live_at_end)], optimize, sweeps.reverse.derivative_names.values())
     generated.scalar_check = scalar_check
     generated.output_where = pipeline.fn.where(pipeline.return_statement)
     return generated
@@ -317,7 +317,7 @@ def reverse_split(func, wrt_names, *, has_aux=False, optimize=True, program=None
     unpack = [assign(saved, name(saved_name))] if saved else []
     backward.body = unpack + adjoint + [backward_return]
     return finish(pipeline, [(forward, names_loaded(forward_return)), (backward, live_at_end)], optimize,
-                  sweeps.reverse.adjoint_names.values(), cotangent_inputs=[seed])
+                   sweeps.reverse.derivative_names.values(), cotangent_inputs=[seed])
 
 
 def finish(pipeline, functions, optimize, derivative_names=(), cotangent_inputs=()):
