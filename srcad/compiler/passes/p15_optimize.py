@@ -316,6 +316,7 @@ __all__ = ["optimize", "names_loaded"]
 # ------------------------------------------------------------ strong zeros
 # what may leave zeros in a cotangent where the forward sweep set a value aside
 _SELECTIONS = {np.where, numeric.extremum_partials, numeric.unindex, numeric.untake, numeric.within,
+               numeric.at_low_bound, numeric.at_high_bound,
                numeric.unpick, numeric.undiagonal, numeric.untrace, numeric.zeros_like, zeros_buffer, add_at}
 
 
