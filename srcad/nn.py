@@ -35,8 +35,9 @@ __all__ = [
 # ---------------------------------------------------------------------------
 
 def relu(x):
-    """The rectified linear unit, ``max(0, x)`` elementwise."""
-    return np.maximum(x, 0)
+    """The rectified linear unit, ``max(0, x)`` elementwise (section 6.3.1). At 0 the
+    derivative is 0: the tie goes to the first candidate, the constant."""
+    return np.maximum(0, x)
 
 
 @adjoint(relu)

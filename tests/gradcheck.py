@@ -1,4 +1,6 @@
 """Central finite differences in float64, to check generated derivatives."""
+import dataclasses
+
 import numpy as np
 
 STEP = 1e-6
@@ -35,8 +37,19 @@ def assert_gradient(df, f, args, wrt=(0,), rtol=1e-5, atol=1e-7):
         np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
 
 
+def _is_dataclass(value):
+    return dataclasses.is_dataclass(value) and not isinstance(value, type)
+
+
+def _fields(record):
+    """A dataclass's constructor fields, as a dict."""
+    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.init}
+
+
 def leaves(tree):
-    """The float leaves of a nested list, tuple (namedtuple) or dict, in order."""
+    """The float leaves of a nested list, tuple (namedtuple), dict or dataclass, in order."""
+    if _is_dataclass(tree):
+        return leaves(_fields(tree))
     if isinstance(tree, dict):
         return [leaf for key in tree for leaf in leaves(tree[key])]
     if isinstance(tree, (list, tuple)):
@@ -46,6 +59,8 @@ def leaves(tree):
 
 def replace_leaves(tree, new):
     """``tree`` with its float leaves replaced, in order, by the items of the iterator ``new``."""
+    if _is_dataclass(tree):
+        return type(tree)(**replace_leaves(_fields(tree), new))
     if isinstance(tree, dict):
         return {key: replace_leaves(value, new) for key, value in tree.items()}
     if isinstance(tree, (list, tuple)):
@@ -75,7 +90,9 @@ def assert_same_tree(got, expected, rtol=1e-5, atol=1e-7):
         assert isinstance(got, float), type(got)  # a float or a NumPy float64
     else:
         assert type(got) is type(expected), (type(got), type(expected))
-    if isinstance(expected, dict):
+    if _is_dataclass(expected):
+        assert_same_tree(_fields(got), _fields(expected), rtol, atol)
+    elif isinstance(expected, dict):
         assert list(got) == list(expected)
         for key in expected:
             assert_same_tree(got[key], expected[key], rtol, atol)

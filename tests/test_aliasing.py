@@ -927,3 +927,132 @@ def test_a_call_updating_a_number_it_is_passed_is_differentiated(function):
 def test_a_call_updating_a_view_or_a_default_in_place_is_refused(function, fragment):
     with pytest.raises(srcad.SrcadError, match=fragment):
         srcad.grad(function)(X3.copy())
+
+
+# -- lists changed in place while another name refers to them -------------------------
+# srcad differentiates a list as a value (xs.append(v) is a new list), so a second name for the
+# same list, or a container holding it, read after the change, is refused; a copy is exact.
+
+
+def appended_through_an_alias(x):
+    acc = []
+    alias = acc
+    acc.append(x * 2.0)
+    return np.sum(np.stack(alias))
+
+
+def extended_through_an_alias(x):
+    acc = [x]
+    alias = acc
+    acc.extend([x * 2.0, np.sin(x)])
+    return np.sum(np.stack(alias))
+
+
+def inserted_through_an_alias(x):
+    acc = [x]
+    alias = acc
+    acc.insert(0, x * 2.0)
+    return np.sum(np.stack(alias))
+
+
+def popped_through_an_alias(x):
+    acc = [x, x * 3.0]
+    alias = acc
+    acc.pop()
+    return np.sum(np.stack(alias))
+
+
+def appended_to_a_list_another_list_holds(x):
+    acc = []
+    holder = [acc]
+    acc.append(x * 2.0)
+    return np.sum(np.stack(holder[0]))
+
+
+def appended_to_an_item_of_a_list_of_lists(x):
+    rows = [[], []]
+    row = rows[0]
+    row.append(x * 2.0)
+    return np.sum(np.stack(rows[0]))
+
+
+def appended_in_a_loop_through_an_alias(x):
+    acc = []
+    alias = acc
+    for i in range(3):
+        acc.append(x * i)
+    return np.sum(np.stack(alias))
+
+
+def appended_in_a_branch_through_an_alias(x):
+    acc = [x]
+    alias = acc if x[0] > 0 else [x]
+    acc.append(x * 2.0)
+    return np.sum(np.stack(alias))
+
+
+@pytest.mark.parametrize("function", [
+    appended_through_an_alias, extended_through_an_alias, inserted_through_an_alias, popped_through_an_alias,
+    appended_to_a_list_another_list_holds, appended_to_an_item_of_a_list_of_lists,
+    appended_in_a_loop_through_an_alias, appended_in_a_branch_through_an_alias,
+])
+def test_a_list_changed_while_another_name_refers_to_it_is_refused(function):
+    message = refused(function, X3, fragment="refers to the same list")
+    assert "list(" in message
+    for transform in (srcad.jvp, srcad.vjp, srcad.hvp):
+        with pytest.raises(srcad.UnsupportedSyntaxError):
+            transform(function)(X3, X3) if transform in (srcad.jvp, srcad.hvp) else transform(function)(X3)
+
+
+def appended_after_copying_with_list(x):
+    acc = [x]
+    kept = list(acc)
+    acc.append(x * 2.0)
+    return np.sum(np.stack(kept)) + np.sum(np.stack(acc) ** 2)
+
+
+def appended_after_copying_with_a_slice(x):
+    acc = [x]
+    kept = acc[:]
+    acc.append(np.sin(x))
+    return np.sum(np.stack(kept) ** 3) + np.sum(np.stack(acc))
+
+
+def appended_after_reading_an_item(x):
+    hs = [x]
+    for t in range(3):
+        hs.append(np.tanh(hs[-1] * 0.5))
+    last = hs[-1]
+    hs.append(last * 2.0)
+    return np.sum(np.stack(hs)) + np.sum(last ** 2)
+
+
+def appended_after_an_item_went_into_a_tuple(x):
+    acc = [x]
+    pair = (acc[0], 1.0)
+    acc.append(x * 2.0)
+    return np.sum(pair[0] ** 2) + np.sum(np.stack(acc))
+
+
+def alias_rebound_before_the_change(x):
+    acc = [x]
+    alias = acc
+    alias = [x * 3.0]
+    acc.append(x * 2.0)
+    return np.sum(np.stack(alias)) + np.sum(np.stack(acc))
+
+
+def alias_not_read_after_the_change(x):
+    acc = [x]
+    alias = acc
+    total = np.sum(np.stack(alias))
+    acc.append(x * 2.0)
+    return total + np.sum(np.stack(acc) ** 2)
+
+
+@pytest.mark.parametrize("function", [
+    appended_after_copying_with_list, appended_after_copying_with_a_slice, appended_after_reading_an_item,
+    appended_after_an_item_went_into_a_tuple, alias_rebound_before_the_change, alias_not_read_after_the_change,
+])
+def test_a_list_changed_where_no_other_name_sees_it_is_exact(function):
+    check_everything(function, [X3])

@@ -407,11 +407,15 @@ def test_a_kwargs_key_that_the_function_uses_itself_is_refused():
         srcad.grad(f)(X)
 
 
-def test_spreading_a_dict_into_keywords_is_refused():
-    def f(x, settings=None):
-        return np.sum(weighted(x, **settings))
-    with pytest.raises(srcad.UnsupportedSyntaxError, match="a call with \\*\\*kwargs"):
-        srcad.grad(f)(X, {"scale": 2.0})
+def spreads_settings(x, settings=None):
+    return np.sum(weighted(x, **settings))
+
+
+def test_spreading_a_dict_into_keyword_only_parameters():
+    # (tests/test_keyword_spreads.py has the other cases)
+    for settings in ({"scale": 2.0}, {}):
+        np.testing.assert_allclose(srcad.grad(spreads_settings)(X, settings),
+                                   numerical_gradient(spreads_settings, [X, settings], 0), rtol=1e-6)
 
 
 def test_a_method_calling_other_methods_of_self():

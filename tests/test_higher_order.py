@@ -116,6 +116,28 @@ def test_third_derivative_of_a_polynomial_is_exact():
     assert srcad.grad(srcad.grad(polynomial))(2.0) == pytest.approx(40.0 * 8 - 36.0 * 4 + 12.0, rel=1e-14)
 
 
+def x_sin_x(x):
+    return np.sin(x) * x
+
+
+def through_a_helper(x):
+    return x_sin_x(x) + x ** 3
+
+
+def x_sin_x_derivative(order, x):
+    """The closed form of the order-th derivative of x sin x (and of x ** 3 beyond the third)."""
+    return x * np.sin(x + order * np.pi / 2) + order * np.sin(x + (order - 1) * np.pi / 2)
+
+
+@pytest.mark.parametrize("order", [1, 2, 6])
+def test_repeated_grad_through_a_helper_to_the_sixth_order(order):
+    derivative = through_a_helper
+    for _ in range(order):
+        derivative = srcad.grad(derivative)
+    cubic = {1: 3.0 * 0.7 ** 2, 2: 6.0 * 0.7, 3: 6.0}.get(order, 0.0)
+    assert derivative(0.7) == pytest.approx(x_sin_x_derivative(order, 0.7) + cubic, rel=1e-10, abs=1e-10)
+
+
 def branchy(x):
     if x > 0.0:
         y = np.sin(x) * x ** 2

@@ -151,7 +151,7 @@ FORM_PROGRAMS = [
     "def f(x):\n    y = np.zeros(3)\n    for y[0] in x:\n        pass\n    return np.sum(y)\n",
     "def f(x):\n    for a, b in range(3):\n        x = x * a\n    return np.sum(x)\n",
     "def f(x):\n    parts = [*x, 1.0]\n    return sum(parts)\n",
-    "def f(x, options=None):\n    return np.sum(x, **options)\n",
+    "def f(x, options=None):\n    return np.sum(x, **options, **{'axis': 0})\n",
     "def f(x, /):\n    return np.sum(x)\n",
     "def f(x):\n    @np.vectorize\n    def inner(t):\n        return t * 2.0\n    return np.sum(inner(x))\n",
     "def f(x):\n    d = {'a': x}\n    e = {**d, 'b': 1.0}\n    return np.sum(e['a'])\n",

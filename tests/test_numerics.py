@@ -281,14 +281,26 @@ import sys  # noqa: E402
 from srcad.runtime.sources import is_generated_file  # noqa: E402
 
 
+# Before NumPy 2 (NEP 50), a Python float times a NumPy float32 scalar is float64, in the
+# user's function as in its derivative; arrays kept float32 under both rules
+_SCALARS_PROMOTE = int(np.__version__.split(".")[0]) < 2
+
+
+def _is_scalar(value):
+    return isinstance(value, np.generic) or isinstance(value, np.ndarray) and value.ndim == 0
+
+
 def float_dtypes_in_generated_code(call):
     """``{variable: dtypes}`` of the float arrays and NumPy floats held by the local variables
-    of generated code (every sweep, every helper srcad generated) while ``call()`` runs."""
+    of generated code (every sweep, every helper srcad generated) while ``call()`` runs (only
+    arrays under NumPy 1's promotion of scalars)."""
     seen = {}
 
     def local(frame, event, arg):
         for variable, value in frame.f_locals.items():
             dtype = getattr(value, "dtype", None)
+            if _SCALARS_PROMOTE and _is_scalar(value):
+                continue
             if isinstance(dtype, np.dtype) and dtype.kind == "f":
                 seen.setdefault(f"{frame.f_code.co_name}.{variable}", set()).add(dtype)
         return local
@@ -345,7 +357,7 @@ def test_float32_code_stays_float32_end_to_end(program, transform):
     wider = {variable: dtypes for variable, dtypes in seen.items() if dtypes != {np.dtype(np.float32)}}
     assert seen and not wider, wider
     for leaf in (result if isinstance(result, tuple) else (result,)):
-        assert np.asarray(leaf).dtype == np.float32
+        assert np.asarray(leaf).dtype == np.float32 or _SCALARS_PROMOTE and np.ndim(leaf) == 0
 
 
 def product_of_two(a, b):

@@ -168,10 +168,10 @@ def test_reduction_size():
     assert isinstance(n.reduction_size(x, 1), int)
 
 
-def test_extremum_partials_share_among_ties_in_the_argument_dtype():
+def test_extremum_partials_give_a_tie_to_the_first_in_the_argument_dtype():
     x = np.array([[3.0, 1.0, 3.0], [0.0, 2.0, 1.0]], dtype=np.float32)
     w = n.extremum_partials(x, np.max(x, axis=1), axis=1)
-    np.testing.assert_array_equal(w, [[0.5, 0.0, 0.5], [0.0, 1.0, 0.0]])
+    np.testing.assert_array_equal(w, [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     assert w.dtype == np.float32
 
 
@@ -210,7 +210,19 @@ def test_within_treats_none_as_open():
     x = np.array([-2.0, 0.0, 2.0])
     np.testing.assert_array_equal(n.within(x, -1.0, None), [False, True, True])
     np.testing.assert_array_equal(n.within(x, None, 1.0), [True, True, False])
-    np.testing.assert_array_equal(n.within(x, 0.0, 0.0), [False, True, False])
+    np.testing.assert_array_equal(n.within(x, 0.0, 0.0), [False, False, False])  # a bound wins its tie
+
+
+def test_the_bound_clip_returns_is_the_one_that_gets_the_derivative():
+    x = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(n.at_low_bound(x, -1.0, 1.0), [True, True, False, False, False])
+    np.testing.assert_array_equal(n.at_high_bound(x, -1.0, 1.0), [False, False, False, True, True])
+    np.testing.assert_array_equal(n.at_low_bound(x, -1.0, None), [True, True, False, False, False])
+    np.testing.assert_array_equal(n.at_high_bound(x, None, 1.0), [False, False, False, True, True])
+    # equal or crossed bounds: NumPy's clip returns the high one everywhere
+    np.testing.assert_array_equal(n.at_low_bound(x, 1.0, -1.0), [False] * 5)
+    np.testing.assert_array_equal(n.at_high_bound(x, 0.0, 0.0), [True] * 5)
+    np.testing.assert_array_equal(np.clip(x, 1.0, -1.0), [-1.0] * 5)
 
 
 def test_cast_like_restores_the_dtype():

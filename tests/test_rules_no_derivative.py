@@ -93,6 +93,8 @@ SAMPLES = {
     no_derivative.reduction_size: [(no_derivative.reduction_size, (X,), (0,))],
     no_derivative.extremum_partials: [(lambda x: no_derivative.extremum_partials(x, np.max(x)), (X,), (0,))],
     no_derivative.within: [(no_derivative.within, (X, -0.5, 0.5), (0, 1, 2))],
+    no_derivative.at_low_bound: [(no_derivative.at_low_bound, (X, -0.5, 0.5), (0, 1, 2))],
+    no_derivative.at_high_bound: [(no_derivative.at_high_bound, (X, -0.5, 0.5), (0, 1, 2))],
     no_derivative.unreached: [(no_derivative.unreached, (X, X), (0, 1))],
     no_derivative.arange_start_slope: [(no_derivative.arange_start_slope, (X, 2.0), (0,))],
     no_derivative.linspace_fractions: [(no_derivative.linspace_fractions, (np.linspace(X, Y, 3), 3), (0,))],

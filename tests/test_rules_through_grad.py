@@ -270,7 +270,29 @@ def test_an_index_cast_to_integers_carries_no_derivative():
     np.testing.assert_array_equal(srcad.grad(_float_index)(np.array([1.0, 2.0])), [0.0, 0.0])
 
 
-@pytest.mark.parametrize("f", [_index_expression, _aliased_r], ids=lambda f: f.__name__[1:])
+def test_a_slice_bound_that_is_not_an_integer_fails_as_the_function_does():
+    # an index made of slices carries no derivative: a float bound fails in NumPy, in the
+    # function and in its derivative alike
+    with pytest.raises(TypeError, match="slice indices"):
+        _index_expression(np.array([1.0, 2.0]))
+    with pytest.raises(TypeError, match="slice indices"):
+        srcad.grad(_index_expression)(np.array([1.0, 2.0]))
+
+
+def _sliced_by_a_parameter(x, n):
+    return np.sum(x[np.s_[1:n]] ** 2) + np.sum(x[np.index_exp[:n:2]] ** 3)
+
+
+def test_an_index_of_slices_with_bounds_from_the_arguments_is_differentiated():
+    x = np.array([0.5, -1.0, 2.0, 0.25])
+    expected = np.array([3 * 0.25, -2.0, 4.0 + 12.0, 0.0])
+    np.testing.assert_allclose(srcad.grad(_sliced_by_a_parameter)(x, 3), expected)
+    _, tangent = srcad.jvp(_sliced_by_a_parameter)(x, 3, np.ones(4))
+    assert tangent == pytest.approx(np.sum(expected))
+    np.testing.assert_allclose(srcad.hvp(_sliced_by_a_parameter)(x, 3, np.ones(4)), [6 * 0.5, 2.0, 2.0 + 12.0, 0.0])
+
+
+@pytest.mark.parametrize("f", [_aliased_r], ids=lambda f: f.__name__[1:])
 def test_an_index_that_carries_a_derivative_is_refused(f):
     with pytest.raises(srcad.NonDifferentiableError, match="test_rules_through_grad.py"):
         srcad.grad(f)(np.array([1.0, 2.0]))

@@ -5,6 +5,7 @@ several consumers (a prediction, a regulariser, a loop); containers built in
 loops are read twice. Every derivative is checked against central finite
 differences, through grad (optimised and not), vjp, jvp and hvp.
 """
+import dataclasses
 from collections import namedtuple
 
 import numpy as np
@@ -15,6 +16,21 @@ from gradcheck import (assert_all_modes, assert_same_tree, leaves, numerical_gra
                        replace_leaves, tree_direction, tree_inner)
 
 Pair = namedtuple("Pair", "W b")
+
+
+@dataclasses.dataclass
+class Dense:
+    W: np.ndarray
+    b: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class FrozenDense:
+    W: np.ndarray
+    b: np.ndarray
+    scale: float = 0.5
+
+
 rng = np.random.default_rng(13)
 W1, b1 = rng.standard_normal((3, 4)) * 0.6, rng.standard_normal(4) * 0.6
 W2, b2 = rng.standard_normal((4, 2)) * 0.6, rng.standard_normal(2) * 0.6
@@ -92,6 +108,21 @@ def loss_fields(params, x):
     return np.sum(np.tanh(x @ params.W + params.b)) + np.sum(params.W ** 2) * 0.5
 
 
+def loss_dense_layers(layers, x):
+    h = x
+    for layer in layers:
+        h = np.tanh(h @ layer.W + layer.b)
+    return np.sum(h) + sum(np.sum(layer.W ** 2) for layer in layers)
+
+
+def loss_scaled_fields(params, x):
+    return np.sum(np.tanh(x @ params.W + params.b)) * params.scale + np.sum(params.W ** 2) * params.scale
+
+
+def loss_dict_of_records(params, x):
+    return loss_fields(params["first"], x) + np.sum(params["second"].b ** 2)
+
+
 def loss_dict_backwards(params, x):
     total = np.sum(np.tanh(x @ params["W"]))
     for key in reversed(params):                        # a dict's keys, last first
@@ -138,6 +169,11 @@ CASES = {
     "list of tuples": (loss_layers, [(W1, b1), (W2, b2)]),
     "tuple of lists": (loss_layers, ([W1, b1], [W2, b2])),
     "list of namedtuples": (loss_layers, [Pair(W1, b1), Pair(W2, b2)]),
+    "dataclass fields": (loss_fields, Dense(W1, b1)),
+    "frozen dataclass fields": (loss_scaled_fields, FrozenDense(W1, b1, 0.7)),
+    "list of dataclasses": (loss_dense_layers, [Dense(W1, b1), Dense(W2, b2)]),
+    "tuple of frozen dataclasses": (loss_dense_layers, (FrozenDense(W1, b1), FrozenDense(W2, b2))),
+    "dict of a dataclass and a namedtuple": (loss_dict_of_records, {"first": Dense(W1, b1), "second": Pair(W2, b2)}),
     "dict": (loss_dict, {"W": W1, "b": b1}),
     "nested dict of lists": (loss_nested, {"layers": [[W1, b1], [W2, b2]], "scale": 0.7}),
     "dict, reversed": (loss_dict_backwards, {"W": W1, "bias": b1}),
@@ -402,6 +438,31 @@ def test_a_tangent_of_the_wrong_structure_is_refused(transform):
 def test_a_namedtuple_out_of_wrt_is_data(f):
     params = Pair(W1, b1) if f is not loss_layers else [Pair(W1, b1), Pair(W2, b2)]
     assert_all_modes(f, (params, X), 1)
+
+
+@pytest.mark.parametrize("f, params", [(loss_fields, Dense(W1, b1)), (loss_scaled_fields, FrozenDense(W1, b1)),
+                                       (loss_dense_layers, [Dense(W1, b1), FrozenDense(W2, b2)])],
+                         ids=["dataclass", "frozen dataclass", "list of both"])
+def test_a_dataclass_out_of_wrt_is_data(f, params):
+    assert_all_modes(f, (params, X), 1)
+
+
+@dataclasses.dataclass
+class Derived:
+    W: np.ndarray
+    norm: float = dataclasses.field(init=False)
+
+    def __post_init__(self):
+        self.norm = float(np.sum(self.W ** 2))
+
+
+def reads_a_derived_field(params, x):
+    return np.sum(x @ params.W) * params.norm
+
+
+def test_a_field_the_constructor_does_not_take_is_refused_clearly():
+    with pytest.raises(srcad.NonDifferentiableError, match="not a field its constructor takes"):
+        srcad.grad(reads_a_derived_field)(Derived(W1), X)
 
 
 class Layer:

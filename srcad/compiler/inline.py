@@ -271,7 +271,7 @@ def _is_number(node):
 # the factors of a product that are not finite at some finite argument
 _SINGULAR_FUNCTIONS = {"log", "log2", "log10", "log1p", "xlogy", "log_softmax", "reciprocal"}
 # factors that are finite whatever they are given
-_FINITE_FUNCTIONS = {"sign", "within"}
+_FINITE_FUNCTIONS = {"sign", "within", "at_low_bound", "at_high_bound"}
 
 
 def _mark_chain_rule_products(expr, template):

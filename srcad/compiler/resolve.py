@@ -72,7 +72,7 @@ def classify(fn, value, local_names):
         indexer = _indexer(fn, value.value, local_names)
         if indexer is not None:
             return Operation(type(indexer).__getitem__, [value.value, *_index_items(value.slice)],
-                             label=f"{_dotted(value.value)}[...]")
+                             label=f"{_dotted(value.value)}[...]", integer_valued=_slices_only(indexer, value.slice))
         return Operation(operator.getitem, [value.value, value.slice], label="subscript")
     if isinstance(value, gast.Attribute):
         if not _is_local(value.value, local_names):
@@ -112,11 +112,21 @@ def bound_arguments(function, args, keywords):
     return None
 
 
+# NumPy's C functions that srcad reads itself (no rule) and NumPy 1.26 gives no signature
+_C_SIGNATURES = {np.copyto: inspect.signature(lambda dst, src, casting="same_kind", where=True: None)}
+
+
 def _signatures(function):
     try:
         yield inspect.signature(function)
     except (TypeError, ValueError):
         pass
+    try:
+        known = _C_SIGNATURES.get(function)
+    except TypeError:  # an unhashable callable
+        known = None
+    if known is not None:
+        yield known
     for template in (registry.adjoint_of(function), registry.tangent_of(function)):
         if template is not None:
             signature = inspect.signature(template)
@@ -148,6 +158,15 @@ def _indexer(fn, node, local_names):
     if obj is UNKNOWN or isinstance(obj, _DATA) or not hasattr(type(obj), "__getitem__"):
         return None
     return obj
+
+
+def _slices_only(indexer, index):
+    """``np.s_[1:n]``, ``np.index_exp[:, :k]``: an index made of slices (and literals), which
+    carries no derivative whatever its bounds are."""
+    if not isinstance(indexer, type(np.s_)):
+        return False
+    items = index.elts if isinstance(index, gast.Tuple) else [index]
+    return all(isinstance(item, (gast.Slice, gast.Constant)) for item in items)
 
 
 def _index_items(index):

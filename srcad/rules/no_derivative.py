@@ -25,7 +25,7 @@ import numpy as np
 from ..runtime.arrays import median_partials, negated, partition_order, rolled_axes
 from ..runtime.accumulate import check_rebinding, check_scalar_output, zeros_buffer
 from ..runtime.lists import insertion_index, pop_index
-from ..runtime.numeric import (arange_start_slope, extremum_partials, is_mapping, joins, linspace_fractions,
+from ..runtime.numeric import (arange_start_slope, at_high_bound, at_low_bound, extremum_partials, is_mapping, joins, linspace_fractions,
                                reduction_size, repeats, unreached, within, zeros_like)
 from ..runtime.tape import Tape
 from .registry import nondifferentiable
@@ -67,7 +67,8 @@ NO_DERIVATIVE = {
         np.random.Generator.integers, np.random.Generator.binomial, np.random.Generator.poisson,
     ),
     "srcad's own bookkeeping in generated code": (
-        zeros_like, zeros_buffer, reduction_size, extremum_partials, within, unreached, arange_start_slope,
+        zeros_like, zeros_buffer, reduction_size, extremum_partials, within, at_low_bound, at_high_bound, unreached,
+        arange_start_slope,
         linspace_fractions, joins, repeats, is_mapping, check_scalar_output, check_rebinding, Tape, insertion_index, pop_index,
         median_partials, partition_order, rolled_axes, negated,
     ),

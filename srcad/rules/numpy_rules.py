@@ -18,12 +18,16 @@ import numpy as np
 from ..runtime.numeric import (
     along_samples,
     arange_start_slope,
+    at_high_bound,
+    at_low_bound,
     sum_to_scalar,
     cast_like,
     einsum_tangent,
     einsum_tangent_leading,
     exponent_minus_one,
     extremum_partials,
+    initial_won,
+    mean_weights,
     join_index_tangent,
     linspace_fractions,
     norm_partials,
@@ -76,6 +80,13 @@ from ..runtime.numeric import (
 )
 from ..runtime.arrays import (
     atleast_like,
+    beyond_knots,
+    interp_in_fp,
+    interp_slope,
+    selected_choice,
+    unselect,
+    unselect_default,
+    uninterp,
     full_from_mode,
     median_partials,
     mode_from_full,
@@ -443,25 +454,26 @@ def _(y, x1, x2):
 @adjoint(np.clip)
 def _(y, a, a_min=None, a_max=None, out=None):
     d[a] = unbroadcast(d[y] * within(a, a_min, a_max), a)
-    d[a_min] = unbroadcast(d[y] * (a < a_min), a_min)
-    d[a_max] = unbroadcast(d[y] * (a > a_max), a_max)
+    d[a_min] = unbroadcast(d[y] * at_low_bound(a, a_min, a_max), a_min)
+    d[a_max] = unbroadcast(d[y] * at_high_bound(a, a_min, a_max), a_max)
 
 
 @tangent(np.clip)
 def _(y, a, a_min=None, a_max=None, out=None):
-    d[y] = d[a] * within(a, a_min, a_max) + d[a_min] * (a < a_min) + d[a_max] * (a > a_max)
+    d[y] = d[a] * within(a, a_min, a_max) + d[a_min] * at_low_bound(a, a_min, a_max) \
+        + d[a_max] * at_high_bound(a, a_min, a_max)
 
 
 @adjoint(np.ndarray.clip)
 def _(y, a, min=None, max=None, out=None):
     d[a] = unbroadcast(d[y] * within(a, min, max), a)
-    d[min] = unbroadcast(d[y] * (a < min), min)
-    d[max] = unbroadcast(d[y] * (a > max), max)
+    d[min] = unbroadcast(d[y] * at_low_bound(a, min, max), min)
+    d[max] = unbroadcast(d[y] * at_high_bound(a, min, max), max)
 
 
 @tangent(np.ndarray.clip)
 def _(y, a, min=None, max=None, out=None):
-    d[y] = d[a] * within(a, min, max) + d[min] * (a < min) + d[max] * (a > max)
+    d[y] = d[a] * within(a, min, max) + d[min] * at_low_bound(a, min, max) + d[max] * at_high_bound(a, min, max)
 
 
 @adjoint(np.where)
@@ -560,23 +572,27 @@ def _(y, subscripts, *operands, optimize=False):
 
 
 @adjoint(np.sum, np.ndarray.sum)
-def _(y, a, axis=None, dtype=None, out=None, keepdims=False):
-    d[a] = unreduce(d[y], a, axis, keepdims)
+def _(y, a, axis=None, dtype=None, out=None, keepdims=False, initial=0, where=True):
+    d[a] = unreduce(d[y], a, axis, keepdims) if where is True else unreduce(d[y], a, axis, keepdims) * where
+    d[initial] = np.sum(d[y])
 
 
 @tangent(np.sum, np.ndarray.sum)
-def _(y, a, axis=None, dtype=None, out=None, keepdims=False):
-    d[y] = np.sum(d[a], axis=axis, keepdims=keepdims)
+def _(y, a, axis=None, dtype=None, out=None, keepdims=False, initial=0, where=True):
+    d[y] = (np.sum(d[a], axis=axis, keepdims=keepdims) if where is True else
+            np.sum(d[a], axis=axis, keepdims=keepdims, where=where)) + d[initial]
 
 
 @adjoint(np.mean, np.ndarray.mean)
-def _(y, a, axis=None, dtype=None, out=None, keepdims=False):
-    d[a] = unreduce(d[y], a, axis, keepdims) / reduction_size(a, axis)
+def _(y, a, axis=None, dtype=None, out=None, keepdims=False, where=True):
+    d[a] = unreduce(d[y], a, axis, keepdims) / reduction_size(a, axis) if where is True else \
+        unreduce(d[y], a, axis, keepdims) * mean_weights(a, axis, where)
 
 
 @tangent(np.mean, np.ndarray.mean)
-def _(y, a, axis=None, dtype=None, out=None, keepdims=False):
-    d[y] = np.mean(d[a], axis=axis, keepdims=keepdims)
+def _(y, a, axis=None, dtype=None, out=None, keepdims=False, where=True):
+    d[y] = np.mean(d[a], axis=axis, keepdims=keepdims) if where is True else \
+        np.mean(d[a], axis=axis, keepdims=keepdims, where=where)
 
 
 @adjoint(np.prod, np.ndarray.prod)
@@ -590,13 +606,15 @@ def _(y, a, axis=None, dtype=None, out=None, keepdims=False):
 
 
 @adjoint(np.max, np.amax, np.ndarray.max, np.min, np.amin, np.ndarray.min)
-def _(y, a, axis=None, out=None, keepdims=False):
-    d[a] = unreduce(d[y], a, axis, keepdims) * extremum_partials(a, y, axis, keepdims)
+def _(y, a, axis=None, out=None, keepdims=False, initial=None, where=True):
+    d[a] = unreduce(d[y], a, axis, keepdims) * extremum_partials(a, y, axis, keepdims, where)
+    d[initial] = np.sum(d[y] * initial_won(a, y, axis, keepdims, where))
 
 
 @tangent(np.max, np.amax, np.ndarray.max, np.min, np.amin, np.ndarray.min)
-def _(y, a, axis=None, out=None, keepdims=False):
-    d[y] = np.sum(d[a] * extremum_partials(a, y, axis, keepdims), axis=axis, keepdims=keepdims)
+def _(y, a, axis=None, out=None, keepdims=False, initial=None, where=True):
+    d[y] = np.sum(d[a] * extremum_partials(a, y, axis, keepdims, where), axis=axis, keepdims=keepdims) \
+        + d[initial] * initial_won(a, y, axis, keepdims, where)
 
 
 @adjoint(np.var, np.ndarray.var)
@@ -2005,3 +2023,44 @@ def _(r, g, a, b):
 @tangent(unkron_b)
 def _(r, g, a, b):
     d[r] = unkron_b(d[g], a, b) + unkron_b(g, d[a], b)
+
+
+# ---------------------------------------------------------- select, interp, sinc
+
+
+@adjoint(np.select)
+def _(y, condlist, choicelist, default=0):
+    d[choicelist] = unselect(d[y], condlist, choicelist)
+    d[default] = unselect_default(d[y], condlist, default)
+
+
+@tangent(np.select)
+def _(y, condlist, choicelist, default=0):
+    d[y] = np.select(condlist, d[choicelist]) + d[default] * (selected_choice(condlist, np.shape(y)) == len(condlist))
+
+
+@adjoint(np.interp)
+def _(y, x, xp, fp, left=None, right=None, period=None):
+    d[x] = d[y] * interp_slope(x, xp, fp, left, right, period)
+    d[xp] = not_differentiated("np.interp in xp (the knots)")
+    d[fp] = uninterp(d[y], x, xp, fp, left, right, period)
+    d[left] = np.sum(d[y] * beyond_knots(x, xp, "left"))
+    d[right] = np.sum(d[y] * beyond_knots(x, xp, "right"))
+
+
+@tangent(np.interp)
+def _(y, x, xp, fp, left=None, right=None, period=None):
+    d[y] = d[x] * interp_slope(x, xp, fp, left, right, period) + not_differentiated("np.interp in xp (the knots)") \
+        * d[xp] + interp_in_fp(d[fp], x, xp, left, right, period) + d[left] * beyond_knots(x, xp, "left") \
+        + d[right] * beyond_knots(x, xp, "right")
+
+
+@adjoint(np.sinc)
+def _(y, x):
+    # (cos(pi x) - sinc(x)) / x, and at 0 its series -(pi^2 / 3) x: 0 there, with the right slope
+    d[x] = d[y] * np.where(x == 0, -(np.pi ** 2 / 3.0) * x, (np.cos(np.pi * x) - y) / np.where(x == 0, 1.0, x))
+
+
+@tangent(np.sinc)
+def _(y, x):
+    d[y] = d[x] * np.where(x == 0, -(np.pi ** 2 / 3.0) * x, (np.cos(np.pi * x) - y) / np.where(x == 0, 1.0, x))

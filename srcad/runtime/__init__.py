@@ -1,5 +1,7 @@
 """What generated code calls at run time."""
 from .numeric import (
+    at_high_bound,
+    at_low_bound,
     cast_like,
     cotangent_times,
     einsum_tangent,
@@ -50,6 +52,8 @@ from .numeric import (
 from .tape import Tape
 
 __all__ = [
+    "at_high_bound",
+    "at_low_bound",
     "Tape",
     "cast_like",
     "cotangent_times",

@@ -169,21 +169,23 @@ def mode_from_full(f, a, v, mode="full"):
 
 
 def median_partials(a, axis=None, keepdims=False):
-    """d median / d a for distinct values: 1 at the middle value, or 1/2 at each of the two middle
-    values of an even count, along ``axis`` (piecewise constant)."""
+    """d median / d a: 1 at the middle value, or 1/2 at each of the two middle values of an
+    even count, along ``axis`` (piecewise constant); equal values are ranked in their order in
+    ``a`` (a tie goes to the first)."""
     moved = np.moveaxis(np.reshape(a, (-1,)), 0, -1) if axis is None else np.moveaxis(a, axis, -1)
     n = np.shape(moved)[-1]
-    ranks = np.argsort(np.argsort(moved, axis=-1), axis=-1)
+    ranks = np.argsort(np.argsort(moved, axis=-1, kind="stable"), axis=-1)
     middle = (ranks == (n - 1) // 2) * 0.5 + (ranks == n // 2) * 0.5
     weights = middle.astype(np.result_type(a, 0.5))
     return np.reshape(weights, np.shape(a)) if axis is None else np.moveaxis(weights, -1, axis)
 
 
 def partition_order(a, y, axis=-1):
-    """For ``y = np.partition(a, kth, axis)`` with distinct values: where in ``a`` each value of
-    ``y`` came from along ``axis`` (the rank of a value of ``y`` picks it from ``a``'s sort order)."""
-    ranks_in_y = np.argsort(np.argsort(y, axis=axis), axis=axis)
-    return np.take_along_axis(np.argsort(a, axis=axis), ranks_in_y, axis=axis)
+    """For ``y = np.partition(a, kth, axis)``: where in ``a`` each value of ``y`` came from along
+    ``axis`` (the rank of a value of ``y`` picks it from ``a``'s stable sort order, so equal
+    values are taken in their order in ``a``)."""
+    ranks_in_y = np.argsort(np.argsort(y, axis=axis, kind="stable"), axis=axis)
+    return np.take_along_axis(np.argsort(a, axis=axis, kind="stable"), ranks_in_y, axis=axis)
 
 
 # ------------------------------------------------------------------ np.kron
@@ -218,3 +220,86 @@ def real_only(g, val):
     if np.iscomplexobj(val):
         raise NonDifferentiableError("srcad differentiates real arrays only, not complex ones")
     return g
+
+
+# ---------------------------------------------------------------- np.select
+
+
+def selected_choice(condlist, shape):
+    """For ``np.select(condlist, choicelist, default)``: at each element, the index of the
+    first true condition (``len(condlist)`` where none is, and the default is taken), in
+    the broadcast ``shape`` of the result."""
+    chosen = np.full(shape, len(condlist))
+    for k in reversed(range(len(condlist))):
+        chosen = np.where(np.broadcast_to(condlist[k], shape), k, chosen)
+    return chosen
+
+
+def unselect(g, condlist, choicelist):
+    """Adjoint of ``np.select`` in ``choicelist``: each choice gets ``g`` where it is taken."""
+    chosen = selected_choice(condlist, np.shape(g))
+    return [_summed_to(np.where(chosen == k, g, 0.0), choice) for k, choice in enumerate(choicelist)]
+
+
+def unselect_default(g, condlist, default):
+    """Adjoint of ``np.select`` in ``default``: ``g`` where no condition holds."""
+    return _summed_to(np.where(selected_choice(condlist, np.shape(g)) == len(condlist), g, 0.0), default)
+
+
+def _summed_to(g, like):
+    """``g`` summed down to the shape of ``like`` (which broadcast up to ``g``'s)."""
+    shape = np.shape(like)
+    extra = np.ndim(g) - len(shape)
+    g = np.sum(g, axis=tuple(range(extra))) if extra else g
+    kept = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    return np.reshape(np.sum(g, axis=kept, keepdims=True) if kept else g, shape)
+
+
+# ---------------------------------------------------------------- np.interp
+
+
+def interp_slope(x, xp, fp, left=None, right=None, period=None):
+    """d np.interp(x, xp, fp) / d x: the slope of the segment ``x`` falls in, 0 outside
+    ``[xp[0], xp[-1]]`` (where the value is ``left`` or ``right``); at a knot, the slope of
+    the segment to its right (the one NumPy's search puts it in)."""
+    if period is not None:
+        raise NonDifferentiableError("srcad does not differentiate np.interp with period=")
+    xp, fp = np.asarray(xp), np.asarray(fp)
+    segment = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, len(xp) - 2)
+    slope = (fp[segment + 1] - fp[segment]) / (xp[segment + 1] - xp[segment])
+    inside = (x >= xp[0]) & (x < xp[-1])
+    return np.where(inside, slope, 0.0)
+
+
+def uninterp(g, x, xp, fp, left=None, right=None, period=None):
+    """Adjoint of ``np.interp(x, xp, fp)`` in ``fp`` (the interpolation is linear in ``fp``):
+    each point's ``g`` shared between the two knots around it by its weights; beyond the
+    knots all of it to the end knot, unless ``left`` (``right``) stands in for it there."""
+    if period is not None:
+        raise NonDifferentiableError("srcad does not differentiate np.interp with period=")
+    xp = np.asarray(xp)
+    x = np.ravel(x)
+    g = np.ravel(np.broadcast_to(g, np.shape(x)))
+    segment = np.clip(np.searchsorted(xp, x, side="right") - 1, 0, len(xp) - 2)
+    t = (x - xp[segment]) / (xp[segment + 1] - xp[segment])
+    below, above = x < xp[0], x > xp[-1]
+    to_low = np.where(below, float(left is None), np.where(above, 0.0, 1.0 - t))
+    to_high = np.where(above, float(right is None), np.where(below, 0.0, t))
+    out = np.zeros(len(xp), dtype=np.result_type(np.asarray(fp).dtype, 0.0))
+    np.add.at(out, segment, g * to_low)
+    np.add.at(out, segment + 1, g * to_high)
+    return out
+
+
+def interp_in_fp(t_fp, x, xp, left=None, right=None, period=None):
+    """The tangent of ``np.interp(x, xp, fp, left, right)`` along ``t_fp``: the interpolation
+    of ``t_fp`` (beyond the knots, 0 where ``left`` or ``right`` stands in for the end value)."""
+    if period is not None:
+        raise NonDifferentiableError("srcad does not differentiate np.interp with period=")
+    return np.interp(x, xp, t_fp, left=None if left is None else 0.0, right=None if right is None else 0.0)
+
+
+def beyond_knots(x, xp, side):
+    """Where ``x`` lies beyond the first (``side`` "left") or the last knot of ``xp``: where
+    ``np.interp`` returns its ``left`` or ``right``."""
+    return np.less(x, xp[0]) if side == "left" else np.greater(x, xp[-1])

@@ -99,3 +99,17 @@ def _is_complex(value):
         return True
     dtype = getattr(value, "dtype", None)
     return dtype is not None and np.dtype(dtype).kind == "c"
+
+
+def check_keywords(given, accepted, required, label):
+    """Raise the TypeError Python raises when ``label(**given)`` passes a keyword the function
+    does not take, or leaves out one it needs (``accepted`` and ``required`` name them,
+    separated by spaces): the call ``f(x, **d)`` is written with each keyword read from ``d``
+    by name."""
+    accepted, required = accepted.split(), required.split()
+    unexpected = [key for key in given if key not in accepted]
+    if unexpected:
+        raise TypeError(f"{label}() got an unexpected keyword argument {unexpected[0]!r}")
+    missing = [key for key in required if key not in given]
+    if missing:
+        raise TypeError(f"{label}() missing a required argument: {missing[0]!r}")

@@ -10,6 +10,7 @@ generated derivative can be differentiated again.
 Like ``numeric.py``, they call NumPy functions on the arrays they are given
 and keep the dtype of what they are given.
 """
+import dataclasses
 import inspect
 
 import numpy as np
@@ -94,9 +95,9 @@ def call_jvp(function, args, tangents, keywords=None, keyword_tangents=None):
 
 def attribute_tangent(t_obj, obj, attribute):
     """The tangent of ``obj.attribute``: that attribute of ``obj``'s tangent when the tangent
-    has the same structure (a namedtuple of tangents), else zero (an object's attributes,
+    has the same structure (a namedtuple or a dataclass of tangents), else zero (an object's attributes,
     ``self.weights``, are constants of a derivative: only arguments carry tangents)."""
-    if type(t_obj) is type(obj) and isinstance(obj, tuple):
+    if type(t_obj) is type(obj) and (isinstance(obj, tuple) or dataclasses.is_dataclass(obj)):
         return getattr(t_obj, attribute)
     return zeros_like(getattr(obj, attribute))
 

@@ -13,6 +13,7 @@ partial derivatives dy/dx shaped like ``x`` (each element of ``x`` feeds one
 element of ``y``), so a reduction's adjoint is ``unreduce(g, ...) * partials``
 and its tangent ``np.sum(dx * partials, ...)``.
 """
+import dataclasses
 import itertools
 import math
 import operator
@@ -173,17 +174,37 @@ def reduction_size(x, axis=None):
     return math.prod(shape[a] for a in _positive_axes(axis, len(shape)))
 
 
+def mean_weights(x, axis=None, where=True):
+    """d mean / dx for ``np.mean(x, axis, where=where)``: 1 / (how many elements ``where``
+    keeps in the group) on each kept element, 0 on the others."""
+    kept = np.broadcast_to(where, np.shape(x)).astype(float_dtype(x))
+    return kept / np.sum(kept, axis=axis, keepdims=True)
+
+
 def float_dtype(x):
     """The dtype of the derivatives of ``x``: its own when it is float or complex, else float64."""
     dtype = getattr(x, "dtype", None)
     return dtype if dtype is not None and dtype.kind in "fc" else np.dtype(float)
 
 
-def extremum_partials(x, y, axis=None, keepdims=False):
-    """dy/dx for ``y`` the max (or min) of ``x`` over ``axis``: ``1/k`` on each of
-    the ``k`` elements equal to ``y``, zero elsewhere."""
-    hit = np.equal(x, unreduce(y, x, axis, keepdims)).astype(float_dtype(x))
-    return hit / np.sum(hit, axis=axis, keepdims=True)
+def extremum_partials(x, y, axis=None, keepdims=False, where=True):
+    """dy/dx for ``y`` the max (or min) of ``x`` over ``axis``: 1 at the first element of
+    each reduced group equal to ``y`` (a tie goes to the first, as ``np.argmax`` picks; a nan
+    result to the first nan), zero elsewhere and where ``where`` leaves an element out."""
+    extreme = unreduce(y, x, axis, keepdims)
+    hit = (np.equal(x, extreme) | np.isnan(x) & np.isnan(extreme)) & where
+    axes, last = _reduced_last(x, axis)
+    rows, moved_shape = _as_rows(hit, axes, last)
+    first = rows & (np.cumsum(rows, axis=-1) == 1)
+    return np.moveaxis(np.reshape(first, moved_shape), last, axes).astype(float_dtype(x))
+
+
+def initial_won(x, y, axis=None, keepdims=False, where=True):
+    """d y / d initial for ``y = np.max(x, axis, initial=initial, where=where)``: 1 where no
+    element of the group reached ``y`` (the initial value is the result; an element equal
+    to it comes first), 0 elsewhere; shaped like ``y``."""
+    reached = np.any(extremum_partials(x, y, axis, keepdims, where) > 0, axis=axis, keepdims=keepdims)
+    return np.logical_not(reached).astype(float_dtype(y))
 
 
 def _reduced_last(x, axis):
@@ -925,14 +946,29 @@ def xlogy(x, y):
 
 
 def within(x, low, high):
-    """True where ``low <= x <= high`` (a None bound is open): where ``np.clip``
-    passes ``x`` through."""
+    """True where ``low < x < high`` (a None bound is open): where ``np.clip`` passes
+    ``x`` through. At a bound the bound wins the tie (``clip`` read as
+    ``max(low, min(high, x))``, as the hard tanh of section 6.3.3)."""
     inside = True
     if low is not None:
-        inside = np.greater_equal(x, low)
+        inside = np.greater(x, low)
     if high is not None:
-        inside = inside & np.less_equal(x, high)
+        inside = inside & np.less(x, high)
     return inside
+
+
+def at_low_bound(x, low, high):
+    """True where ``np.clip(x, low, high)`` is ``low``: ``x <= low`` (the bound wins a tie),
+    unless ``high`` is not above ``low`` (then NumPy's result is ``high``)."""
+    below = np.less_equal(x, low)
+    return below if high is None else below & np.less(low, high)
+
+
+def at_high_bound(x, low, high):
+    """True where ``np.clip(x, low, high)`` is ``high``: ``x >= high`` (the bound wins a tie),
+    and everywhere when ``low`` is not below ``high``."""
+    above = np.greater_equal(x, high)
+    return above if low is None else above | np.greater_equal(low, high)
 
 
 # ----------------------------------------------------- Python builtin helpers
@@ -1125,18 +1161,28 @@ def is_mapping(xs):
 
 
 def field_of(record, field, like=None):
-    """``record.field``, for a namedtuple; for the derivative of one, which may be a plain
-    list or tuple, the item at the position of ``field`` in ``like``'s fields."""
+    """``record.field``, for a namedtuple or a dataclass; for the derivative of a namedtuple,
+    which may be a plain list or tuple, the item at the position of ``field`` in ``like``'s fields."""
     if hasattr(record, field) or like is None:
         return getattr(record, field)
     return record[type(like)._fields.index(field)]
 
 
 def unfield(g, record, field):
-    """Adjoint of ``record.field``: a namedtuple of zeros like ``record``, ``g`` at ``field``."""
-    if not hasattr(type(record), "_fields"):
-        raise NonDifferentiableError(
-            f"cannot differentiate reading .{field} of a {type(record).__name__}: srcad differentiates the "
-            f"attributes of arrays and of namedtuples; pass the values themselves, or a namedtuple, a tuple "
-            f"or a dict of them")
-    return zeros_like(record)._replace(**{field: g})
+    """Adjoint of ``record.field``: a record of zeros like ``record`` (a namedtuple, or a
+    dataclass made through its constructor), with ``g`` at ``field``."""
+    if isinstance(record, tuple) and hasattr(type(record), "_fields"):
+        return zeros_like(record)._replace(**{field: g})
+    if dataclasses.is_dataclass(record) and not isinstance(record, type):
+        fields = [f.name for f in dataclasses.fields(record) if f.init]
+        if field not in fields:
+            raise NonDifferentiableError(
+                f"cannot differentiate reading .{field} of a {type(record).__name__}: it is not a field its "
+                f"constructor takes (init=False, or not a field), so srcad cannot say which fields it depends "
+                f"on; read the fields it is computed from instead")
+        zeros = zeros_like(record)
+        return tree.rebuild(zeros, [g if name == field else item for name, item in zip(fields, tree.children(zeros))])
+    raise NonDifferentiableError(
+        f"cannot differentiate reading .{field} of a {type(record).__name__}: srcad differentiates the "
+        f"attributes of arrays, of namedtuples and of dataclasses; pass the values themselves, or a "
+        f"namedtuple, a dataclass, a tuple or a dict of them")

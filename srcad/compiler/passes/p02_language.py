@@ -263,8 +263,10 @@ FORMS = [
     Form("Starred", "`[*xs, y]`, `x[*idx]`", "*xs outside a call's arguments; *xs works only as a "
                                               "call's argument (f(*xs))",
          lambda node, parent: not (isinstance(parent, gast.Call) and node in parent.args)),
-    Form("keyword", "`f(**options)`", "a call with **kwargs; pass the keywords by name",
-         lambda node, parent: node.arg is None),
+    Form("keyword", "`f(**a, **b)`", "a call that spreads two dicts, or *args and **kwargs; merge them "
+                                       "into one dict, or pass the keywords by name",
+         lambda node, parent: node.arg is None and (sum(k.arg is None for k in parent.keywords) > 1
+                                                    or any(isinstance(a, gast.Starred) for a in parent.args))),
     Form("arguments", "`def f(x, /)`", "positional-only parameters (/); drop the / from the signature",
          lambda node, parent: bool(node.posonlyargs)),
     Form("FunctionDef", "`@decorator` on a nested def", "a decorated nested function; define it at module "

@@ -38,6 +38,7 @@ from ...errors import NonDifferentiableError
 from ..resolve import UNKNOWN, bound_arguments, classify, resolve_expression
 from ...rules import registry
 from ...runtime.accumulate import add_at
+from ...runtime.checks import check_keywords
 from ...runtime.lists import insertion_index, pop_index
 from ..syntax import assign, call, clone, constant, expr_stmt, name, names_loaded, names_stored, popped, source_text
 
@@ -88,7 +89,7 @@ _REFUSED_METHODS.update({f"__i{op}__": f"write {{x}} {symbol}= value instead" fo
 _SIMPLE = (gast.Expr, gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Return)
 
 # statements srcad knows change nothing it differentiates
-_HARMLESS = (print, warnings.warn)
+_HARMLESS = (print, warnings.warn, check_keywords)
 
 
 def translate_effects(fn, names):

@@ -24,6 +24,7 @@ from .p09_anf import hint
 from .p03_lift import lambda_as_definition, lift_nested_functions
 from ...runtime.accumulate import writable
 from ...runtime.numeric import backwards, transposed
+from ..spread_keywords import spread_keywords
 from ..syntax import assign, call, clone, constant, expr_stmt, name, names_stored, source_text
 
 
@@ -40,6 +41,7 @@ def desugar(fn, names):
     """Rewrite ``fn.node`` in place into the normalised forms; returns the node."""
     fn.node.body = _Comprehensions(fn.node, names).block(fn.node.body)
     lift_nested_functions(fn, names)
+    fn.node.body = spread_keywords(fn, names, fn.node.body)
     translate_effects(fn, names)
     node = fn.node
     node.body = _Normalise(fn, names).visit_block(node.body)

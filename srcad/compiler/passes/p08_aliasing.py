@@ -42,7 +42,7 @@ from ...rules import registry
 from ...runtime.accumulate import check_rebinding, copy_of, unchanged_in_place, writable, writable_copy, zeros_buffer
 from ...runtime.forward import fresh_copy
 from ...runtime.numeric import zeros_like
-from ..syntax import appended, assign, call, clone, constant, expr_stmt, name, names_loaded, names_stored, source_text
+from ..syntax import appended, popped, assign, call, clone, constant, expr_stmt, name, names_loaded, names_stored, source_text
 
 _SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
 # array methods whose result is a new array (or a number), never a view of the array
@@ -181,6 +181,8 @@ class _PointsTo:
         # its own calls make are its writes, not refusals
         self.summarising = summarising
         self.writes = {}
+        self.list_changes = []  # _Written of xs.append(v), xs.insert(i, v), xs.pop(): see changed_list
+        self.containers = set()  # the sites that make a Python container (a literal, list(...)): not arrays
         self.reads = {}
         self.checked_arguments = {}  # id(argument) -> (expression, path, message): checked when run
         self.access_paths = {}  # name -> (parameter, path) for names bound once to an item of one
@@ -229,6 +231,7 @@ class _PointsTo:
             append = appended(stmt)
             if append is not None and append[0] in state.names:
                 items = self.value(append[1], state)
+                self.changed_list(stmt, append[0], state)
                 self.hold(state, state.names[append[0]], items)
                 if self.summarising:
                     self.record_write(state.names[append[0]], in_place=True)  # the caller's list grows
@@ -267,6 +270,9 @@ class _PointsTo:
         target = stmt.targets[0]
         if isinstance(target, gast.Subscript):
             return self.store(stmt, target, state)
+        shrunk = popped(stmt.value)
+        if shrunk is not None and shrunk in state.names:
+            self.changed_list(stmt, shrunk, state)
         augmented = getattr(stmt, "srcad_augmented", None)
         if augmented is not None and isinstance(target, gast.Name):
             self.note(stmt, target.id, state, in_place=False)
@@ -313,6 +319,18 @@ class _PointsTo:
                 written.sharing[other] = written.sharing.get(other, frozenset()) | shared
         written.ghosts |= state.reach(state.ghosts) & objects
 
+    def changed_list(self, stmt, base, state):
+        """``base.append(v)``, ``base.insert(i, v)`` or ``v = base.pop()``: srcad differentiates
+        the list as a value (a new list each time), so another name that refers to the same
+        list and is read later would see a change the derivative does not (checked in
+        :func:`check_writes`)."""
+        change = _Written(stmt, base, in_place=True)
+        change.objects = state.names[base]
+        for other, referred in state.names.items():
+            if other != base and state.reach(referred) & change.objects:
+                change.sharing[other] = state.reach(referred) & change.objects
+        self.list_changes.append(change)
+
     def bind(self, target, objects, state):
         for node in gast.walk(target):
             if isinstance(node, gast.Name):
@@ -345,7 +363,7 @@ class _PointsTo:
             self.reads[id(expr)] = self.reads.get(id(expr), frozenset()) | inner
             if id(expr) in self.copied:
                 return frozenset({self.fresh(expr, state)})
-            return self.intermediate(state.reach(inner), state)
+            return self.intermediate(self.items_of(inner, state), state)
         if isinstance(expr, gast.BinOp):
             operands = self.value(expr.left, state) | self.value(expr.right, state)
             made = self.fresh(expr, state)
@@ -377,6 +395,11 @@ class _PointsTo:
                 self.value(child, state)
         return frozenset({self.fresh(expr, state)}) | self.intermediate(frozenset(), state)
 
+    def items_of(self, objects, state):
+        """What an item (or a slice) of ``objects`` may share memory with: a Python container's
+        items, an array's own memory (a view of it)."""
+        return state.reach(objects) - {o for o in objects if o[0] in self.containers}
+
     def outside_data(self, identifier):
         """Whether the global ``identifier`` may be data the function could write into."""
         try:
@@ -387,6 +410,7 @@ class _PointsTo:
 
     def container(self, expr, elements, state):
         items = frozenset().union(*(self.value(e, state) for e in elements)) if elements else frozenset()
+        self.containers.add(id(expr))
         made = self.fresh(expr, state)
         self.hold(state, {made}, items)
         state.ghosts = state.ghosts | items  # a literal's items are read by its derivative
@@ -403,6 +427,8 @@ class _PointsTo:
             return self.user_call(expr, function, values, state)
         if self.summarising and isinstance(expr.func, gast.Attribute) and expr.func.attr == "pop":
             self.record_write(receiver, in_place=True)  # xs.pop(): the caller's list shrinks
+        if popped(expr) is not None:
+            return self.intermediate(self.items_of(receiver, state), state)  # an item, not the list
         kind = self.kind(expr)
         if kind == "fresh":
             return frozenset({self.fresh(expr, state)})
@@ -410,7 +436,11 @@ class _PointsTo:
             return self.intermediate(arguments, state)  # its argument itself (or a 0-d array made of a number)
         made = self.fresh(expr, state)
         if kind == "container":
-            self.hold(state, {made}, state.reach(arguments | receiver))
+            self.containers.add(id(expr))
+            spread = frozenset().union(*(values[id(a)] for a in expr.args))
+            held = frozenset().union(*(values[id(k.value)] for k in expr.keywords)) | receiver
+            # list(xs) holds what xs holds, and not xs (unless xs is an array: its rows are views)
+            self.hold(state, {made}, self.items_of(spread, state) | state.reach(held))
             return self.intermediate(frozenset({made}), state)
         # a view, a function that may return or keep its argument, or one srcad cannot see into
         return self.intermediate(frozenset({made}) | state.reach(arguments | receiver), state)
@@ -856,6 +886,8 @@ def check_writes(fn, node, names, wrt_names, parameters, varied, bind):
             written_sites |= {site for site, _ in write.objects}
         if not generated:
             _refuse_visible(fn, write, live_after.get(id(write.stmt), set()), wrt_names, names)
+    for change in [] if generated else as_written.list_changes:
+        _refuse_shared_list(fn, change, live_after.get(id(change.stmt), set()), names)
     # a read of an array written into is a copy; what then still shares memory with one?
     copied = {read for read, objects in as_written.reads.items() if {site for site, _ in objects} & written_sites}
     as_run = _PointsTo(fn, parameters, local_names, copied)
@@ -972,6 +1004,17 @@ class _Rewrite:
                     for position, item in enumerate(value):
                         if isinstance(item, gast.Subscript) and id(item) in self.copied:
                             value[position] = call(self.copy, item)
+
+
+def _refuse_shared_list(fn, change, live, names):
+    seen_later = [names.shown(n) for n in sorted(change.sharing, key=lambda n: (n in names.meanings, n)) if n in live]
+    if seen_later:
+        base, alias = change.base, seen_later[0]
+        raise fn.syntax_error(change.stmt, f"srcad cannot differentiate this change of the list {base}: {alias} "
+                                           f"refers to the same list (or holds it) and is read later, and srcad "
+                                           f"differentiates lists as values, so it would not see {alias} change. "
+                                           f"Read {base} itself after the change, or make {alias} a copy "
+                                           f"({alias} = list({base}))")
 
 
 def _refuse_visible(fn, write, live, wrt_names, names):
