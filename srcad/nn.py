@@ -234,7 +234,10 @@ def softmax_cross_entropy(logits, labels):
     if labels.ndim == logits.ndim:
         picked = np.sum(labels.astype(logits.dtype) * logp, axis=-1)
     else:
-        picked = np.take_along_axis(logp, np.expand_dims(labels, -1), axis=-1)
+        # a mask, not take_along_axis: Dask has no take_along_axis, and where() keeps the picked
+        # entry exact (a one-hot product would turn a -inf elsewhere in the row into nan)
+        chosen = np.expand_dims(labels, -1) == np.arange(logits.shape[-1], like=logits)
+        picked = np.sum(np.where(chosen, logp, 0), axis=-1)
     return -np.mean(picked)
 
 

@@ -6,6 +6,7 @@ import pathlib
 import re
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -38,6 +39,22 @@ def test_train_mlp_checks_its_gradient_and_learns_the_digits(tmp_path, capsys):
     assert history["train loss"][-1] < 0.5 * history["train loss"][0]
     assert history["validation accuracy"][-1] > history["validation accuracy"][0]
     assert summary["test accuracy"] >= 0.9  # four epochs; the full twenty reach 95% and more
+
+
+def test_dask_training_runs_on_a_cluster_of_its_own_and_learns(tmp_path, capsys):
+    import dask.distributed
+
+    start = time.perf_counter()
+    summary = run_example("dask_training", tmp_path)
+    assert time.perf_counter() - start < 60  # the cluster started and stopped included
+    with pytest.raises(ValueError):
+        dask.distributed.default_client()  # the example's client is closed, and its cluster with it
+    assert summary["workers"] == 2
+    assert summary["gradient error"] < 1e-12  # the cluster's gradient is NumPy's, to rounding
+    assert "never held in one array" in capsys.readouterr().out
+    losses = summary["losses"]
+    assert np.mean(losses[-3:]) < 0.75 * np.mean(losses[:3])
+    assert summary["accuracy after"] > summary["accuracy before"] + 0.2
 
 
 def test_xor_is_learned_exactly(tmp_path):

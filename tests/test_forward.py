@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import srcad
+import gradcheck
 import test_control_flow as control_flow
 import test_programs as programs
 import test_rules_builtins
@@ -318,3 +319,38 @@ def test_a_function_with_a_rule_uses_its_rule(op):
     _, pullback = srcad.vjp(op)(x)
     np.testing.assert_allclose(tangent, pullback(np.ones(3)) * v, rtol=1e-12)
     assert without_imports(srcad.jvp(op).source).count("\n") == 4  # the value, its tangent from the rule, the return
+
+
+# ---------------------------------------------- a copy of a spread sequence
+def copy_of_spread_list(x):
+    xs = [x * 2.0]
+    y = np.copy(*xs)
+    return np.sum(y * y)
+
+
+def copy_of_spread_tuple(x):
+    pair = (np.sin(x), x)
+    y = np.copy(*pair[:1])
+    return np.sum(y * x)
+
+
+def copy_of_spread_in_a_loop(x):
+    total = 0.0
+    for i in range(3):
+        xs = [x * float(i + 1)]
+        if i % 2 == 0:
+            y = np.copy(*xs)
+        else:
+            y = xs[0]
+        total = total + np.sum(np.tanh(y))
+    return total
+
+
+@pytest.mark.parametrize("function", [copy_of_spread_list, copy_of_spread_tuple, copy_of_spread_in_a_loop],
+                         ids=lambda f: f.__name__)
+def test_a_copy_of_a_spread_sequence_carries_its_tangent(function):
+    """np.copy(*xs) is a call that spreads a sequence, not a copy of one named array: its tangent
+    is that of the item (it was read as zero)."""
+    x = np.array([0.3, -1.2, 0.7])
+    gradcheck.assert_modes_agree(function, (x,))
+    assert_modes_agree(function, (x,))

@@ -6,6 +6,7 @@ Each transform (:class:`srcad.api.gradients.Derivative`, the classes of
 :mod:`srcad.api.higher`) is a :class:`Transform` that says what it generates
 (``_generate``) and how a call runs it (``__call__``).
 """
+import collections
 import functools
 import numbers
 
@@ -28,14 +29,27 @@ class Transform:
 
     srcad_keep_wrapper = True
     noun = "transform"  # what the user calls it in messages
+    specialises = False  # whether _generate takes the call's signature
+    max_signatures = 8  # per way of calling; calls with other signatures run code for any arguments
 
-    def __init__(self, f, wrt):
-        self._subject = Subject(f, wrt)
+    def __init__(self, f, wrt, options=None):
+        """``options`` (a tuple of what else decides the code) lets transforms of the same ``f``,
+        ``wrt`` and options share their compiled code: making one again costs a lookup."""
+        shared = _SharedCode.of(type(self), f, wrt, options)
+        if shared.attributes is not None:
+            self.__dict__.update(shared.attributes)
+            return
         self.__wrapped__ = f
         functools.update_wrapper(self, f, updated=())
+        self._subject = shared.subject
+        self._compiled = shared.compiled
+        self._signatures = shared.signatures  # per way of calling, how many signatures have their own code
+        self._thin = shared.thin  # per signature, the call path that skips binding and checks
         self._single = self._subject.single
-        self._compiled = {}
         self._last = self._subject.fixed_shape()
+        self._last_signature = None
+        if options is not None:
+            shared.attributes = dict(self.__dict__)  # what the next transform like this one starts from
 
     def _generate(self, shape):
         """The generated code for one :class:`~srcad.compiler.passes.p07_calls.Shape` of call."""
@@ -48,8 +62,9 @@ class Transform:
         return with_imports(*self._program())
 
     def _program(self):
-        """The generated source (without imports) and the compiled programs it is the source of."""
-        generated = self._compile(self._last_shape())
+        """The generated source (without imports) and the compiled programs it is the source of:
+        the code of the last call, specialised on its signature."""
+        generated = self._compile(self._last_shape(), self._last_signature)
         return generated.source, [generated]
 
     def _last_shape(self):
@@ -58,15 +73,24 @@ class Transform:
                              f"it is called; call the {self.noun} first, then .source shows the last one")
         return self._last
 
-    def _compile(self, shape):
-        compiled = generate_once(self._compiled, shape.key, is_stale, lambda: self._generate(shape))
-        self._last = shape
+    def _compile(self, shape, signature=None):
+        """The code for ``shape`` specialised on ``signature`` (None: for any arguments); past
+        ``max_signatures`` signatures of one shape, the code for any arguments."""
+        key = (shape.key, signature)
+        if signature is not None and key not in self._compiled:
+            count = self._signatures.get(shape.key, 0)
+            if count >= self.max_signatures:
+                return self._compile(shape, None)
+            self._signatures[shape.key] = count + 1
+        generate = functools.partial(self._generate, signature=signature) if self.specialises else self._generate
+        compiled = generate_once(self._compiled, key, is_stale, lambda: generate(shape))
+        self._last, self._last_signature = shape, signature
         return compiled
 
-    def _ready(self, shape):
-        """The compiled code for ``shape``, the globals it reads looked up again (the user
-        may have rebound one since the last call)."""
-        compiled = self._compile(shape)
+    def _ready(self, shape, signature=None):
+        """The compiled code for ``shape`` (specialised on ``signature``), the globals it reads
+        looked up again (the user may have rebound one since the last call)."""
+        compiled = self._compile(shape, signature)
         for namespace in namespaces(compiled):
             namespace.refresh()
         return compiled
@@ -97,6 +121,40 @@ class Transform:
         return f"<srcad {self._label()}>"
 
 
+class _SharedCode:
+    """What transforms of one function with the same ``wrt`` and options share: the subject and
+    the code compiled for it. The most recently used :attr:`BOUND` are kept."""
+
+    BOUND = 256
+    _kept = collections.OrderedDict()
+
+    def __init__(self, subject):
+        self.subject = subject
+        self.compiled = {}
+        self.signatures = {}
+        self.thin = {}
+        self.attributes = None  # a new transform's attributes (its wrapper's, the shared code)
+
+    @classmethod
+    def of(cls, transform_type, f, wrt, options):
+        key = None
+        if options is not None:
+            key = (transform_type, f, type(wrt), tuple(wrt) if isinstance(wrt, list) else wrt, options)
+            try:
+                shared = cls._kept.get(key)
+            except TypeError:  # an unhashable callable: its transforms keep their own code
+                shared, key = None, None
+            if shared is not None:
+                cls._kept.move_to_end(key)
+                return shared
+        shared = cls(Subject(f, wrt))
+        if key is not None:
+            cls._kept[key] = shared
+            if len(cls._kept) > cls.BOUND:
+                cls._kept.popitem(last=False)
+        return shared
+
+
 def match_like(g, x):
     """Give the derivative ``g`` the type, dtype and shape of its argument ``x``.
 
@@ -118,12 +176,24 @@ def match_like(g, x):
         return x.dtype.type(g)
     if isinstance(x, float):
         return float(g)
-    if isinstance(x, np.ndarray):
-        if isinstance(g, np.ndarray) and g.dtype == x.dtype and g.shape == x.shape and g.flags.writeable:
-            return g
-        return np.array(np.broadcast_to(g, x.shape), dtype=x.dtype)
-    if isinstance(x, np.generic):
-        return x.dtype.type(g)
+    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        return _array_like(g, x)
+    return g
+
+
+def _array_like(g, x):
+    """``g`` with the shape and dtype of the array ``x``, of the array type the computation
+    made (a Dask gradient stays a lazy Dask array, a duck array stays one: nothing is
+    converted). Only a NumPy result is copied, where it is a read-only broadcast view."""
+    if isinstance(g, np.generic) or not hasattr(g, "shape"):
+        # a number (the derivative of a 0-d array) or a list of rows (of an array iterated over)
+        g = np.full_like(x, g)
+    if g.shape != x.shape:
+        g = np.broadcast_to(g, x.shape)
+    if g.dtype != x.dtype:
+        g = g.astype(x.dtype)
+    if isinstance(g, np.ndarray) and not g.flags.writeable:
+        g = g.copy()
     return g
 
 

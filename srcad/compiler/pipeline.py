@@ -7,9 +7,11 @@ import inspect
 from dataclasses import dataclass
 
 import gast
+import numpy as np
 
 from .passes import p16_emit as emit
 from .passes.p11_activity import active_variables
+from .passes.p11_shifts import inert_shifts
 from .passes.p07_calls import bind_calls
 from .passes.p08_aliasing import check_writes
 from .passes.p09_anf import may_vary, to_anf
@@ -27,6 +29,7 @@ from .passes.p13_shapes import SCALAR, ShapeClasses, loop_targets, simplify_broa
 from .passes.p10_kinds import DICT, LIST, TUPLE, Kinds, read_keys_of_dicts
 from ..runtime.accumulate import NonScalarOutputError, check_scalar_output
 from ..runtime.numeric import sum_to_scalar, unbroadcast, zeros_like
+from .signature import known_arguments
 from .syntax import assign, call, clone_signature, constant, expr_stmt, function_def, name, names_loaded, names_stored
 
 
@@ -78,7 +81,9 @@ class Generated:
 class Pipeline:
     """The passes up to activity analysis, shared by every transform."""
 
-    def __init__(self, func, wrt_names, record=None, program=None, optimize=True):
+    def __init__(self, func, wrt_names, record=None, program=None, optimize=True, signature=None):
+        """``signature`` (see :mod:`srcad.compiler.signature`) is what the one call the code is
+        specialised for proves of each parameter; None for code that takes anything."""
         self.record = record
         self.program = program or Program(optimize)
         self.fn = read_function(func)
@@ -86,6 +91,8 @@ class Pipeline:
         node = self.fn.node
         variadic = [node.args.vararg.id] if node.args.vararg is not None else []
         self.params = [a.id for a in node.args.args + node.args.kwonlyargs] + variadic
+        if signature is not None and not variadic:
+            self.fn.argument_kinds, self.fn.argument_shapes = known_arguments(self.params, signature)
         for wrt_name in wrt_names:
             if wrt_name not in self.params:
                 raise SrcadError(f"{node.name} has no parameter {wrt_name!r} to differentiate")
@@ -157,7 +164,8 @@ class _Sweeps:
             body, output, self.aux = _split_aux(body, output, names)
         self.output = output
         outputs = [output.id] if isinstance(output, gast.Name) else []
-        active = active_variables(fn, fn.node, pipeline.wrt, outputs, pipeline.local_names)
+        inert = inert_shifts(fn, fn.node, pipeline.local_names) if optimize else set()
+        active = active_variables(fn, fn.node, pipeline.wrt, outputs, pipeline.local_names, inert)
         _, self.surely_defined = annotate_definitions(body, set(pipeline.params), set(pipeline.params))
         if seeded:
             _refuse_container_output(pipeline, output)
@@ -183,9 +191,12 @@ class _Sweeps:
             classes = ShapeClasses(fn, body, pipeline.params, pipeline.local_names, loop_targets(body),
                                    namespace.objects)
             stable = set(pipeline.params) - names_stored(fn.node)
+            if fn.argument_kinds:  # specialised: only floats lend their shape (unbroadcast takes the dtype too)
+                stable &= set(fn.argument_shapes)
             scalars = [self.seed_name] if self.seed and classes.classes.get(output.id) == SCALAR else []
-            simplified = simplify_broadcasts(self.seed + adjoint, classes, reverse.adjoint_names, stable,
-                                             namespace.bind("sum_to_scalar", sum_to_scalar), scalars)
+            simplified = simplify_broadcasts(self.seed + adjoint, classes, reverse.derivative_names, stable,
+                                             namespace.bind("sum_to_scalar", sum_to_scalar), scalars,
+                                             lambda: namespace.bind("np", np))
             self.seed, adjoint = simplified[:len(self.seed)], simplified[len(self.seed):]
             if isinstance(output, gast.Name):
                 self.output_class = classes.classes.get(output.id)
@@ -241,9 +252,11 @@ def _refuse_container_output(pipeline, output):
             f"{pipeline.fn.where(pipeline.return_statement)}")
 
 
-def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimize=True, record=None):
-    """Generate, compile and return the reverse-mode derivative of the scalar function ``func``."""
-    pipeline = Pipeline(func, wrt_names, record, optimize=optimize)
+def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimize=True, record=None,
+                     signature=None):
+    """Generate, compile and return the reverse-mode derivative of the scalar function ``func``
+    (specialised on ``signature``, the arguments' kinds and shapes, when it is given)."""
+    pipeline = Pipeline(func, wrt_names, record, optimize=optimize, signature=signature)
     namespace = pipeline.namespace
     sweeps = _Sweeps(pipeline, has_aux=has_aux, optimize=optimize, seeded=True)
     result = sweeps.gradients
@@ -264,7 +277,7 @@ def reverse_function(func, wrt_names, *, with_value=False, has_aux=False, optimi
     node.name = namespace.fresh(("value_and_d_" if with_value else "d_") + node.name)
     node.body = primal + checks + captures + sweeps.seed + adjoint + [returned]
     pipeline.snapshot("reverse mode", node)
-    generated = finish(pipeline, [(node, live_at_end)], optimize, sweeps.reverse.adjoint_names.values())
+    generated = finish(pipeline, [(node, live_at_end)], optimize, sweeps.reverse.derivative_names.values())
     generated.scalar_check = scalar_check
     generated.output_where = pipeline.fn.where(pipeline.return_statement)
     return generated
@@ -281,8 +294,13 @@ def _scalar_check(sweeps, with_value, params):
     cls = sweeps.output_class
     if cls == SCALAR:
         return ("scalar",)
+    proven = sweeps.pipeline.fn.argument_kinds
     if cls is not None and cls[0] == "param" and cls[1] in params:
-        return ("argument", cls[1])
+        # specialised code trusts only a parameter proven an array (None or an object passed
+        # where NumPy takes None, as in np.clip(x, None, 1.0), has no shape to lend)
+        kind = proven.get(cls[1])
+        if kind == "array" or kind is None and not proven:
+            return ("argument", cls[1])
     return ("code",)
 
 
@@ -317,7 +335,7 @@ def reverse_split(func, wrt_names, *, has_aux=False, optimize=True, program=None
     unpack = [assign(saved, name(saved_name))] if saved else []
     backward.body = unpack + adjoint + [backward_return]
     return finish(pipeline, [(forward, names_loaded(forward_return)), (backward, live_at_end)], optimize,
-                  sweeps.reverse.adjoint_names.values(), cotangent_inputs=[seed])
+                   sweeps.reverse.derivative_names.values(), cotangent_inputs=[seed])
 
 
 def finish(pipeline, functions, optimize, derivative_names=(), cotangent_inputs=()):

@@ -4,7 +4,7 @@ import numpy as np
 from .checks import check_output
 from ..errors import NonDifferentiableError, SrcadError
 from . import tree
-from .numeric import same_sequence
+from .numeric import same_sequence, size_of
 from .tree import describe_structure
 
 
@@ -178,7 +178,7 @@ def check_scalar_output(value):
             f"grad needs a function whose output is a scalar, but this output is a "
             f"{describe_structure(value)}; use srcad.vjp for container outputs, or has_aux=True "
             f"to return (value, aux)")
-    size = np.size(value)
+    size = size_of(value)
     if size != 1:
         raise NonScalarOutputError(
             f"grad needs a function whose output is a scalar, but this output has shape "

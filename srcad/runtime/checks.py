@@ -29,6 +29,13 @@ def check_argument(param, value):
         raise NonDifferentiableError(
             f"argument {param!r} is the {type(value).__name__} {value!r}: it has no derivative; leave "
             f"{param!r} out of wrt")
+    foreign = next((leaf for leaf in tree.leaves(value) if _not_dispatching(leaf)), None)
+    if foreign is not None:
+        raise NonDifferentiableError(
+            f"argument {param!r} holds an array of type {type(foreign).__module__}.{type(foreign).__qualname__}, "
+            f"which NumPy's functions do not dispatch to (it has no __array_function__): srcad's derivatives call "
+            f"NumPy's functions on the arrays they are given; pass a NumPy array, or one of a library that "
+            f"implements NumPy's protocols (Dask, CuPy): see docs/scaling.md")
     dtype = getattr(value, "dtype", None)
     if dtype is not None and np.dtype(dtype).kind in "biu":
         raise NonDifferentiableError(
@@ -74,6 +81,13 @@ def _no_derivative(value):
         return f"a {type(value).__name__} ({value!r})"
     kind = np.dtype(value.dtype).kind if hasattr(value, "dtype") else ("c" if isinstance(value, complex) else "f")
     return {"c": "complex", "b": "a bool array", "i": "an integer array", "u": "an integer array"}.get(kind)
+
+
+def _not_dispatching(value):
+    """Whether ``value`` is an array of a library NumPy's functions cannot dispatch to (one of
+    the Array API standard alone, say): NumPy's functions would convert it, or fail."""
+    return (hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, (np.ndarray, np.generic))
+            and not hasattr(type(value), "__array_function__"))
 
 
 def _has_complex_leaf(value):

@@ -45,6 +45,11 @@ class check_finite:  # noqa: N801 - used like a function: srcad.check_finite()
         return f"srcad.check_finite({_enabled})"
 
 
+def checking_finite():
+    """Whether :class:`check_finite` is on (generated code must then run under its check)."""
+    return _enabled
+
+
 def finite_checked(label):
     """A context for running generated code of ``label`` (``d_loss``): with the check on,
     NumPy's floating-point errors raise, and the first becomes a :class:`NonFiniteError`;

@@ -8,6 +8,7 @@ generated derivative that calls it can be differentiated again.
 import numpy as np
 
 from ..errors import NonDifferentiableError
+from .numeric import identity_like
 
 
 def _matrix_size(x):
@@ -54,7 +55,7 @@ def unsymmetrised(g, upper=False):
 def lower_halved(m):
     """The strictly lower triangle of ``m`` with half its diagonal: the part of a
     symmetric change a Cholesky factor takes up (a mask, so its own adjoint)."""
-    return np.tril(m, -1) + 0.5 * m * np.eye(_matrix_size(m), dtype=m.dtype)
+    return np.tril(m, -1) + 0.5 * m * identity_like(_matrix_size(m), m.dtype, m)
 
 
 # ------------------------------------------------------------- spectra
@@ -63,7 +64,7 @@ def lower_halved(m):
 def inverse_gaps(w):
     """``F[..., i, j] = 1 / (w[j] - w[i])`` off the diagonal and 0 on it, for distinct ``w``:
     how fast eigenvectors (singular vectors, with ``w = s ** 2``) turn into each other."""
-    on_diagonal = np.eye(np.shape(w)[-1], dtype=bool)
+    on_diagonal = identity_like(np.shape(w)[-1], bool, w)
     gaps = np.expand_dims(w, -2) - np.expand_dims(w, -1)
     return np.where(on_diagonal, 0.0, 1.0 / np.where(on_diagonal, 1.0, gaps))
 

@@ -40,8 +40,8 @@ def cotangent_times(cotangent, partial):
     if isinstance(product, (int, float)):
         return 0.0 if cotangent == 0 and not math.isfinite(product) else product
     finite = np.isfinite(product)
-    if np.all(finite):
-        return product
+    if isinstance(product, (np.ndarray, np.generic)) and np.all(finite):
+        return product  # a shortcut for NumPy only: a lazy array (Dask) would compute to answer it
     return np.where(np.logical_and(np.equal(cotangent, 0), np.logical_not(finite)), np.zeros_like(product),
                     product)
 
@@ -82,6 +82,25 @@ def unbroadcast(g, x):
     if np.shape(g) == shape:
         return g
     return _spread(g, x, shape)
+
+
+def size_of(x):
+    """How many elements ``x`` has, read from its shape (``np.size`` is not among the
+    functions every array library implements: Dask warns and falls back to NumPy)."""
+    return math.prod(np.shape(x))
+
+
+def like_of(x):
+    """``x`` as the ``like=`` of an array made from nothing (``np.eye``, ``np.arange``), so the new
+    array is of ``x``'s library (a Dask or a GPU array); None, NumPy's own, for numbers and lists."""
+    return x if hasattr(type(x), "__array_function__") else None
+
+
+def identity_like(n, dtype, x):
+    """The ``n`` by ``n`` identity matrix of ``dtype``, in ``x``'s array library (``np.eye``'s
+    ``like=`` is not enough: Dask's ``eye`` refuses the arguments NumPy passes it)."""
+    count = np.arange(n, like=like_of(x))
+    return (np.expand_dims(count, -1) == count).astype(dtype)
 
 
 def sum_to_scalar(g):
@@ -222,7 +241,7 @@ def prod_partials_tangent(x, dx, axis=None):
     rows, moved_shape = _as_rows(x, axes, last)
     d_rows, _ = _as_rows(dx, axes, last)
     rows, d_rows = rows[..., None, :], d_rows[..., None, :]
-    itself = np.eye(np.shape(rows)[-1], dtype=bool)
+    itself = identity_like(np.shape(rows)[-1], bool, rows)
     without_itself = np.where(itself, np.ones_like(rows), rows)  # row i: x with x_i set to 1
     pairs = prod_partials(without_itself, axis=-1) * ~itself
     tangent = np.sum(pairs * d_rows, axis=-1)
@@ -533,7 +552,7 @@ def _uneinsum_one(g, inputs, output, operands, i, fresh):
             # a repeated index reads a diagonal: write back through an identity matrix
             target += fresh[len(eyes)]
             eye_terms.append(c + target[-1])
-            eyes.append(np.eye(shape[k], dtype=float_dtype(g)))
+            eyes.append(identity_like(shape[k], float_dtype(g), operands[i]))
         else:
             target += c
     others = [s for j, s in enumerate(inputs) if j != i]
@@ -729,16 +748,20 @@ def sort_along(t, x, axis=-1):
 # ------------------------------------------------------- joining and splitting
 
 
-def _split_points(sizes):
-    return list(itertools.accumulate(sizes))[:-1]
+def _cut(g, lengths, axis):
+    """``g`` cut along ``axis`` into consecutive pieces of ``lengths``: ``np.split``, by
+    slicing, which every array library implements (Dask has no ``np.split``)."""
+    before = (slice(None),) * (axis % np.ndim(g))
+    ends = list(itertools.accumulate(lengths))
+    return [g[before + (slice(end - length, end),)] for length, end in zip(lengths, ends)]
 
 
 def unconcatenate(g, arrays, axis=0):
     """Adjoint of ``np.concatenate(arrays, axis)``: ``g`` cut into one piece per array."""
     if axis is None:
-        pieces = np.split(np.ravel(g), _split_points([np.size(x) for x in arrays]))
+        pieces = _cut(np.ravel(g), [size_of(x) for x in arrays], 0)
         return [np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays)]
-    return np.split(g, _split_points([np.shape(x)[axis] for x in arrays]), axis=axis)
+    return _cut(g, [np.shape(x)[axis] for x in arrays], axis)
 
 
 def _joined(item):
@@ -800,7 +823,7 @@ def unstack(g, axis=0):
 
 def _unjoin(g, arrays, ndmin, axis):
     shapes = [(1,) * (ndmin - np.ndim(x)) + np.shape(x) for x in arrays]
-    pieces = np.split(g, _split_points([s[axis] for s in shapes]), axis=axis)
+    pieces = _cut(g, [s[axis] for s in shapes], axis)
     return [np.reshape(p, np.shape(x)) for p, x in zip(pieces, arrays)]
 
 
@@ -861,7 +884,7 @@ def linspace_fractions(y, num=50, endpoint=True, axis=0):
         raise NonDifferentiableError("srcad differentiates np.linspace without retstep=True: "
                                      "compute the step as (stop - start) / (num - 1) instead")
     steps = num - 1 if endpoint else num
-    fraction = np.arange(num, dtype=float_dtype(y)) / max(steps, 1)
+    fraction = np.arange(num, dtype=float_dtype(y), like=like_of(y)) / max(steps, 1)
     ndim = np.ndim(y)
     return np.reshape(fraction, (num,) + (1,) * (ndim - 1 - axis % ndim))
 

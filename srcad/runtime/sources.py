@@ -35,6 +35,15 @@ def register_source(source, label):
     return filename
 
 
+def release_source(filename):
+    """Forget the source :func:`register_source` stored under ``filename`` (its code is gone)."""
+    linecache.cache.pop(filename, None)
+    try:
+        os.remove(filename)
+    except OSError:
+        pass  # never written, or already removed with the directory at exit
+
+
 def is_generated_file(filename):
     """Whether ``filename`` names source srcad generated (in this process or in a test's
     hand-made ``<srcad ...>`` pseudo-file)."""

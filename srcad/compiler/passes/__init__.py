@@ -13,6 +13,7 @@
     p11_activity   which variables carry a derivative
     p12_reverse    reverse mode: a forward sweep, then a backward sweep
     p12_forward    forward mode: each value followed by its tangent (instead of p12_reverse)
+    p12_walker     what both modes share: the walk, the kinds of statement, branches, calls
     p13_shapes     shape classes; broadcasting reductions dropped where shapes are equal
     p14_restore    the tape: what the backward sweep needs of overwritten values
     p15_optimize   dead code, copies and constants folded away

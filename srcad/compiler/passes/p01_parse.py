@@ -28,6 +28,9 @@ class Function:
     line_offset: int
     source_lines: list = field(repr=False)
     extra_names: dict = field(default_factory=dict, repr=False)
+    # what the call being specialised proves of each parameter (see compiler/signature.py)
+    argument_kinds: dict = field(default_factory=dict, repr=False)
+    argument_shapes: dict = field(default_factory=dict, repr=False)
 
     @property
     def short_filename(self):

@@ -9,7 +9,8 @@ everything else is decided when the code runs, by a helper that checks types.
 
 Every variable of a function in A-normal form (or of generated code read back)
 gets a *kind*, flow-insensitively: the kind all its assignments agree on, or
-none. Parameters and globals have none (a caller may pass anything), and so
+none. Parameters and globals have none (a caller may pass anything; code specialised
+on a call's signature knows its parameters' kinds), and so
 has whatever comes out of a call srcad knows nothing about.
 
 * ``ARRAY``: an array, a NumPy scalar or a float: ``+`` and ``*`` are arithmetic
@@ -90,7 +91,9 @@ class Kinds:
         self.generated_globals = generated_globals
         parameters = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
         parameters += [a for a in (node.args.vararg, node.args.kwarg) if a is not None]
-        self.kinds = {p.id: None for p in parameters}
+        # a parameter is anything a caller passes, unless the call being specialised proves more
+        proven = getattr(fn, "argument_kinds", {})
+        self.kinds = {p.id: proven.get(p.id) for p in parameters}
         definitions = list(_definitions(node))
         numbers = _copied_numbers(definitions, set(numbers) - set(self.kinds))
         self.kinds.update({var: ARRAY for var in numbers})

@@ -13,11 +13,12 @@ from ...runtime.accumulate import add_at
 from ..syntax import appended, assigned_variables
 
 
-def active_variables(fn, node, wrt_names, outputs, local_names):
-    """The set of active variable names of the A-normal-form function ``node``."""
+def active_variables(fn, node, wrt_names, outputs, local_names, constants=frozenset()):
+    """The set of active variable names of the A-normal-form function ``node``; no derivative
+    flows into the names in ``constants`` (shifts that contribute nothing, say)."""
     assignments = [s for s in gast.walk(node) if isinstance(s, gast.Assign)]
-    carriers = [(s, _targets(s), _derivative_sources(fn, s.value, local_names) | _written_into(s))
-                for s in assignments]
+    carriers = [(s, _targets(s), set() if _targets(s) <= constants else
+                 _derivative_sources(fn, s.value, local_names) | _written_into(s)) for s in assignments]
     for stmt in gast.walk(node):
         append = appended(stmt)
         if append is not None:

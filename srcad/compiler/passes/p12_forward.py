@@ -8,14 +8,15 @@ named ``t_<variable>`` (``t_h`` is the tangent of ``h``, ``t_d_W`` of ``d_W``);
 the ``d_`` prefix is left to adjoints, so a Hessian-vector product, which is
 the tangent of a gradient, reads ``t_d_W``.
 
-Zeros are symbolic. An argument that carries no tangent (a constant, data, a
-value computed from constants) reads as a zero in the template, and the
-template simplifies: a product with a zero is zero, a zero term leaves a sum,
-a call, attribute or subscript of zeros is zero (templates are linear in the
-``d[...]`` they read). A variable whose tangent is zero gets no code at all.
-When dropping a term could leave a smaller shape than the result's (a
-broadcasting ``+``), the tangent is wrapped in ``broadcast_like(t, y)``, only
-where the shape classes of ``shapes.py`` cannot show the shapes are equal.
+Zeros are symbolic (``compiler/tangent_zeros.py``). An argument that carries
+no tangent reads as a zero in the template, and the template simplifies; a
+variable whose tangent is zero gets no code at all. When dropping a term could
+leave a smaller shape than the result's (a broadcasting ``+``), the tangent is
+wrapped in ``broadcast_like(t, y)``, only where the shape classes cannot show
+the shapes are equal.
+
+What both modes share (the walk, the kinds of value and call, branches and
+loops) is ``p12_walker.Walker``; this module says what forward mode emits.
 
 Control flow keeps its structure: branches and loops hold their tangent
 statements next to their primal ones. Where a tangent is zero on one path and
@@ -35,37 +36,31 @@ A call to a Python function without a rule (a user function, a helper, a
 """
 import inspect
 import numbers
-import operator
 
 import gast
 import numpy as np
 
-from .p11_activity import flowing_names, refuse_active_index, refuse_carrying_callee
+from .p11_activity import flowing_names, refuse_carrying_callee
 from .p09_anf import hint
-from ...errors import NonDifferentiableError, no_rule_hint
-from ..inline import Contribution, Inliner, Template
-from .p06_jumps import refuse_unlowered_jump
+from ..inline import Contribution
 from .p01_parse import filename_is_generated
-from .p10_kinds import Kinds, binary_function
-from .p02_language import without_derivative
-from ..resolve import UNKNOWN, classify, is_user_function, known_at_run_time_only, method_of_a_constant, \
-    not_transformed_because, resolve_expression
+from .p10_kinds import Kinds
+from ..resolve import UNKNOWN, classify, is_user_function, resolve_expression
 from ...rules import registry
-from ...runtime.accumulate import add_at, writable_copy, zeros_buffer
+from ...runtime.accumulate import add_at, zeros_buffer
 from ...runtime.dispatch import call_backward, call_forward
 from ...runtime.forward import attribute_tangent, broadcast_like, call_backward_jvp, call_forward_jvp, call_jvp, \
     fresh_copy, no_tangents
-from ...runtime.numeric import einsum_tangent, pick, zeros_like
+from ...runtime.numeric import zeros_like
 from ...runtime.tape import Tape
-from .p13_shapes import SCALAR, ShapeClasses, elementwise_operands, loop_targets
+from .p13_shapes import SCALAR, ShapeClasses, loop_targets
+from ..tangent_zeros import ZERO, TangentShapes, Zeros, zero
 from ..syntax import appended, assign, assigned_variables, call, clone, constant, expr_stmt, function_def, located, name, \
     names_loaded, names_stored, substitute
+from .p12_walker import NOT_SPECIAL, Site, Walker
 from ..pipeline import Pipeline, all_callees, finish, is_stale
 
 TANGENT_PREFIX = "t_"
-_ZERO, _CONST, _LINEAR = 0, 1, 2
-# helpers that take a tuple of tangents and read None as a zero tangent
-_NONE_IS_ZERO = (einsum_tangent, pick)
 
 
 def forward_function(func, wrt_names, *, optimize=True, tangent_only=False, prefix="jvp_", record=None):
@@ -183,40 +178,33 @@ class State:
         self.maybe.update(variables)
 
 
-class Forward:
+class Forward(Walker):
     """Builds the forward sweep of one function in A-normal form."""
 
+    prefix = TANGENT_PREFIX
+    rule_kind = "tangent"
+    rule_decorator = "tangent"
+    strong_zeros = "forward"
+    mode_phrase = " in forward mode"
+    emits_primal = True
+
     def __init__(self, pipeline, classes, key=None, function_name=None):
+        super().__init__(pipeline.fn, pipeline.names, pipeline.namespace, pipeline.local_names)
         self.key = key
         self.function_name = function_name
-        self.fn = pipeline.fn
-        self.names = pipeline.names
-        self.namespace = pipeline.namespace
-        self.local_names = pipeline.local_names
         self.classes = classes
+        self.shapes = TangentShapes(classes, self.resolve)
         self.kinds = Kinds(pipeline.fn, pipeline.fn.node, pipeline.local_names, pipeline.namespace.objects)
-        self.inliner = Inliner(self.namespace.bind, self.names.fresh, strong_zeros="forward")
-        self.tangent_names = {}
-        self.origin = None
-        self.callees = []
         self.carriers = set()
         self.tapes = set()
-        self.exits = []
 
     # -- names ------------------------------------------------------------
-    def t(self, var):
-        """The name of ``var``'s tangent: ``t_var``."""
-        if var not in self.tangent_names:
-            self.tangent_names[var] = self.names.fresh(TANGENT_PREFIX + var)
-        return self.tangent_names[var]
+    t = Walker.derivative_name  # t(x) is "t_x", the name of x's tangent
 
     def tangent_name(self, var):
         node = name(self.t(var))
         node.srcad_tangent = var
         return node
-
-    def helper(self, identifier, obj):
-        return name(self.namespace.bind(identifier, obj))
 
     def zeros_helper(self):
         """``zeros_like``: NumPy-style zeros of a value's shape (in generated code read
@@ -337,29 +325,13 @@ class Forward:
             return name(self.t(expr.id))
         return self.zeros_of(expr)
 
-    # -- blocks -------------------------------------------------------------
-    def block(self, stmts, state):
-        out = []
-        for stmt in stmts:
-            self.origin = getattr(stmt, "srcad_origin", self.origin)
-            out.extend(self.statement(stmt, state, out))
-        return out
-
-    def statement(self, stmt, state, out_so_far):
-        if isinstance(stmt, gast.Assign):
-            return self.assignment(stmt, state)
-        if isinstance(stmt, gast.If):
-            if getattr(stmt, "srcad_loop_exit", False) and self.exits:
-                # leaving the loop early: tangents are settled just before (see loop)
-                self.exits[-1].append((out_so_far, len(out_so_far), state.copy()))
-                return [clone(stmt)]
-            return self.branch(stmt, state)
-        if isinstance(stmt, (gast.For, gast.While)):
-            return self.loop(stmt, state)
-        if isinstance(stmt, gast.Expr):
-            return self.expression_statement(stmt, state)
-        refuse_unlowered_jump(self.fn, stmt)
-        return without_derivative(self.fn, stmt, [clone(stmt)])
+    # -- statements -------------------------------------------------------------
+    def loop_exit(self, stmt, state, out_so_far):
+        """Leaving a loop early: the tangents are settled just before (see :meth:`loop`)."""
+        if not self.exits:
+            return None  # generated code read back: an ``if`` like any other
+        self.exits[-1].append((out_so_far, len(out_so_far), state.copy()))
+        return [clone(stmt)]
 
     # -- assignments ----------------------------------------------------------
     def assignment(self, stmt, state):
@@ -408,9 +380,7 @@ class Forward:
                 return out
             self.emit(out, assign(self.t(base), self.zeros_of(name(base))))
         else:
-            if base not in state.owned:
-                copied = call(self.helper("writable_copy", writable_copy), name(self.t(base)))
-                self.emit(out, assign(self.t(base), copied))
+            self.make_writable(base, state, out)
             out.append(primal)
         state.nonzero.add(base)
         state.owned.add(base)
@@ -419,8 +389,9 @@ class Forward:
                                    type_comment=None))
         return out
 
-    def carries(self, expr, state):
-        return bool(flowing_names(expr) & state.nonzero)
+    @staticmethod
+    def carrying(state):
+        return state.nonzero
 
     def assignment_tangent(self, var, value, state, out, primal):
         """Emit the primal statement and what its tangent needs; return the tangent
@@ -442,31 +413,27 @@ class Forward:
             pop.srcad_keep = True
             self.emit(out, pop)
             return _DONE
-        if not self.carries(value, state):
-            out.append(primal)
-            return None
-        if isinstance(value, gast.Name):
-            out.append(primal)
-            return name(self.t(value.id))
-        if isinstance(value, (gast.Tuple, gast.List)):
-            out.append(primal)
-            return type(value)(elts=[self.tangent_value(e, state) for e in value.elts], ctx=gast.Load())
-        if isinstance(value, gast.Dict):
-            out.append(primal)
-            return gast.Dict(keys=[clone(k) for k in value.keys],
-                             values=[self.tangent_value(v, state) for v in value.values])
-        if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
-                and classify(self.fn, value, self.local_names).function is operator.getitem:
-            # not np.r_[...], whose rule joins the index's items; an index only selects. In code
-            # srcad generated, a value popped from a tape is taken to carry a tangent, so only
-            # the user's own code can be judged by its index
-            out.append(primal)
-            if value.value.id not in state.nonzero:
-                if not filename_is_generated(self.fn.filename):
-                    refuse_active_index(self.fn, primal, value.slice, state.nonzero)
-                return None
-            return gast.Subscript(value=name(self.t(value.value.id)), slice=clone(value.slice), ctx=gast.Load())
-        return self.operation(var, value, state, out, primal)
+        return self.assigned_value(Site(primal, var, value, state, out))
+
+    def alias(self, site):
+        site.out.append(site.stmt)
+        return name(self.t(site.value.id))
+
+    def container(self, site, items):
+        """The same container of the items' tangents."""
+        site.out.append(site.stmt)
+        tangents = [self.tangent_value(item, site.state) for _, item in items]
+        if isinstance(site.value, gast.Dict):
+            return gast.Dict(keys=[clone(key) for key, _ in items], values=tangents)
+        return type(site.value)(elts=tangents, ctx=gast.Load())
+
+    @property
+    def judges_indices(self):
+        return not filename_is_generated(self.fn.filename)
+
+    def selected_item(self, site):
+        site.out.append(site.stmt)
+        return gast.Subscript(value=name(self.t(site.value.value.id)), slice=clone(site.value.slice), ctx=gast.Load())
 
     def unpacking(self, stmt, target, value, state):
         primal = located(clone(stmt), getattr(stmt, "srcad_origin", None))
@@ -520,192 +487,83 @@ class Forward:
             value.values = [operand(v) for v in value.values]
         return value
 
-    # -- operations -----------------------------------------------------------
-    def operation(self, var, value, state, out, primal):
-        operation = classify(self.fn, value, self.local_names)
-        if operation is None or operation.nondifferentiable:
-            out.append(primal)
-            return None
-        operation.function = binary_function(self.kinds, value, operation.function)
-        if _is_one_of(operation.function, _COPIES) and len(operation.args) == 1:
+    # -- calls: what forward mode emits for each kind the walker tells apart -------
+    rule_of = staticmethod(registry.tangent_of)
+
+    @staticmethod
+    def transforms(function):
+        return _readable(function)
+
+    @staticmethod
+    def constant_call(site):
+        site.out.append(site.stmt)
+        return None
+
+    def special_call(self, site):
+        """A copy (whose tangent is a copy too), reverse-mode code's run-time dispatch, an
+        attribute of an object, and a checkpointed function (forward mode keeps nothing anyway)."""
+        operation, value = site.operation, site.value
+        if _is_one_of(operation.function, _COPIES) and len(operation.args) == 1 \
+                and not isinstance(operation.args[0], gast.Starred):
             # the primal copies so that later writes into one leave the other: so must the tangent
-            out.append(primal)
+            site.out.append(site.stmt)
             source = operation.args[0]
-            if isinstance(source, gast.Name) and source.id in state.nonzero:
+            if isinstance(source, gast.Name) and source.id in site.state.nonzero:
                 return call(self.helper("fresh_copy", fresh_copy), name(self.t(source.id)))
             return None
         if _is_one_of(operation.function, (call_forward, call_backward)):
-            return self.dispatched_call(var, value, operation, state, out, primal)
-        if known_at_run_time_only(value, operation, self.local_names) or isinstance(value, gast.Call) \
-                and _spreads(value) or method_of_a_constant(value, operation, self.local_names, state.nonzero):
-            return self.run_time_call(var, value, state, out, primal)
+            return self.dispatched_call(site)
         if operation.function is UNKNOWN and isinstance(value, gast.Attribute) and isinstance(value.value, gast.Name):
             # an attribute of an object (self.weights, params.W): the same attribute of its tangent
-            out.append(primal)
+            site.out.append(site.stmt)
             return call(self.helper("attribute_tangent", attribute_tangent), name(self.t(value.value.id)),
                         clone(value.value), constant(value.attr))
-        if operation.function is UNKNOWN and isinstance(value, gast.Call):
-            operation.function = self.static_transform(value.func)
         while getattr(operation.function, "srcad_checkpoint", False):
-            # checkpointing saves memory in reverse mode; forward mode keeps nothing anyway
             operation.function = operation.function.__wrapped__
-        rule = registry.tangent_of(operation.function)
-        if rule is None and _readable(operation.function):
-            return self.call_user_function(var, operation, state, out, primal)
-        out.append(primal)
-        if rule is None:
-            raise self.missing_rule(primal, operation)
-        template = Template.of(rule)
-        mapping = template.bind_operation(operation, self.fn.where(primal))
+        return NOT_SPECIAL
+
+    def rule_call(self, site, template, mapping):
+        """The tangent template inlined, zero tangents simplified away: the tangent expression."""
+        var, value, state, out = site.var, site.value, site.state, site.out
+        out.append(site.stmt)
 
         def derivative(target):
             if isinstance(target, gast.Name) and target.id in state.nonzero:
                 return self.tangent_name(target.id)
-            return _zero(target)
+            return zero(target)
 
         items = self.inliner.inline(template, mapping, name(var), derivative)
         zero_locals = {}
         tangent = None
-        zeros = _Zeros(self)
+        zeros = Zeros(self)
         for item in items:
             if isinstance(item, Contribution):
                 contribution, kind = zeros.top(substitute(item.value, zero_locals))
-                if kind != _ZERO:
+                if kind != ZERO:
                     tangent = contribution if tangent is None else gast.BinOp(
                         left=tangent, op=gast.Add(), right=contribution)
                 continue
             if isinstance(item, gast.Assign) and isinstance(item.targets[0], gast.Name):
-                item.value, kind = _Zeros(self).visit(substitute(item.value, zero_locals))
-                if kind == _ZERO:
-                    zero_locals[item.targets[0].id] = _zero(None)
+                item.value, kind = Zeros(self).visit(substitute(item.value, zero_locals))
+                if kind == ZERO:
+                    zero_locals[item.targets[0].id] = zero(None)
                     continue
             self.emit(out, item)
         if tangent is None:
             return None
-        if zeros.dropped and not self.keeps_shape(zeros.dropped, tangent, var, value):
+        if zeros.dropped and not self.shapes.keeps_shape(zeros.dropped, tangent, var, value):
             tangent = call(self.helper("broadcast_like", broadcast_like), tangent, name(var))
         return tangent
 
-    def keeps_shape(self, dropped, tangent, var, value):
-        """Whether dropping zero terms surely left the result's shape."""
-        if all(self.same_shape(kept, zero) for kept, zero in dropped):
-            return True
-        if gast.dump(self.as_primal(tangent)) == gast.dump(value):
-            return True
-        cls = self.classes.classes.get(var)
-        return cls is not None and self.shape_class(self.as_primal(tangent)) == cls
-
-    def same_shape(self, a, b):
-        a, b = self.as_primal(a), self.as_primal(b)
-        if gast.dump(a) == gast.dump(b):
-            return True
-        class_a, class_b = self.shape_class(a), self.shape_class(b)
-        return class_a is not None and class_b is not None and (class_b == SCALAR or class_a == class_b)
-
-    def as_primal(self, node):
-        """``node`` with each tangent read as its variable and each zero as its value:
-        an expression of the shape the tangent expression has."""
-        node = clone(node)
-
-        class _Primal(gast.NodeTransformer):
-            def visit_Name(self, n):
-                if _is_zero(n):
-                    like = n.srcad_zero_like
-                    return clone(like) if like is not None else constant(0.0)
-                if getattr(n, "srcad_tangent", None):
-                    return name(n.srcad_tangent)
-                return n
-
-        return _Primal().visit(node)
-
-    def shape_class(self, node):
-        """Like :meth:`ShapeClasses.expression`, also through comparisons and masks."""
-        if isinstance(node, gast.Constant):
-            return SCALAR if isinstance(node.value, numbers.Number) else None
-        if isinstance(node, gast.UnaryOp) and not isinstance(node.op, gast.Not):
-            return self.shape_class(node.operand)
-        operands = None
-        if isinstance(node, gast.BinOp) and not isinstance(node.op, gast.MatMult):
-            operands = [node.left, node.right]
-        elif isinstance(node, gast.Compare):
-            operands = [node.left] + list(node.comparators)
-        elif isinstance(node, gast.Call):
-            operands = elementwise_operands(self.resolve(node.func), node)
-        if operands is None:
-            return self.classes.expression(node)
-        result = SCALAR
-        for operand in operands:
-            cls = self.shape_class(operand)
-            if cls is None:
-                return None
-            if result == SCALAR:
-                result = cls
-            elif cls != SCALAR and cls != result:
-                return ("node", id(node))
-        return result
-
-    def missing_rule(self, stmt, operation):
-        label = operation.label or getattr(operation.function, "__name__", "this call")
-        module = getattr(operation.function, "__module__", None) or ""
-        if operation.function is UNKNOWN:
-            why = "srcad cannot tell what it calls"
-        elif module.startswith("srcad."):
-            why = (f"it is a helper of srcad's generated code without a tangent rule yet (second derivatives "
-                   f"through the function whose rule calls {label} are not supported)")
-        else:
-            why = not_transformed_because(operation.function) or "it has no tangent rule and no Python source to transform"
-        return NonDifferentiableError(f"cannot differentiate {label} in forward mode: {why}", self.fn.locate(stmt),
-                                      no_rule_hint(label, "tangent"))
-
     # -- calls to Python functions ----------------------------------------------
-    def static_transform(self, func):
-        """``srcad.grad(loss)`` used as a callee: the derivative object, built now (the public
-        transforms that may be built so say so with ``srcad_builds_derivative``)."""
-        if not isinstance(func, gast.Call):
-            return UNKNOWN
-        maker = self.resolve(func.func)
-        if getattr(maker, "srcad_builds_derivative", False) is not True:
-            return UNKNOWN
-        try:
-            args = [self.static_value(a) for a in func.args]
-            keywords = {k.arg: self.static_value(k.value) for k in func.keywords}
-        except LookupError:
-            return UNKNOWN
-        return maker(*args, **keywords)
-
-    def static_value(self, node):
-        if isinstance(node, gast.Constant):
-            return node.value
-        if isinstance(node, (gast.Tuple, gast.List)):
-            return tuple(self.static_value(e) for e in node.elts)
-        value = resolve_expression(self.fn, node, self.local_names)
-        if value is UNKNOWN:
-            raise LookupError(node)
-        return value
-
-    def call_user_function(self, var, operation, state, out, primal):
+    def user_call(self, site):
         """``y = g(x)`` for a Python function ``g``: ``y, t_y = jvp_g(x, t_x)``."""
-        callee = operation.function
-        try:
-            signature = inspect.signature(callee)
-            bound = signature.bind(*operation.args, **operation.keywords)
-        except (TypeError, ValueError) as error:
-            raise NonDifferentiableError(f"cannot differentiate the call to {operation.label}: {error}"
-                                         f"{self.fn.where(primal)}") from None
-        bound.apply_defaults()
-        arguments = []
-        for parameter in signature.parameters.values():
-            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-                raise NonDifferentiableError(
-                    f"cannot differentiate the call to {operation.label}: srcad differentiates functions "
-                    f"without *args and **kwargs parameters{self.fn.where(primal)}")
-            arguments.append((parameter.name, self.argument_node(callee, parameter.name,
-                                                                 bound.arguments[parameter.name])))
-        active = [(p, node.id) for p, node in arguments if isinstance(node, gast.Name) and node.id in state.nonzero]
-        if not active:
-            out.append(primal)
+        callee, var = site.operation.function, site.var
+        arguments, carried = self.bound_parameters(site)
+        if not carried:
+            site.out.append(site.stmt)
             return None
-        key = (callee, tuple(p for p, _ in active))
+        key = (callee, tuple(parameter for parameter, _ in carried))
         if key == self.key:
             callee_name = name(self.function_name)  # a recursive call: the function being written
         else:
@@ -713,26 +571,29 @@ class Forward:
             if generated is not None and all(generated is not c for c in self.callees):
                 self.callees.append(generated)
             callee_name = self.helper(function.__name__, function)
-        args = [node for _, node in arguments] + [name(self.t(v)) for _, v in active]
-        stmt = assign([var, self.t(var)], call(callee_name, *args))
-        out.append(located(stmt, getattr(primal, "srcad_origin", None)))
+        args = [self.argument_node(callee, parameter, value) for parameter, value in arguments]
+        args += [name(self.t(variable.id)) for _, variable in carried]
+        self.replace_primal(site, call(callee_name, *args))
         return _DONE
 
-    def run_time_call(self, var, value, state, out, primal):
+    def run_time_call(self, site):
         """``y = act(z)`` with ``act`` known only when the code runs (an argument, a list
         item): ``y, t_y = call_jvp(act, (z,), (t_z,))`` finds or makes its forward mode then."""
-        refuse_carrying_callee(self.fn, primal, value, state.nonzero)
-        args = self.arguments_and_tangents(value.args, value.keywords, state)
-        stmt = assign([var, self.t(var)], call(self.helper("call_jvp", call_jvp), clone(value.func), *args))
-        out.append(located(stmt, getattr(primal, "srcad_origin", None)))
+        value = site.value
+        refuse_carrying_callee(self.fn, site.stmt, value, site.state.nonzero)
+        args = self.arguments_and_tangents(value.args, value.keywords, site.state)
+        self.replace_primal(site, call(self.helper("call_jvp", call_jvp), clone(value.func), *args))
         return _DONE
 
-    def dispatched_call(self, var, value, operation, state, out, primal):
+    spread_call = run_time_call  # call_jvp spreads the tangents of ``*xs`` too
+
+    def dispatched_call(self, site):
         """Reverse-mode code's calls of functions known only at run time:
         ``call_forward(f, wrt, *args)`` and ``call_backward(saved, d_y)`` become
         ``call_forward_jvp`` and ``call_backward_jvp``, which run the forward mode of
         the sweeps ``call_forward`` would choose."""
-        if operation.function is call_forward:
+        value, state = site.value, site.state
+        if site.operation.function is call_forward:
             function, wrt, *args = value.args
             arguments = self.arguments_and_tangents(args, value.keywords, state)
             replacement = call(self.helper("call_forward_jvp", call_forward_jvp), clone(function), clone(wrt),
@@ -741,8 +602,13 @@ class Forward:
             saved, d_y = value.args
             replacement = call(self.helper("call_backward_jvp", call_backward_jvp), clone(saved),
                                self.tangent_or_none(saved, state), clone(d_y), self.tangent_or_none(d_y, state))
-        out.append(located(assign([var, self.t(var)], replacement), getattr(primal, "srcad_origin", None)))
+        self.replace_primal(site, replacement)
         return _DONE
+
+    def replace_primal(self, site, pair):
+        """``y, t_y = pair``: a call that computes the value and its tangent, in place of the primal."""
+        stmt = assign([site.var, self.t(site.var)], pair)
+        site.out.append(located(stmt, getattr(site.stmt, "srcad_origin", None)))
 
     def arguments_and_tangents(self, args, keywords, state):
         """A call's arguments and their tangents as ``call_jvp`` takes them: a tuple of the
@@ -778,38 +644,38 @@ class Forward:
         return self.helper(f"{getattr(callee, '__name__', 'f')}_{parameter}", value)
 
     # -- expression statements: tapes and buffers ---------------------------------
-    def expression_statement(self, stmt, state):
-        out = [located(clone(stmt), getattr(stmt, "srcad_origin", None))]
-        value = stmt.value
-        if not isinstance(value, gast.Call):
-            return out
-        sequence, method = self.method(value, "pop")
-        if method == "pop" and not value.args:
-            if sequence in state.nonzero:
-                self.emit(out, expr_stmt(call(gast.Attribute(value=name(self.t(sequence)), attr="pop",
-                                                             ctx=gast.Load()))))
-            return out
-        growth = appended(stmt)
-        if growth is not None:
-            return self.grow(out[0], stmt, state)
-        receiver, stored = self.stored_value(value)
+    @staticmethod
+    def primal_statement(stmt):
+        return located(clone(stmt), getattr(stmt, "srcad_origin", None))
+
+    def call_statement(self, stmt, state):
+        """The call as written; a tape's ``pop()`` whose value is dropped pops its tangent tape too."""
+        out = [self.primal_statement(stmt)]
+        sequence, method = self.method(stmt.value, "pop") if isinstance(stmt.value, gast.Call) else (None, None)
+        if method == "pop" and not stmt.value.args and sequence in state.nonzero:
+            self.emit(out, expr_stmt(call(gast.Attribute(value=name(self.t(sequence)), attr="pop", ctx=gast.Load()))))
+        return out
+
+    def accumulation(self, stmt, state):
+        """``add_at(buffer, index, v)`` updates a buffer in place: the same update of its tangent."""
+        out = [self.primal_statement(stmt)]
+        receiver, stored = self.stored_value(stmt.value)
         if receiver is not None and isinstance(stored, gast.Name) and stored.id in state.nonzero:
-            buffer, index = value.args[0], value.args[1]
+            buffer, index = stmt.value.args[0], stmt.value.args[1]
             if receiver not in state.nonzero:
                 self.emit(out, assign(self.t(receiver), self.zeros_of(buffer)))
-            elif receiver not in state.owned:
-                self.emit(out, assign(self.t(receiver),
-                                      call(self.helper("writable_copy", writable_copy), name(self.t(receiver)))))
+            else:
+                self.make_writable(receiver, state, out)
             state.nonzero.add(receiver)
             state.owned.add(receiver)
             self.emit(out, expr_stmt(call(self.helper("add_at", add_at), name(self.t(receiver)), clone(index),
                                           name(self.t(stored.id)))))
         return out
 
-    def grow(self, primal, stmt, state):
+    def grow(self, stmt, state):
         """``tape.push(v)``, ``xs.append(v)``, ``xs.insert(i, v)``: the tangent tape (list)
         grows by ``t_v`` in the same way."""
-        out = []
+        out, primal = [], self.primal_statement(stmt)
         sequence, item = appended(stmt)
         method = stmt.value.func.attr
         carries = isinstance(item, gast.Name) and item.id in state.nonzero
@@ -826,47 +692,45 @@ class Forward:
         return out
 
     # -- control flow -------------------------------------------------------------
-    def branch(self, stmt, state):
-        body_state, else_state = state.copy(), state.copy()
-        body = self.block(stmt.body, body_state)
-        orelse = self.block(stmt.orelse, else_state)
+    def join_branches(self, stmt, state, body, orelse):
+        """A tangent one branch leaves nonzero and the other zero: an explicit zero there."""
+        (body_state, body_out), (else_state, else_out) = body, orelse
         nonzero = body_state.nonzero | else_state.nonzero
-        for lacking, branch_out in ((body_state, body), (else_state, orelse)):
+        for lacking, branch_out in ((body_state, body_out), (else_state, else_out)):
             for var in sorted(nonzero - lacking.nonzero):
                 self.materialize(var, lacking, branch_out)
         state.nonzero = nonzero
         state.owned = body_state.owned & else_state.owned
         state.must = body_state.must & else_state.must
         state.maybe = body_state.maybe | else_state.maybe
-        self.origin = getattr(stmt, "srcad_origin", self.origin)
-        node = gast.If(test=clone(stmt.test), body=body or [gast.Pass()], orelse=orelse)
-        return [located(node, self.origin)]
 
-    def loop(self, stmt, state):
-        """A loop whose tangents are carried from one iteration to the next: the
-        body is walked until the set of nonzero tangents at its start is stable."""
-        stored = names_stored(stmt)
-        target = [stmt.target.id] if isinstance(stmt, gast.For) else []
-        entry = state.copy()
-        snapshot, callees = set(self.names.taken), list(self.callees)
-        while True:
-            trial = entry.copy()
-            trial.must |= set(target)
-            trial.maybe |= stored
-            self.exits.append([])
-            body = self.block(stmt.body, trial)
-            exits = self.exits.pop()
-            nonzero = entry.nonzero | trial.nonzero
-            # owned at the start of the body: on entering (explicit zeros are new arrays) and after a step
-            owned = (state.owned | (nonzero - state.nonzero)) & trial.owned
-            for _, _, exit_state in exits:
-                nonzero |= exit_state.nonzero
-                owned &= exit_state.owned
-            if nonzero == entry.nonzero and owned == entry.owned:
-                break
-            self.names.taken = set(snapshot) | set(self.tangent_names.values())
-            self.callees = list(callees)
-            entry.nonzero, entry.owned = nonzero, owned
+    @staticmethod
+    def loop_trial(stmt, entry):
+        trial = entry.copy()
+        trial.must |= set(_loop_target(stmt))
+        trial.maybe |= names_stored(stmt)
+        return trial
+
+    @staticmethod
+    def loop_change(state, entry, trial, body, exits):
+        """The tangents nonzero, and owned, at the start of the body after a step (None: as
+        at the entry)."""
+        nonzero = entry.nonzero | trial.nonzero
+        # owned at the start of the body: on entering (explicit zeros are new arrays) and after a step
+        owned = (state.owned | (nonzero - state.nonzero)) & trial.owned
+        for _, _, exit_state in exits:
+            nonzero |= exit_state.nonzero
+            owned &= exit_state.owned
+        return None if nonzero == entry.nonzero and owned == entry.owned else (nonzero, owned)
+
+    @staticmethod
+    def widen_loop(entry, change, before):
+        entry.nonzero, entry.owned = change
+
+    def leave_loop(self, stmt, state, entry, last, before):
+        """A tangent carried around the loop is defined on every path into the body's start:
+        explicit zeros at the end of the body, at each early exit and before the loop."""
+        trial, body, exits = last
         for var in sorted(entry.nonzero - trial.nonzero):
             self.materialize(var, trial, body)
         for block, position, exit_state in reversed(exits):
@@ -874,16 +738,16 @@ class Forward:
             for var in sorted(entry.nonzero - exit_state.nonzero):
                 self.materialize(var, exit_state, settle)
             block[position:position] = settle
-        before = []
         for var in sorted(entry.nonzero - state.nonzero):
             self.materialize(var, state, before)
         state.nonzero = set(entry.nonzero)
         state.owned = set(entry.owned)
-        state.maybe |= stored | set(target)
-        self.origin = getattr(stmt, "srcad_origin", self.origin)
+        state.maybe |= names_stored(stmt) | set(_loop_target(stmt))
+
+    def loop_statements(self, stmt, body):
         node = clone(stmt)
-        node.body = body or [gast.Pass()]
-        return before + [located(node, self.origin)]
+        node.body = body
+        return [located(node, self.origin)]
 
 
 _DONE = object()
@@ -892,9 +756,8 @@ _DONE = object()
 _COPIES = (np.copy, np.ndarray.copy)
 
 
-def _spreads(call_node):
-    """Whether a call spreads a sequence into its arguments (``f(*xs)``)."""
-    return any(isinstance(a, gast.Starred) for a in call_node.args)
+def _loop_target(stmt):
+    return [stmt.target.id] if isinstance(stmt, gast.For) else []
 
 
 def _is_one_of(obj, candidates):
@@ -941,114 +804,6 @@ def _forward_callee(key):
         return _Deferred(key), None
     generated = forward_function(key[0], list(key[1]))
     return generated.function, generated
-
-
-# -- zeros in inlined tangent templates ----------------------------------------
-
-
-def _zero(like):
-    """A symbolic zero: the tangent of ``like``, which carries none."""
-    marker = name("srcad_zero")
-    marker.srcad_zero_like = like
-    return marker
-
-
-def _is_zero(node):
-    return isinstance(node, gast.Name) and hasattr(node, "srcad_zero_like")
-
-
-class _Zeros:
-    """Simplify an inlined tangent expression in which some derivatives are zero.
-
-    Each node is classified ZERO (reads only zero derivatives: it is zero, the
-    template being linear in them), LINEAR (reads a nonzero tangent) or CONST
-    (reads no derivative). ``dropped`` collects ``(kept, dropped)`` pairs of the
-    terms left out of the top-level sum, for the shape check.
-    """
-
-    def __init__(self, forward):
-        self.forward = forward
-        self.dropped = []
-
-    def top(self, node):
-        return self.visit(node, top=True)
-
-    def visit(self, node, top=False):
-        if _is_zero(node):
-            return node, _ZERO
-        if isinstance(node, gast.Name):
-            return node, _LINEAR if getattr(node, "srcad_tangent", None) else _CONST
-        if isinstance(node, gast.BinOp):
-            return self.binop(node, top)
-        if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
-            node.operand, kind = self.visit(node.operand, top)
-            return node, kind
-        if isinstance(node, gast.Call) and self.forward.resolve(node.func) in _NONE_IS_ZERO:
-            for arg in node.args:
-                if isinstance(arg, gast.Tuple):
-                    kinds = [self.visit(e)[1] for e in arg.elts]
-                    if _LINEAR in kinds:
-                        arg.elts = [constant(None) if k == _ZERO else e for e, k in zip(arg.elts, kinds)]
-        return self.generic(node)
-
-    def binop(self, node, top):
-        additive = isinstance(node.op, (gast.Add, gast.Sub))
-        node.left, left = self.visit(node.left, top and additive)
-        node.right, right = self.visit(node.right, top and additive)
-        if _ZERO not in (left, right):
-            return node, max(left, right)
-        if not additive or left == right == _ZERO:
-            if isinstance(node.op, (gast.Div, gast.FloorDiv, gast.Mod)) and right == _ZERO and left != _ZERO:
-                raise NotImplementedError("a tangent template divides by a derivative")
-            return node, _ZERO
-        kept, zero = (node.left, node.right) if right == _ZERO else (node.right, node.left)
-        kind = max(left, right)
-        if top or self.forward.same_shape(kept, zero):
-            if top:
-                self.dropped.append((kept, zero))
-            if left == _ZERO and isinstance(node.op, gast.Sub):
-                kept = gast.UnaryOp(op=gast.USub(), operand=kept)
-            return kept, kind
-        # inside a larger expression a zero term may set the shape: keep it, explicit
-        node.left, node.right = self.explicit(node.left, left), self.explicit(node.right, right)
-        return node, kind
-
-    def generic(self, node):
-        kinds = []
-        for field, value in gast.iter_fields(node):
-            if isinstance(value, gast.AST):
-                new, kind = self.visit(value)
-                setattr(node, field, new)
-                kinds.append((field, None, kind))
-            elif isinstance(value, list):
-                for index, item in enumerate(value):
-                    if isinstance(item, gast.AST):
-                        value[index], kind = self.visit(item)
-                        kinds.append((field, index, kind))
-        found = {kind for _, _, kind in kinds}
-        if _LINEAR in found:
-            for field, index, kind in kinds:
-                if kind == _ZERO:
-                    if index is None:
-                        setattr(node, field, self.explicit(getattr(node, field), kind))
-                    else:
-                        getattr(node, field)[index] = self.explicit(getattr(node, field)[index], kind)
-            return node, _LINEAR
-        return node, (_ZERO if _ZERO in found else _CONST)
-
-    def explicit(self, node, kind):
-        """A zero subexpression, with explicit zeros (``zeros_like(x)``) for its zero tangents."""
-        if kind != _ZERO:
-            return node
-        if _is_zero(node):
-            return self.forward.zeros_of(node.srcad_zero_like)
-        forward = self.forward
-
-        class _Explicit(gast.NodeTransformer):
-            def visit_Name(self, n):
-                return forward.zeros_of(n.srcad_zero_like) if _is_zero(n) else n
-
-        return _Explicit().visit(node)
 
 
 __all__ = ["forward_function", "TANGENT_PREFIX"]

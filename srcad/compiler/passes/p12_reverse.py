@@ -7,27 +7,22 @@ sweep overwrites is pushed on a tape just before it is overwritten and popped
 right after its statement's adjoint, but only when the backward sweep reads
 that value: a liveness analysis of the backward sweep decides.
 """
-import inspect
-import operator
 
 import gast
 
-from .p11_activity import flowing_names, refuse_active_index
 from .p04_effects import changes_nothing
-from ...errors import NonDifferentiableError, no_rule_hint
-from ..inline import Contribution, Inliner, Template
-from .p06_jumps import refuse_unlowered_jump
-from .p10_kinds import Kinds, binary_function
-from .p02_language import without_derivative
+from ...errors import NonDifferentiableError
+from ..inline import Contribution
+from .p10_kinds import Kinds
 from .p14_restore import restore_marker
-from ..resolve import UNKNOWN, Operation, classify, is_user_function, known_at_run_time_only, method_of_a_constant, \
-    not_transformed_because
+from ..resolve import UNKNOWN, Operation, classify, is_user_function
 from ...rules import registry
 from ...runtime import dispatch, numeric
-from ...runtime.accumulate import add_at, add_grads, copy_of, writable_copy, zeros_buffer
+from ...runtime.accumulate import add_at, add_grads, copy_of, zeros_buffer
 from ...runtime.numeric import zeros_like
 from ..syntax import appended, assign, assigned_variables, call, clone, constant, expr_stmt, grow, inserted_at, \
     located, name, popped, popped_at, shrink
+from .p12_walker import NOT_SPECIAL, Site, Walker
 import numpy as np
 
 
@@ -43,33 +38,23 @@ class State:
         return State(self.defined, self.owned)
 
 
-class Reverse:
+class Reverse(Walker):
     """Builds the two sweeps of one function in A-normal form."""
 
+    prefix = "d_"
+    rule_kind = "derivative"
+    rule_decorator = "adjoint"
+    strong_zeros = "reverse"
+
     def __init__(self, fn, names, namespace, active, local_names, program=None, scalar_output=None):
-        self.fn = fn
+        super().__init__(fn, names, namespace, local_names)
         self.program = program
-        self.names = names
-        self.namespace = namespace
         self.active = active
-        self.local_names = local_names
-        self.inliner = Inliner(namespace.bind, names.fresh, strong_zeros="reverse")
-        self.adjoint_names = {}
         self.kinds = Kinds(fn, fn.node, local_names, namespace.objects, [scalar_output] if scalar_output else ())
         self.written_into = set()
         self.resized = set()  # lists whose derivatives grow or shrink in place
-        self.kept_names = set()
-        self.origin = None
 
-    # -- names ------------------------------------------------------------
-    def d(self, var):
-        """The name of ``var``'s adjoint: ``d_var``."""
-        if var not in self.adjoint_names:
-            self.adjoint_names[var] = self.names.fresh("d_" + var)
-        return self.adjoint_names[var]
-
-    def helper(self, identifier, obj):
-        return name(self.namespace.bind(identifier, obj))
+    d = Walker.derivative_name  # d(x) is "d_x", the name of x's adjoint
 
     def emit(self, out, stmt):
         # a copy, so that no node is shared between statements that later passes rewrite
@@ -99,7 +84,7 @@ class Reverse:
     def adds_as_numbers(self, var, value):
         """Whether a contribution ``value`` to ``d_var`` is surely an array or a number
         (then so is ``d_var``: ``+`` adds them), proven from ``var`` or from ``value``."""
-        derivatives = {d_var: primal for primal, d_var in self.adjoint_names.items()}
+        derivatives = {d_var: primal for primal, d_var in self.derivative_names.items()}
         return self.kinds.is_numeric(name(var)) or self.kinds.is_numeric(value, derivatives)
 
     def zero(self, var, state, out):
@@ -112,47 +97,33 @@ class Reverse:
         state.defined.discard(var)
         state.owned.discard(var)
 
-    # -- blocks -----------------------------------------------------------
-    def block(self, stmts, state):
-        out = []
-        for stmt in reversed(stmts):
-            out.extend(self.statement(stmt, state))
+    # -- statements -------------------------------------------------------
+    @staticmethod
+    def in_walk_order(stmts):
+        return reversed(stmts)  # the backward sweep
+
+    def assignment(self, stmt, state):
+        if isinstance(stmt.targets[0], gast.Subscript):
+            return self.store(stmt, state)
+        if popped(stmt.value) is not None:
+            return self.pop(stmt, state)
+        out = self.value_assignment(stmt, state)
+        out.append(restore_marker(stmt, assigned_variables(stmt)))
         return out
 
-    def statement(self, stmt, state):
-        self.origin = getattr(stmt, "srcad_origin", self.origin)
-        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
-            return self.store(stmt, state)
-        if isinstance(stmt, gast.Assign) and popped(stmt.value) is not None:
-            return self.pop(stmt, state)
-        if isinstance(stmt, gast.Assign):
-            out = self.assignment(stmt, state)
-            out.append(restore_marker(stmt, assigned_variables(stmt)))
-            return out
-        if appended(stmt) is not None:
-            return self.append(stmt, state)
-        if isinstance(stmt, gast.If):
-            if getattr(stmt, "srcad_loop_exit", False):
-                return []  # the backward loop runs exactly the recorded steps
-            return self.branch(stmt, state)
-        if isinstance(stmt, (gast.For, gast.While)):
-            return self.loop(stmt, state)
-        if isinstance(stmt, gast.Expr):
-            return self.call_statement(stmt, state)
-        refuse_unlowered_jump(self.fn, stmt)
-        return without_derivative(self.fn, stmt, [])
+    @staticmethod
+    def loop_exit(stmt, state, out_so_far):
+        return []  # the backward loop runs exactly the recorded steps
 
     def call_statement(self, stmt, state):
-        """A call whose value is not used: ``add_at(buffer, index, g)`` is differentiated, a call
-        that changes nothing (``print``, a function with a rule) has no adjoint, and any other
-        call that may change its arguments in place, on values that carry a derivative, is
-        refused rather than ignored (``effects.py`` refuses most of them earlier)."""
+        """A call whose value is not used: a call that changes nothing (``print``, a function
+        with a rule) has no adjoint, and any other call that may change its arguments in place,
+        on values that carry a derivative, is refused rather than ignored (``effects.py``
+        refuses most of them earlier)."""
         value = stmt.value
         if not isinstance(value, gast.Call):
             return []
         operation = classify(self.fn, value, self.local_names)
-        if operation is not None and operation.function is add_at:
-            return self.accumulation(stmt, state)
         if operation is not None and changes_nothing(operation.function):
             return []
         arguments = list(value.args) + [k.value for k in value.keywords]
@@ -204,7 +175,7 @@ class Reverse:
         out.append(restore_marker(stmt, [var]))
         return out
 
-    def assignment(self, stmt, state):
+    def value_assignment(self, stmt, state):
         out = []
         # a call already rewritten into its forward sweep is differentiated as written
         target, value = getattr(stmt, "srcad_original", (stmt.targets[0], stmt.value))
@@ -214,27 +185,20 @@ class Reverse:
         if var not in self.active or var not in state.defined:
             self.consume(var, state)
             return out
-        d_var = name(self.d(var))
         self.consume(var, state)
-        if isinstance(value, gast.Name):
-            self.contribute(value, d_var, state, out)
-        elif isinstance(value, (gast.Tuple, gast.List)):
-            for index, element in enumerate(value.elts):
-                self.contribute(element, _item(d_var, index), state, out)
-        elif isinstance(value, gast.Dict):
-            for key, element in zip(value.keys, value.values):
-                self.contribute(element, gast.Subscript(value=d_var, slice=key, ctx=gast.Load()), state, out)
-        elif isinstance(value, gast.Subscript) and classify(self.fn, value, self.local_names).function \
-                is operator.getitem:
-            self.subscript(stmt, value, d_var, state, out)
-        elif self.carries(value):
-            self.operation(stmt, value, var, d_var, state, out)
+        self.assigned_value(Site(stmt, var, value, state, out))
         return out
 
-    def carries(self, value):
-        """Whether a derivative can flow into ``value`` (a value of constants, such as
-        ``np.sin(z).copy()`` with ``z`` constant, is not even classified)."""
-        return bool(flowing_names(value) & self.active)
+    def alias(self, site):
+        self.contribute(site.value, name(self.d(site.var)), site.state, site.out)
+
+    def container(self, site, items):
+        for key, item in items:
+            piece = gast.Subscript(value=name(self.d(site.var)), slice=key, ctx=gast.Load())
+            self.contribute(item, piece, site.state, site.out)
+
+    def carrying(self, state):
+        return self.active
 
     def store(self, stmt, state):
         """``y[i] = v``: ``v`` takes ``d_y[i]``, and those slots of ``d_y`` become zero (the
@@ -245,9 +209,7 @@ class Reverse:
         self.written_into.add(base)
         if base in self.active and base in state.defined:
             d_base = self.d(base)
-            if base not in state.owned:
-                self.emit(out, assign(d_base, call(self.helper("writable_copy", writable_copy), name(d_base))))
-                state.owned.add(base)
+            self.make_writable(base, state, out)
             if isinstance(value, gast.Name) and value.id in self.active:
                 piece = gast.Subscript(value=name(d_base), slice=clone(target.slice), ctx=gast.Load())
                 piece = call(self.helper("copy_of", copy_of), piece)  # an item may be a number
@@ -262,7 +224,7 @@ class Reverse:
         out.append(marker)
         return out
 
-    def append(self, stmt, state):
+    def grow(self, stmt, state):
         """``xs.append(v)`` or ``xs.insert(position, v)``: ``v`` takes the derivative at that place
         in ``xs``'s, which shrinks back; ``xs`` itself shrinks back too when the backward sweep
         still reads it."""
@@ -304,13 +266,10 @@ class Reverse:
             self.contribute(value, gast.Tuple(elts=parts, ctx=gast.Load()), state, out)
         return out
 
-    def subscript(self, stmt, value, d_var, state, out):
+    def selected_item(self, site):
+        """``d_x[i] += d_y``: into a buffer srcad owns, else a new array scattered from ``d_y``."""
+        value, state, out, d_var = site.value, site.state, site.out, name(self.d(site.var))
         source = value.value
-        if not (isinstance(source, gast.Name) and source.id in self.active):
-            # indexing selects, so an index has no derivative; a subscript of a constant whose only
-            # derivative would come from its index computes something (a local np.r_): refused
-            refuse_active_index(self.fn, stmt, value.slice, self.active)
-            return
         index = self.index_value(value.slice)
         var = source.id
         if var not in state.defined:
@@ -329,56 +288,45 @@ class Reverse:
                                   slice=index, ctx=gast.Load())
         return index
 
-    def operation(self, stmt, value, var, d_var, state, out):
-        operation = classify(self.fn, value, self.local_names)
-        if operation is None or operation.nondifferentiable:
-            return
-        operation.function = binary_function(self.kinds, value, operation.function)
-        operation = field_read(value, operation)
-        template = registry.adjoint_of(operation.function)
-        if any(isinstance(arg, gast.Starred) for arg in operation.args):
-            self.spread_call(stmt, value, var, d_var, state, out)
-            return
-        if known_at_run_time_only(value, operation, self.local_names) \
-                or method_of_a_constant(value, operation, self.local_names, self.active) \
-                or getattr(operation.function, "srcad_checkpoint", False):
-            self.run_time_call(stmt, value, var, d_var, state, out)
-            return
-        if template is None and is_user_function(operation.function) and self.program is not None:
-            self.user_call(stmt, operation, var, d_var, state, out)
-            return
-        if template is None:
-            raise self.missing_rule(stmt, operation)
-        template = Template.of(template)
-        mapping = template.bind_operation(operation, self.fn.where(stmt))
-        derivative = lambda key: d_var  # noqa: E731 - adjoint templates read only d[result]
-        items = self.inliner.inline(template, mapping, name(var), derivative)
-        for item in items:
-            if isinstance(item, Contribution):
-                self.contribution(item, state, out)
-            else:
-                self.emit(out, item)
+    # -- calls: what reverse mode emits for each kind the walker tells apart ------
+    rule_of = staticmethod(registry.adjoint_of)
 
-    def user_call(self, stmt, operation, var, d_var, state, out):
+    def transforms(self, function):
+        return is_user_function(function) and self.program is not None
+
+    @staticmethod
+    def constant_call(site):
+        return None  # no derivative flows through it
+
+    @staticmethod
+    def special_call(site):
+        site.operation = field_read(site.value, site.operation)
+        return NOT_SPECIAL
+
+    def rule_call(self, site, template, mapping):
+        """The adjoint template inlined: its contributions to the arguments' adjoints."""
+        d_var = name(self.d(site.var))
+        derivative = lambda key: d_var  # noqa: E731 - adjoint templates read only d[result]
+        for item in self.inliner.inline(template, mapping, name(site.var), derivative):
+            if isinstance(item, Contribution):
+                self.contribution(item, site.state, site.out)
+            else:
+                self.emit(site.out, item)
+
+    def user_call(self, site):
         """``y = f(a, b)`` with ``f`` a Python function: its own forward and backward pair.
 
         The forward sweep becomes ``y, f_saved = f_forward(a, b)``; the backward
         sweep calls ``f_backward(f_saved, d_y)`` for the derivatives of the
         arguments that carry one.
         """
-        function = operation.function
-        try:
-            bound = inspect.signature(function).bind(*operation.args, **operation.keywords)
-        except TypeError as error:
-            raise NonDifferentiableError(f"the call to {operation.label} does not match its signature: "
-                                         f"{error}{self.fn.where(stmt)}") from None
-        arguments = [(param, expr) for param, expr in bound.arguments.items()
-                     if isinstance(expr, gast.Name) and expr.id in self.active]
-        if not arguments:
+        _, carried = self.bound_parameters(site)
+        if not carried:
             return
-        forward, backward = self.program.split(function, [param for param, _ in arguments])
-        saved = self.rewrite_as_forward(stmt, var, forward)
-        self.distribute(call(backward, name(saved), d_var), [expr for _, expr in arguments], state, out)
+        forward, backward = self.program.split(site.operation.function, [parameter for parameter, _ in carried])
+        saved = self.rewrite_as_forward(site.stmt, site.var, forward)
+        self.distribute(call(backward, name(saved), name(self.d(site.var))), [variable for _, variable in carried],
+                        site.state, site.out)
 
     def distribute(self, derivatives, arguments, state, out):
         """Contribute each element of the tuple ``derivatives`` to its argument; unpack
@@ -397,10 +345,11 @@ class Reverse:
         for part, argument in zip(parts, arguments):
             self.contribute(argument, name(part), state, out)
 
-    def spread_call(self, stmt, value, var, d_var, state, out):
+    def spread_call(self, site):
         """``y = f(a, *xs)``: which positions carry a derivative is known only when the code runs,
         so ``call_forward(f, None, a, *xs)`` decides then; the backward sweep gives ``a`` and
         every item of ``xs`` their derivatives (one starred argument at most)."""
+        stmt, value, var, state, out = site.stmt, site.value, site.var, site.state, site.out
         starred = [position for position, arg in enumerate(value.args) if isinstance(arg, gast.Starred)]
         if len(starred) > 1 or any(isinstance(k.value, gast.Name) and k.value.id in self.active
                                    for k in value.keywords):
@@ -409,7 +358,8 @@ class Reverse:
                 f"{self.fn.where(stmt)}")
         saved = self.rewrite_as_run_time_call(stmt, value, var, None)
         parts = self.names.fresh(f"d_{var}_arguments")
-        self.emit(out, assign(parts, call(self.helper("call_backward", dispatch.call_backward), name(saved), d_var)))
+        self.emit(out, assign(parts, call(self.helper("call_backward", dispatch.call_backward), name(saved),
+                                          name(self.d(var)))))
         star = starred[0]
         after = len(value.args) - star - 1
         for position, arg in enumerate(value.args):
@@ -428,9 +378,10 @@ class Reverse:
         return self.save_call(stmt, var, lambda: call(forward, value.func, constant(wrt), *value.args,
                                                       keywords=value.keywords))
 
-    def run_time_call(self, stmt, value, var, d_var, state, out):
+    def run_time_call(self, site):
         """``y = act(z)`` where ``act`` is known only at run time (an argument, a list item):
         ``call_forward`` and ``call_backward`` choose the rule or transform when the code runs."""
+        stmt, value, var, state, out = site.stmt, site.value, site.var, site.state, site.out
         wrt = [position for position, arg in enumerate(value.args)
                if isinstance(arg, gast.Name) and arg.id in self.active]
         wrt += [k.arg for k in value.keywords if isinstance(k.value, gast.Name) and k.value.id in self.active]
@@ -439,7 +390,7 @@ class Reverse:
         saved = self.rewrite_as_run_time_call(stmt, value, var, tuple(wrt))
         arguments = [value.args[w] if isinstance(w, int) else next(k.value for k in value.keywords if k.arg == w)
                      for w in wrt]
-        derivatives = call(self.helper("call_backward", dispatch.call_backward), name(saved), d_var)
+        derivatives = call(self.helper("call_backward", dispatch.call_backward), name(saved), name(self.d(var)))
         if len(arguments) == 1:
             derivatives = _item(derivatives, 0)
         self.distribute(derivatives, arguments, state, out)
@@ -474,36 +425,19 @@ class Reverse:
         for position, target in enumerate(item.target):
             self.contribute(target, _item(name(parts), position), state, out)
 
-    def missing_rule(self, stmt, operation):
-        label = operation.label or getattr(operation.function, "__name__", "this call")
-        value = getattr(stmt, "srcad_original", (None, stmt.value))[1]
-        method_of = value.func.value if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
-            else None
-        if operation.function is UNKNOWN and isinstance(method_of, gast.Name):
-            label = f"{method_of.id}.{value.func.attr}()"
-            why = (f"it is a method of {method_of.id}, an object srcad cannot see into (an instance of "
-                   f"a class, not an array)")
-        elif operation.function is UNKNOWN:
-            why = "srcad cannot tell what it calls"
-        else:
-            why = not_transformed_because(operation.function) or \
-                "it has no derivative rule and no Python source to transform"
-        hint = "call a plain function of arrays instead" if method_of is not None and operation.function is UNKNOWN \
-            else no_rule_hint(label, "adjoint")
-        return NonDifferentiableError(f"cannot differentiate {label}: {why}", self.fn.locate(stmt), hint)
-
     # -- control flow -------------------------------------------------------
-    def branch(self, stmt, state):
-        body_state, else_state = state.copy(), state.copy()
-        body = self.block(stmt.body, body_state)
-        orelse = self.block(stmt.orelse, else_state)
+    def join_branches(self, stmt, state, body, orelse):
+        """An adjoint one branch defines and the other does not: zero on the other (a shapeless
+        zero where the variable may not exist there), or dropped when the variable did not
+        exist before the ``if``."""
+        (body_state, body_out), (else_state, else_out) = body, orelse
         existing = stmt.srcad_maybe_defined
         for var in body_state.defined ^ else_state.defined:
             if var not in existing:
                 self.consume(var, body_state)
                 self.consume(var, else_state)
                 continue
-            lacking, branch_out = (else_state, orelse) if var in body_state.defined else (body_state, body)
+            lacking, branch_out = (else_state, else_out) if var in body_state.defined else (body_state, body_out)
             if var in stmt.srcad_must_defined:
                 self.zero(var, lacking, branch_out)
             else:
@@ -512,45 +446,43 @@ class Reverse:
                 lacking.defined.add(var)
         state.defined = body_state.defined
         state.owned = body_state.owned & else_state.owned
-        self.origin = getattr(stmt, "srcad_origin", self.origin)
-        node = gast.If(test=clone(stmt.test), body=body or [gast.Pass()], orelse=orelse)
-        return [located(node, self.origin)]
 
-    def loop(self, stmt, state):
-        entry = state.copy()
-        before = []
-        snapshot = set(self.names.taken)
-        while True:
-            trial = entry.copy()
-            body = self.block(stmt.body, trial)
-            for var in sorted(entry.defined - trial.defined):
-                self.zero(var, trial, body)
-            carried = trial.defined - entry.defined
-            disowned = entry.owned - trial.owned
-            # an array written into in the loop: copy its derivative once, before the loop
-            gained = ((trial.owned & entry.defined) - entry.owned) & (self.written_into | self.resized)
-            if not carried and not disowned and not gained:
-                break
-            # forget the names of the discarded attempt, not those other statements hold on to
-            self.names.taken = set(snapshot) | set(self.adjoint_names.values()) | self.kept_names
-            for var in sorted(carried):
-                self.zero(var, entry, before)
-            for var in sorted(gained):
-                copied = call("list", name(self.d(var))) if var in self.resized \
-                    else call(self.helper("writable_copy", writable_copy), name(self.d(var)))
-                self.emit(before, assign(self.d(var), copied))
-                entry.owned.add(var)
-            entry.owned -= disowned
+    def loop_change(self, state, entry, trial, body, exits):
+        """After one backward step: the adjoints it starts to carry around the loop, those it
+        no longer owns, and the arrays written into whose adjoint it now owns (None: none)."""
+        for var in sorted(entry.defined - trial.defined):
+            self.zero(var, trial, body)
+        carried = trial.defined - entry.defined
+        disowned = entry.owned - trial.owned
+        # an array written into in the loop: copy its derivative once, before the loop
+        gained = ((trial.owned & entry.defined) - entry.owned) & (self.written_into | self.resized)
+        return (carried, disowned, gained) if carried or disowned or gained else None
+
+    def widen_loop(self, entry, change, before):
+        carried, disowned, gained = change
+        for var in sorted(carried):
+            self.zero(var, entry, before)
+        for var in sorted(gained):
+            if var in self.resized:
+                self.own_sequence(var, entry, before)
+            else:
+                self.make_writable(var, entry, before)
+        entry.owned -= disowned
+
+    def leave_loop(self, stmt, state, entry, last, before):
+        """Before the loop (the backward sweep's after): the entry's adjoints, less those of
+        variables that do not exist before the loop."""
         state.defined, state.owned = entry.defined, entry.owned
         existing = stmt.srcad_maybe_defined
         for var in list(state.defined):
             if var not in existing:
                 self.consume(var, state)
-        self.origin = getattr(stmt, "srcad_origin", self.origin)
+
+    def loop_statements(self, stmt, body):
         header = self.reversed_header(stmt)
-        header.body = body or [gast.Pass()]
+        header.body = body
         marker = restore_marker(stmt, [stmt.target.id] if isinstance(stmt, gast.For) else [])
-        return before + [located(header, self.origin), marker]
+        return [located(header, self.origin), marker]
 
     def reversed_header(self, stmt):
         steps = getattr(stmt, "srcad_steps", None)

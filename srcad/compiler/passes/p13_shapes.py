@@ -7,6 +7,12 @@ of its own. Broadcasting can only change a shape when two classes differ, so
 ``unbroadcast(g, x)`` is ``g`` whenever ``g`` and ``x`` share a class; and when
 it is still needed, its shape argument can be read from any variable of the same
 class that is never overwritten (a parameter), so no tape has to keep ``x``.
+
+Code specialised on a call's signature knows its parameters' shapes: their classes are then
+*concrete* (``("shape", (16, 64))``), and so are the classes computed from them by NumPy's
+rules (broadcasting, ``@``, ``.T``, an integer index, ``np.zeros(X.shape[0])``). Two values of
+one concrete class have that shape; a shape that depends on values (a slice, a mask) is a
+class of its own, as without a signature.
 """
 import math
 
@@ -35,6 +41,10 @@ _SAME_AS_FIRST = {abs, round, nn.softmax, nn.log_softmax}
 _ELEMENTWISE_EXTRA = {np.clip, nn.relu, nn.leaky_relu, nn.hard_tanh, nn.sigmoid, nn.softplus, numeric.power,
                       numeric.quotient_or_zero, numeric.cotangent_times}
 _SCALAR_RESULT = {nn.softmax_cross_entropy, numeric.sum_to_scalar}
+# reductions over ``axis`` (an int literal), ``keepdims`` a bool literal
+_AXIS_REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin}
+# the shape is their first argument (an int or a tuple of ints)
+_SHAPED_CONSTRUCTORS = {np.zeros, np.ones, np.empty, np.full}
 _SHAPE_OF_ARGUMENT = {numeric.unbroadcast: 1, numeric.unreduce: 1, numeric.cast_like: 0, numeric.zeros_like: 0,
                       numeric.unmatmul_a: 1, numeric.unmatmul_b: 2}
 
@@ -46,10 +56,13 @@ class ShapeClasses:
         self.fn = fn
         self.generated_globals = generated_globals
         self.local_names = local_names
-        self.classes = {p: ("param", p) for p in params}
+        proven = getattr(fn, "argument_shapes", {})
+        self.classes = {p: concrete(proven[p]) if p in proven else ("param", p) for p in params}
         for target in loop_targets:
             self.classes[target] = SCALAR
         self._definitions = _definitions(body)
+        defined = {target for target, _ in self._definitions}
+        self._counters = set(loop_targets) - defined - set(params)  # surely ints: they index arrays
         self._read_only_displays = self._displays_only_read(body)
         changed = True
         while changed:
@@ -106,7 +119,7 @@ class ShapeClasses:
             return None if node.id in self.local_names else ("global", node.id)
         if isinstance(node, gast.BinOp):
             if isinstance(node.op, gast.MatMult):
-                return ("node", id(node))
+                return _matmul(self.expression(node.left), self.expression(node.right), node)
             return _broadcast(self.expression(node.left), self.expression(node.right), node)
         if isinstance(node, gast.Call):
             return self.call(node)
@@ -117,7 +130,62 @@ class ShapeClasses:
             return result
         if isinstance(node, gast.Attribute) and node.attr in ("size", "ndim"):
             return SCALAR
+        if isinstance(node, gast.Attribute) and node.attr == "T":
+            shape = shape_of(self.expression(node.value))
+            return concrete(shape[::-1]) if shape is not None else ("node", id(node))
+        if isinstance(node, gast.Subscript):
+            return self.subscript(node)
         return ("node", id(node))
+
+    def subscript(self, node):
+        """``x[i]``, ``x[:, 0]``: ints (literals or loop counters) and whole slices ``:`` drop or keep
+        the axes of a known shape; any other index is a class of its own."""
+        shape = shape_of(self.expression(node.value))
+        index = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
+        if shape is None or len(index) > len(shape):
+            return ("node", id(node))
+        kept = []
+        for axis, item in enumerate(index):
+            if isinstance(item, gast.Slice) and item.lower is item.upper is item.step is None:
+                kept.append(shape[axis])
+            elif not (isinstance(item, gast.Constant) and type(item.value) is int and -shape[axis] <= item.value
+                      < shape[axis] or isinstance(item, gast.Name) and item.id in self._counters):
+                return ("node", id(node))
+        return concrete(tuple(kept) + shape[len(index):])
+
+    def reduction(self, node):
+        """``np.sum(x, axis=k, keepdims=...)`` of a known shape, with literal ``k`` and ``keepdims``."""
+        shape = shape_of(self.expression(node.args[0]))
+        options = dict(zip(("axis", "dtype", "out", "keepdims"), node.args[1:]))
+        options.update({k.arg: k.value for k in node.keywords})
+        axis, keepdims = options.pop("axis", None), options.pop("keepdims", None)
+        literal = all(isinstance(v, gast.Constant) and v.value is None for v in options.values())
+        if shape is None or not literal or not isinstance(axis, gast.Constant) or type(axis.value) is not int \
+                or keepdims is not None and not (isinstance(keepdims, gast.Constant)
+                                                 and type(keepdims.value) is bool):
+            return ("node", id(node))
+        if not -len(shape) <= axis.value < len(shape):
+            return ("node", id(node))
+        position = axis.value % len(shape)
+        reduced = (1,) if keepdims is not None and keepdims.value else ()
+        return concrete(shape[:position] + reduced + shape[position + 1:])
+
+    def static_shape(self, node):
+        """The value of a shape expression known before the code runs (``3``, ``(2, n)`` of such,
+        ``X.shape``, ``X.shape[0]`` for ``X`` of a concrete class), or None."""
+        if isinstance(node, gast.Constant) and type(node.value) is int:
+            return node.value
+        if isinstance(node, gast.Tuple):
+            items = [self.static_shape(item) for item in node.elts]
+            return tuple(items) if all(type(item) is int for item in items) else None
+        if isinstance(node, gast.Attribute) and node.attr == "shape":
+            return shape_of(self.expression(node.value))
+        if isinstance(node, gast.Subscript) and isinstance(node.slice, gast.Constant) \
+                and type(node.slice.value) is int:
+            shape = self.static_shape(node.value)
+            if isinstance(shape, tuple) and -len(shape) <= node.slice.value < len(shape):
+                return shape[node.slice.value]
+        return None
 
     def function(self, func):
         """The object a callee expression of generated or user code names."""
@@ -138,6 +206,14 @@ class ShapeClasses:
             return SCALAR
         if function in (sum, min, max) and not node.keywords:
             return self.builtin_reduction(function, node)
+        if is_listed(_AXIS_REDUCTIONS, function) and node.args:
+            return self.reduction(node)
+        if is_listed(_SHAPED_CONSTRUCTORS, function) and node.args:
+            shape = self.static_shape(node.args[0])
+            # not of shape (): a 0-d array can be written into (acc[...] = v), which a number,
+            # what the class SCALAR stands for, cannot
+            if shape not in (None, ()) and all(k.arg in ("dtype", "fill_value") for k in node.keywords):
+                return concrete((shape,) if type(shape) is int else shape)
         operands = elementwise_operands(function, node)
         if operands is not None:
             return self.broadcast_all(operands, node)
@@ -178,8 +254,8 @@ class ShapeClasses:
 def elementwise_operands(function, node):
     """The operands whose broadcast is the shape of the call ``node`` of ``function``, when it
     is elementwise (a ufunc, ``np.where(c, a, b)``, ``np.clip``, ...), else None."""
-    if isinstance(function, np.ufunc):
-        return node.args if function.nout == 1 and not node.keywords else None
+    if isinstance(function, np.ufunc):  # not a generalised one (np.matmul has a signature)
+        return node.args if function.nout == 1 and function.signature is None and not node.keywords else None
     if function is np.where:
         return node.args if len(node.args) == 3 and not node.keywords else None
     if is_listed(_ELEMENTWISE_EXTRA, function):
@@ -191,6 +267,18 @@ def _is_math_number(function):
     return getattr(function, "__module__", None) == "math" and not is_listed(_MATH_NOT_A_NUMBER, function)
 
 
+def concrete(shape):
+    """The class of the values of shape ``shape`` (``SCALAR`` for ``()``)."""
+    return SCALAR if shape == () else ("shape", tuple(shape))
+
+
+def shape_of(cls):
+    """The shape of the values of class ``cls`` when it is concrete, else None."""
+    if cls == SCALAR:
+        return ()
+    return cls[1] if cls is not None and cls[0] == "shape" else None
+
+
 def _broadcast(left, right, node):
     if left is None or right is None:
         return None
@@ -198,7 +286,30 @@ def _broadcast(left, right, node):
         return right
     if right == SCALAR or left == right:
         return left
+    if left[0] == right[0] == "shape":
+        try:
+            return concrete(np.broadcast_shapes(left[1], right[1]))
+        except ValueError:
+            pass  # the code raises NumPy's error when it runs
     return ("node", id(node))
+
+
+def _matmul(left, right, node):
+    """The class of ``a @ b``: concrete when both operands' shapes are known (NumPy's rules)."""
+    if left is None or right is None:
+        return None
+    a, b = shape_of(left), shape_of(right)
+    if not a or not b:
+        return ("node", id(node))
+    a2 = a if len(a) > 1 else (1,) + a
+    b2 = b if len(b) > 1 else b + (1,)
+    if a2[-1] != b2[-2]:
+        return ("node", id(node))
+    try:
+        batch = np.broadcast_shapes(a2[:-2], b2[:-2])
+    except ValueError:
+        return ("node", id(node))
+    return concrete(batch + (a2[-2],) * (len(a) > 1) + (b2[-1],) * (len(b) > 1))
 
 
 def _definitions(body):
@@ -225,10 +336,12 @@ def loop_targets(body):
             and isinstance(n.iter.func, gast.Name) and n.iter.func.id == "range"}
 
 
-def simplify_broadcasts(adjoint, classes, adjoint_names, stable, sum_name, scalars=()):
-    """Drop ``unbroadcast`` where shapes match; read shapes from ``stable`` variables.
+def simplify_broadcasts(adjoint, classes, adjoint_names, stable, sum_name, scalars=(), numpy_name=None):
+    """Drop ``unbroadcast`` where shapes match; read shapes from ``stable`` variables; write
+    ``unmatmul_a/b`` of matrices and vectors of known shapes as the product they are.
     ``sum_name`` is ``sum_to_scalar``'s name in the generated code; ``scalars`` are
-    derivative names known to hold a Python number (the seed ``1.0``)."""
+    derivative names known to hold a Python number (the seed ``1.0``); ``numpy_name()``
+    names NumPy in the generated code (for ``np.outer``)."""
     for var, d_var in adjoint_names.items():
         if var in classes.classes:
             classes.classes[d_var] = classes.classes[var]
@@ -241,7 +354,7 @@ def simplify_broadcasts(adjoint, classes, adjoint_names, stable, sum_name, scala
         if classes.classes.get(var) is not None:
             witnesses.setdefault(classes.classes[var], var)
     spread = {}
-    simplify = _Simplify(classes, witnesses, spread, sum_name)
+    simplify = _Simplify(classes, witnesses, spread, sum_name, numpy_name)
     assigned = {}
     for stmt in adjoint:
         for node in gast.walk(stmt):
@@ -265,6 +378,9 @@ def _note_spread_scalar(node, target, classes, spread):
     """``t = unreduce(g, x)`` with a scalar ``g`` only spreads ``g`` over ``x``'s shape."""
     spread.pop(target, None)
     value = node.value
+    if isinstance(value, gast.Name) and value.id in spread:  # a copy spreads the same number
+        spread[target] = spread[value.id]
+        return
     if isinstance(value, gast.Call) and classes.function(value.func) is numeric.unreduce \
             and len(value.args) >= 2 and _full_reduction(value.args[2:]) \
             and classes.expression(value.args[0]) == SCALAR:
@@ -278,7 +394,8 @@ def _full_reduction(axis_and_keepdims):
 
 
 class _Simplify(gast.NodeTransformer):
-    def __init__(self, classes, witnesses, spread, sum_to_scalar):
+    def __init__(self, classes, witnesses, spread, sum_to_scalar, numpy_name):
+        self.numpy_name = numpy_name
         self.classes = classes
         self.witnesses = witnesses
         self.spread = spread
@@ -307,6 +424,10 @@ class _Simplify(gast.NodeTransformer):
     def visit_Call(self, node):
         self.generic_visit(node)
         function = self.classes.function(node.func)
+        if function in (numeric.unmatmul_a, numeric.unmatmul_b) and len(node.args) == 3 and not node.keywords:
+            product = self.matrix_adjoint(function is numeric.unmatmul_a, *node.args)
+            if product is not None:
+                return product
         scalar = self._spread_scalar(node.args[0], node.args[1]) if function is numeric.cotangent_times else None
         if scalar is not None:
             # a cotangent of one number everywhere, times a partial of its shape: that number
@@ -319,6 +440,10 @@ class _Simplify(gast.NodeTransformer):
             cls = self.classes.expression(like)
             if cls is not None and cls == self.classes.expression(gradient):
                 return gradient
+        if function is numeric.unbroadcast and len(node.args) == 2 and self.numpy_name is not None:
+            total = self.sum_over_leading_axes(*node.args)
+            if total is not None:
+                return total
         if function is numeric.unbroadcast and len(node.args) == 2 \
                 and self.classes.expression(node.args[1]) == SCALAR:
             # summing back to a scalar needs no value to take the shape from
@@ -338,6 +463,43 @@ class _Simplify(gast.NodeTransformer):
         if shape_class is None or self.classes.expression(partial) != shape_class:
             return None
         return scalar
+
+    def sum_over_leading_axes(self, gradient, like):
+        """``unbroadcast(g, b)`` as ``np.sum(g, axis=0)`` where ``b``'s known shape is the end of
+        ``g``'s (a bias added to a batch), else None."""
+        g_shape = shape_of(self.classes.expression(gradient))
+        shape = shape_of(self.classes.expression(like))
+        if not g_shape or not shape or len(shape) >= len(g_shape) or g_shape[len(g_shape) - len(shape):] != shape:
+            return None
+        lead = len(g_shape) - len(shape)
+        axis = gast.Constant(value=0, kind=None) if lead == 1 else \
+            gast.Tuple(elts=[gast.Constant(value=i, kind=None) for i in range(lead)], ctx=gast.Load())
+        total = gast.Attribute(value=gast.Name(id=self.numpy_name(), ctx=gast.Load(), annotation=None,
+                                               type_comment=None), attr="sum", ctx=gast.Load())
+        return gast.Call(func=total, args=[gradient], keywords=[gast.keyword(arg="axis", value=axis)])
+
+    def matrix_adjoint(self, for_left, gradient, a, b):
+        """``unmatmul_a(g, a, b)`` as ``g @ b.T`` (and the like) when ``a`` and ``b`` are known
+        to be matrices or vectors, so that no broadcast can be undone; else None."""
+        ranks = tuple(len(shape) if shape is not None else None
+                      for shape in (shape_of(self.classes.expression(a)), shape_of(self.classes.expression(b))))
+        if ranks == (2, 2):
+            return _matmul_node(gradient, _transposed(b)) if for_left else _matmul_node(_transposed(a), gradient)
+        if ranks == (2, 1) and not for_left or ranks == (1, 2) and for_left:
+            return _matmul_node(gradient, a) if ranks == (2, 1) else _matmul_node(b, gradient)
+        if ranks in ((2, 1), (1, 2)) and self.numpy_name is not None:
+            outer = gast.Attribute(value=gast.Name(id=self.numpy_name(), ctx=gast.Load(), annotation=None,
+                                                   type_comment=None), attr="outer", ctx=gast.Load())
+            return gast.Call(func=outer, args=[gradient, b] if for_left else [a, gradient], keywords=[])
+        return None
+
+
+def _matmul_node(left, right):
+    return gast.BinOp(left=left, op=gast.MatMult(), right=right)
+
+
+def _transposed(node):
+    return gast.Attribute(value=node, attr="T", ctx=gast.Load())
 
 
 def _factors(product):

@@ -36,9 +36,20 @@ def optimize(function_node, live_at_end, generated_globals, derivative_names=())
         body, changed = _remove_dead(body, live_at_end)
         folded = fold_unit_seeds(body, set(derivative_names))
         body = propagate_copies(folded, _assignment_counts(folded))
-    body = merge_contributions(body)
-    function_node.body = body
+    function_node.body = merge_contributions(body)
+    count_repeats(function_node, set(derivative_names))
     return function_node
+
+
+def count_repeats(function_node, derivative_names):
+    """Write a term added twice to a derivative once, doubled (see :class:`_CountRepeats`).
+    Only derivatives: they are floats or float arrays, where doubling is adding; the user's own
+    ``mask + mask`` of booleans is not ``2 * mask``."""
+    for stmt in gast.walk(function_node):
+        if isinstance(stmt, (gast.Assign, gast.AugAssign)):
+            targets = stmt.targets if isinstance(stmt, gast.Assign) else [stmt.target]
+            if len(targets) == 1 and isinstance(targets[0], gast.Name) and targets[0].id in derivative_names:
+                stmt.value = _CountRepeats().visit(stmt.value)
 
 
 def _assignment_counts(body):
@@ -115,6 +126,42 @@ def _is_accumulation(stmt):
     return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
         and isinstance(stmt.value, gast.BinOp) and isinstance(stmt.value.op, gast.Add) \
         and isinstance(stmt.value.left, gast.Name) and stmt.value.left.id == stmt.targets[0].id
+
+
+class _CountRepeats(gast.NodeTransformer):
+    """A term added twice is added once, doubled: ``d * W + d * W`` is ``2 * d * W`` (a value
+    read twice, as in ``W * W``, contributes twice the same product). ``x + x`` and ``2 * x``
+    are equal for float numbers and arrays (doubling is exact), and for lists and tuples too."""
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if not isinstance(node.op, gast.Add) or not _is_plain_arithmetic(node.right):
+            return node
+        if _same(node.left, node.right):
+            return _doubled(node.right)
+        if isinstance(node.left, gast.BinOp) and isinstance(node.left.op, gast.Add) and _same(node.left.right, node.right):
+            return gast.BinOp(left=node.left.left, op=gast.Add(), right=_doubled(node.right))
+        return node
+
+
+def _same(a, b):
+    return gast.dump(a) == gast.dump(b)
+
+
+def _is_plain_arithmetic(node):
+    """Names, numbers, arithmetic and ``.T``: no call, so reading it twice is reading one value."""
+    return all(isinstance(n, (gast.Name, gast.Constant, gast.BinOp, gast.UnaryOp, gast.operator, gast.unaryop,
+                              gast.expr_context)) or isinstance(n, gast.Attribute) and n.attr == "T"
+               for n in gast.walk(node))
+
+
+def _doubled(term):
+    """``2 * term``, the 2 on the leftmost factor of a product (``2 * d * W``: doubling is exact)."""
+    if isinstance(term, gast.BinOp) and isinstance(term.op, gast.Mult):
+        return gast.BinOp(left=_doubled(term.left), op=gast.Mult(), right=term.right)
+    if isinstance(term, gast.Constant) and type(term.value) in (int, float):
+        return gast.Constant(value=2 * term.value, kind=None)
+    return gast.BinOp(left=gast.Constant(value=2, kind=None), op=gast.Mult(), right=term)
 
 
 _ARITHMETIC = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -280,7 +327,7 @@ def drop_idle_strong_zeros(function_nodes, generated_globals, cotangent_inputs=(
     ``function_nodes`` (a forward and a backward sweep are read together), and it is not
     one of ``cotangent_inputs`` (a cotangent given from outside may hold anything)."""
     selected = _maybe_selected(function_nodes, generated_globals, set(cotangent_inputs))
-    unwrap = _UnwrapIdle(selected, generated_globals)
+    unwrap = _UnwrapIdle(selected, generated_globals, _numbers_assigned_once(function_nodes))
     for node in function_nodes:
         unwrap.visit(node)
 
@@ -336,16 +383,55 @@ def _resolve(func, generated_globals):
     return None
 
 
+def _numbers_assigned_once(function_nodes):
+    """The names assigned exactly once in ``function_nodes``, to a number (the seed
+    ``d_out = 1.0``, then ``d_t = -d_out``), with that number."""
+    counts, values = {}, {}
+    for node in function_nodes:
+        for stmt in gast.walk(node):
+            if isinstance(stmt, gast.Name) and isinstance(stmt.ctx, (gast.Store, gast.Del)):
+                counts[stmt.id] = counts.get(stmt.id, 0) + 1
+            if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name):
+                values[stmt.targets[0].id] = stmt.value
+    once = {identifier: value for identifier, value in values.items() if counts.get(identifier) == 1}
+    numbers = {}
+
+    def number(expr, seen):
+        if isinstance(expr, gast.Constant):
+            return expr.value if type(expr.value) in (int, float) else None
+        if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):
+            inner = number(expr.operand, seen)
+            return -inner if inner is not None else None
+        if isinstance(expr, gast.Name) and expr.id in once and expr.id not in seen:
+            return number(once[expr.id], seen | {expr.id})
+        return None
+
+    for identifier, value in once.items():
+        found = number(value, {identifier})
+        if found is not None:
+            numbers[identifier] = found
+    return numbers
+
+
 class _UnwrapIdle(gast.NodeTransformer):
-    def __init__(self, selected, generated_globals):
+    def __init__(self, selected, generated_globals, numbers=None):
         self.selected = selected
         self.generated_globals = generated_globals
+        self.numbers = numbers or {}
 
     def visit_Call(self, node):
         self.generic_visit(node)
-        if getattr(node, "srcad_strong_zero", None) != "regular":
+        marking = getattr(node, "srcad_strong_zero", None)
+        if marking is None:
             return node
         cotangent, partial = node.args
+        number = cotangent.value if isinstance(cotangent, gast.Constant) else \
+            self.numbers.get(cotangent.id) if isinstance(cotangent, gast.Name) else None
+        if type(number) in (int, float) and number != 0:
+            # a cotangent that is a number other than 0 has no zero to keep, singular partial or not
+            return _times(cotangent, partial)
+        if marking != "regular":
+            return node
         if isinstance(cotangent, gast.Name) and cotangent.id not in self.selected:
             return _times(cotangent, partial)
         return node

@@ -6,11 +6,12 @@ naming it (``# model.py:3``). The source is stored under a file name of its own
 code show its lines.
 """
 import ast
+import weakref
 
 import gast
 
 from ...runtime import dispatch, forward
-from ...runtime.sources import register_source
+from ...runtime.sources import register_source, release_source
 
 _COMMENT_COLUMN = 44
 
@@ -107,6 +108,15 @@ def comment(text):
 
 def compile_source(source, function_name, namespace, label):
     """Execute generated ``source`` in ``namespace`` and return the function it defines."""
-    code = compile(source, register_source(source, label), "exec")
+    filename = register_source(source, label)
+    code = compile(source, filename, "exec")
     exec(code, namespace)  # noqa: S102 - this is the compiler's job
+    # the lines are kept as long as the code's globals are (every function it defines holds
+    # them): code made and dropped leaves nothing behind in linecache or on disk
+    namespace[filename] = keeper = _LinesKeeper()
+    weakref.finalize(keeper, release_source, filename)
     return namespace[function_name]
+
+
+class _LinesKeeper:
+    """Lives in generated code's globals; when they go, its source's linecache entry goes too."""
