@@ -45,13 +45,17 @@ def spread_singular(*shape):
     return (u * (np.arange(1.0, k + 1.0) + 0.5)[None, :]) @ np.swapaxes(v, -1, -2)
 
 
+NUMPY_2 = int(np.__version__.split(".")[0]) >= 2
+
 CASES = [
     case(np.linalg.inv, invertible(3, 3)), case(np.linalg.inv, invertible(2, 3, 3)),
     case(np.linalg.inv, invertible(1, 1)),
     case(np.linalg.solve, invertible(3, 3), normal((3,))),
     case(np.linalg.solve, invertible(3, 3), normal((3, 2))),
     case(np.linalg.solve, invertible(2, 3, 3), normal((2, 3, 4))),
-    case(np.linalg.solve, invertible(2, 3, 3), normal((3, 2))),
+    # a stack of systems sharing one right-hand side matrix (NumPy 1 reads a b with one axis
+    # fewer than a as a stack of vectors instead: there, a stack of vectors)
+    case(np.linalg.solve, invertible(2, 3, 3), normal((3, 2)) if NUMPY_2 else normal((2, 3))),
     case(np.linalg.solve, invertible(3, 3), normal((2, 3, 2))),
     case(np.linalg.solve, invertible(3, 3), normal((3,)), wrt=[0]),
     case(np.linalg.solve, np.eye(3) * 2.0, normal((3, 2)), wrt=[1]),
