@@ -1056,3 +1056,27 @@ def alias_not_read_after_the_change(x):
 ])
 def test_a_list_changed_where_no_other_name_sees_it_is_exact(function):
     check_everything(function, [X3])
+
+
+# -- a list grown several times after an item was read by position from its end ---------
+# the backward sweep undoes every append, so lst[-1] adds its derivative to the item it read
+
+
+def read_from_the_end_then_extended(x):
+    lst = [np.sum(x) ** 3]
+    s = np.sin(lst[-1])
+    lst.extend([np.exp(lst[0]), np.sin(lst[0])])
+    return s
+
+
+def read_from_the_end_then_appended_three_times(x):
+    lst = [x * 2.0, np.sin(x)]
+    s = np.sum(lst[-2] * lst[-1])
+    for k in range(3):
+        lst.append(x * k)
+    return s + np.sum(lst[0])
+
+
+@pytest.mark.parametrize("function", [read_from_the_end_then_extended, read_from_the_end_then_appended_three_times])
+def test_an_item_read_before_the_list_grows_gets_its_derivative(function):
+    check_everything(function, [X3])

@@ -42,7 +42,9 @@ def place_tape(primal, adjoint, live_at_end, names, namespace):
             # putting the popped value back reads the list, the value and where it was
             return live_after | (set(stmt.srcad_unpop) | position if stmt.srcad_needed else set())
         if getattr(stmt, "srcad_shrink", False) and stmt.srcad_needed:
-            return (live_after - set(variables)) | position
+            # xs.pop() changes xs in place: the list before it is the list it shrinks, so an
+            # earlier pop (of an earlier append) is needed as much as this one
+            return live_after | position
         if getattr(stmt, "srcad_store", False):
             # restoring part of an array reads the array and the index
             written = stmt.srcad_statement.srcad_written
